@@ -1,0 +1,14 @@
+// Invariant checks that stay on in production (TigerStyle): a broken invariant means the
+// process's state cannot be trusted, so it crashes and recovers by restart and replay.
+
+export class AssertionError extends Error {
+  override name = "AssertionError";
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
+
+export function unreachable(value: never, what: string): never {
+  throw new AssertionError(`unreachable: unexpected ${what}: ${String(value)}`);
+}
