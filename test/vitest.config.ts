@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: process-spawning suites are heavy, keep parallelism modest.
     maxWorkers: 2,
+    reporters: ["default", "./test/tools/summary-reporter.ts"],
   },
 });
