@@ -1,0 +1,166 @@
+// The typed client of the public API (ledger.v1.LedgerService), for the dev CLI, tests and users.
+// Every call carries a deadline and every failure is a LedgerError: the server's own code when
+// the server answered, UNAVAILABLE or DEADLINE_EXCEEDED with a message naming the address when
+// the server could not be reached. Input checks beyond the address are the server's job.
+
+import { create } from "@bufbuild/protobuf";
+import { connectivityState } from "@grpc/grpc-js";
+import { LedgerError } from "../base/errors.js";
+import { clientDeadlineMsDefault } from "../base/limits.js";
+import {
+  CancelTransactionRequestSchema,
+  CreateAccountRequestSchema,
+  CreateTransactionRequestSchema,
+  GetAccountRequestSchema,
+  GetTransactionRequestSchema,
+  LedgerService,
+  ListTransactionsRequestSchema,
+  SettleTransactionRequestSchema,
+  type Account,
+  type ListTransactionsResponse,
+  type Transaction,
+} from "../gen/ledger/v1/ledger_pb.js";
+import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
+import { parseAddress } from "../cluster/address.js";
+import { toLedgerError, unreachableError } from "./client-errors.js";
+import { listAllTransactions } from "./pages.js";
+
+export const defaultLedgerAddress = "localhost:8000";
+
+export interface ConnectOptions {
+  /** Deadline of each call, in milliseconds from its start, unless the call sets its own. */
+  deadlineMs?: number;
+}
+
+export interface CallOptions {
+  /** This call's deadline in milliseconds from its start (overrides the client default). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CreateTransactionInput {
+  accountId: string;
+  /** Minor units, non-zero: positive is a topup, negative a purchase. */
+  amount: bigint;
+  description?: string;
+  /** true: applied to both balances at once; false (default): pending until settled or cancelled. */
+  settled?: boolean;
+  requestId?: string;
+}
+
+export interface ListTransactionsInput {
+  accountId: string;
+  /** 0 or absent: the server's default page size. */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new LedgerError("INTERNAL", `the server's reply has no ${what}`);
+  return value;
+}
+
+export class LedgerClient {
+  private constructor(
+    readonly address: string,
+    private readonly rpc: UnaryClient<typeof LedgerService>,
+    private readonly deadlineMs: number,
+  ) {}
+
+  /**
+   * A client for the server at `address` (host:port). Connecting is lazy: the first call (or
+   * waitForReady) opens the channel. Throws INVALID_ARGUMENT for a malformed address.
+   */
+  static connect(address: string = defaultLedgerAddress, options: ConnectOptions = {}): LedgerClient {
+    const deadlineMs = options.deadlineMs ?? clientDeadlineMsDefault;
+    if (!Number.isInteger(deadlineMs) || deadlineMs <= 0) {
+      throw new LedgerError("INVALID_ARGUMENT", `deadlineMs must be a positive integer, got ${deadlineMs}`);
+    }
+    const parsed = parseAddress(address);
+    const rpc = createUnaryClient(LedgerService, parsed.text, { defaultDeadlineMs: deadlineMs });
+    return new LedgerClient(parsed.text, rpc, deadlineMs);
+  }
+
+  async createAccount(input: { requestId?: string } = {}, options?: CallOptions): Promise<Account> {
+    const request = create(CreateAccountRequestSchema, { requestId: input.requestId ?? "" });
+    const reply = await this.call((o) => this.rpc.createAccount(request, o), options);
+    return present(reply.account, "account");
+  }
+
+  async getAccount(accountId: string, options?: CallOptions): Promise<Account> {
+    const reply = await this.call((o) => this.rpc.getAccount(create(GetAccountRequestSchema, { accountId }), o), options);
+    return present(reply.account, "account");
+  }
+
+  async createTransaction(input: CreateTransactionInput, options?: CallOptions): Promise<Transaction> {
+    const request = create(CreateTransactionRequestSchema, {
+      accountId: input.accountId,
+      amount: input.amount,
+      description: input.description ?? "",
+      settled: input.settled ?? false,
+      requestId: input.requestId ?? "",
+    });
+    const reply = await this.call((o) => this.rpc.createTransaction(request, o), options);
+    return present(reply.transaction, "transaction");
+  }
+
+  async getTransaction(transactionId: string, options?: CallOptions): Promise<Transaction> {
+    const request = create(GetTransactionRequestSchema, { transactionId });
+    const reply = await this.call((o) => this.rpc.getTransaction(request, o), options);
+    return present(reply.transaction, "transaction");
+  }
+
+  async settleTransaction(transactionId: string, options?: CallOptions): Promise<Transaction> {
+    const request = create(SettleTransactionRequestSchema, { transactionId });
+    const reply = await this.call((o) => this.rpc.settleTransaction(request, o), options);
+    return present(reply.transaction, "transaction");
+  }
+
+  async cancelTransaction(transactionId: string, options?: CallOptions): Promise<Transaction> {
+    const request = create(CancelTransactionRequestSchema, { transactionId });
+    const reply = await this.call((o) => this.rpc.cancelTransaction(request, o), options);
+    return present(reply.transaction, "transaction");
+  }
+
+  /** One page of an account's transactions, in creation order. */
+  listTransactions(input: ListTransactionsInput, options?: CallOptions): Promise<ListTransactionsResponse> {
+    const request = create(ListTransactionsRequestSchema, {
+      accountId: input.accountId,
+      pageSize: input.pageSize ?? 0,
+      pageToken: input.pageToken ?? "",
+    });
+    return this.call((o) => this.rpc.listTransactions(request, o), options);
+  }
+
+  /** Every transaction of an account, in creation order, fetching page after page as needed. */
+  transactions(accountId: string, options: { pageSize?: number } & CallOptions = {}): AsyncGenerator<Transaction> {
+    return listAllTransactions((pageToken) => this.listTransactions({ accountId, pageSize: options.pageSize, pageToken }, options));
+  }
+
+  /**
+   * Resolves once the channel is connected; rejects with UNAVAILABLE naming the address if it
+   * is not connected by `deadline` (a Date or Date.now() milliseconds).
+   */
+  waitForReady(deadline: Date | number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.rpc.raw.waitForReady(deadline, (error) => {
+        if (error) reject(unreachableError("UNAVAILABLE", this.address, `not connected before the deadline: ${error.message}`));
+        else resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.rpc.close();
+  }
+
+  private async call<T>(run: (o: { deadlineMs: number; signal?: AbortSignal }) => Promise<T>, options?: CallOptions): Promise<T> {
+    const deadlineMs = Date.now() + (options?.timeoutMs ?? this.deadlineMs);
+    try {
+      return await run(options?.signal ? { deadlineMs, signal: options.signal } : { deadlineMs });
+    } catch (e) {
+      const connected = this.rpc.raw.getChannel().getConnectivityState(false) === connectivityState.READY;
+      throw toLedgerError(e, this.address, connected);
+    }
+  }
+}

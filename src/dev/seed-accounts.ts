@@ -1,0 +1,55 @@
+// `dev seed-accounts`: creates accounts and prints their ids, one per line, on stdout (pipe them
+// into other tools); progress and a summary go to stderr.
+
+import type { Command } from "commander";
+import { LedgerClient, defaultLedgerAddress } from "../client/ledger-client.js";
+import { seedAccountsCountMax } from "../base/limits.js";
+import { addressArg, integerArg } from "./arg-parsers.js";
+import { runBounded } from "./bounded.js";
+import { startProgress } from "./progress.js";
+import { writeLine, type DevIo } from "./io.js";
+
+/** In-flight CreateAccount calls: enough to keep a server busy, few enough not to flood it. */
+export const seedConcurrencyDefault = 16;
+export const seedConcurrencyMax = 256;
+
+export interface SeedAccountsOptions {
+  count: number;
+  gateway: string;
+  concurrency: number;
+}
+
+export async function seedAccounts(client: LedgerClient, options: SeedAccountsOptions, io: DevIo): Promise<void> {
+  const startedAt = Date.now();
+  const progress = startProgress(options.count, "seed-accounts", io.stderr);
+  let created = 0;
+  try {
+    await runBounded(options.count, options.concurrency, async () => {
+      const account = await client.createAccount();
+      writeLine(io.stdout, account.id);
+      created++;
+      progress.increment();
+    });
+  } finally {
+    progress.stop();
+  }
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  writeLine(io.stderr, `seed-accounts: created ${created} accounts at ${client.address} in ${seconds} s`);
+}
+
+export function registerSeedAccounts(program: Command, io: DevIo): void {
+  program
+    .command("seed-accounts")
+    .description("create accounts and print their ids, one per line")
+    .option("--count <n>", `number of accounts to create (1..${seedAccountsCountMax})`, integerArg(1, seedAccountsCountMax), 100)
+    .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress)
+    .option("--concurrency <n>", `calls in flight (1..${seedConcurrencyMax})`, integerArg(1, seedConcurrencyMax), seedConcurrencyDefault)
+    .action(async (options: SeedAccountsOptions) => {
+      const client = LedgerClient.connect(options.gateway);
+      try {
+        await seedAccounts(client, options, io);
+      } finally {
+        client.close();
+      }
+    });
+}

@@ -1,0 +1,82 @@
+// Serves LedgerService over a LedgerBackend on one gRPC address. Used by the standalone server
+// and (with the Raft router as the backend) by the cluster gateway.
+
+import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
+import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
+import { addUnaryService } from "../transport/grpc-service.js";
+import { grpcMessageBytesMax } from "../base/limits.js";
+import type { LedgerBackend } from "../ledger/backend.js";
+import type { Logger } from "../base/logger.js";
+import { createLedgerService, type LedgerServiceDeps } from "./ledger-service.js";
+
+/** How long shutdown lets in-flight calls finish before cancelling them. */
+export const shutdownGraceMsDefault = 5_000;
+
+export interface LedgerServerOptions {
+  backend: LedgerBackend;
+  host: string;
+  /** 0 asks the OS for a free port; the bound one is in the result. */
+  port: number;
+  logger: Logger;
+  deps: LedgerServiceDeps;
+}
+
+export interface LedgerServer {
+  /** host:port actually bound (IPv6 hosts in brackets). */
+  address: string;
+  port: number;
+  /** Stops accepting calls, lets in-flight ones finish for up to graceMs, then cancels them. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startLedgerServer(options: LedgerServerOptions): Promise<LedgerServer> {
+  const { logger } = options;
+  const server = new Server({
+    "grpc.max_receive_message_length": grpcMessageBytesMax,
+    "grpc.max_send_message_length": grpcMessageBytesMax,
+  });
+  const service = createLedgerService(options.backend, options.deps);
+  addUnaryService(server, LedgerService, service, (method, error) => {
+    logger.error({ method, err: error }, "internal error in a call");
+  });
+  const hostPart = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${hostPart}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  return {
+    address: `${hostPart}:${port}`,
+    port,
+    shutdown: (graceMs = shutdownGraceMsDefault) => shutdownGracefully(server, graceMs),
+  };
+}
+
+/**
+ * Sends grpc-js's own diagnostics (it writes them to stderr by default) into our log as warn
+ * lines, so stderr carries only what the process itself has to say. Process-wide.
+ */
+export function routeGrpcLogsTo(logger: Logger): void {
+  const write = (...args: unknown[]): void => logger.warn({ source: "grpc-js" }, args.map(String).join(" "));
+  setLogger({ error: write, info: write, debug: write });
+  setLogVerbosity(logVerbosity.ERROR);
+}
+
+/** The useful part of a grpc-js bind failure ("listen EADDRINUSE: address already in use ..."). */
+export function describeBindError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /listen (E[A-Z]+: [^\]]+)/.exec(message)?.[1] ?? message;
+}
+
+function shutdownGracefully(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,177 @@
+// The ledger state in LevelDB: applies commands through the pure core and serves queries.
+// Writes never go to the database from here: they are appended to the caller's chained batch,
+// so the caller can add its own entries (e.g. the Raft applied index) and write everything
+// atomically, synced or not. Contract: the batch of one applyCommands call is written (or
+// dropped) before the next applyCommands call on the same prefix, because reads go to the DB.
+
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { ClassicLevel } from "classic-level";
+import { assert } from "../base/assert.js";
+import { pageSizeMax } from "../base/limits.js";
+import {
+  AccountRecordSchema,
+  CoreErrorCode,
+  CoreErrorSchema,
+  QueryResultSchema,
+  TransactionPageSchema,
+  TransactionRecordSchema,
+  type AccountRecord,
+  type Command,
+  type CommandResult,
+  type ListTransactions,
+  type Query,
+  type QueryResult,
+  type TransactionRecord,
+} from "../gen/ledger/core/v1/core_pb.js";
+import { applyCommand, recordsNeeded } from "../ledger/core.js";
+import { encodeUint64BE, formatAccountId, formatTransactionId, readUint64BE } from "../ledger/ids.js";
+import type { LedgerWrite, RecordRef } from "../ledger/view.js";
+import { accountRecordKey, creationIndexKey, creationIndexRangeAfter, transactionRecordKey } from "./ledger-keys.js";
+import { PrefetchedView } from "./prefetched-view.js";
+
+/** A classic-level database opened with keyEncoding and valueEncoding 'view'. */
+export type LedgerDb = ClassicLevel<Uint8Array, Uint8Array>;
+
+/** What the store needs of a chained batch (`db.batch()`); never the array form (STACK.md). */
+export interface BatchSink {
+  put(key: Uint8Array, value: Uint8Array): unknown;
+}
+
+export class LedgerStore {
+  private readonly prefix: Uint8Array;
+
+  constructor(
+    private readonly db: LedgerDb,
+    prefix: Uint8Array,
+  ) {
+    this.prefix = prefix.slice();
+  }
+
+  /** Applies `commands` in order (each sees the ones before), appends their writes to `batch`
+   * and returns one result per command. If the core throws, nothing has been added to `batch`. */
+  async applyCommands(commands: readonly Command[], batch: BatchSink): Promise<CommandResult[]> {
+    const view = await this.prefetch(commands);
+    const results: CommandResult[] = [];
+    // Keyed by record identity so a record changed by several commands is put once, in the
+    // position of its first write (Map order is insertion order: deterministic).
+    const pending = new Map<string, LedgerWrite>();
+    for (const command of commands) {
+      const { result, writes } = applyCommand(view, command);
+      view.absorb(writes);
+      for (const write of writes) pending.set(writeIdentity(write), write);
+      results.push(result);
+    }
+    for (const write of pending.values()) this.putWrite(batch, write);
+    return results;
+  }
+
+  async query(query: Query): Promise<QueryResult> {
+    const { kind } = query;
+    switch (kind.case) {
+      case "getAccount": {
+        const account = await this.readAccount(kind.value.accountId);
+        if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(kind.value.accountId)} not found`);
+        return create(QueryResultSchema, { kind: { case: "account", value: account } });
+      }
+      case "getTransaction": {
+        const { accountId, localId } = kind.value;
+        const bytes = await this.db.get(transactionRecordKey(this.prefix, accountId, localId));
+        if (bytes === undefined) return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
+        return create(QueryResultSchema, { kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) } });
+      }
+      case "listTransactions":
+        return this.listTransactions(kind.value);
+      case undefined:
+        assert(false, "empty query");
+    }
+  }
+
+  private async listTransactions(list: ListTransactions): Promise<QueryResult> {
+    const { accountId, afterSeq, limit } = list;
+    assert(limit >= 1 && limit <= pageSizeMax, `list limit ${limit} outside 1..${pageSizeMax} (the service validates it)`);
+    const account = await this.readAccount(accountId);
+    if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(accountId)} not found`);
+    // One extra index entry tells whether another page follows, from the same iterator snapshot.
+    const entries = await this.db.iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1 }).all();
+    const onPage = entries.slice(0, limit);
+    const keys = onPage.map(([, localIdBytes]) => transactionRecordKey(this.prefix, accountId, readUint64BE(localIdBytes, 0)));
+    const values = keys.length === 0 ? [] : await this.db.getMany(keys);
+    const transactions = values.map((bytes) => {
+      assert(bytes !== undefined, `creation index of account ${formatAccountId(accountId)} names a missing transaction`);
+      return fromBinary(TransactionRecordSchema, bytes);
+    });
+    const last = transactions[transactions.length - 1];
+    const nextAfterSeq = entries.length > limit && last !== undefined ? last.seq : 0n;
+    const page = create(TransactionPageSchema, { transactions, nextAfterSeq });
+    return create(QueryResultSchema, { kind: { case: "page", value: page } });
+  }
+
+  private async readAccount(accountId: bigint): Promise<AccountRecord | undefined> {
+    const bytes = await this.db.get(accountRecordKey(this.prefix, accountId));
+    return bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes);
+  }
+
+  /** Reads every record the commands may need in one multi-get. */
+  private async prefetch(commands: readonly Command[]): Promise<PrefetchedView> {
+    const refs = new Map<string, RecordRef>();
+    for (const command of commands) {
+      for (const ref of recordsNeeded(command)) refs.set(refIdentity(ref), ref);
+    }
+    const wanted = [...refs.values()];
+    const keys = wanted.map((ref) => this.refKey(ref));
+    const values = keys.length === 0 ? [] : await this.db.getMany(keys);
+    const view = new PrefetchedView();
+    wanted.forEach((ref, i) => {
+      const bytes = values[i];
+      if (ref.kind === "account") {
+        view.setAccount(ref.accountId, bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes));
+      } else {
+        const record: TransactionRecord | undefined = bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
+        view.setTransaction(ref.accountId, ref.localId, record);
+      }
+    });
+    return view;
+  }
+
+  private refKey(ref: RecordRef): Uint8Array {
+    return ref.kind === "account"
+      ? accountRecordKey(this.prefix, ref.accountId)
+      : transactionRecordKey(this.prefix, ref.accountId, ref.localId);
+  }
+
+  private putWrite(batch: BatchSink, write: LedgerWrite): void {
+    switch (write.kind) {
+      case "account":
+        batch.put(accountRecordKey(this.prefix, write.record.id), toBinary(AccountRecordSchema, write.record));
+        return;
+      case "transaction":
+        batch.put(
+          transactionRecordKey(this.prefix, write.record.accountId, write.record.localId),
+          toBinary(TransactionRecordSchema, write.record),
+        );
+        return;
+      case "creationIndex":
+        batch.put(creationIndexKey(this.prefix, write.accountId, write.seq), encodeUint64BE(write.localId));
+        return;
+    }
+  }
+}
+
+function refIdentity(ref: RecordRef): string {
+  return ref.kind === "account" ? `a/${ref.accountId}` : `t/${ref.accountId}/${ref.localId}`;
+}
+
+function writeIdentity(write: LedgerWrite): string {
+  switch (write.kind) {
+    case "account":
+      return `a/${write.record.id}`;
+    case "transaction":
+      return `t/${write.record.accountId}/${write.record.localId}`;
+    case "creationIndex":
+      return `i/${write.accountId}/${write.seq}`;
+  }
+}
+
+function queryError(code: CoreErrorCode, message: string): QueryResult {
+  return create(QueryResultSchema, { kind: { case: "error", value: create(CoreErrorSchema, { code, message }) } });
+}

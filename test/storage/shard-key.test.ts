@@ -1,0 +1,26 @@
+import { webcrypto } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { seededPrng } from "../../src/base/prng.js";
+import { shardKey } from "../../src/cluster/shard-key.js";
+
+describe("shard key = first 4 bytes (BE) of SHA-256 over the 8-byte BE account id", () => {
+  // Expected values from: printf '\x01\x23\x45\x67\x89\xab\xcd\xef' | sha256sum  (and likewise).
+  it.each([
+    [0x0123456789abcdefn, 0x55c53f5d],
+    [0n, 0xaf5570f5], // above 2^31: the result is unsigned
+    [0xffffffffffffffffn, 0x12a3ae44],
+  ])("account %s has shard key %s (literal from sha256sum)", (accountId, expected) => {
+    expect(shardKey(accountId)).toBe(expected);
+  });
+
+  it("agrees with WebCrypto SHA-256 on random ids", async () => {
+    const prng = seededPrng(11);
+    for (let i = 0; i < 50; i++) {
+      const id = (BigInt(prng.nextU32()) << 32n) | BigInt(prng.nextU32());
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigUint64(0, id, false);
+      const digest = new DataView(await webcrypto.subtle.digest("SHA-256", bytes));
+      expect(shardKey(id)).toBe(digest.getUint32(0, false));
+    }
+  });
+});
