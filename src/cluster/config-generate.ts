@@ -9,10 +9,8 @@ import type { ClusterConfig, NodeConfig, ShardConfig } from "./config.js";
 import { parseClusterConfig } from "./config-load.js";
 import { addressProblem } from "./address.js";
 import { shardKeyMax } from "./shard-key.js";
-
-/** Bounds on generated clusters: far beyond what one machine runs, small enough to catch typos. */
-export const generatedNodesMax = 256;
-export const generatedShardsMax = 4096;
+import { generatedNodesMax, generatedShardsMax } from "../base/limits.js";
+export { generatedNodesMax, generatedShardsMax } from "../base/limits.js";
 
 const portMax = 65_535;
 

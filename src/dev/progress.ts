@@ -5,11 +5,8 @@
 import { SingleBar } from "cli-progress";
 import type { DevIo } from "./io.js";
 import { writeLine } from "./io.js";
-
-/** Runs shorter than this finish too fast for a bar to help. */
-export const progressBarCountMin = 100;
-/** Plain progress lines come at most this often. */
-export const progressLineIntervalMs = 1_000;
+import { progressBarCountMin, progressLineIntervalMs } from "../base/limits.js";
+export { progressBarCountMin, progressLineIntervalMs } from "../base/limits.js";
 
 export interface Progress {
   increment(): void;

@@ -8,10 +8,8 @@ import { addressArg, integerArg } from "./arg-parsers.js";
 import { runBounded } from "./bounded.js";
 import { startProgress } from "./progress.js";
 import { writeLine, type DevIo } from "./io.js";
-
-/** In-flight CreateAccount calls: enough to keep a server busy, few enough not to flood it. */
-export const seedConcurrencyDefault = 16;
-export const seedConcurrencyMax = 256;
+import { seedConcurrencyDefault, seedConcurrencyMax } from "../base/limits.js";
+export { seedConcurrencyDefault, seedConcurrencyMax } from "../base/limits.js";
 
 export interface SeedAccountsOptions {
   count: number;

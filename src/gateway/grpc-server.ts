@@ -8,9 +8,8 @@ import { grpcMessageBytesMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
 import { createLedgerService, type LedgerServiceDeps } from "./ledger-service.js";
-
-/** How long shutdown lets in-flight calls finish before cancelling them. */
-export const shutdownGraceMsDefault = 5_000;
+import { shutdownGraceMsDefault } from "../base/limits.js";
+export { shutdownGraceMsDefault } from "../base/limits.js";
 
 export interface LedgerServerOptions {
   backend: LedgerBackend;

@@ -15,10 +15,8 @@ import type { CallOptions, LedgerBackend } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
 import { standaloneLedgerPrefix } from "../storage/ledger-keys.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
-
-/** Commands per group commit: enough to amortise one fsync over many callers (STACK.md: 633k
- * entries/s in batches of 1000), small enough to bound one batch's memory and latency. */
-export const localBatchCommandsMax = 1_000;
+import { localBatchCommandsMax } from "../base/limits.js";
+export { localBatchCommandsMax } from "../base/limits.js";
 
 interface PendingUpdate {
   readonly command: Command;

@@ -13,6 +13,8 @@ import { assert } from "../base/assert.js";
 import { shardKey, shardKeyBytes, shardKeyMax } from "../cluster/shard-key.js";
 import { readUint64BE, uint64Bytes } from "../ledger/ids.js";
 import { isUint64 } from "../ledger/int64.js";
+import { shardKeyCacheEntriesMax } from "../base/limits.js";
+export { shardKeyCacheEntriesMax } from "../base/limits.js";
 
 export const KeyKind = { account: 0x01, transaction: 0x02, creationIndex: 0x03 } as const;
 export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
@@ -20,10 +22,6 @@ export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
 /** The ledger prefix of the standalone server, which keeps one ledger state per database. */
 export const standaloneLedgerPrefix: Uint8Array = Uint8Array.of(0x4c); // "L"
 
-/** Shard keys remembered for recently used accounts: SHA-256 is about 1.6 us and a command
- * builds several keys of one account. Bounded so memory stays flat; a full cache is dropped
- * wholesale (cheap, and hot accounts come back at once). */
-export const shardKeyCacheEntriesMax = 16_384;
 const shardKeyCache = new Map<bigint, number>();
 
 function cachedShardKey(accountId: bigint): number {
