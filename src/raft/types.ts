@@ -51,9 +51,9 @@ export enum MessageType {
   HeartbeatResponse = 8,
   Snapshot = 9,
   TimeoutNow = 10,
-  ReadIndex = 11,
-  ReadIndexResponse = 12,
-  TransferLeader = 13,
+  ReadIndex = 11, // forwarded follower -> leader with term 0; context = the request's
+  ReadIndexResponse = 12, // index = the read point; context echoed
+  TransferLeader = 13, // forwarded follower -> leader with term 0; index = the transferee id
 }
 
 export interface Message {
@@ -67,6 +67,8 @@ export interface Message {
   commit: number;
   snapshot?: Snapshot;
   reject: boolean;
+  // context also marks the Vote requests of a leadership-transfer election (see
+  // campaignTransferContext in messages.ts): voters inside their CheckQuorum lease grant those.
   rejectHint: number;
   hintTerm: number;
   context: Uint8Array;
@@ -131,8 +133,12 @@ export interface Status {
  */
 export interface Storage {
   initialState(): { hardState: HardState; confState: ConfState };
-  /** Entries in [lo, hi), at least one if any exist, at most about maxBytes of data. */
+  /**
+   * Entries in [lo, hi), at least one if any exist, at most about maxBytes of data. The core
+   * never modifies the returned array.
+   */
   entries(lo: number, hi: number, maxBytes: number): Entry[];
+  /** Also answers firstIndex() - 1: the term of the last entry covered by the snapshot. */
   term(index: number): number;
   /** Index of the first entry still in the log (snapshot index + 1). */
   firstIndex(): number;
@@ -154,10 +160,17 @@ export interface RaftConfig {
   heartbeatTicks: number;
   /** Seeded; the only source of randomness (election jitter). */
   random: Prng;
-  /** Last index the application has applied (on restart); 0 for a new replica. */
+  /**
+   * Last index the application has applied (on restart); 0 for a new replica. If it is past the
+   * persisted commit index (a commit-only HardState change need not be synced), the commit
+   * index is raised to it.
+   */
   applied?: number;
   maxInflightAppends: number;
+  /** Cap on the payload bytes of appends in flight to one follower; 0 or absent = no cap. */
+  maxInflightBytes?: number;
   maxAppendBytes: number;
+  /** Backpressure on the leader's uncommitted tail (payload bytes); 0 = no limit. */
   maxUncommittedBytes: number;
   preVote: boolean;
   checkQuorum: boolean;
@@ -189,13 +202,30 @@ export interface RawNodeApi {
   campaign(): void;
   /** A message from a peer. Messages for a stale term are ignored or answered as the paper says. */
   step(m: Message): void;
-  /** Throws RaftError: NOT_LEADER, TRANSFER_IN_PROGRESS, UNCOMMITTED_LIMIT, PROPOSAL_DROPPED. */
+  /**
+   * Throws RaftError: NOT_LEADER (a follower that knows the leader: status().softState.leader
+   * is the hint), PROPOSAL_DROPPED (no leader known: follower without leader, (pre-)candidate),
+   * TRANSFER_IN_PROGRESS (this leader is handing over), UNCOMMITTED_LIMIT (this leader's
+   * uncommitted tail would exceed maxUncommittedBytes; a proposal into an empty tail is always
+   * accepted so that one large entry can make progress).
+   */
   propose(data: Uint8Array): void;
-  /** The context must be unique per request; its answer arrives as a ReadState in a later Ready. */
+  /**
+   * The context must be unique per request; its answer arrives as a ReadState in a later Ready.
+   * Never throws: a request that cannot be served (no leader known, a duplicate of a pending
+   * context, the leader deposed before confirming) is dropped and logged; the caller times out
+   * and retries with a new context.
+   */
   readIndex(context: Uint8Array): void;
+  /** On a follower, forwarded to the leader; dropped when no leader is known. */
   transferLeadership(to: ReplicaId): void;
   reportUnreachable(id: ReplicaId): void;
+  /**
+   * The driver must report the outcome of every Snapshot message it was given to send: the
+   * leader sends nothing else to that follower until then.
+   */
   reportSnapshot(id: ReplicaId, ok: boolean): void;
+  /** False while a Ready is outstanding (between ready() and advance()). */
   hasReady(): boolean;
   ready(): Ready;
   advance(rd: Ready): void;

@@ -221,7 +221,8 @@ export type Message = Message$1<"raft.v1.Message"> & {
   hintTerm: bigint;
 
   /**
-   * ReadIndex request context; heartbeats carry the read round they belong to.
+   * ReadIndex request context; heartbeats carry the read round they belong to. On VOTE it
+   * marks an election started by leadership transfer (granted even inside a CheckQuorum lease).
    *
    * @generated from field: bytes context = 13;
    */
@@ -327,7 +328,7 @@ export enum MessageType {
   TIMEOUT_NOW = 10,
 
   /**
-   * A follower forwards a ReadIndex request to the leader and gets the index back.
+   * A follower forwards a ReadIndex request to the leader (term 0) and gets the index back.
    *
    * @generated from enum value: MESSAGE_TYPE_READ_INDEX = 11;
    */
@@ -339,7 +340,8 @@ export enum MessageType {
   READ_INDEX_RESPONSE = 12,
 
   /**
-   * A follower forwards a leadership transfer request to the leader.
+   * A follower forwards a leadership transfer request to the leader (term 0; index = the
+   * transferee).
    *
    * @generated from enum value: MESSAGE_TYPE_TRANSFER_LEADER = 13;
    */

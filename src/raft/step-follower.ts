@@ -1,0 +1,173 @@
+// How followers and (pre-)candidates handle messages: the receiving side of AppendEntries,
+// heartbeats and snapshots, vote counting, TimeoutNow, and forwarding requests to the leader.
+
+import { campaign, hup, poll } from "./election.js";
+import { newMessage } from "./messages.js";
+import { MajorityConfig } from "./quorum.js";
+import { bcastAppend } from "./replication.js";
+import type { Raft } from "./raft.js";
+import { MessageType } from "./types.js";
+import type { Message, Snapshot } from "./types.js";
+
+export function stepFollower(r: Raft, m: Message): void {
+  switch (m.type) {
+    case MessageType.Append:
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      handleAppendEntries(r, m);
+      return;
+    case MessageType.Heartbeat:
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      handleHeartbeat(r, m);
+      return;
+    case MessageType.Snapshot:
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      handleSnapshot(r, m);
+      return;
+    case MessageType.TimeoutNow:
+      // The leader caught us up and asks us to take over: campaign now, skipping PreVote.
+      r.info(`${r.id} received TimeoutNow from ${m.from} at term ${r.term}; campaigning for leadership transfer`);
+      hup(r, true);
+      return;
+    case MessageType.ReadIndex:
+    case MessageType.TransferLeader: {
+      if (r.lead === 0) {
+        r.info(`${r.id} no leader at term ${r.term}; dropping ${MessageType[m.type]}`);
+        return;
+      }
+      if (m.from !== r.id) {
+        // Forward only our own requests: a request that already took one hop and found no
+        // leader is dropped (its origin retries) instead of wandering between replicas.
+        r.info(`${r.id} is not the leader; dropping ${MessageType[m.type]} forwarded by ${m.from}`);
+        return;
+      }
+      // Forwarded without a term: the leader answers whatever its term is now.
+      const fwd = newMessage(m.type, r.id, r.lead, 0);
+      fwd.index = m.index;
+      fwd.context = m.context;
+      r.send(fwd);
+      return;
+    }
+    case MessageType.ReadIndexResponse:
+      r.readStates.push({ index: m.index, context: m.context });
+      return;
+    default:
+      r.debug(`${r.id} follower ignores ${MessageType[m.type]} from ${m.from}`);
+  }
+}
+
+export function stepCandidate(r: Raft, m: Message): void {
+  const myResponse = r.role === "pre-candidate" ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+  switch (m.type) {
+    // A leader exists for this term (same term as ours, or the term check already moved us).
+    case MessageType.Append:
+      r.becomeFollower(m.term, m.from);
+      handleAppendEntries(r, m);
+      return;
+    case MessageType.Heartbeat:
+      r.becomeFollower(m.term, m.from);
+      handleHeartbeat(r, m);
+      return;
+    case MessageType.Snapshot:
+      r.becomeFollower(m.term, m.from);
+      handleSnapshot(r, m);
+      return;
+    case myResponse: {
+      const result = poll(r, m.from, m.type, !m.reject);
+      if (result === "won") {
+        if (r.role === "pre-candidate") {
+          campaign(r, "election"); // a won pre-election proceeds to the real one
+        } else {
+          r.becomeLeader();
+          // The new leader's empty entry goes to everyone at once: it is also the probe that
+          // finds where each follower's log matches ours.
+          bcastAppend(r);
+        }
+      } else if (result === "lost") {
+        // Pre-candidates keep their term; candidates stay in theirs (with their own vote).
+        r.becomeFollower(r.term, 0);
+      }
+      return;
+    }
+    case MessageType.TimeoutNow:
+      r.debug(`${r.id} ignored TimeoutNow from ${m.from}: not a follower`);
+      return;
+    case MessageType.ReadIndex:
+    case MessageType.TransferLeader:
+      r.info(`${r.id} no leader at term ${r.term}; dropping ${MessageType[m.type]}`);
+      return;
+    default:
+      r.debug(`${r.id} ${r.role} ignores ${MessageType[m.type]} from ${m.from}`);
+  }
+}
+
+function handleAppendEntries(r: Raft, m: Message): void {
+  const resp = newMessage(MessageType.AppendResponse, r.id, m.from, r.term);
+  if (m.index < r.raftLog.committed) {
+    // Everything up to our commit index is already settled: tell the leader where we are.
+    resp.index = r.raftLog.committed;
+    r.send(resp);
+    return;
+  }
+  const lastNew = r.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  if (lastNew >= 0) {
+    resp.index = lastNew;
+    r.send(resp);
+    return;
+  }
+  // Reject with a hint: our last index whose term is <= the probed entry's term. The leader
+  // skips every index after its own such index in one round trip (a whole term at a time).
+  const hint = r.raftLog.findConflictByTerm(Math.min(m.index, r.raftLog.lastIndex()), m.logTerm);
+  r.debug(
+    `${r.id} [log=${r.raftLog.lastTerm()}/${r.raftLog.lastIndex()}] rejected append at ${m.logTerm}/${m.index} from ${m.from}; hint ${hint.term}/${hint.index}`,
+  );
+  resp.index = m.index;
+  resp.reject = true;
+  resp.rejectHint = hint.index;
+  resp.hintTerm = hint.term;
+  r.send(resp);
+}
+
+function handleHeartbeat(r: Raft, m: Message): void {
+  r.raftLog.commitTo(m.commit);
+  const resp = newMessage(MessageType.HeartbeatResponse, r.id, m.from, r.term);
+  resp.context = m.context;
+  r.send(resp);
+}
+
+function handleSnapshot(r: Raft, m: Message): void {
+  const snap = m.snapshot;
+  const resp = newMessage(MessageType.AppendResponse, r.id, m.from, r.term);
+  if (snap === undefined) {
+    r.warn(`${r.id} received a Snapshot message without a snapshot from ${m.from}`);
+    return;
+  }
+  const { index, term } = snap.metadata;
+  if (restore(r, snap)) {
+    r.info(`${r.id} restored snapshot ${term}/${index} from ${m.from}`);
+    resp.index = r.raftLog.lastIndex();
+  } else {
+    r.info(`${r.id} ignored snapshot ${term}/${index} from ${m.from} (commit ${r.raftLog.committed})`);
+    resp.index = r.raftLog.committed;
+  }
+  r.send(resp);
+}
+
+/** Installs `snap` unless our log already covers it. Returns whether the log was replaced. */
+function restore(r: Raft, snap: Snapshot): boolean {
+  const { index, term, confState } = snap.metadata;
+  if (index <= r.raftLog.committed) return false;
+  if (r.raftLog.matchTerm(index, term)) {
+    // We already hold the snapshot's last entry: the snapshot only tells us it is committed.
+    r.raftLog.commitTo(index);
+    return false;
+  }
+  r.raftLog.restore(snap);
+  if (confState.voters.length > 0) {
+    r.config = new MajorityConfig(confState.voters);
+    r.learners = confState.learners.slice();
+  }
+  return true;
+}

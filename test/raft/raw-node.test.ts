@@ -1,0 +1,267 @@
+// RawNode: the Ready/advance contract, persistence before messages, restart from storage,
+// proposal errors, election timing and status.
+
+import { describe, expect, it } from "vitest";
+import { AssertionError } from "../../src/base/assert.js";
+import { seededPrng } from "../../src/base/prng.js";
+import { MemoryStorage } from "../../src/raft/memory-storage.js";
+import { RawNode } from "../../src/raft/raw-node.js";
+import { MessageType, RaftError } from "../../src/raft/types.js";
+import type { Message, RaftConfig, Ready } from "../../src/raft/types.js";
+import { Cluster, bytes } from "./support/cluster.js";
+
+function config(id: number, over: Partial<RaftConfig> = {}): RaftConfig {
+  return {
+    id,
+    peers: [1, 2, 3],
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    random: seededPrng(id),
+    maxInflightAppends: 8,
+    maxAppendBytes: 1 << 20,
+    maxUncommittedBytes: 0,
+    preVote: false,
+    checkQuorum: false,
+    ...over,
+  };
+}
+
+function persist(storage: MemoryStorage, rd: Ready): void {
+  if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);
+  storage.append(rd.entries);
+  if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+}
+
+function vote(from: number, to: number, term: number): Message {
+  return {
+    type: MessageType.Vote,
+    from,
+    to,
+    term,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    context: new Uint8Array(),
+  };
+}
+
+function codeOf(f: () => void): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RaftError) return e.code;
+    throw e;
+  }
+  return "ok";
+}
+
+describe("persistence contract", () => {
+  it("a vote in a Ready that crashed before being persisted was never promised", () => {
+    const storage = new MemoryStorage();
+    const node = new RawNode(config(2), storage);
+    node.step(vote(1, 2, 1));
+    const rd = node.ready();
+    // The Ready both records the vote and carries the response: they go together.
+    expect(rd.hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+    expect(rd.mustSync).toBe(true);
+    expect(rd.messages.map((m) => [m.type, m.reject])).toEqual([[MessageType.VoteResponse, false]]);
+    // Crash before step 1: nothing persisted, nothing sent. The restarted replica has promised
+    // nothing and may vote for another candidate in term 1.
+    const restarted = new RawNode(config(2), storage);
+    expect(restarted.status().hardState).toEqual({ term: 0, vote: 0, commit: 0 });
+    restarted.step(vote(3, 2, 1));
+    const rd2 = restarted.ready();
+    expect(rd2.messages[0]?.to).toBe(3);
+    expect(rd2.messages[0]?.reject).toBe(false);
+  });
+
+  it("a persisted vote survives a restart: the replica refuses a second candidate in that term", () => {
+    const storage = new MemoryStorage();
+    const node = new RawNode(config(2), storage);
+    node.step(vote(1, 2, 1));
+    const rd = node.ready();
+    persist(storage, rd); // step 1; the response may now be sent
+    node.advance(rd);
+    const restarted = new RawNode(config(2), storage);
+    expect(restarted.status().hardState).toEqual({ term: 1, vote: 1, commit: 0 });
+    restarted.step(vote(3, 2, 1));
+    expect(restarted.ready().messages[0]?.reject).toBe(true);
+  });
+
+  it("entries acknowledged to the leader are in the same Ready as the acknowledgement", () => {
+    const c = new Cluster(3, { seed: 2 });
+    c.node(1).campaign();
+    c.stabilize();
+    c.node(1).propose(bytes("x"));
+    c.processReady(1);
+    for (const m of c.pending.splice(0)) c.deliver(m);
+    const rd = c.node(2).ready();
+    const ack = rd.messages.find((m) => m.type === MessageType.AppendResponse);
+    expect(ack?.index).toBe(2);
+    expect(rd.entries.map((e) => e.index)).toEqual([2]);
+    expect(rd.mustSync).toBe(true);
+    c.node(2).advance(rd);
+  });
+
+  it("a commit-only change needs no sync; term, vote and entries do", () => {
+    const c = new Cluster(3, { seed: 3 });
+    c.node(1).campaign();
+    c.processReady(1);
+    c.stabilize();
+    c.node(1).propose(bytes("y"));
+    c.processReady(1);
+    c.processReady(1);
+    for (const m of c.pending.splice(0)) c.deliver(m);
+    c.processReady(2);
+    c.processReady(3);
+    for (const m of c.pending.splice(0)) c.deliver(m);
+    const rd = c.node(1).ready(); // the leader learns the commit
+    expect(rd.hardState?.commit).toBe(2);
+    expect(rd.entries).toEqual([]);
+    expect(rd.mustSync).toBe(false);
+    c.node(1).advance(rd);
+  });
+});
+
+describe("Ready / advance", () => {
+  it("allows one outstanding Ready; hasReady is false until it is advanced", () => {
+    const node = new RawNode(config(1), new MemoryStorage());
+    node.campaign();
+    expect(node.hasReady()).toBe(true);
+    const rd = node.ready();
+    expect(node.hasReady()).toBe(false);
+    expect(() => node.ready()).toThrow(AssertionError);
+    expect(() => node.advance({ ...rd })).toThrow(AssertionError);
+    node.advance(rd);
+    expect(node.hasReady()).toBe(false);
+  });
+
+  it("messages stepped between ready() and advance() surface in the next Ready", () => {
+    const storage = new MemoryStorage();
+    const node = new RawNode(config(1), storage);
+    node.campaign();
+    const rd = node.ready();
+    persist(storage, rd);
+    node.step({ ...vote(2, 1, 1), type: MessageType.VoteResponse });
+    node.advance(rd);
+    expect(node.hasReady()).toBe(true);
+    const rd2 = node.ready();
+    expect(rd2.softState?.role).toBe("leader");
+    expect(rd2.entries.map((e) => `${e.term}/${e.index}`)).toEqual(["1/1"]);
+  });
+
+  it("restart replays committed entries after the application's applied index", () => {
+    const c = new Cluster(3, { seed: 4 });
+    c.node(1).campaign();
+    c.stabilize();
+    c.node(1).propose(bytes("a"));
+    c.node(1).propose(bytes("b"));
+    c.stabilize();
+    const storage = c.member(2).storage;
+    const node = new RawNode(config(2, { applied: 1 }), storage);
+    const rd = node.ready();
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([2, 3]);
+    expect(rd.entries).toEqual([]);
+  });
+
+  it("a restart whose applied index is past the persisted commit raises the commit to it", () => {
+    const storage = new MemoryStorage();
+    storage.append([1, 2, 3].map((i) => ({ term: 1, index: i, type: 1, data: new Uint8Array() })));
+    storage.setHardState({ term: 1, vote: 1, commit: 1 }); // the commit-only update to 3 was not synced
+    const node = new RawNode(config(1, { applied: 3 }), storage);
+    expect(node.status().hardState.commit).toBe(3);
+    expect(node.status().applied).toBe(3);
+  });
+});
+
+describe("propose errors", () => {
+  it("NOT_LEADER on a follower that knows the leader, PROPOSAL_DROPPED when no leader is known", () => {
+    const c = new Cluster(3, { seed: 5 });
+    expect(codeOf(() => c.node(2).propose(bytes("x")))).toBe("PROPOSAL_DROPPED");
+    c.node(1).campaign();
+    expect(codeOf(() => c.node(1).propose(bytes("x")))).toBe("PROPOSAL_DROPPED"); // candidate
+    c.stabilize();
+    expect(codeOf(() => c.node(2).propose(bytes("x")))).toBe("NOT_LEADER");
+    expect(codeOf(() => c.node(1).propose(bytes("x")))).toBe("ok");
+  });
+
+  it("TRANSFER_IN_PROGRESS while a transfer is under way", () => {
+    const c = new Cluster(3, { seed: 6 });
+    c.node(1).campaign();
+    c.stabilize();
+    c.crash(3);
+    c.node(1).transferLeadership(3);
+    expect(c.status(1).leadTransferee).toBe(3);
+    expect(codeOf(() => c.node(1).propose(bytes("x")))).toBe("TRANSFER_IN_PROGRESS");
+    c.tick(1, 10); // an election timeout aborts it
+    expect(c.status(1).leadTransferee).toBe(0);
+    expect(codeOf(() => c.node(1).propose(bytes("x")))).toBe("ok");
+  });
+
+  it("UNCOMMITTED_LIMIT past maxUncommittedBytes; the empty leader entry never counts", () => {
+    const c = new Cluster(3, { seed: 7, maxUncommittedBytes: 8 });
+    c.node(1).campaign();
+    c.stabilize();
+    c.crash(2);
+    c.crash(3);
+    expect(codeOf(() => c.node(1).propose(bytes("12345")))).toBe("ok");
+    expect(codeOf(() => c.node(1).propose(bytes("123")))).toBe("ok");
+    expect(codeOf(() => c.node(1).propose(bytes("1")))).toBe("UNCOMMITTED_LIMIT");
+    expect(codeOf(() => c.node(1).propose(new Uint8Array()))).toBe("ok");
+    // Once committed and applied, the bytes leave the tail.
+    c.restart(2);
+    c.processAll();
+    c.tick(1);
+    c.stabilize();
+    expect(codeOf(() => c.node(1).propose(bytes("12345678")))).toBe("ok");
+  });
+});
+
+describe("elections", () => {
+  it("the randomized election timeout lies in [electionTicks, 2 * electionTicks)", () => {
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 200; seed++) {
+      const node = new RawNode(config(1, { random: seededPrng(seed), peers: [1, 2, 3] }), new MemoryStorage());
+      let ticks = 0;
+      while (node.status().softState.role === "follower") {
+        node.tick();
+        ticks++;
+        expect(ticks).toBeLessThan(20);
+      }
+      expect(ticks).toBeGreaterThanOrEqual(10);
+      seen.add(ticks);
+    }
+    expect(seen.size).toBe(10); // every value of the range occurs
+  });
+
+  it("logs elections and step-downs through the optional logger", () => {
+    const lines: string[] = [];
+    const node = new RawNode(
+      config(1, { peers: [1], logger: { debug: () => undefined, info: (s) => lines.push(s), warn: (s) => lines.push(s) } }),
+      new MemoryStorage(),
+    );
+    node.campaign();
+    expect(lines).toContain("1 became leader at term 1");
+  });
+
+  it("status reports progress only on the leader", () => {
+    const c = new Cluster(3, { seed: 9 });
+    c.node(1).campaign();
+    c.stabilize();
+    const st = c.status(1);
+    expect([...(st.progress?.keys() ?? [])]).toEqual([1, 2, 3]);
+    expect(st.progress?.get(2)).toMatchObject({ match: 1, next: 2, state: "replicate" });
+    expect(c.status(2).progress).toBeUndefined();
+    expect(c.status(2).softState).toEqual({ leader: 1, role: "follower" });
+  });
+
+  it("a ReadIndex with no leader known is dropped (no ReadState, no message)", () => {
+    const node = new RawNode(config(2), new MemoryStorage());
+    node.readIndex(bytes("r"));
+    expect(node.hasReady()).toBe(false);
+  });
+});
