@@ -5,8 +5,9 @@ export class AssertionError extends Error {
   override name = "AssertionError";
 }
 
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/** `message` may be a function so that hot paths build no string unless the check fails. */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === "function" ? message() : message);
 }
 
 export function unreachable(value: never, what: string): never {

@@ -39,3 +39,8 @@ export const progressLineIntervalMs = 1_000;
 /** Generated cluster configs: far beyond what one machine runs, small enough to catch typos. */
 export const generatedNodesMax = 256;
 export const generatedShardsMax = 4096;
+
+/** Raft core. */
+/** Payload bytes of committed entries handed to the application in one Ready: bounds one apply
+ * batch's memory and the time one loop turn spends applying. */
+export const committedEntriesBytesPerReadyMax = 8 * 1024 * 1024;

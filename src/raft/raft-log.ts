@@ -216,7 +216,11 @@ export class RaftLog {
       return this.storage.term(index);
     } catch (e) {
       if (e instanceof RaftError && e.code === "COMPACTED" && index === this.storage.firstIndex() - 1) {
-        return this.storage.snapshot().metadata.term;
+        // Only the snapshot at exactly this index knows the term; any other would be a wrong
+        // answer that could grant a vote to an out-of-date candidate.
+        const meta = this.storage.snapshot().metadata;
+        assert(meta.index === index, () => `storage compacted through ${index} but its snapshot is at ${meta.index}`);
+        return meta.term;
       }
       throw e;
     }

@@ -91,6 +91,8 @@ export class Raft {
 
     const { hardState, confState } = storage.initialState();
     const voters = confState.voters.length > 0 ? confState.voters : (cfg.peers ?? []);
+    // A replica with no voters would silently never campaign: a missing `peers` on restart.
+    assert(voters.length > 0, `${cfg.id} has no voters: pass peers (or storage must hold a ConfState)`);
     this.config = new MajorityConfig(voters);
     this.learners = confState.learners.slice();
     this.resetProgress();
@@ -155,17 +157,16 @@ export class Raft {
   /**
    * The application's applied index after a restart. Whatever was applied was committed, so a
    * commit index that did not survive the crash (commit-only HardState changes need no sync) is
-   * raised to it. An applied index below the storage's snapshot means the application must
-   * restore that snapshot itself; application resumes after the snapshot.
+   * raised to it. An applied index below the storage's snapshot is a driver bug: the entries
+   * between them are gone from the log, so applying on from there would silently skip them
+   * (the driver must install the stored snapshot in its state machine first).
    */
   private restoreApplied(applied: number): void {
     const log = this.raftLog;
-    if (applied <= log.applied) {
-      if (applied < log.applied) {
-        this.warn(`${this.id} applied index ${applied} is below the storage snapshot ${log.applied}; restore it first`);
-      }
-      return;
-    }
+    // 0 means "not given" (as in etcd): application starts at the storage's snapshot.
+    if (applied === 0) return;
+    assert(applied >= log.applied, () => `${this.id} applied index ${applied} is below the storage snapshot ${log.applied}; install the snapshot first`);
+    if (applied === log.applied) return;
     assert(applied <= log.lastIndex(), `applied index ${applied} is past the last index ${log.lastIndex()}`);
     if (applied > log.committed) log.commitTo(applied);
     log.appliedTo(applied);
@@ -302,7 +303,7 @@ export class Raft {
   }
 
   send(m: Message): void {
-    assert(m.to !== this.id, `${this.id} sending a message to itself: ${describeMessage(m)}`);
+    assert(m.to !== this.id, () => `${this.id} sending a message to itself: ${describeMessage(m)}`);
     this.msgs.push(m);
   }
 

@@ -22,9 +22,8 @@ import type {
   Status,
   Storage,
 } from "./types.js";
+import { committedEntriesBytesPerReadyMax } from "../base/limits.js";
 
-/** Payload bytes of committed entries handed to the application in one Ready (bounds apply batches). */
-export const committedEntriesBytesPerReadyMax = 8 * 1024 * 1024;
 
 export class RawNode implements RawNodeApi {
   private readonly raft: Raft;

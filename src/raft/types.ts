@@ -67,10 +67,10 @@ export interface Message {
   commit: number;
   snapshot?: Snapshot;
   reject: boolean;
-  // context also marks the Vote requests of a leadership-transfer election (see
-  // campaignTransferContext in messages.ts): voters inside their CheckQuorum lease grant those.
   rejectHint: number;
   hintTerm: number;
+  // ReadIndex request context. It also marks the Vote requests of a leadership-transfer election
+  // (see campaignTransferContext in messages.ts): voters inside their CheckQuorum lease grant those.
   context: Uint8Array;
 }
 
@@ -90,9 +90,12 @@ export interface ReadState {
 /**
  * What the driver must do, in this order (the persistence contract):
  *  1. persist `snapshot` (if any), `entries` (appending, truncating any conflicting suffix) and
- *     `hardState` (if any) atomically and durably (synced when `mustSync`);
- *  2. only then send `messages`;
- *  3. apply `committedEntries` in order and serve `readStates` once applied;
+ *     `hardState` (if any) in ONE atomic write, durably (synced when `mustSync`): term and vote
+ *     are never durable without the log they were granted against, nor the other way round;
+ *  2. only then send `messages` (a vote or an append acknowledgement promises durable state);
+ *  3. install `snapshot` (if any) in the state machine, then apply `committedEntries` in order;
+ *     a `readStates` entry may be served only once the applied index reaches its index, which
+ *     may be in a later Ready;
  *  4. call advance(ready).
  */
 export interface Ready {

@@ -265,3 +265,19 @@ describe("elections", () => {
     expect(node.hasReady()).toBe(false);
   });
 });
+
+describe("RawNode refuses a restart that would silently skip entries or never campaign", () => {
+  it("asserts when the given applied index is below the storage snapshot", () => {
+    const storage = new MemoryStorage();
+    storage.applySnapshot({ metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array() });
+    storage.setHardState({ term: 2, vote: 1, commit: 5 });
+    // Entries 1..4 exist only inside the snapshot: resuming at 3 would apply 6.. on a state missing 4 and 5.
+    expect(() => new RawNode(config(1, { applied: 3 }), storage)).toThrow(AssertionError);
+    expect(new RawNode(config(1, { applied: 5 }), storage).status().applied).toBe(5);
+    expect(new RawNode(config(1), storage).status().applied).toBe(5);
+  });
+
+  it("asserts when it has no voters (peers missing and no stored ConfState)", () => {
+    expect(() => new RawNode(config(1, { peers: [] }), new MemoryStorage())).toThrow(/no voters/);
+  });
+});
