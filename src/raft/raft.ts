@@ -418,21 +418,18 @@ export class Raft {
   readIndex(context: Uint8Array): void {
     const m = newMessage(MessageType.ReadIndex, this.id, this.id, 0);
     m.context = context;
-    switch (this.role) {
-      case "leader":
-        stepLeader(this, m);
-        return;
-      case "follower":
-        stepFollower(this, m);
-        return;
-      default:
-        this.info(`${this.id} no leader at term ${this.term}; dropping ReadIndex`);
-    }
+    this.stepLocalRequest(m, "ReadIndex");
   }
 
   transferLeadership(to: ReplicaId): void {
     const m = newMessage(MessageType.TransferLeader, this.id, this.id, 0);
     m.index = to;
+    this.stepLocalRequest(m, `leadership transfer to ${to}`);
+  }
+
+  /** A request from this replica's own application: the leader handles it, a follower forwards
+   * it (one hop), anyone else has no leader to ask and drops it (the caller times out). */
+  private stepLocalRequest(m: Message, what: string): void {
     switch (this.role) {
       case "leader":
         stepLeader(this, m);
@@ -441,7 +438,7 @@ export class Raft {
         stepFollower(this, m);
         return;
       default:
-        this.info(`${this.id} no leader at term ${this.term}; dropping leadership transfer to ${to}`);
+        this.info(`${this.id} no leader at term ${this.term}; dropping ${what}`);
     }
   }
 
