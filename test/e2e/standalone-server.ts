@@ -1,20 +1,10 @@
-// Starting cmd/standalone.ts as a real process for end-to-end tests, with a raw typed client.
+// Starting cmd/standalone.ts as a real process for end-to-end tests, driven through the typed client.
 
-import { create } from "@bufbuild/protobuf";
-import {
-  CreateAccountRequestSchema,
-  CreateTransactionRequestSchema,
-  GetAccountRequestSchema,
-  GetTransactionRequestSchema,
-  LedgerService,
-  ListTransactionsRequestSchema,
-  type Account,
-  type Transaction,
-} from "../../src/gen/ledger/v1/ledger_pb.js";
-import { createUnaryClient, type UnaryClient } from "../../src/transport/grpc-service.js";
+import type { Account, Transaction } from "../../src/gen/ledger/v1/ledger_pb.js";
+import { LedgerClient } from "../../src/client/ledger-client.js";
 import { startTsProcess, type TestProcess } from "../support/processes.js";
 
-export type LedgerClient = UnaryClient<typeof LedgerService>;
+export { LedgerClient };
 
 export interface RunningStandalone {
   process: TestProcess;
@@ -29,16 +19,16 @@ export async function startStandalone(dataDir: string, extraArgs: string[] = [])
   });
   const listening = await process.waitForJson((entry) => entry.msg === "listening");
   const address = String(listening.address);
-  const client = createUnaryClient(LedgerService, address, { defaultDeadlineMs: 10_000 });
+  const client = LedgerClient.connect(address, { deadlineMs: 10_000 });
   return { process, address, client };
 }
 
 export async function createAccount(client: LedgerClient, requestId = ""): Promise<Account> {
-  return (await client.createAccount(create(CreateAccountRequestSchema, { requestId }))).account!;
+  return client.createAccount({ requestId });
 }
 
 export async function getAccount(client: LedgerClient, accountId: string): Promise<Account> {
-  return (await client.getAccount(create(GetAccountRequestSchema, { accountId }))).account!;
+  return client.getAccount(accountId);
 }
 
 export async function balancesOf(client: LedgerClient, accountId: string): Promise<[bigint, bigint]> {
@@ -54,11 +44,11 @@ export interface NewTransaction {
 }
 
 export async function createTransaction(client: LedgerClient, accountId: string, t: NewTransaction): Promise<Transaction> {
-  return (await client.createTransaction(create(CreateTransactionRequestSchema, { accountId, ...t }))).transaction!;
+  return client.createTransaction({ accountId, ...t });
 }
 
 export async function getTransaction(client: LedgerClient, transactionId: string): Promise<Transaction> {
-  return (await client.getTransaction(create(GetTransactionRequestSchema, { transactionId }))).transaction!;
+  return client.getTransaction(transactionId);
 }
 
 /** Every transaction of the account, following page tokens; also the size of each page. */
@@ -67,7 +57,7 @@ export async function listAll(client: LedgerClient, accountId: string, pageSize 
   const pageSizes: number[] = [];
   let pageToken = "";
   do {
-    const page = await client.listTransactions(create(ListTransactionsRequestSchema, { accountId, pageSize, pageToken }));
+    const page = await client.listTransactions({ accountId, pageSize, pageToken });
     transactions.push(...page.transactions);
     pageSizes.push(page.transactions.length);
     pageToken = page.nextPageToken;
