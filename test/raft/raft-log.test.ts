@@ -81,6 +81,15 @@ describe("RaftLog", () => {
     expect(l.lastIndex()).toBe(3);
   });
 
+  it("maybeAppend commits no further than the append's last entry, even when the log is longer", () => {
+    // Entries past the append were never checked against the leader's log: they may be a stale
+    // tail from an old term that the leader's log does not have, so they must not commit.
+    const l = log([e(1, 1), e(1, 2), e(1, 3), e(1, 4), e(1, 5)]);
+    expect(l.maybeAppend(1, 1, 5, [e(1, 2)])).toBe(2);
+    expect(l.committed).toBe(2);
+    expect(l.lastIndex()).toBe(5);
+  });
+
   it("refuses (asserts) to truncate a committed entry", () => {
     const l = log([e(1, 1), e(1, 2), e(1, 3)]);
     l.commitTo(3);

@@ -11,6 +11,9 @@ import { RawNode } from "../../../src/raft/raw-node.js";
 import { MessageType } from "../../../src/raft/types.js";
 import type { Entry, HardState, Message, RaftConfig, ReadState, ReplicaId, Status } from "../../../src/raft/types.js";
 
+/** Ready rounds processAll allows before deeming the core stuck. */
+const processAllRoundsMax = 1_000;
+
 export interface ClusterOptions {
   seed?: number;
   preVote?: boolean;
@@ -112,9 +115,12 @@ export class Cluster {
     return this.node(id).status();
   }
 
-  /** Runs every live replica's Ready cycle until none has one. */
+  /** Runs every live replica's Ready cycle until none has one. A core that never stops
+   * producing Readys (e.g. a HardState it never considers saved) fails the test instead of
+   * hanging it: without message delivery in between, a few rounds always settle. */
   processAll(): void {
-    for (let progressed = true; progressed; ) {
+    for (let round = 0, progressed = true; progressed; round++) {
+      if (round === processAllRoundsMax) throw new Error(`Readys did not settle within ${processAllRoundsMax} rounds`);
       progressed = false;
       for (const id of this.ids) {
         if (this.processReady(id)) progressed = true;

@@ -55,6 +55,8 @@ interface Tuning {
 }
 
 const stabilizeRoundsMax = 200; // a scenario that needs more is livelocked
+/** Readys one replica may produce in one stabilize round before the core is deemed stuck. */
+const readysPerRoundMax = 1_000;
 
 export class InteractionEnv {
   private readonly replicas = new Map<ReplicaId, Replica>();
@@ -357,7 +359,10 @@ export class InteractionEnv {
       let progressed = false;
       for (const id of ids) {
         const r = this.replica(id);
-        while (r.node?.hasReady() === true) {
+        // A core that never stops producing Readys (e.g. a HardState it never considers saved)
+        // must fail the scenario, not hang the test run.
+        for (let readys = 0; r.node?.hasReady() === true; readys++) {
+          if (readys === readysPerRoundMax) throw new Error(`replica ${id} produced ${readysPerRoundMax} Readys in one round without settling`);
           this.processReady(r);
           progressed = true;
         }
