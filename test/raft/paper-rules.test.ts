@@ -5,44 +5,19 @@ import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
+import { newMessage } from "../../src/raft/messages.js";
 import { EntryType, MessageType } from "../../src/raft/types.js";
 import type { Entry, Message, RaftConfig } from "../../src/raft/types.js";
-import { Cluster, bytes, text } from "./support/cluster.js";
+import { Cluster, bytes, testRaftConfig, text } from "./support/cluster.js";
 
 function entry(term: number, index: number, data = ""): Entry {
   return { term, index, type: EntryType.Normal, data: bytes(data) };
 }
 
-function config(id: number, peers: number[]): RaftConfig {
-  return {
-    id,
-    peers,
-    electionTicks: 10,
-    heartbeatTicks: 1,
-    random: seededPrng(id),
-    maxInflightAppends: 16,
-    maxAppendBytes: 1 << 20,
-    maxUncommittedBytes: 0,
-    preVote: false,
-    checkQuorum: false,
-  };
-}
+const config = (id: number, peers: number[]): RaftConfig => testRaftConfig(id, { peers, maxInflightAppends: 16 });
 
 function voteRequest(from: number, to: number, term: number, lastIndex: number, lastTerm: number): Message {
-  return {
-    type: MessageType.Vote,
-    from,
-    to,
-    term,
-    index: lastIndex,
-    logTerm: lastTerm,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    hintTerm: 0,
-    context: new Uint8Array(0),
-  };
+  return { ...newMessage(MessageType.Vote, from, to, term), index: lastIndex, logTerm: lastTerm };
 }
 
 /** A voter whose persisted log is `log` at `term`; returns its answer to one Vote request. */

@@ -8,23 +8,9 @@ import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
 import { MessageType, RaftError } from "../../src/raft/types.js";
 import type { Message, RaftConfig, Ready } from "../../src/raft/types.js";
-import { Cluster, bytes } from "./support/cluster.js";
+import { Cluster, bytes, testRaftConfig } from "./support/cluster.js";
 
-function config(id: number, over: Partial<RaftConfig> = {}): RaftConfig {
-  return {
-    id,
-    peers: [1, 2, 3],
-    electionTicks: 10,
-    heartbeatTicks: 1,
-    random: seededPrng(id),
-    maxInflightAppends: 8,
-    maxAppendBytes: 1 << 20,
-    maxUncommittedBytes: 0,
-    preVote: false,
-    checkQuorum: false,
-    ...over,
-  };
-}
+const config = testRaftConfig;
 
 function persist(storage: MemoryStorage, rd: Ready): void {
   if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);

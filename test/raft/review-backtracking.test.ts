@@ -8,23 +8,12 @@ import { seededPrng } from "../../src/base/prng.js";
 import type { Prng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
+import { testRaftConfig } from "./support/cluster.js";
+import { newMessage } from "../../src/raft/messages.js";
 import { EntryType, MessageType } from "../../src/raft/types.js";
 import type { Entry, Message, RaftConfig } from "../../src/raft/types.js";
 
-function config(id: number): RaftConfig {
-  return {
-    id,
-    peers: [1, 2],
-    electionTicks: 10,
-    heartbeatTicks: 1,
-    random: seededPrng(id),
-    maxInflightAppends: 4,
-    maxAppendBytes: 1 << 20,
-    maxUncommittedBytes: 0,
-    preVote: false,
-    checkQuorum: false,
-  };
-}
+const config = (id: number): RaftConfig => testRaftConfig(id, { peers: [1, 2], maxInflightAppends: 4 });
 
 /** `n` non-decreasing terms drawn from `pool` (ascending), none below `min`. */
 function terms(rng: Prng, n: number, pool: number[], min: number): number[] {
@@ -82,20 +71,7 @@ describe("review: fast backtracking", () => {
         [2, { node: follower, storage: fs }],
       ]);
       leader.campaign();
-      const won: Message = {
-        type: MessageType.VoteResponse,
-        from: 2,
-        to: 1,
-        term: 21,
-        logTerm: 0,
-        index: 0,
-        entries: [],
-        commit: 0,
-        reject: false,
-        rejectHint: 0,
-        hintTerm: 0,
-        context: new Uint8Array(0),
-      };
+      const won: Message = newMessage(MessageType.VoteResponse, 2, 1, 21);
       let queue: Message[] = [];
       let rejections = 0;
       for (let round = 0; round < 100; round++) {

@@ -10,9 +10,9 @@
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
 import { describeMessage } from "../../src/raft/describe.js";
-import { MessageType, RaftError } from "../../src/raft/types.js";
+import { MessageType } from "../../src/raft/types.js";
 import type { Message, Ready, ReplicaId } from "../../src/raft/types.js";
-import { Cluster, bytes, text } from "./support/cluster.js";
+import { Cluster, bytes, checkReadStates, text, tolerateRefusals } from "./support/cluster.js";
 import type { ClusterOptions } from "./support/cluster.js";
 
 /** A Cluster whose driver checks each Ready right after persisting it, before its messages go out. */
@@ -72,18 +72,8 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
       const m = c.member(id);
       const lastApplied = m.applied[m.applied.length - 1];
       if (lastApplied !== undefined) appliedAnywhere = Math.max(appliedAnywhere, lastApplied.index);
-      for (const rs of m.readStates.splice(0)) {
-        const ctx = text(rs.context);
-        expect(rs.index, `read ${ctx} (seed ${seed})`).toBeGreaterThanOrEqual(readIssuedAt.get(ctx) ?? Infinity);
-      }
     }
-  };
-  const tolerate = (f: () => void) => {
-    try {
-      f();
-    } catch (e) {
-      if (!(e instanceof RaftError)) throw e;
-    }
+    checkReadStates(c, ids, readIssuedAt, seed);
   };
   for (let step = 0; step < steps; step++) {
     const id = 1 + rng.intBelow(n);
@@ -104,7 +94,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
     } else if (roll < 800) {
       c.processReady(id);
     } else if (roll < 860) {
-      if (lead !== 0) tolerate(() => c.node(lead).propose(bytes(`p${seed}.${step}${"x".repeat(rng.intBelow(24))}`)));
+      if (lead !== 0) tolerateRefusals(() => c.node(lead).propose(bytes(`p${seed}.${step}${"x".repeat(rng.intBelow(24))}`)));
     } else if (roll < 885) {
       if (up) {
         const ctx = `r${seed}.${step}`;

@@ -12,9 +12,9 @@ import { describeMessage } from "../../src/raft/describe.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { newMessage } from "../../src/raft/messages.js";
 import { RawNode } from "../../src/raft/raw-node.js";
-import { EntryType, MessageType, RaftError } from "../../src/raft/types.js";
+import { EntryType, MessageType } from "../../src/raft/types.js";
 import type { Entry, Message, Ready, ReplicaId } from "../../src/raft/types.js";
-import { Cluster, bytes, sameBytes, text } from "./support/cluster.js";
+import { Cluster, bytes, checkReadStates, sameBytes, tolerateRefusals } from "./support/cluster.js";
 import type { ClusterOptions } from "./support/cluster.js";
 
 interface RunStats {
@@ -80,21 +80,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
     m.node.advance(rd);
     c.observeLeaders();
   };
-  const observeReads = () => {
-    for (const id of ids) {
-      for (const rs of c.member(id).readStates.splice(0)) {
-        const ctx = text(rs.context);
-        expect(rs.index, `read ${ctx} (seed ${seed})`).toBeGreaterThanOrEqual(readIssuedAt.get(ctx) ?? Infinity);
-      }
-    }
-  };
-  const tolerate = (f: () => void) => {
-    try {
-      f();
-    } catch (e) {
-      if (!(e instanceof RaftError)) throw e;
-    }
-  };
+  const observeReads = () => checkReadStates(c, ids, readIssuedAt, seed);
 
   for (let step = 0; step < steps; step++) {
     const id = 1 + rng.intBelow(n);
@@ -118,7 +104,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
     } else if (roll < 820) {
       complete(id);
     } else if (roll < 870) {
-      if (lead !== 0) tolerate(() => c.node(lead).propose(bytes(`p${seed}.${step}`)));
+      if (lead !== 0) tolerateRefusals(() => c.node(lead).propose(bytes(`p${seed}.${step}`)));
     } else if (roll < 895) {
       if (up) {
         const ctx = `r${seed}.${step}`;

@@ -4,27 +4,14 @@
 // (after the Ready) applied at the snapshot index and no pre-snapshot entry handed out.
 
 import { describe, expect, it } from "vitest";
-import { seededPrng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { newMessage } from "../../src/raft/messages.js";
 import { RawNode } from "../../src/raft/raw-node.js";
+import { testRaftConfig } from "./support/cluster.js";
 import { EntryType, MessageType } from "../../src/raft/types.js";
 import type { Entry, Message, RaftConfig, Snapshot } from "../../src/raft/types.js";
 
-function config(id: number): RaftConfig {
-  return {
-    id,
-    peers: [1, 2, 3],
-    electionTicks: 10,
-    heartbeatTicks: 1,
-    random: seededPrng(id),
-    maxInflightAppends: 8,
-    maxAppendBytes: 1 << 20,
-    maxUncommittedBytes: 0,
-    preVote: false,
-    checkQuorum: false,
-  };
-}
+const config = (id: number): RaftConfig => testRaftConfig(id);
 
 function log(...terms: number[]): Entry[] {
   return terms.map((term, i) => ({ term, index: i + 1, type: EntryType.Normal, data: new Uint8Array([i + 1]) }));

@@ -3,12 +3,13 @@
 // reorder and duplicate messages, crash and restart replicas from their persisted storage, and
 // checkers for the safety properties of the paper.
 
+import { expect } from "vitest";
 import { seededPrng } from "../../../src/base/prng.js";
 import type { Prng } from "../../../src/base/prng.js";
 import { describeMessage } from "../../../src/raft/describe.js";
 import { MemoryStorage } from "../../../src/raft/memory-storage.js";
 import { RawNode } from "../../../src/raft/raw-node.js";
-import { MessageType } from "../../../src/raft/types.js";
+import { MessageType, RaftError } from "../../../src/raft/types.js";
 import type { Entry, HardState, Message, RaftConfig, ReadState, ReplicaId, Status } from "../../../src/raft/types.js";
 
 /** Ready rounds processAll allows before deeming the core stuck. */
@@ -340,6 +341,44 @@ export function bytes(s: string): Uint8Array {
 
 export function text(b: Uint8Array): string {
   return String.fromCharCode(...b);
+}
+
+/** A plain test configuration (3 voters, no PreVote/CheckQuorum, no byte limits) with overrides. */
+export function testRaftConfig(id: ReplicaId, over: Partial<RaftConfig> = {}): RaftConfig {
+  return {
+    id,
+    peers: [1, 2, 3],
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    random: seededPrng(id),
+    maxInflightAppends: 8,
+    maxAppendBytes: 1 << 20,
+    maxUncommittedBytes: 0,
+    preVote: false,
+    checkQuorum: false,
+    ...over,
+  };
+}
+
+/** Runs `f`, ignoring RaftError refusals (NOT_LEADER, TRANSFER_IN_PROGRESS, ...), which random
+ * drivers provoke on purpose; anything else (an assertion) still fails the test. */
+export function tolerateRefusals(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof RaftError)) throw e;
+  }
+}
+
+/** Every ReadState answered since the last call must be at least the index recorded for its
+ * context when the read was asked (a linearizable read point). Consumes the ReadStates. */
+export function checkReadStates(c: Cluster, ids: readonly ReplicaId[], readIssuedAt: ReadonlyMap<string, number>, seed: number): void {
+  for (const id of ids) {
+    for (const rs of c.member(id).readStates.splice(0)) {
+      const ctx = text(rs.context);
+      expect(rs.index, `read ${ctx} (seed ${seed})`).toBeGreaterThanOrEqual(readIssuedAt.get(ctx) ?? Infinity);
+    }
+  }
 }
 
 export type { Prng };
