@@ -9,21 +9,24 @@ import type { Raft } from "./raft.js";
 import { MessageType } from "./types.js";
 import type { Message, Snapshot } from "./types.js";
 
+/** Any leader message restarts the election timer and names the leader. */
+function heardFromLeader(r: Raft, m: Message): void {
+  r.electionElapsed = 0;
+  r.lead = m.from;
+}
+
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
     case MessageType.Append:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleAppendEntries(r, m);
       return;
     case MessageType.Heartbeat:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleHeartbeat(r, m);
       return;
     case MessageType.Snapshot:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleSnapshot(r, m);
       return;
     case MessageType.TimeoutNow:

@@ -58,14 +58,7 @@ export function run(seed: number, n: number, opts: ClusterOptions, steps: number
       if (up) c.tick(id);
     } else if (roll < 650) {
       // A burst of deliveries in random order (the queue must not outgrow delivery).
-      for (let k = 0; k < 8 && c.pending.length > 0; k++) {
-        const i = rng.intBelow(c.pending.length);
-        const m = c.pending[i] as Message;
-        const fate = rng.intBelow(20);
-        if (fate === 0 || !reachable(m)) c.drop(i); // lost
-        else if (fate === 1) c.deliver(m); // duplicated: delivered now and stays queued
-        else c.deliverAt(i); // any order
-      }
+      c.deliverRandom(rng, 8, reachable);
     } else if (roll < 800) {
       // Readies pile up between turns, so crashes can land between ready() and persistence.
       c.processReady(id);

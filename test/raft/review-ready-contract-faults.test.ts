@@ -83,14 +83,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
     if (roll < 300) {
       if (up) c.tick(id);
     } else if (roll < 650) {
-      for (let k = 0; k < 8 && c.pending.length > 0; k++) {
-        const i = rng.intBelow(c.pending.length);
-        const m = c.pending[i] as Message;
-        const fate = rng.intBelow(20);
-        if (fate === 0 || !reachable(m)) c.drop(i);
-        else if (fate === 1) c.deliver(m); // duplicated
-        else c.deliverAt(i);
-      }
+      c.deliverRandom(rng, 8, reachable);
     } else if (roll < 800) {
       c.processReady(id);
     } else if (roll < 860) {

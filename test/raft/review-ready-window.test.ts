@@ -91,14 +91,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
     if (roll < 280) {
       if (up) c.tick(id);
     } else if (roll < 620) {
-      for (let k = 0; k < 6 && c.pending.length > 0; k++) {
-        const i = rng.intBelow(c.pending.length);
-        const m = c.pending[i] as Message;
-        const fate = rng.intBelow(20);
-        if (fate === 0 || !reachable(m)) c.drop(i);
-        else if (fate === 1) c.deliver(m); // duplicated
-        else c.deliverAt(i);
-      }
+      c.deliverRandom(rng, 6, reachable);
     } else if (roll < 720) {
       take(id);
     } else if (roll < 820) {

@@ -189,6 +189,19 @@ export class Cluster {
   }
 
   /** Delivers one pending message (by position); returns false if none. */
+  /** A burst of up to `count` deliveries in random order: 1 in 20 lost, 1 in 20 duplicated
+   * (delivered now and left queued), and every message `reachable` rejects is lost. */
+  deliverRandom(rng: Prng, count: number, reachable: MessageFilter): void {
+    for (let k = 0; k < count && this.pending.length > 0; k++) {
+      const i = rng.intBelow(this.pending.length);
+      const m = this.pending[i] as Message;
+      const fate = rng.intBelow(20);
+      if (fate === 0 || !reachable(m)) this.drop(i);
+      else if (fate === 1) this.deliver(m);
+      else this.deliverAt(i);
+    }
+  }
+
   deliverAt(i: number): boolean {
     const [m] = this.pending.splice(i, 1);
     if (m === undefined) return false;
