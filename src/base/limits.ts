@@ -44,3 +44,76 @@ export const generatedShardsMax = 4096;
 /** Payload bytes of committed entries handed to the application in one Ready: bounds one apply
  * batch's memory and the time one loop turn spends applying. */
 export const committedEntriesBytesPerReadyMax = 8 * 1024 * 1024;
+
+/** Cluster node (issue 4). */
+/** Raft tick: heartbeats every tick, elections after 10-20 ticks (1-2 s): slow enough not to
+ * flap on a noisy 2-core machine running three nodes, fast enough to fail over in seconds. */
+export const nodeTickMsDefault = 100;
+export const nodeElectionTicks = 10;
+export const nodeHeartbeatTicks = 1;
+/** Appends in flight per follower and bytes per append: pipelining without flooding a slow peer. */
+export const raftMaxInflightAppends = 256;
+export const raftMaxAppendBytes = 1024 * 1024;
+/** A leader stops taking proposals beyond this uncommitted tail (RESOURCE_EXHAUSTED). */
+export const raftMaxUncommittedBytes = 64 * 1024 * 1024;
+/** Forwarding a proposal follower -> leader happens once; a second hop means stale leader
+ * knowledge somewhere, and the caller (gateway) is better placed to retry. */
+export const nodeForwardHopsMax = 1;
+/** Waiting proposals and reads per node; beyond these, RESOURCE_EXHAUSTED instead of memory. */
+export const nodePendingProposalsMax = 20_000;
+export const nodePendingReadsMax = 20_000;
+/** Peer messages queued for the loop; beyond this they are dropped (Raft retransmits). */
+export const nodeInboxMessagesMax = 100_000;
+/** A ReadIndex that is not confirmed in this time is answered UNAVAILABLE (safe to retry). */
+export const readIndexTimeoutMs = 3_000;
+/** Deadline for a node call whose caller gave none. */
+export const nodeCallDeadlineMsDefault = 5_000;
+/** Log compaction: once a replica's in-memory log holds more than this many entries, it
+ * snapshots its applied state and drops entries up to `raftLogCatchUpEntries` behind it, so a
+ * follower slightly behind still catches up from the log instead of by snapshot. */
+export const raftLogEntriesBeforeCompaction = 20_000;
+export const raftLogCatchUpEntries = 5_000;
+/** Leadership is moved back to a shard's preferred replica at most this often. */
+export const leaderBalanceIntervalTicks = 30;
+/** How long a leader waits for an outbound snapshot to be accepted. */
+export const snapshotSendTimeoutMs = 60_000;
+
+/** Node-to-node Raft transport. */
+/** First delay before reopening a failed peer stream: short, so a restarted peer is back within
+ * a heartbeat or two. */
+export const peerReconnectDelayMsMin = 100;
+/** Cap of the doubling reconnect delay: a peer that is down for long is retried about twice a
+ * second at most, cheap for us, and well inside an election timeout once it returns. */
+export const peerReconnectDelayMsMax = 2_000;
+/** A stream the peer has not answered (response headers) within this long is given up and
+ * reopened: a blackholed address would otherwise leave it pending with no error. */
+export const peerConnectTimeoutMs = 3_000;
+
+/** Pair bytes per snapshot chunk: big enough to amortise per-message cost (STACK.md: ~28 us a
+ * stream message), small enough that a chunk in flight costs little memory. */
+export const snapshotChunkBytesMax = 256 * 1024;
+/** Ledger keys are at most 21 bytes after the replica prefix (src/storage/ledger-keys.ts). */
+export const snapshotKeyBytesMax = 64;
+/** Ledger records are a few hundred bytes; anything near this is corruption. */
+export const snapshotValueBytesMax = 64 * 1024;
+/** Snapshots one PeerSender streams to its peer at once: each holds a LevelDB iterator and a
+ * chunk in memory, and the leader sends at most one per follower replica anyway. */
+export const peerSnapshotsInFlightMax = 4;
+
+/** Cluster gateway retries. */
+/** Deadline of a backend call whose caller gave none: a ledger call slower than this is a
+ * failure to report, the same budget as the client's default (clientDeadlineMsDefault). */
+export const gatewayDeadlineDefaultMs = 5_000;
+/** NOT_LEADER hints followed at once, without a pause, between two backoffs of one call. Two
+ * nodes with stale views can point at each other; past this many hops the call treats a hint
+ * as "no leader known" and waits before trying again. */
+export const gatewayLeaderHintFollowsMax = 3;
+/** First retry pause after every replica of a shard failed once: an election on loopback takes
+ * a few hundred milliseconds, a busy leader clears its queue in a few. */
+export const gatewayBackoffBaseMs = 20;
+/** Longest pause between two rounds of attempts: keeps a recovered shard from waiting long. */
+export const gatewayBackoffCapMs = 500;
+/** Caps grpc-js's reconnect backoff to a down node (its default grows to 120 s): a restarted
+ * node gets traffic again within about this long. */
+export const gatewayReconnectBackoffMaxMs = 1_000;
+export const gatewayReconnectBackoffInitialMs = 100;

@@ -67,7 +67,7 @@ export function describeBindError(error: unknown): string {
   return /listen (E[A-Z]+: [^\]]+)/.exec(message)?.[1] ?? message;
 }
 
-function shutdownGracefully(server: Server, graceMs: number): Promise<void> {
+export function shutdownGracefully(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

@@ -1,0 +1,172 @@
+// The gateway's LedgerBackend over a cluster: account id -> shard -> the node believed to lead
+// it, through the nodes' internal API (NodeService). Retries follow leader hints, move past
+// nodes that are down, pause with backoff, and always resend the same encoded command: the ids
+// in it were drawn once by the service, so however many attempts reach a replica the command is
+// applied at most once. No call outlives the caller's deadline. The retry loop itself is in
+// shard-caller.ts; this module adds what is specific to ledger commands and queries.
+
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { assert } from "../base/assert.js";
+import { isLedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
+import { shardForAccount } from "../cluster/shard-map.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  CoreErrorCode,
+  QueryResultSchema,
+  QuerySchema,
+  type Command,
+  type CommandResult,
+  type Query,
+  type QueryResult,
+} from "../gen/ledger/core/v1/core_pb.js";
+import { ProposeRequestSchema, ReadConsistency, ReadRequestSchema } from "../gen/ledger/node/v1/node_pb.js";
+import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
+import type { CallOptions, LedgerBackend } from "../ledger/backend.js";
+import { commandAccountId } from "../ledger/core.js";
+import { queryDeadlineError, requestIdOf, updateDeadlineError, type AttemptLog } from "./call-outcome.js";
+import { getTransactionQuery } from "./core-requests.js";
+import { gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax } from "./retry-policy.js";
+import { ShardCaller } from "./shard-caller.js";
+
+export interface ClusterBackendOptions {
+  /** A validated config (loadClusterConfig). */
+  config: ClusterConfig;
+  logger: Logger;
+  /** Deadline of a call whose caller set none; gatewayDeadlineDefaultMs by default. */
+  deadlineDefaultMs?: number;
+  /** NOT_LEADER hints followed at once between two pauses; gatewayLeaderHintFollowsMax by default. */
+  leaderHintFollowsMax?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Jitter source, uniform in [0, 1); Math.random by default. */
+  random?: () => number;
+}
+
+export class ClusterBackend implements LedgerBackend {
+  private readonly config: ClusterConfig;
+  private readonly logger: Logger;
+  private readonly deadlineDefaultMs: number;
+  private readonly caller: ShardCaller;
+
+  constructor(options: ClusterBackendOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.deadlineDefaultMs = options.deadlineDefaultMs ?? gatewayDeadlineDefaultMs;
+    assert(this.deadlineDefaultMs > 0, "ClusterBackend: deadlineDefaultMs must be positive");
+    this.caller = new ShardCaller({
+      config: this.config,
+      logger: this.logger,
+      deadlineDefaultMs: this.deadlineDefaultMs,
+      hintFollowsMax: options.leaderHintFollowsMax ?? gatewayLeaderHintFollowsMax,
+      backoff: {
+        backoffBaseMs: options.backoffBaseMs ?? gatewayBackoffBaseMs,
+        backoffCapMs: options.backoffCapMs ?? gatewayBackoffCapMs,
+        random: options.random ?? Math.random,
+      },
+    });
+  }
+
+  async update(accountId: bigint, command: Command, options: CallOptions = {}): Promise<CommandResult> {
+    assert(commandAccountId(command) === accountId, () => `update routed by account ${accountId} carries a command for another account`);
+    const shard = shardForAccount(this.config, accountId);
+    const deadlineMs = this.deadlineOf(options);
+    // Encoded once: every attempt sends these exact bytes (see the header comment).
+    const request = create(ProposeRequestSchema, {
+      shardId: shard.id,
+      command: toBinary(CommandSchema, command),
+      requestId: requestIdOf(command),
+    });
+    const answer = await this.caller.call({
+      shard,
+      deadlineMs,
+      write: true,
+      stale: false,
+      send: (client, signal) => client.propose(request, { deadlineMs, signal }),
+      leaderOf: (response) => response.leaderNodeId,
+      onDeadline: (log) => updateDeadlineError(command, shard.id, log),
+    });
+    const result = fromBinary(CommandResultSchema, answer.value.result);
+    if (answer.before.mayHaveApplied && refusedAsNoLongerPending(command, result)) {
+      return this.confirmEarlierAttempt(accountId, command, result, shard, deadlineMs, answer.before);
+    }
+    return result;
+  }
+
+  async query(accountId: bigint, query: Query, options: CallOptions = {}): Promise<QueryResult> {
+    const shard = shardForAccount(this.config, accountId);
+    const deadlineMs = this.deadlineOf(options);
+    const stale = options.stale === true;
+    const request = create(ReadRequestSchema, {
+      shardId: shard.id,
+      query: toBinary(QuerySchema, query),
+      consistency: stale ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE,
+    });
+    const answer = await this.caller.call({
+      shard,
+      deadlineMs,
+      write: false,
+      stale,
+      send: (client, signal) => client.read(request, { deadlineMs, signal }),
+      onDeadline: (log) => queryDeadlineError(query, shard.id, log),
+    });
+    return fromBinary(QueryResultSchema, answer.value.result);
+  }
+
+  /** Closes every node channel; calls still running fail with UNAVAILABLE. */
+  async close(): Promise<void> {
+    this.caller.close();
+  }
+
+  /** The node this gateway currently believes leads `shardId` (for tests and admin tools). */
+  cachedLeader(shardId: string): NodeId {
+    return this.caller.cachedLeader(shardId);
+  }
+
+  private deadlineOf(options: CallOptions): number {
+    return options.deadlineMs ?? Date.now() + this.deadlineDefaultMs;
+  }
+
+  /**
+   * Why this exists: an earlier attempt of this same call may have been applied (it reached a
+   * node and then timed out or lost its connection). The retry carries the same command, so if
+   * the first one was applied, the retry meets a transaction that is no longer pending and the
+   * core refuses it with FAILED_PRECONDITION. Passing that refusal on would tell the caller the
+   * settle (cancel) failed when it was our own first attempt that did it. So read the
+   * transaction (linearizable: it reflects every applied command); if it has the status this
+   * command sets, the command took effect: answer with the record, as the first attempt would
+   * have. Otherwise the refusal is real (someone else moved it to the other status).
+   */
+  private async confirmEarlierAttempt(
+    accountId: bigint,
+    command: Command,
+    refusal: CommandResult,
+    shard: ShardConfig,
+    deadlineMs: number,
+    before: AttemptLog,
+  ): Promise<CommandResult> {
+    const { kind } = command;
+    assert(kind.case === "settleTransaction" || kind.case === "cancelTransaction", "only settle and cancel are confirmed");
+    const wanted = kind.case === "settleTransaction" ? TransactionStatus.SETTLED : TransactionStatus.CANCELLED;
+    let read: QueryResult;
+    try {
+      read = await this.query(accountId, getTransactionQuery(kind.value), { deadlineMs });
+    } catch (e) {
+      if (!isLedgerError(e)) throw e;
+      throw updateDeadlineError(command, shard.id, { ...before, attempts: before.attempts + 1, lastError: e });
+    }
+    if (read.kind.case === "transaction" && read.kind.value.status === wanted) {
+      this.logger.debug({ shard: shard.id }, "retried command was refused as already done; an earlier attempt applied it");
+      return create(CommandResultSchema, { kind: { case: "transaction", value: read.kind.value } });
+    }
+    return refusal;
+  }
+}
+
+/** A settle or cancel refused because the transaction is no longer pending (DESIGN.md §5). */
+function refusedAsNoLongerPending(command: Command, result: CommandResult): boolean {
+  const retriable = command.kind.case === "settleTransaction" || command.kind.case === "cancelTransaction";
+  return retriable && result.kind.case === "error" && result.kind.value.code === CoreErrorCode.FAILED_PRECONDITION;
+}

@@ -1,0 +1,194 @@
+// The retry loop under every cluster call: which node of a shard to ask, what to do when it
+// fails, how long to pause, and when to give up. It knows nothing of ledger semantics; the
+// caller supplies what to send and the error to end with when the deadline passes. One channel
+// per node, created once and shared by every call.
+
+import { assert } from "../base/assert.js";
+import { LedgerError, isLedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
+import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
+import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
+import type { AttemptLog } from "./call-outcome.js";
+import { LeaderCache } from "./leader-cache.js";
+import {
+  backoffDelayMs,
+  gatewayReconnectBackoffInitialMs,
+  gatewayReconnectBackoffMaxMs,
+  proposalMayHaveApplied,
+  retryActionFor,
+  type BackoffTunables,
+} from "./retry-policy.js";
+
+export type NodeClient = UnaryClient<typeof NodeService>;
+
+/** One call to a shard: what to send to a node, and what to say if the deadline passes. */
+export interface ShardCall<T> {
+  shard: ShardConfig;
+  deadlineMs: number;
+  /** A proposal: attempts that may have been appended are tracked for the final error. */
+  write: boolean;
+  /** A stale read: any replica may answer, so an answer says nothing about leadership. */
+  stale: boolean;
+  send(client: NodeClient, signal: AbortSignal): Promise<T>;
+  /** The leader an answer names (a proposal forwarded by a follower), if any. */
+  leaderOf?(value: T): NodeId | undefined;
+  onDeadline(log: AttemptLog): LedgerError;
+}
+
+export interface Answer<T> {
+  value: T;
+  /** What the attempts before the answering one saw. */
+  before: AttemptLog;
+}
+
+export interface ShardCallerOptions {
+  config: ClusterConfig;
+  logger: Logger;
+  /** Deadline the node clients fall back to; every call here passes its own. */
+  deadlineDefaultMs: number;
+  hintFollowsMax: number;
+  backoff: BackoffTunables;
+}
+
+export class ShardCaller {
+  private readonly logger: Logger;
+  private readonly clients = new Map<NodeId, NodeClient>();
+  private readonly leaders: LeaderCache;
+  private readonly hintFollowsMax: number;
+  private readonly backoff: BackoffTunables;
+  /** Node calls and pauses in flight, so close() can end them at once. */
+  private readonly inFlight = new Set<AbortController>();
+  private readonly pauses = new Set<() => void>();
+  private closed = false;
+
+  constructor(options: ShardCallerOptions) {
+    this.logger = options.logger;
+    this.hintFollowsMax = options.hintFollowsMax;
+    this.backoff = options.backoff;
+    assert(this.hintFollowsMax >= 0 && this.backoff.backoffBaseMs > 0 && this.backoff.backoffCapMs >= this.backoff.backoffBaseMs, "ShardCaller: bad tunables");
+    this.leaders = new LeaderCache(options.config, this.logger);
+    for (const node of options.config.nodes) {
+      assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
+      this.clients.set(
+        node.id,
+        createUnaryClient(NodeService, node.address, {
+          defaultDeadlineMs: options.deadlineDefaultMs,
+          channel: {
+            "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
+            "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,
+          },
+        }),
+      );
+    }
+  }
+
+  /** The node currently believed to lead `shardId`. */
+  cachedLeader(shardId: string): NodeId {
+    return this.leaders.leader(shardId);
+  }
+
+  /** Ends pauses and in-flight node calls (they fail with UNAVAILABLE) and closes every channel. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const controller of this.inFlight) controller.abort();
+    for (const wake of this.pauses) wake();
+    for (const client of this.clients.values()) client.close();
+  }
+
+  /**
+   * Tries the shard's nodes until one answers, a definite error comes back, or the deadline
+   * passes. Order: the cached leader; a NOT_LEADER hint at once (at most hintFollowsMax times
+   * between pauses, so nodes pointing at each other cannot loop); otherwise the next replica not
+   * yet tried in this round; after a round in which every replica failed, a backoff pause.
+   */
+  async call<T>(call: ShardCall<T>): Promise<Answer<T>> {
+    const shardId = call.shard.id;
+    const log: AttemptLog = { attempts: 0, lastError: undefined, mayHaveApplied: false };
+    const failedThisRound = new Set<NodeId>();
+    let node = this.leaders.leader(shardId);
+    let hintFollows = 0;
+    let pauses = 0;
+    for (;;) {
+      this.throwIfClosed(call, log);
+      if (Date.now() >= call.deadlineMs) throw call.onDeadline(log);
+      const before: AttemptLog = { ...log };
+      log.attempts++;
+      let error: LedgerError;
+      try {
+        const value = await this.attempt(node, call);
+        if (!call.stale) {
+          const named = call.leaderOf?.(value);
+          const leader = named !== undefined && named !== "" && this.leaders.hosts(shardId, named) ? named : node;
+          this.leaders.set(shardId, leader, "answered");
+        }
+        return { value, before };
+      } catch (e) {
+        if (!isLedgerError(e)) throw e;
+        error = e;
+      }
+      this.throwIfClosed(call, log);
+      if (error.code === "DEADLINE_EXCEEDED" && !call.stale && Date.now() >= call.deadlineMs) this.leaders.demote(shardId, node);
+      log.lastError = error;
+      if (call.write && proposalMayHaveApplied(error)) log.mayHaveApplied = true;
+      const action = retryActionFor(error);
+      if (action.kind === "fail") throw error;
+      this.logger.debug({ shard: shardId, node, attempt: log.attempts, code: error.code, err: error.message }, "node call failed; retrying");
+      if (action.kind === "notLeader" && action.leader !== undefined && action.leader !== node && this.leaders.hosts(shardId, action.leader) && hintFollows < this.hintFollowsMax) {
+        hintFollows++;
+        this.leaders.set(shardId, action.leader, "hint");
+        node = action.leader;
+        continue;
+      }
+      if (action.kind === "sameAfterPause") {
+        await this.pause(pauses++, call.deadlineMs);
+        continue;
+      }
+      failedThisRound.add(node);
+      const next = this.leaders.candidates(shardId).find((n) => !failedThisRound.has(n));
+      if (next !== undefined) {
+        node = next;
+        continue;
+      }
+      failedThisRound.clear();
+      hintFollows = 0;
+      await this.pause(pauses++, call.deadlineMs);
+      node = this.leaders.leader(shardId);
+    }
+  }
+
+  private async attempt<T>(nodeId: NodeId, call: ShardCall<T>): Promise<T> {
+    const client = this.clients.get(nodeId);
+    assert(client !== undefined, `no client for node ${nodeId}: config not validated`);
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    try {
+      return await call.send(client, controller.signal);
+    } finally {
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** Waits the backoff for retry number `retry`, never past the deadline; close() ends it early. */
+  private pause(retry: number, deadlineMs: number): Promise<void> {
+    const delayMs = Math.max(0, Math.min(backoffDelayMs(retry, this.backoff), deadlineMs - Date.now()));
+    this.logger.debug({ delayMs: Math.round(delayMs), retry }, "backing off");
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, delayMs);
+      this.pauses.add(wake);
+    });
+  }
+
+  private throwIfClosed(call: ShardCall<unknown>, log: AttemptLog): void {
+    if (!this.closed) return;
+    const unknown = call.write && log.mayHaveApplied ? "; the outcome of this update is unknown" : "";
+    throw new LedgerError("UNAVAILABLE", `the gateway is shutting down${unknown}`);
+  }
+
+}

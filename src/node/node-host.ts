@@ -1,0 +1,584 @@
+// The node: every shard replica this node hosts, driven by ONE loop over ONE LevelDB.
+//
+// A loop turn: step the peer messages, ticks, proposals and reads that arrived since the last
+// turn; collect the Ready of every replica that has one; put all their log entries, hard states
+// and applied ledger writes (with each applied index) in one chained batch and write it through
+// the ordered writer, synced when any Ready requires it (one fsync for all shards); only then
+// send the Raft messages (one batch per peer node), answer the proposers and readers, and
+// advance. Inputs that arrive during the write wait for the next turn: that is the group commit.
+
+import { randomInt } from "node:crypto";
+import { ClassicLevel } from "classic-level";
+import { LedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import {
+  leaderBalanceIntervalTicks,
+  nodeElectionTicks,
+  nodeHeartbeatTicks,
+  nodeInboxMessagesMax,
+  nodePendingProposalsMax,
+  nodePendingReadsMax,
+  nodeTickMsDefault,
+  raftLogCatchUpEntries,
+  raftLogEntriesBeforeCompaction,
+  raftMaxAppendBytes,
+  raftMaxInflightAppends,
+  raftMaxUncommittedBytes,
+  readIndexTimeoutMs,
+} from "../base/limits.js";
+import { seededPrng } from "../base/prng.js";
+import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
+import type { CommandResult, Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
+import { RaftError, type Message, type Ready, type ReplicaId } from "../raft/types.js";
+import { DbWriter } from "../storage/db-writer.js";
+import type { LedgerDb } from "../storage/ledger-store.js";
+import { otherGenerationRanges } from "../storage/replica-keys.js";
+import { encodeProposal } from "./proposal-envelope.js";
+import { Replica, type NodeBatch } from "./replica.js";
+import { notApplied, ProposalWaiters, type ReadWaiter } from "./waiters.js";
+import { PeerLinks } from "./peer-links.js";
+import { SnapshotTransfers } from "./snapshot-transfers.js";
+import { hashReplicaState } from "./state-hash.js";
+
+export interface NodeHostOptions {
+  config: ClusterConfig;
+  nodeId: NodeId;
+  dataDir: string;
+  logger: Logger;
+  tickMs?: number;
+}
+
+export interface ReplicaSummary {
+  shardId: ShardId;
+  replicaId: ReplicaId;
+  role: string;
+  term: number;
+  leaderReplicaId: ReplicaId;
+  leaderNodeId: NodeId | "";
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  caughtUp: boolean;
+  stateHash?: Uint8Array;
+}
+
+interface QueuedProposal {
+  replica: Replica;
+  number: number;
+  data: Uint8Array;
+  deadlineMs: number;
+  resolve(applied: { result: CommandResult; index: number }): void;
+  reject(error: LedgerError): void;
+}
+
+export class NodeHost {
+  readonly nodeId: NodeId;
+  readonly config: ClusterConfig;
+  readonly replicas = new Map<ShardId, Replica>();
+  readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
+  private readonly logger: Logger;
+  private readonly writer: DbWriter;
+  private readonly proposals = new ProposalWaiters();
+  private readonly epoch = randomInt(1, 2 ** 32 - 1);
+  private nextProposal = 1;
+  private nextReadContext = 1;
+  private inbox: (() => void)[] = [];
+  private inboxMessages = 0;
+  private queuedProposals: QueuedProposal[] = [];
+  private pendingReads = 0;
+  private pendingTicks = 0;
+  private ticksSinceBalance = 0;
+  private startupTicks = 0;
+  private readonly triggeredSnapshots = new Map<Replica, ((index: number) => void)[]>();
+  private turnRunning = false;
+  private turnScheduled = false;
+  private atQuiescence: (() => void)[] = [];
+  private ticker: NodeJS.Timeout | undefined;
+  private closed = false;
+  private fatal: ((e: unknown) => void) | undefined;
+  readonly links: PeerLinks;
+  readonly snapshots: SnapshotTransfers;
+
+  private constructor(
+    options: NodeHostOptions,
+    readonly db: LedgerDb,
+  ) {
+    this.nodeId = options.nodeId;
+    this.config = options.config;
+    this.logger = options.logger;
+    this.writer = new DbWriter(db);
+    for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
+    this.links = new PeerLinks(this, this.logger);
+    this.snapshots = new SnapshotTransfers(this, this.writer, this.logger);
+  }
+
+  static async open(options: NodeHostOptions): Promise<NodeHost> {
+    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    const host = new NodeHost(options, db);
+    try {
+      await host.openReplicas();
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return host;
+  }
+
+  private async openReplicas(): Promise<void> {
+    const seed = randomInt(0, 2 ** 31);
+    for (const [shardIndex, shard] of this.config.shards.entries()) {
+      const mine = shard.replicas.find((r) => r.nodeId === this.nodeId);
+      if (mine === undefined) continue;
+      const replica = await Replica.open({
+        db: this.db,
+        shard,
+        shardIndex,
+        replicaId: mine.id,
+        nodeOfReplica: this.nodeOfReplica,
+        logger: this.logger.child({ shard: shard.id }),
+        raft: {
+          electionTicks: nodeElectionTicks,
+          heartbeatTicks: nodeHeartbeatTicks,
+          random: seededPrng(seed + shardIndex),
+          maxInflightAppends: raftMaxInflightAppends,
+          maxAppendBytes: raftMaxAppendBytes,
+          maxUncommittedBytes: raftMaxUncommittedBytes,
+          preVote: true,
+          checkQuorum: true,
+        },
+      });
+      // Leftovers of a snapshot install or a replaced state that a crash interrupted.
+      for (const range of otherGenerationRanges(replica.replicaId, replica.log.generation())) await this.writer.clear(range);
+      for (const range of replica.log.pendingCleanup()) await this.writer.clear(range);
+      replica.log.cleanupDone();
+      this.replicas.set(shard.id, replica);
+      this.logger.info(
+        { shard: shard.id, replica: replica.replicaId, applied: replica.applied, commit: replica.log.hardState().commit, term: replica.log.hardState().term, lastIndex: replica.log.lastIndex() },
+        "replica loaded",
+      );
+    }
+  }
+
+  /** Starts the ticker. `onFatal` is called if the loop hits an error it cannot survive. */
+  start(onFatal: (e: unknown) => void, tickMs = nodeTickMsDefault): void {
+    this.fatal = onFatal;
+    this.ticker = setInterval(() => {
+      this.pendingTicks++;
+      this.schedule();
+    }, tickMs);
+    this.schedule();
+  }
+
+  replicaOf(shardId: string): Replica {
+    const r = this.replicas.get(shardId);
+    if (r === undefined) {
+      const known = this.config.shards.some((s) => s.id === shardId);
+      throw new LedgerError("INVALID_ARGUMENT", known ? `shard_id ${shardId} has no replica on node ${this.nodeId}` : `shard_id ${JSON.stringify(shardId)} is not a shard of the cluster config`);
+    }
+    return r;
+  }
+
+  // ---- inputs (called from gRPC handlers and the transport) ----
+
+  /** Proposes an encoded command on a replica this node leads; resolves when applied here. */
+  propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
+    this.checkOpen();
+    if (this.proposals.size + this.queuedProposals.length >= nodePendingProposalsMax) {
+      return Promise.reject(notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingProposalsMax} proposals in flight; not applied, retry later`));
+    }
+    const number = this.nextProposal++;
+    const data = encodeProposal({ epoch: this.epoch, number }, command);
+    return new Promise((resolve, reject) => {
+      this.queuedProposals.push({ replica, number, data, deadlineMs, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** A linearizable read through ReadIndex (works on followers too), or a stale local read. */
+  read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<{ result: QueryResult; appliedIndex: number }> {
+    this.checkOpen();
+    if (stale) {
+      if (!replica.caughtUp) return Promise.reject(new LedgerError("UNAVAILABLE", `${replica.shard.id}: replica on ${this.nodeId} is replaying its log; no reads until it has caught up`));
+      const appliedIndex = replica.applied;
+      return replica.store.query(query).then((result) => ({ result, appliedIndex }));
+    }
+    if (this.pendingReads >= nodePendingReadsMax) {
+      return Promise.reject(new LedgerError("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingReadsMax} reads in flight; retry later`));
+    }
+    this.pendingReads++;
+    return new Promise((resolve, reject) => {
+      const w: ReadWaiter = {
+        shardId: replica.shard.id,
+        query,
+        deadlineMs,
+        confirmByMs: Math.min(deadlineMs, Date.now() + readIndexTimeoutMs),
+        settled: false,
+        resolve: (v) => {
+          if (w.settled) return;
+          w.settled = true;
+          this.pendingReads--;
+          resolve(v);
+        },
+        reject: (e) => {
+          if (w.settled) return;
+          w.settled = true;
+          this.pendingReads--;
+          reject(e);
+        },
+      };
+      replica.queuedReads.push(w);
+      this.schedule();
+    });
+  }
+
+  /** Peer messages for the loop; dropped (Raft retransmits) when the inbox is full. */
+  deliver(fromNodeId: NodeId, messages: readonly { shardId: string; message: Message }[]): void {
+    if (this.closed) return;
+    for (const { shardId, message } of messages) {
+      const replica = this.replicas.get(shardId);
+      if (replica === undefined || message.to !== replica.replicaId || this.nodeOfReplica.get(message.from) !== fromNodeId) {
+        this.logger.warn({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
+        continue;
+      }
+      if (this.inboxMessages >= nodeInboxMessagesMax) continue;
+      this.inboxMessages++;
+      this.inbox.push(() => {
+        this.inboxMessages--;
+        this.stepSafely(replica, message);
+      });
+    }
+    this.schedule();
+  }
+
+  /** Runs `fn` inside the next loop turn, before Readies are collected. */
+  enqueue(fn: () => void): void {
+    this.inbox.push(fn);
+    this.schedule();
+  }
+
+  /** Runs `fn` when no loop turn is writing: the DB then holds exactly what the replicas applied. */
+  whenQuiescent(fn: () => void): void {
+    if (this.turnRunning) this.atQuiescence.push(fn);
+    else fn();
+  }
+
+  transferLeadership(replica: Replica, toNodeId: NodeId): void {
+    const target = replica.shard.replicas.find((r) => r.nodeId === toNodeId);
+    if (target === undefined) throw new LedgerError("INVALID_ARGUMENT", `to_node_id ${JSON.stringify(toNodeId)} hosts no replica of ${replica.shard.id}`);
+    this.enqueue(() => replica.raw.transferLeadership(target.id));
+  }
+
+  triggerSnapshot(replica: Replica): Promise<number> {
+    this.checkOpen();
+    return new Promise((resolve) => {
+      const list = this.triggeredSnapshots.get(replica) ?? [];
+      list.push(resolve);
+      this.triggeredSnapshots.set(replica, list);
+      this.schedule();
+    });
+  }
+
+  async replicaSummaries(includeStateHash: boolean): Promise<ReplicaSummary[]> {
+    const summaries: ReplicaSummary[] = [];
+    const hashes: Promise<void>[] = [];
+    await new Promise<void>((resolve) =>
+      this.whenQuiescent(() => {
+        for (const replica of this.replicas.values()) {
+          const st = replica.raw.status();
+          const s: ReplicaSummary = {
+            shardId: replica.shard.id,
+            replicaId: replica.replicaId,
+            role: st.softState.role,
+            term: st.hardState.term,
+            leaderReplicaId: st.softState.leader,
+            leaderNodeId: this.nodeOfReplica.get(st.softState.leader) ?? "",
+            commitIndex: st.hardState.commit,
+            appliedIndex: replica.applied,
+            lastIndex: replica.log.lastIndex(),
+            snapshotIndex: replica.log.snapshotMetadata().index,
+            caughtUp: replica.caughtUp,
+          };
+          // The DB snapshot is taken now, while it holds exactly the applied state.
+          if (includeStateHash) hashes.push(hashReplicaState(this.db, replica).then((h) => void (s.stateHash = h)));
+          summaries.push(s);
+        }
+        resolve();
+      }),
+    );
+    await Promise.all(hashes);
+    return summaries;
+  }
+
+  // ---- the loop ----
+
+  private schedule(): void {
+    if (this.turnScheduled || this.closed) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      if (this.turnRunning) return; // the running turn reschedules itself when it ends
+      this.turnRunning = true;
+      this.turn().then(
+        () => this.endTurn(),
+        (e: unknown) => {
+          this.endTurn();
+          this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, "node loop failed");
+          this.fatal?.(e);
+        },
+      );
+    });
+  }
+
+  private endTurn(): void {
+    this.turnRunning = false;
+    const fns = this.atQuiescence;
+    this.atQuiescence = [];
+    for (const fn of fns) fn();
+    if (this.hasWork()) this.schedule();
+  }
+
+  private hasWork(): boolean {
+    if (this.closed) return false;
+    if (this.inbox.length > 0 || this.queuedProposals.length > 0 || this.pendingTicks > 0 || this.triggeredSnapshots.size > 0) return true;
+    for (const r of this.replicas.values()) if (r.queuedReads.length > 0 || r.raw.hasReady()) return true;
+    return false;
+  }
+
+  private async turn(): Promise<void> {
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const fn of inbox) fn();
+    this.runTicks();
+    this.proposeQueued();
+    this.startReads();
+
+    const batch = this.db.batch();
+    const triggered = this.compactLogs(batch);
+    const readies: [Replica, Ready][] = [];
+    for (const r of this.replicas.values()) if (r.raw.hasReady()) readies.push([r, r.raw.ready()]);
+    let sync = false;
+    const applied: Awaited<ReturnType<Replica["persistAndApply"]>>[] = [];
+    for (const [r, rd] of readies) {
+      sync ||= rd.mustSync;
+      applied.push(await r.persistAndApply(rd, batch, this.db));
+    }
+    if (batch.length > 0) await this.writer.write(batch, { sync });
+    else await batch.close();
+    for (const r of this.replicas.values()) {
+      for (const range of r.log.pendingCleanup()) this.writer.clear(range).catch((e: unknown) => this.logger.warn({ err: String(e) }, "log cleanup failed; retried at next start"));
+      r.log.cleanupDone();
+    }
+    for (const [r, fire] of triggered) fire(r.log.snapshotMetadata().index);
+
+    for (const [i, [r, rd]] of readies.entries()) {
+      if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);
+      this.links.add(r, rd.messages);
+      for (const a of applied[i] ?? []) {
+        if (a.tag.epoch !== this.epoch) continue;
+        this.proposals.take(a.tag.number)?.resolve({ result: a.result, index: a.index });
+      }
+      for (const rs of rd.readStates) {
+        const key = Buffer.from(rs.context).toString("hex");
+        const reads = r.readBatches.get(key);
+        if (reads === undefined) continue;
+        r.readBatches.delete(key);
+        r.confirmedReads.push({ index: rs.index, reads });
+      }
+      r.raw.advance(rd);
+    }
+    this.links.flush();
+    // The receive of a snapshot stepped in this turn ends here: installed, or not needed
+    // (stale, or already covered by the log) and dropped.
+    for (const r of this.replicas.values()) if (r.stagedStepped) this.snapshots.settleStaged(r);
+    for (const r of this.replicas.values()) this.serveConfirmedReads(r);
+  }
+
+  private runTicks(): void {
+    const ticks = Math.min(this.pendingTicks, nodeElectionTicks);
+    this.pendingTicks = 0;
+    if (ticks === 0) return;
+    for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
+    const now = Date.now();
+    this.proposals.expire(now);
+    for (const r of this.replicas.values()) this.expireReads(r, now);
+    // A fresh or restarted cluster: each shard's preferred replica stands for election early so
+    // the leaders spread over the nodes from the start (PreVote keeps this from disrupting a
+    // shard that already has a leader).
+    this.startupTicks += ticks;
+    if (this.startupTicks >= 2 && this.startupTicks - ticks < 2) {
+      for (const r of this.replicas.values()) if (r.preferredLeader === r.replicaId && r.leader === 0) r.raw.campaign();
+    }
+    this.ticksSinceBalance += ticks;
+    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks) {
+      this.ticksSinceBalance = 0;
+      this.balanceLeaders();
+    }
+  }
+
+  /** Hands leadership to the shard's preferred replica once it is caught up and reachable. */
+  private balanceLeaders(): void {
+    for (const r of this.replicas.values()) {
+      if (!r.isLeader || r.preferredLeader === r.replicaId) continue;
+      const st = r.raw.status();
+      const pr = st.progress?.get(r.preferredLeader);
+      if (pr === undefined || !pr.recentActive || pr.match < st.lastIndex || st.leadTransferee !== 0) continue;
+      this.logger.info({ shard: r.shard.id, to: this.nodeOfReplica.get(r.preferredLeader) }, "handing leadership to the preferred replica");
+      r.raw.transferLeadership(r.preferredLeader);
+    }
+  }
+
+  private proposeQueued(): void {
+    const queued = this.queuedProposals;
+    this.queuedProposals = [];
+    for (const p of queued) {
+      try {
+        p.replica.raw.propose(p.data);
+        this.proposals.add(p.number, { shardId: p.replica.shard.id, deadlineMs: p.deadlineMs, resolve: p.resolve, reject: p.reject });
+      } catch (e) {
+        p.reject(this.proposalError(p.replica, e));
+      }
+    }
+  }
+
+  /** Maps a refused proposal to the error the caller sees; none of these was appended. */
+  proposalError(replica: Replica, e: unknown): LedgerError {
+    if (!(e instanceof RaftError)) throw e;
+    const shard = replica.shard.id;
+    switch (e.code) {
+      case "NOT_LEADER": {
+        const leader = this.nodeOfReplica.get(replica.leader);
+        return notApplied("NOT_LEADER", `${shard}: node ${this.nodeId} is not the leader${leader ? `; the leader is ${leader}` : ""}`, leader ? { leader } : {});
+      }
+      case "PROPOSAL_DROPPED":
+        return notApplied("UNAVAILABLE", `${shard}: no leader known on node ${this.nodeId} (election in progress or no quorum); not applied, retry`);
+      case "TRANSFER_IN_PROGRESS":
+        return notApplied("UNAVAILABLE", `${shard}: leadership is being transferred; not applied, retry`);
+      case "UNCOMMITTED_LIMIT":
+        return notApplied("RESOURCE_EXHAUSTED", `${shard}: too many uncommitted proposals; not applied, retry later`);
+      default:
+        return new LedgerError("INTERNAL", `${shard}: ${e.message}`);
+    }
+  }
+
+  /** One ReadIndex per replica per turn, for every read queued since the last turn. */
+  private startReads(): void {
+    for (const r of this.replicas.values()) {
+      if (r.queuedReads.length === 0) continue;
+      const reads = r.queuedReads;
+      r.queuedReads = [];
+      if (r.leader === 0) {
+        for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: no leader known on node ${this.nodeId}; retry`));
+        continue;
+      }
+      const context = new Uint8Array(8);
+      new DataView(context.buffer).setBigUint64(0, BigInt(this.nextReadContext++));
+      r.readBatches.set(Buffer.from(context).toString("hex"), reads);
+      r.raw.readIndex(context);
+    }
+  }
+
+  private serveConfirmedReads(r: Replica): void {
+    if (r.confirmedReads.length === 0) return;
+    const applied = r.applied;
+    const waiting: typeof r.confirmedReads = [];
+    for (const c of r.confirmedReads) {
+      if (c.index > applied) {
+        waiting.push(c);
+        continue;
+      }
+      for (const w of c.reads) {
+        if (w.settled) continue;
+        r.store.query(w.query).then(
+          (result) => w.resolve({ result, appliedIndex: applied }),
+          (e: unknown) => w.reject(new LedgerError("INTERNAL", `${r.shard.id}: read failed: ${String(e)}`)),
+        );
+      }
+    }
+    r.confirmedReads = waiting;
+  }
+
+  private expireReads(r: Replica, now: number): void {
+    for (const [key, reads] of r.readBatches) {
+      if (reads.every((w) => w.settled || w.confirmByMs > now)) continue;
+      r.readBatches.delete(key);
+      for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: the read could not be confirmed with the leader in time; retry`));
+    }
+    for (const c of r.confirmedReads) {
+      for (const w of c.reads) if (w.deadlineMs <= now) w.reject(new LedgerError("DEADLINE_EXCEEDED", `${r.shard.id}: replica did not apply up to the read point before the deadline`));
+      c.reads = c.reads.filter((w) => !w.settled);
+    }
+    r.confirmedReads = r.confirmedReads.filter((c) => c.reads.length > 0);
+  }
+
+  private onSoftState(r: Replica, role: Replica["role"], leader: ReplicaId): void {
+    const wasLeader = r.isLeader;
+    r.role = role;
+    r.leader = leader;
+    this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term: r.raw.status().hardState.term }, "replica role changed");
+    if (wasLeader && role !== "leader") {
+      this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
+      for (const [key, reads] of r.readBatches) {
+        r.readBatches.delete(key);
+        for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: leadership changed before the read was confirmed; retry`));
+      }
+    }
+  }
+
+  /** Snapshots requested through the admin API, and automatic compaction of long logs. */
+  private compactLogs(batch: NodeBatch): [Replica, (index: number) => void][] {
+    const fired: [Replica, (index: number) => void][] = [];
+    for (const r of this.replicas.values()) {
+      const waiting = this.triggeredSnapshots.get(r);
+      const snapIndex = r.log.snapshotMetadata().index;
+      if (waiting !== undefined) {
+        this.triggeredSnapshots.delete(r);
+        if (r.applied > snapIndex) r.log.compact(r.applied, batch);
+        for (const fn of waiting) fired.push([r, fn]);
+        this.logger.info({ shard: r.shard.id, index: r.applied }, "snapshot taken on request; log compacted");
+        continue;
+      }
+      if (r.log.entryCount() > raftLogEntriesBeforeCompaction) {
+        const to = r.applied - raftLogCatchUpEntries;
+        if (to > snapIndex) {
+          r.log.compact(to, batch);
+          this.logger.info({ shard: r.shard.id, index: to }, "log compacted");
+        }
+      }
+    }
+    return fired;
+  }
+
+  stepSafely(r: Replica, m: Message): void {
+    try {
+      r.raw.step(m);
+    } catch (e) {
+      this.logger.error({ shard: r.shard.id, from: m.from, type: m.type, err: String(e) }, "dropping a Raft message the replica refused");
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    while (this.turnRunning || this.turnScheduled) await new Promise((r) => setImmediate(r));
+    const down = new LedgerError("UNAVAILABLE", `node ${this.nodeId} is shutting down; the outcome is unknown. Retrying with the same request_id is safe`);
+    this.proposals.failAll(down);
+    for (const p of this.queuedProposals) p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));
+    this.queuedProposals = [];
+    for (const r of this.replicas.values()) {
+      for (const w of r.queuedReads) w.reject(down);
+      for (const reads of r.readBatches.values()) for (const w of reads) w.reject(down);
+      for (const c of r.confirmedReads) for (const w of c.reads) w.reject(down);
+    }
+    this.links.close();
+    await this.snapshots.close();
+    await this.writer.close();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,119 @@
+// The node's internal NodeService: propose and read addressed to a shard, plus admin calls.
+// A follower forwards a proposal to its leader at most nodeForwardHopsMax times; otherwise it
+// answers NOT_LEADER with the leader's node id (details.leader) for the caller to follow.
+
+import { create } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { LedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import { nodeCallDeadlineMsDefault, nodeForwardHopsMax } from "../base/limits.js";
+import type { NodeId } from "../cluster/config.js";
+import { QueryResultSchema, QuerySchema, CommandResultSchema, type Query } from "../gen/ledger/core/v1/core_pb.js";
+import {
+  NodeService,
+  ProposeResponseSchema,
+  ReadConsistency,
+  ReadResponseSchema,
+  ReplicaRole,
+  ReplicaStateSchema,
+  ReplicaStatesResponseSchema,
+  TransferLeadershipResponseSchema,
+  TriggerSnapshotResponseSchema,
+} from "../gen/ledger/node/v1/node_pb.js";
+import type { Role } from "../raft/types.js";
+import { createUnaryClient, type HandlerContext, type UnaryClient, type UnaryImpl } from "../transport/grpc-service.js";
+import type { NodeHost } from "./node-host.js";
+import { notApplied } from "./waiters.js";
+
+const roles: Record<Role, ReplicaRole> = {
+  follower: ReplicaRole.FOLLOWER,
+  "pre-candidate": ReplicaRole.PRE_CANDIDATE,
+  candidate: ReplicaRole.CANDIDATE,
+  leader: ReplicaRole.LEADER,
+};
+
+export function createNodeService(host: NodeHost, logger: Logger): { impl: UnaryImpl<typeof NodeService>; close(): void } {
+  const peers = new Map<NodeId, UnaryClient<typeof NodeService>>();
+  const peer = (nodeId: NodeId): UnaryClient<typeof NodeService> => {
+    let c = peers.get(nodeId);
+    if (c === undefined) {
+      const address = host.config.nodes.find((n) => n.id === nodeId)?.address;
+      if (address === undefined) throw new LedgerError("INTERNAL", `no address for node ${nodeId}`);
+      c = createUnaryClient(NodeService, address, { defaultDeadlineMs: nodeCallDeadlineMsDefault });
+      peers.set(nodeId, c);
+    }
+    return c;
+  };
+  const deadlineOf = (ctx: HandlerContext) => ctx.deadlineMs ?? Date.now() + nodeCallDeadlineMsDefault;
+
+  const impl: UnaryImpl<typeof NodeService> = {
+    async propose(req, ctx) {
+      const replica = host.replicaOf(req.shardId);
+      if (req.command.length === 0) throw new LedgerError("INVALID_ARGUMENT", "command must not be empty");
+      if (!replica.isLeader) {
+        const leaderNode = host.nodeOfReplica.get(replica.leader);
+        if (leaderNode === undefined) throw notApplied("UNAVAILABLE", `${req.shardId}: no leader known on node ${host.nodeId} (election in progress or no quorum); not applied, retry`);
+        if (req.hops >= nodeForwardHopsMax) {
+          throw notApplied("NOT_LEADER", `${req.shardId}: node ${host.nodeId} is not the leader; the leader is ${leaderNode}`, { leader: leaderNode });
+        }
+        logger.debug({ shard: req.shardId, to: leaderNode }, "forwarding a proposal to the leader");
+        return peer(leaderNode).propose({ ...req, hops: req.hops + 1 }, { deadlineMs: deadlineOf(ctx), signal: ctx.signal });
+      }
+      const { result, index } = await host.propose(replica, req.command, deadlineOf(ctx));
+      return create(ProposeResponseSchema, { result: toBinary(CommandResultSchema, result), index: BigInt(index), leaderNodeId: host.nodeId });
+    },
+
+    async read(req, ctx) {
+      const replica = host.replicaOf(req.shardId);
+      let query: Query;
+      try {
+        query = fromBinary(QuerySchema, req.query);
+      } catch (e) {
+        throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${String(e)}`);
+      }
+      if (query.kind.case === undefined) throw new LedgerError("INVALID_ARGUMENT", "query must set one of get_account, get_transaction, list_transactions");
+      const stale = req.consistency === ReadConsistency.STALE;
+      const { result, appliedIndex } = await host.read(replica, query, stale, deadlineOf(ctx));
+      return create(ReadResponseSchema, { result: toBinary(QueryResultSchema, result), appliedIndex: BigInt(appliedIndex) });
+    },
+
+    async replicaStates(req) {
+      const summaries = await host.replicaSummaries(req.includeStateHash);
+      return create(ReplicaStatesResponseSchema, {
+        nodeId: host.nodeId,
+        replicas: summaries.map((s) =>
+          create(ReplicaStateSchema, {
+            shardId: s.shardId,
+            replicaId: BigInt(s.replicaId),
+            role: roles[s.role as Role] ?? ReplicaRole.UNSPECIFIED,
+            term: BigInt(s.term),
+            leaderReplicaId: BigInt(s.leaderReplicaId),
+            leaderNodeId: s.leaderNodeId,
+            commitIndex: BigInt(s.commitIndex),
+            appliedIndex: BigInt(s.appliedIndex),
+            lastIndex: BigInt(s.lastIndex),
+            snapshotIndex: BigInt(s.snapshotIndex),
+            caughtUp: s.caughtUp,
+            stateHash: s.stateHash ?? new Uint8Array(0),
+          }),
+        ),
+      });
+    },
+
+    async transferLeadership(req) {
+      host.transferLeadership(host.replicaOf(req.shardId), req.toNodeId);
+      return create(TransferLeadershipResponseSchema, {});
+    },
+
+    async triggerSnapshot(req) {
+      const index = await host.triggerSnapshot(host.replicaOf(req.shardId));
+      return create(TriggerSnapshotResponseSchema, { index: BigInt(index) });
+    },
+  };
+  return {
+    impl,
+    close: () => {
+      for (const c of peers.values()) c.close();
+    },
+  };
+}

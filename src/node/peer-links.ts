@@ -1,0 +1,68 @@
+// Outgoing Raft traffic of the node: the messages of one loop turn are grouped by destination
+// node and sent as one batch per peer on that peer's long-lived stream. Snapshot messages go to
+// the snapshot transfers instead (their data travels on a stream of its own).
+
+import type { Logger } from "../base/logger.js";
+import type { NodeId } from "../cluster/config.js";
+import { MessageType, type Message } from "../raft/types.js";
+import { PeerSender } from "../transport/peer-sender.js";
+import type { NodeHost } from "./node-host.js";
+import type { Replica } from "./replica.js";
+
+export class PeerLinks {
+  private readonly senders = new Map<NodeId, PeerSender>();
+  private pending = new Map<NodeId, { shardId: string; message: Message }[]>();
+
+  constructor(
+    private readonly host: NodeHost,
+    private readonly logger: Logger,
+  ) {}
+
+  add(r: Replica, messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (message.type === MessageType.Snapshot) {
+        this.host.snapshots.send(r, message);
+        continue;
+      }
+      const nodeId = this.host.nodeOfReplica.get(message.to);
+      if (nodeId === undefined || nodeId === this.host.nodeId) {
+        this.logger.error({ shard: r.shard.id, to: message.to }, "Raft addressed a replica outside the shard; dropped");
+        continue;
+      }
+      let list = this.pending.get(nodeId);
+      if (list === undefined) this.pending.set(nodeId, (list = []));
+      list.push({ shardId: r.shard.id, message });
+    }
+  }
+
+  /** Sends everything added since the last flush: one stream write per peer node. */
+  flush(): void {
+    for (const [nodeId, messages] of this.pending) this.sender(nodeId).send(messages);
+    this.pending = new Map();
+  }
+
+  private sender(nodeId: NodeId): PeerSender {
+    let s = this.senders.get(nodeId);
+    if (s !== undefined) return s;
+    const node = this.host.config.nodes.find((n) => n.id === nodeId);
+    if (node === undefined) throw new Error(`no address for node ${nodeId}: config not validated`);
+    s = new PeerSender({
+      selfNodeId: this.host.nodeId,
+      configVersion: this.host.config.version,
+      peerNodeId: nodeId,
+      address: node.address,
+      logger: this.logger,
+      onUnreachable: (shardId: string, to: number) => {
+        const replica = this.host.replicas.get(shardId);
+        if (replica !== undefined) this.host.enqueue(() => replica.raw.reportUnreachable(to));
+      },
+    });
+    this.senders.set(nodeId, s);
+    return s;
+  }
+
+  close(): void {
+    for (const s of this.senders.values()) s.close();
+    this.senders.clear();
+  }
+}

@@ -1,0 +1,158 @@
+// One shard replica on this node: its Raft group (RawNode over the on-disk log), its ledger
+// state (LedgerStore under the replica's current generation prefix) and the reads waiting on
+// it. Only the node loop calls the methods that touch the RawNode or build batches.
+
+import { fromBinary } from "@bufbuild/protobuf";
+import { LedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import type { ShardConfig, NodeId } from "../cluster/config.js";
+import { CommandSchema, type Command, type CommandResult } from "../gen/ledger/core/v1/core_pb.js";
+import { RawNode } from "../raft/raw-node.js";
+import type { Entry, RaftConfig, Ready, ReplicaId, Role } from "../raft/types.js";
+import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
+import { ReplicaLog } from "../storage/replica-log.js";
+import { ledgerPrefix } from "../storage/replica-keys.js";
+import { decodeEntryData, type ProposalTag } from "./proposal-envelope.js";
+import type { ReadWaiter } from "./waiters.js";
+
+/** The chained batch of one loop turn. */
+export type NodeBatch = ReturnType<LedgerDb["batch"]>;
+
+export interface AppliedCommand {
+  tag: ProposalTag;
+  index: number;
+  result: CommandResult;
+}
+
+export interface ReplicaOptions {
+  db: LedgerDb;
+  shard: ShardConfig;
+  shardIndex: number;
+  replicaId: ReplicaId;
+  nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>;
+  raft: Omit<RaftConfig, "id" | "peers" | "applied" | "logger">;
+  logger: Logger;
+}
+
+export class Replica {
+  readonly shard: ShardConfig;
+  readonly shardIndex: number;
+  readonly replicaId: ReplicaId;
+  readonly raw: RawNode;
+  readonly log: ReplicaLog;
+  store: LedgerStore;
+  /** Reads that arrived since the last loop turn; each turn sends one ReadIndex for all. */
+  queuedReads: ReadWaiter[] = [];
+  /** ReadIndex requests in flight, by context (hex). */
+  readonly readBatches = new Map<string, ReadWaiter[]>();
+  /** Reads confirmed at a read point, waiting for applied >= index. */
+  confirmedReads: { index: number; reads: ReadWaiter[] }[] = [];
+  /** The commit index known at start: no stale read is served before it is applied. */
+  private readonly replayTarget: number;
+  /** Data of an incoming snapshot staged under this generation, awaiting its MsgSnap. */
+  staged: { generation: number } | undefined;
+  /** Set when the staged snapshot's MsgSnap was stepped in the current turn. */
+  stagedStepped = false;
+  private readonly logger: Logger;
+
+  private constructor(options: ReplicaOptions, log: ReplicaLog) {
+    this.shard = options.shard;
+    this.shardIndex = options.shardIndex;
+    this.replicaId = options.replicaId;
+    this.log = log;
+    this.logger = options.logger;
+    this.store = new LedgerStore(options.db, ledgerPrefix(this.replicaId, log.generation()));
+    this.replayTarget = log.hardState().commit;
+    const raftLogger = {
+      debug: (msg: string) => this.logger.debug(msg),
+      info: (msg: string) => this.logger.info(msg),
+      warn: (msg: string) => this.logger.warn(msg),
+    };
+    this.raw = new RawNode(
+      { ...options.raft, id: this.replicaId, peers: options.shard.replicas.map((r) => r.id), applied: log.applied(), logger: raftLogger },
+      log,
+    );
+  }
+
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const log = await ReplicaLog.load(
+      options.db,
+      options.replicaId,
+      options.shard.replicas.map((r) => r.id),
+    );
+    return new Replica(options, log);
+  }
+
+  /** The replica this shard prefers as leader: spreads the shards' leaders over the nodes. */
+  get preferredLeader(): ReplicaId {
+    const r = this.shard.replicas[this.shardIndex % this.shard.replicas.length];
+    return r === undefined ? 0 : r.id;
+  }
+
+  get applied(): number {
+    return this.log.applied();
+  }
+
+  /** False while replaying the log after a restart: stale reads wait until it is true. */
+  get caughtUp(): boolean {
+    return this.log.applied() >= this.replayTarget;
+  }
+
+  /** Role and leader as of the last Ready (the loop updates them; status() allocates). */
+  role: Role = "follower";
+  leader: ReplicaId = 0;
+
+  get isLeader(): boolean {
+    return this.role === "leader";
+  }
+
+  /**
+   * Adds everything `rd` needs persisted and applied to `batch`; returns the commands applied,
+   * with their results, for the proposers waiting on them. Entries that cannot be decoded are
+   * skipped identically on every replica (they are corrupt or from a newer format) and logged.
+   */
+  async persistAndApply(rd: Ready, batch: NodeBatch, db: LedgerDb): Promise<AppliedCommand[]> {
+    if (rd.snapshot !== undefined) {
+      const staged = this.staged;
+      if (staged === undefined) throw new Error(`${this.shard.id}: Raft installs snapshot ${rd.snapshot.metadata.index} but no data was staged`);
+      this.log.persistReady(rd, batch, { generation: staged.generation });
+      this.store = new LedgerStore(db, ledgerPrefix(this.replicaId, staged.generation));
+      this.staged = undefined;
+      this.logger.info({ shard: this.shard.id, index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, "snapshot installed");
+    } else {
+      this.log.persistReady(rd, batch);
+    }
+    return this.apply(rd.committedEntries, batch);
+  }
+
+  private async apply(entries: readonly Entry[], batch: NodeBatch): Promise<AppliedCommand[]> {
+    if (entries.length === 0) return [];
+    const commands: Command[] = [];
+    const meta: { tag: ProposalTag; index: number }[] = [];
+    for (const entry of entries) {
+      const decoded = decodeEntryData(entry.data);
+      if (decoded.kind === "noop") continue;
+      if (decoded.kind === "invalid") {
+        this.logger.error({ shard: this.shard.id, index: entry.index, why: decoded.why }, "skipping an entry that cannot be decoded");
+        continue;
+      }
+      let command: Command;
+      try {
+        command = fromBinary(CommandSchema, decoded.command);
+      } catch (e) {
+        this.logger.error({ shard: this.shard.id, index: entry.index, err: String(e) }, "skipping an entry whose command cannot be decoded");
+        continue;
+      }
+      commands.push(command);
+      meta.push({ tag: decoded.tag, index: entry.index });
+    }
+    const results = commands.length === 0 ? [] : await this.store.applyCommands(commands, batch);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) this.log.setApplied(last.index, batch);
+    return results.map((result, i) => {
+      const m = meta[i];
+      if (m === undefined) throw new LedgerError("INTERNAL", "apply: result without a command");
+      return { tag: m.tag, index: m.index, result };
+    });
+  }
+}

@@ -1,0 +1,158 @@
+// Snapshots between replicas of a shard.
+//
+// Sending (leader): Raft asks for a snapshot when a follower needs entries the log no longer
+// has. The node sends its CURRENT applied state, read through a LevelDB snapshot taken right
+// after the loop's write (so it is exactly the state at the applied index), and labels the
+// message with that index and its term instead of the older compaction point: any applied
+// index is committed, so this is as safe and saves a second transfer (etcd does the same).
+//
+// Receiving (follower): the pairs are written under the replica's next generation prefix
+// (staging, synced per chunk, so the data is durable before Raft's synced install batch). When
+// the stream's trailer checks out, the loop steps the MsgSnap; if Raft installs it, the install
+// batch switches the generation atomically with the log, hard state and applied index; if not
+// (stale), the staged data is dropped. Older generations are cleared after the switch and at
+// every start, so a crash at any point leaves one consistent state.
+
+import { LedgerError } from "../base/errors.js";
+import type { Logger } from "../base/logger.js";
+import { snapshotSendTimeoutMs } from "../base/limits.js";
+import { prefixRange } from "../storage/ledger-keys.js";
+import type { DbWriter } from "../storage/db-writer.js";
+import { ledgerPrefix } from "../storage/replica-keys.js";
+import { MessageType, type Message } from "../raft/types.js";
+import { sendSnapshot } from "../transport/snapshot-stream.js";
+import type { NodeHost } from "./node-host.js";
+import type { Replica } from "./replica.js";
+
+const generationModulus = 2 ** 32;
+
+export interface SnapshotSink {
+  write(pairs: { key: Uint8Array; value: Uint8Array }[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(reason: string): Promise<void>;
+}
+
+export class SnapshotTransfers {
+  private readonly sending = new Set<AbortController>();
+  private readonly receiving = new Set<Replica>();
+
+  constructor(
+    private readonly host: NodeHost,
+    private readonly writer: DbWriter,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Called by the loop after its write, when the DB holds exactly the applied state. */
+  send(r: Replica, m: Message): void {
+    const db = this.host.db;
+    const index = r.applied;
+    const message: Message = {
+      ...m,
+      snapshot: { metadata: { index, term: r.log.term(index), confState: r.log.snapshotMetadata().confState }, data: new Uint8Array(0) },
+    };
+    const prefix = ledgerPrefix(r.replicaId, r.log.generation());
+    const dbSnapshot = db.snapshot();
+    const controller = new AbortController();
+    this.sending.add(controller);
+    const to = this.host.nodeOfReplica.get(m.to) ?? "";
+    const address = this.host.config.nodes.find((n) => n.id === to)?.address ?? "";
+    async function* pairs() {
+      for await (const [key, value] of db.iterator({ ...prefixRange(prefix), snapshot: dbSnapshot })) yield { key: key.subarray(prefix.length), value };
+    }
+    this.logger.info({ shard: r.shard.id, to, index }, "sending snapshot");
+    const started = Date.now();
+    sendSnapshot({
+      address,
+      selfNodeId: this.host.nodeId,
+      configVersion: this.host.config.version,
+      shardId: r.shard.id,
+      message,
+      pairs: pairs(),
+      signal: controller.signal,
+      deadlineMs: Date.now() + snapshotSendTimeoutMs,
+    })
+      .then(
+        () => {
+          this.logger.info({ shard: r.shard.id, to, index, ms: Date.now() - started }, "snapshot sent");
+          this.host.enqueue(() => r.raw.reportSnapshot(m.to, true));
+        },
+        (e: unknown) => {
+          this.logger.warn({ shard: r.shard.id, to, index, err: String(e) }, "snapshot send failed");
+          this.host.enqueue(() => r.raw.reportSnapshot(m.to, false));
+        },
+      )
+      .finally(() => {
+        this.sending.delete(controller);
+        dbSnapshot.close().catch(() => undefined);
+      });
+  }
+
+  /** The transport's receiving side of an InstallSnapshot stream. */
+  begin(fromNodeId: string, shardId: string, message: Message): SnapshotSink {
+    const r = this.host.replicaOf(shardId);
+    if (message.type !== MessageType.Snapshot || message.snapshot === undefined || message.to !== r.replicaId || this.host.nodeOfReplica.get(message.from) !== fromNodeId) {
+      throw new LedgerError("INVALID_ARGUMENT", `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from ${fromNodeId}`);
+    }
+    if (this.receiving.has(r)) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: a snapshot is already being received`);
+    this.receiving.add(r);
+    const generation = (r.log.generation() + 1) % generationModulus;
+    const prefix = ledgerPrefix(r.replicaId, generation);
+    const db = this.host.db;
+    const cleared = this.writer.clear(prefixRange(prefix));
+    let pairs = 0;
+    const finish = () => this.receiving.delete(r);
+    this.logger.info({ shard: shardId, from: fromNodeId, index: message.snapshot.metadata.index }, "receiving snapshot");
+    return {
+      write: async (chunk) => {
+        await cleared;
+        const batch = db.batch();
+        for (const { key, value } of chunk) {
+          const full = new Uint8Array(prefix.length + key.length);
+          full.set(prefix);
+          full.set(key, prefix.length);
+          batch.put(full, value);
+        }
+        pairs += chunk.length;
+        await this.writer.write(batch, { sync: true });
+      },
+      commit: async () => {
+        await cleared;
+        await new Promise<void>((resolve) =>
+          this.host.enqueue(() => {
+            r.staged = { generation };
+            r.stagedStepped = true;
+            this.host.stepSafely(r, message);
+            resolve();
+          }),
+        );
+        this.logger.info({ shard: shardId, pairs, index: message.snapshot?.metadata.index }, "snapshot staged and handed to Raft");
+      },
+      abort: async (reason) => {
+        finish();
+        this.logger.warn({ shard: shardId, from: fromNodeId, reason }, "snapshot receive aborted");
+        await cleared;
+        await this.writer.clear(prefixRange(prefix));
+      },
+    };
+  }
+
+  /**
+   * Ends the receive whose MsgSnap the loop stepped this turn. If Raft did not install it, its
+   * staged data is dropped. Only now may another receive start for the replica, so the clear is
+   * queued before any write of the next staging. (After an install, the replica log's cleanup
+   * clears the older generations.)
+   */
+  settleStaged(r: Replica): void {
+    const staged = r.staged;
+    r.staged = undefined;
+    r.stagedStepped = false;
+    this.receiving.delete(r);
+    if (staged === undefined) return;
+    this.logger.info({ shard: r.shard.id }, "staged snapshot not needed; dropping it");
+    this.writer.clear(prefixRange(ledgerPrefix(r.replicaId, staged.generation))).catch((e: unknown) => this.logger.warn({ err: String(e) }, "clearing a staged snapshot failed; retried at next start"));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.sending) c.abort();
+  }
+}

@@ -1,0 +1,499 @@
+// The persistent Raft log of one replica, on the node's LevelDB (key layout: replica-keys.ts).
+//
+// The Raft core reads its Storage synchronously, so the log since the last snapshot lives in
+// memory and is mirrored to LevelDB: persistReady, setApplied and compact update memory at once
+// and add the matching puts and deletes to the caller's chained batch. The caller writes the
+// batch (synced) before anything reads again; a failed write ends the process, so memory never
+// runs ahead of a database that will be reopened.
+//
+// Stored entries are exactly the in-memory log, plus possibly entries at or below the snapshot
+// index left for a lazy cleanup: deleting a long compacted prefix key by key would bloat the
+// synced batch, so those are reported by pendingCleanup() and cleared with one db.clear after
+// the batch is written. load() finds them again after a crash. Entries above the snapshot index
+// that a snapshot or a conflicting append replaces are deleted in the same batch instead: a
+// stale entry past the last index could otherwise be mistaken for part of the log.
+//
+// Value encoding (fixed-width big-endian integers; u64 values are JS safe integers):
+//   hard state          term u64 | vote u32 | commit u64
+//   snapshot metadata   index u64 | term u64 | voters: count u32, ids u32... | learners: count u32, ids u32...
+//   applied index       u64
+//   ledger generation   u32
+//   log entry           term u64 | type u8 | data (the rest); the index is in the key
+
+import { assert } from "../base/assert.js";
+import { limitEntriesBytes } from "../raft/entry-size.js";
+import { EntryType, RaftError } from "../raft/types.js";
+import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/types.js";
+import type { KeyRange } from "./ledger-keys.js";
+import type { LedgerDb } from "./ledger-store.js";
+import {
+  appliedIndexKey,
+  assertGeneration,
+  assertReplicaId,
+  entriesAfter,
+  entryKey,
+  entryKeyIndex,
+  entryRange,
+  generationsBelow,
+  hardStateKey,
+  ledgerGenerationKey,
+  otherGenerationRanges,
+  snapshotMetadataKey,
+} from "./replica-keys.js";
+
+/** What the log needs of a chained batch (`db.batch()`); never the array form (STACK.md). */
+export interface LogBatch {
+  put(key: Uint8Array, value: Uint8Array): unknown;
+  del(key: Uint8Array): unknown;
+}
+
+/** The database holds something this code never writes: stop rather than guess. */
+export class ReplicaLogCorruptError extends Error {
+  override name = "ReplicaLogCorruptError";
+}
+
+/** Entries read per iterator step at load. */
+const loadEntriesPerStep = 1_000;
+
+export class ReplicaLog implements Storage {
+  private hard: HardState;
+  private snap: SnapshotMetadata;
+  private appliedIndex: number;
+  private gen: number;
+  /** The log after the snapshot: ents[i].index === snap.index + 1 + i. */
+  private ents: Entry[];
+  private payloadBytes: number;
+  /** Lowest index of stored entries at or below the snapshot index still to clear, if any. */
+  private staleEntriesFrom: number | undefined;
+  /** Ledger state of dead generations still to clear. */
+  private staleLedger: KeyRange[];
+  /**
+   * Load found dead ledger generations and pendingCleanup() has not handed them out yet. Those
+   * ranges may cover the generation the next snapshot is staged under, so they must be queued
+   * before any staging write (the writer keeps the order); installing a snapshot before that
+   * is a driver bug.
+   */
+  private loadGarbageUnreported: boolean;
+  /** What the last pendingCleanup() call handed out (cleanupDone() retires exactly that). */
+  private reported: { ledgerRanges: number; entriesThrough: number | undefined } | undefined = undefined;
+
+  private constructor(
+    readonly replicaId: number,
+    state: { hard: HardState; snap: SnapshotMetadata; applied: number; generation: number; ents: Entry[] },
+    staleEntriesFrom: number | undefined,
+    staleLedger: KeyRange[],
+  ) {
+    this.hard = state.hard;
+    this.snap = state.snap;
+    this.appliedIndex = state.applied;
+    this.gen = state.generation;
+    this.ents = state.ents;
+    this.payloadBytes = 0;
+    for (const e of this.ents) this.payloadBytes += e.data.byteLength;
+    this.staleEntriesFrom = staleEntriesFrom;
+    this.staleLedger = staleLedger;
+    this.loadGarbageUnreported = staleLedger.length > 0;
+  }
+
+  /**
+   * Reads the replica's state; a replica never written gets the defaults (empty log, confState
+   * from `voters`, applied 0, generation 0). Throws ReplicaLogCorruptError when the stored log
+   * is not a contiguous run after the snapshot or a record does not decode.
+   */
+  static async load(db: LedgerDb, replicaId: number, voters: readonly number[]): Promise<ReplicaLog> {
+    assertReplicaId(replicaId);
+    const [hardBytes, snapBytes, appliedBytes, genBytes] = await db.getMany([
+      hardStateKey(replicaId),
+      snapshotMetadataKey(replicaId),
+      appliedIndexKey(replicaId),
+      ledgerGenerationKey(replicaId),
+    ]);
+    const codec: RecordCodec = new RecordCodec(replicaId);
+    const hard = hardBytes === undefined ? { term: 0, vote: 0, commit: 0 } : codec.hardState(hardBytes);
+    const snap =
+      snapBytes === undefined ? { index: 0, term: 0, confState: { voters: voters.slice(), learners: [] } } : codec.snapshotMetadata(snapBytes);
+    const applied = appliedBytes === undefined ? 0 : codec.u64Record(appliedBytes, "applied index");
+    const generation = genBytes === undefined ? 0 : codec.generation(genBytes);
+    const ents = await readLog(db, codec, snap);
+    const lastIndex = snap.index + ents.length;
+    const lastTerm = ents.length > 0 ? (ents[ents.length - 1] as Entry).term : snap.term;
+    codec.check(applied >= snap.index && applied <= lastIndex, `applied index ${applied} is outside [${snap.index}, ${lastIndex}]`);
+    codec.check(hard.commit <= lastIndex, `commit ${hard.commit} is past the last index ${lastIndex}`);
+    codec.check(lastTerm <= hard.term, `log term ${lastTerm} at index ${lastIndex} is above the hard state term ${hard.term}`);
+    const staleFrom = await firstStaleEntry(db, replicaId, snap.index);
+    const staleLedger = await nonEmptyRanges(db, otherGenerationRanges(replicaId, generation));
+    return new ReplicaLog(replicaId, { hard, snap, applied, generation, ents }, staleFrom, staleLedger);
+  }
+
+  // --- Storage (read by the Raft core) ------------------------------------------------------
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return { hardState: { ...this.hard }, confState: copyConfState(this.snap.confState) };
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    const offset = this.snap.index;
+    if (lo <= offset) throw new RaftError("COMPACTED", `replica ${this.replicaId}: entries from ${lo}: compacted through ${offset}`);
+    const last = this.lastIndex();
+    if (hi > last + 1) throw new RaftError("UNAVAILABLE", `replica ${this.replicaId}: entries to ${hi}: last index is ${last}`);
+    if (lo >= hi) return [];
+    return limitEntriesBytes(this.ents.slice(lo - offset - 1, hi - offset - 1), maxBytes);
+  }
+
+  term(index: number): number {
+    const offset = this.snap.index;
+    if (index < offset) throw new RaftError("COMPACTED", `replica ${this.replicaId}: term of ${index}: compacted through ${offset}`);
+    if (index === offset) return this.snap.term;
+    const e = this.ents[index - offset - 1];
+    if (e === undefined) throw new RaftError("UNAVAILABLE", `replica ${this.replicaId}: term of ${index}: last index is ${this.lastIndex()}`);
+    return e.term;
+  }
+
+  firstIndex(): number {
+    return this.snap.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.snap.index + this.ents.length;
+  }
+
+  /** The metadata only: the node streams the ledger state itself. */
+  snapshot(): Snapshot {
+    return { metadata: this.snapshotMetadata(), data: new Uint8Array(0) };
+  }
+
+  // --- accessors ----------------------------------------------------------------------------
+
+  applied(): number {
+    return this.appliedIndex;
+  }
+
+  /** Which ledger state is live: ledgerPrefix(replicaId, generation()). */
+  generation(): number {
+    return this.gen;
+  }
+
+  hardState(): HardState {
+    return { ...this.hard };
+  }
+
+  snapshotMetadata(): SnapshotMetadata {
+    return { index: this.snap.index, term: this.snap.term, confState: copyConfState(this.snap.confState) };
+  }
+
+  /** Approximate payload bytes of the entries held in memory. */
+  memoryBytes(): number {
+    return this.payloadBytes;
+  }
+
+  entryCount(): number {
+    return this.ents.length;
+  }
+
+  // --- write side (memory now, the database when the caller writes `batch`) ----------------
+
+  /**
+   * Adds what `rd` requires to `batch`: its snapshot (with `options.generation`, the ledger
+   * generation staged for it), then its entries, then its hard state.
+   */
+  persistReady(rd: Ready, batch: LogBatch, options: { generation?: number } = {}): void {
+    if (rd.snapshot !== undefined) {
+      assert(options.generation !== undefined, `replica ${this.replicaId}: a snapshot needs the generation of its staged ledger state`);
+      this.installSnapshot(rd.snapshot.metadata, options.generation, batch);
+    } else {
+      assert(options.generation === undefined, `replica ${this.replicaId}: a generation without a snapshot`);
+    }
+    if (rd.entries.length > 0) this.append(rd.entries, batch);
+    if (rd.hardState !== undefined) this.putHardState(rd.hardState, batch);
+  }
+
+  setApplied(index: number, batch: LogBatch): void {
+    assert(index >= this.appliedIndex, () => `replica ${this.replicaId}: applied index going back from ${this.appliedIndex} to ${index}`);
+    assert(index <= this.lastIndex(), () => `replica ${this.replicaId}: applied ${index} is past the last index ${this.lastIndex()}`);
+    this.appliedIndex = index;
+    batch.put(appliedIndexKey(this.replicaId), encodeU64Record(index));
+  }
+
+  /** The replica's ledger state at `index` is a snapshot: drop the log through `index`. */
+  compact(index: number, batch: LogBatch): void {
+    const old = this.snap.index;
+    assert(index > old, () => `replica ${this.replicaId}: compact ${index} is not past the snapshot ${old}`);
+    assert(index <= this.appliedIndex, () => `replica ${this.replicaId}: compact ${index} is past the applied index ${this.appliedIndex}`);
+    const meta: SnapshotMetadata = { index, term: this.term(index), confState: copyConfState(this.snap.confState) };
+    for (const e of this.ents.slice(0, index - old)) this.payloadBytes -= e.data.byteLength;
+    this.ents = this.ents.slice(index - old);
+    this.staleEntriesFrom ??= old + 1;
+    this.putSnapshot(meta, batch);
+  }
+
+  /**
+   * Key ranges of dead data to clear with db.clear once the batch that made them dead is
+   * written: entries at or below the snapshot index, ledger state of dead generations. After
+   * load, call it once before anything else and queue its clears on the writer at once: the
+   * ledger garbage a crash left (any generation but the live one) may include the generation
+   * the next snapshot will be staged under.
+   */
+  pendingCleanup(): KeyRange[] {
+    const ranges = this.staleLedger.slice();
+    let entriesThrough: number | undefined;
+    if (this.staleEntriesFrom !== undefined) {
+      entriesThrough = this.snap.index;
+      ranges.push(entryRange(this.replicaId, this.staleEntriesFrom, entriesThrough));
+    }
+    this.reported = { ledgerRanges: this.staleLedger.length, entriesThrough };
+    this.loadGarbageUnreported = false;
+    return ranges;
+  }
+
+  /** The ranges of the last pendingCleanup() call are cleared (later garbage stays pending). */
+  cleanupDone(): void {
+    const r = this.reported;
+    if (r === undefined) return;
+    this.reported = undefined;
+    this.staleLedger.splice(0, r.ledgerRanges);
+    if (r.entriesThrough !== undefined) {
+      this.staleEntriesFrom = r.entriesThrough >= this.snap.index ? undefined : r.entriesThrough + 1;
+    }
+  }
+
+  private installSnapshot(meta: SnapshotMetadata, generation: number, batch: LogBatch): void {
+    const old = this.snap.index;
+    const oldLast = this.lastIndex();
+    assert(meta.index > old, () => `replica ${this.replicaId}: snapshot ${meta.index} is not newer than ${old}`);
+    assertGeneration(generation);
+    assert(generation > this.gen, () => `replica ${this.replicaId}: snapshot generation ${generation} is not past ${this.gen}`);
+    assert(!this.loadGarbageUnreported, () => `replica ${this.replicaId}: queue the clears of pendingCleanup() after load before staging a snapshot`);
+    for (let i = meta.index + 1; i <= oldLast; i++) batch.del(entryKey(this.replicaId, i));
+    if (this.ents.length > 0) this.staleEntriesFrom ??= old + 1;
+    this.ents = [];
+    this.payloadBytes = 0;
+    this.putSnapshot({ index: meta.index, term: meta.term, confState: copyConfState(meta.confState) }, batch);
+    this.appliedIndex = meta.index;
+    batch.put(appliedIndexKey(this.replicaId), encodeU64Record(meta.index));
+    this.staleLedger.push(generationsBelow(this.replicaId, generation));
+    this.gen = generation;
+    batch.put(ledgerGenerationKey(this.replicaId), encodeGeneration(generation));
+    // Everything in a snapshot is committed; the Ready's hard state normally says so already.
+    if (this.hard.commit < meta.index) this.putHardState({ ...this.hard, commit: meta.index }, batch);
+  }
+
+  /** Appends contiguous entries, replacing any conflicting suffix; compacted ones are skipped. */
+  private append(entries: readonly Entry[], batch: LogBatch): void {
+    const offset = this.snap.index;
+    const skip = Math.max(0, offset + 1 - (entries[0] as Entry).index);
+    if (skip >= entries.length) return;
+    const start = (entries[skip] as Entry).index;
+    const oldLast = this.lastIndex();
+    assert(start <= oldLast + 1, () => `replica ${this.replicaId}: append at ${start} leaves a gap after ${oldLast}`);
+    assert(start > this.appliedIndex, () => `replica ${this.replicaId}: append at ${start} replaces applied entries (applied ${this.appliedIndex})`);
+    for (const e of this.ents.slice(start - offset - 1)) this.payloadBytes -= e.data.byteLength;
+    this.ents.length = start - offset - 1;
+    let expected = start;
+    for (let i = skip; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      assert(e.index === expected, () => `replica ${this.replicaId}: entries not contiguous at ${e.index}`);
+      expected++;
+      this.ents.push(e);
+      this.payloadBytes += e.data.byteLength;
+      batch.put(entryKey(this.replicaId, e.index), encodeEntry(e));
+    }
+    const newLast = this.lastIndex();
+    for (let i = newLast + 1; i <= oldLast; i++) batch.del(entryKey(this.replicaId, i));
+  }
+
+  private putHardState(hs: HardState, batch: LogBatch): void {
+    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit };
+    batch.put(hardStateKey(this.replicaId), encodeHardState(this.hard));
+  }
+
+  private putSnapshot(meta: SnapshotMetadata, batch: LogBatch): void {
+    this.snap = meta;
+    batch.put(snapshotMetadataKey(this.replicaId), encodeSnapshotMetadata(meta));
+  }
+}
+
+function copyConfState(cs: ConfState): ConfState {
+  return { voters: cs.voters.slice(), learners: cs.learners.slice() };
+}
+
+// --- load helpers ---------------------------------------------------------------------------
+
+/** The stored entries after the snapshot, checked to be a contiguous run with terms not going back. */
+async function readLog(db: LedgerDb, codec: RecordCodec, snap: SnapshotMetadata): Promise<Entry[]> {
+  const ents: Entry[] = [];
+  let expected = snap.index + 1;
+  let prevTerm = snap.term;
+  const it = db.iterator(entriesAfter(codec.replicaId, snap.index));
+  try {
+    for (;;) {
+      const step = await it.nextv(loadEntriesPerStep);
+      if (step.length === 0) break;
+      for (const [key, value] of step) {
+        const index = entryKeyIndex(codec.replicaId, key);
+        codec.check(index !== undefined, "malformed entry key");
+        codec.check(index === expected, `log gap: expected entry ${expected}, found entry ${index}`);
+        const e = codec.entry(index, value);
+        codec.check(e.term >= prevTerm, `entry ${index} has term ${e.term} below the term ${prevTerm} before it`);
+        ents.push(e);
+        prevTerm = e.term;
+        expected++;
+      }
+    }
+  } finally {
+    await it.close();
+  }
+  return ents;
+}
+
+/** The lowest stored entry index at or below the snapshot index (left by a lazy cleanup). */
+async function firstStaleEntry(db: LedgerDb, replicaId: number, snapshotIndex: number): Promise<number | undefined> {
+  if (snapshotIndex === 0) return undefined;
+  const keys = await db.keys({ ...entryRange(replicaId, 0, snapshotIndex), limit: 1 }).all();
+  const key = keys[0];
+  return key === undefined ? undefined : entryKeyIndex(replicaId, key);
+}
+
+async function nonEmptyRanges(db: LedgerDb, ranges: readonly KeyRange[]): Promise<KeyRange[]> {
+  const found: KeyRange[] = [];
+  for (const range of ranges) {
+    const keys = await db.keys({ ...range, limit: 1 }).all();
+    if (keys.length > 0) found.push(range);
+  }
+  return found;
+}
+
+// --- value codec ----------------------------------------------------------------------------
+
+const u32Bytes = 4;
+const u64Bytes = 8;
+const twoPow32 = 2 ** 32;
+const hardStateBytes = u64Bytes + u32Bytes + u64Bytes;
+const entryHeaderBytes = u64Bytes + 1;
+
+function writeU64(view: DataView, at: number, value: number): void {
+  assert(Number.isSafeInteger(value) && value >= 0, () => `not a u64 index or term: ${value}`);
+  view.setUint32(at, Math.floor(value / twoPow32), false);
+  view.setUint32(at + u32Bytes, value >>> 0, false);
+}
+
+function readU64(view: DataView, at: number): number {
+  return view.getUint32(at, false) * twoPow32 + view.getUint32(at + u32Bytes, false);
+}
+
+function writeU32(view: DataView, at: number, value: number): void {
+  assert(Number.isInteger(value) && value >= 0 && value < twoPow32, () => `not a u32: ${value}`);
+  view.setUint32(at, value, false);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function encodeHardState(hs: HardState): Uint8Array {
+  const bytes = new Uint8Array(hardStateBytes);
+  const view = viewOf(bytes);
+  writeU64(view, 0, hs.term);
+  writeU32(view, u64Bytes, hs.vote);
+  writeU64(view, u64Bytes + u32Bytes, hs.commit);
+  return bytes;
+}
+
+function encodeSnapshotMetadata(meta: SnapshotMetadata): Uint8Array {
+  const { voters, learners } = meta.confState;
+  const bytes = new Uint8Array(2 * u64Bytes + (2 + voters.length + learners.length) * u32Bytes);
+  const view = viewOf(bytes);
+  writeU64(view, 0, meta.index);
+  writeU64(view, u64Bytes, meta.term);
+  let at = 2 * u64Bytes;
+  for (const ids of [voters, learners]) {
+    writeU32(view, at, ids.length);
+    at += u32Bytes;
+    for (const id of ids) {
+      writeU32(view, at, id);
+      at += u32Bytes;
+    }
+  }
+  return bytes;
+}
+
+function encodeU64Record(value: number): Uint8Array {
+  const bytes = new Uint8Array(u64Bytes);
+  writeU64(viewOf(bytes), 0, value);
+  return bytes;
+}
+
+function encodeGeneration(generation: number): Uint8Array {
+  const bytes = new Uint8Array(u32Bytes);
+  writeU32(viewOf(bytes), 0, generation);
+  return bytes;
+}
+
+function encodeEntry(e: Entry): Uint8Array {
+  const bytes = new Uint8Array(entryHeaderBytes + e.data.byteLength);
+  const view = viewOf(bytes);
+  writeU64(view, 0, e.term);
+  bytes[u64Bytes] = e.type;
+  bytes.set(e.data, entryHeaderBytes);
+  return bytes;
+}
+
+/** Decoders that name the replica in every complaint. */
+class RecordCodec {
+  constructor(readonly replicaId: number) {}
+
+  check(condition: boolean, problem: string): asserts condition {
+    if (!condition) throw new ReplicaLogCorruptError(`replica ${this.replicaId}: corrupt Raft log: ${problem}`);
+  }
+
+  hardState(bytes: Uint8Array): HardState {
+    this.check(bytes.byteLength === hardStateBytes, `hard state of ${bytes.byteLength} bytes`);
+    const view = viewOf(bytes);
+    const hs = { term: readU64(view, 0), vote: view.getUint32(u64Bytes, false), commit: readU64(view, u64Bytes + u32Bytes) };
+    this.safe(hs.term, "hard state term");
+    this.safe(hs.commit, "hard state commit");
+    return hs;
+  }
+
+  snapshotMetadata(bytes: Uint8Array): SnapshotMetadata {
+    const view = viewOf(bytes);
+    const ids = (at: number): number[] => {
+      this.check(at + u32Bytes <= bytes.byteLength, "truncated snapshot metadata");
+      const count = view.getUint32(at, false);
+      this.check(at + u32Bytes * (1 + count) <= bytes.byteLength, "truncated snapshot metadata");
+      return Array.from({ length: count }, (_, i) => view.getUint32(at + u32Bytes * (1 + i), false));
+    };
+    this.check(bytes.byteLength >= 2 * u64Bytes, "truncated snapshot metadata");
+    const index = this.safe(readU64(view, 0), "snapshot index");
+    const term = this.safe(readU64(view, u64Bytes), "snapshot term");
+    const voters = ids(2 * u64Bytes);
+    const learnersAt = 2 * u64Bytes + u32Bytes * (1 + voters.length);
+    const learners = ids(learnersAt);
+    this.check(learnersAt + u32Bytes * (1 + learners.length) === bytes.byteLength, "trailing bytes in snapshot metadata");
+    return { index, term, confState: { voters, learners } };
+  }
+
+  u64Record(bytes: Uint8Array, what: string): number {
+    this.check(bytes.byteLength === u64Bytes, `${what} of ${bytes.byteLength} bytes`);
+    return this.safe(readU64(viewOf(bytes), 0), what);
+  }
+
+  generation(bytes: Uint8Array): number {
+    this.check(bytes.byteLength === u32Bytes, `ledger generation of ${bytes.byteLength} bytes`);
+    return viewOf(bytes).getUint32(0, false);
+  }
+
+  entry(index: number, bytes: Uint8Array): Entry {
+    this.check(bytes.byteLength >= entryHeaderBytes, `entry ${index} of ${bytes.byteLength} bytes`);
+    const term = this.safe(readU64(viewOf(bytes), 0), `term of entry ${index}`);
+    const type = bytes[u64Bytes];
+    this.check(type === EntryType.Normal || type === EntryType.ConfChange, `entry ${index} has unknown type ${type}`);
+    // A plain Uint8Array copy: classic-level hands out Buffers (whose slice() does not copy),
+    // values read in bulk may share memory, and the log keeps entries for a long time.
+    return { term, index, type, data: new Uint8Array(bytes.subarray(entryHeaderBytes)) };
+  }
+
+  private safe(value: number, what: string): number {
+    this.check(Number.isSafeInteger(value), `${what} ${value} is beyond 2^53`);
+    return value;
+  }
+}

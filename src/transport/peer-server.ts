@@ -1,0 +1,132 @@
+// The receiving end of node-to-node Raft traffic: RaftTransportService on a node's gRPC server.
+//
+// Messages: each stream is one peer's batches. A batch from an unknown node or another
+// config_version is dropped whole. Within an accepted batch every message is validated on its
+// own and only a malformed one is dropped: messages are independent (Raft tolerates the loss
+// of any of them), so one bad message must not cost a heartbeat to fifteen healthy shards. What
+// is dropped is logged with the reason and the field, up to serverWarningsPerStreamMax lines per
+// stream (a broken peer sends a batch every loop turn), then counted and summed up when the
+// stream ends. Nothing a peer sends can throw out of here: a malformed peer never crashes us.
+//
+// InstallSnapshot: see snapshot-receiver.ts.
+
+import { Metadata, type Server, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
+import type { Logger } from "../base/logger.js";
+import { LedgerError, isLedgerError } from "../base/errors.js";
+import { RaftTransportService, type MessagesRequest, type MessagesResponse } from "../gen/ledger/node/v1/node_pb.js";
+import type { Message } from "../raft/types.js";
+import { serviceDefinition } from "./grpc-service.js";
+import { messageFromProto } from "./raft-codec.js";
+import { receiveSnapshot, type SnapshotSink } from "./snapshot-receiver.js";
+
+export type { SnapshotSink } from "./snapshot-receiver.js";
+
+export interface IncomingMessage {
+  shardId: string;
+  message: Message;
+}
+
+export interface RaftTransportHandlers {
+  /** This node's id. */
+  nodeId: string;
+  /** This node's cluster_config.json version; batches with another version are dropped. */
+  configVersion: number;
+  knownPeer(nodeId: string): boolean;
+  /**
+   * One call per accepted batch, with its valid messages in the order sent. Must not throw for
+   * a message it cannot use (e.g. an unknown shard): drop it. A LedgerError it throws is logged
+   * and the batch is lost; any other error is a bug and crashes the node.
+   */
+  onMessages(fromNodeId: string, messages: IncomingMessage[]): void;
+  /** Starts staging a snapshot; may throw a LedgerError (unknown shard, busy, ...) to refuse it. */
+  beginSnapshot(fromNodeId: string, shardId: string, message: Message): SnapshotSink;
+}
+
+/** Counters of one registered service (tests and metrics). */
+export interface RaftTransportStats {
+  streamsOpened: number;
+  batchesAccepted: number;
+  batchesDropped: number;
+  messagesDropped: number;
+}
+
+/** Log lines about dropped traffic per stream before the rest are only counted. */
+export const serverWarningsPerStreamMax = 10;
+
+export function addRaftTransportService(server: Server, handlers: RaftTransportHandlers, logger: Logger): RaftTransportStats {
+  const stats: RaftTransportStats = { streamsOpened: 0, batchesAccepted: 0, batchesDropped: 0, messagesDropped: 0 };
+  const messages = (call: ServerDuplexStream<MessagesRequest, MessagesResponse>) => {
+    stats.streamsOpened++;
+    // Response headers at once: the sender treats them as "this stream reached the peer".
+    call.sendMetadata(new Metadata());
+    const stream = new StreamWarnings(logger, call.getPeer());
+    call.on("data", (req: MessagesRequest) => handleBatch(req, handlers, stats, stream));
+    call.on("end", () => {
+      stream.summary();
+      call.end();
+    });
+    call.on("error", (e: Error) => logger.debug({ peer: call.getPeer(), err: e.message }, "raft message stream failed"));
+  };
+  const installSnapshot = (call: Parameters<typeof receiveSnapshot>[0], callback: Parameters<typeof receiveSnapshot>[1]) =>
+    receiveSnapshot(call, callback, handlers, logger);
+  server.addService(serviceDefinition(RaftTransportService), {
+    messages: messages as UntypedHandleCall,
+    installSnapshot: installSnapshot as UntypedHandleCall,
+  });
+  return stats;
+}
+
+function handleBatch(req: MessagesRequest, h: RaftTransportHandlers, stats: RaftTransportStats, log: StreamWarnings): void {
+  const from = req.fromNodeId;
+  if (!h.knownPeer(from) || from === h.nodeId) {
+    stats.batchesDropped++;
+    return log.warn({ from }, "raft batch from an unknown node dropped");
+  }
+  if (req.configVersion !== h.configVersion) {
+    stats.batchesDropped++;
+    return log.warn({ from, theirs: req.configVersion, ours: h.configVersion }, "raft batch with another config version dropped");
+  }
+  const accepted: IncomingMessage[] = [];
+  for (let i = 0; i < req.messages.length; i++) {
+    const sm = req.messages[i]!;
+    try {
+      if (sm.shardId === "") throw new LedgerError("INVALID_ARGUMENT", `messages[${i}].shard_id is empty`);
+      if (sm.message === undefined) throw new LedgerError("INVALID_ARGUMENT", `messages[${i}].message is missing`);
+      accepted.push({ shardId: sm.shardId, message: messageFromProto(sm.message, `messages[${i}].message`) });
+    } catch (e) {
+      if (!isLedgerError(e)) throw e;
+      stats.messagesDropped++;
+      log.warn({ from, shardId: sm.shardId, err: e.message }, "malformed raft message dropped");
+    }
+  }
+  stats.batchesAccepted++;
+  if (accepted.length === 0) return;
+  try {
+    h.onMessages(from, accepted);
+  } catch (e) {
+    if (!isLedgerError(e)) throw e;
+    log.warn({ from, err: e.message }, "raft batch refused by the node");
+  }
+}
+
+/** Rate-limited warnings about one stream's dropped traffic. */
+class StreamWarnings {
+  private count = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly peer: string,
+  ) {}
+
+  warn(fields: Record<string, unknown>, msg: string): void {
+    this.count++;
+    if (this.count <= serverWarningsPerStreamMax) this.logger.warn({ peer: this.peer, ...fields }, msg);
+    if (this.count === serverWarningsPerStreamMax) {
+      this.logger.warn({ peer: this.peer }, "further drops on this raft stream are counted, not logged");
+    }
+  }
+
+  summary(): void {
+    if (this.count > serverWarningsPerStreamMax) this.logger.warn({ peer: this.peer, dropped: this.count }, "raft stream ended; drops on it");
+  }
+}

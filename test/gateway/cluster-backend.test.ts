@@ -1,0 +1,335 @@
+// ClusterBackend against scripted fake nodes: routing by shard, leader hints and the leader
+// cache, down nodes, identical bytes on every retry, the outcome-unknown error at the deadline,
+// the settle/cancel confirmation after an unknown attempt, read consistency, bounded hops.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { LedgerError } from "../../src/base/errors.js";
+import { createLogger } from "../../src/base/logger.js";
+import type { ClusterConfig } from "../../src/cluster/config.js";
+import { shardForAccount } from "../../src/cluster/shard-map.js";
+import { ClusterBackend, type ClusterBackendOptions } from "../../src/gateway/cluster-backend.js";
+import {
+  cancelTransactionCommand,
+  createAccountCommand,
+  createTransactionCommand,
+  getAccountQuery,
+  settleTransactionCommand,
+} from "../../src/gateway/core-requests.js";
+import { gatewayLeaderHintFollowsMax } from "../../src/gateway/retry-policy.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  CoreErrorCode,
+  QueryResultSchema,
+  TransactionRecordSchema,
+  type Command,
+  type CommandResult,
+  type TransactionRecord,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
+import { ReadConsistency } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
+import { formatTransactionId } from "../../src/ledger/ids.js";
+import {
+  answerCommand,
+  answerQuery,
+  decodeCommand,
+  fakeClusterConfig,
+  hang,
+  notLeader,
+  startFakeNodes,
+  stopNodes,
+  type FakeNode,
+} from "./fake-nodes.js";
+
+/** How late after its deadline a failed call may settle: timer and event-loop slack only. */
+const deadlineSlackMs = 250;
+const now = 1_700_000_000_000_000_000n;
+
+let nodes: FakeNode[] = [];
+let backends: ClusterBackend[] = [];
+
+afterEach(async () => {
+  await Promise.all(backends.map((b) => b.close()));
+  stopNodes(nodes);
+  backends = [];
+  nodes = [];
+});
+
+async function cluster(count: number, shardCount: number, options: { down?: number[] } & Partial<ClusterBackendOptions> = {}) {
+  nodes = await startFakeNodes(count, options.down);
+  const config = fakeClusterConfig(nodes, shardCount);
+  const logLines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    name: "gateway-test",
+    level: "debug",
+    destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const backend = new ClusterBackend({ config, logger, random: () => 0.5, ...options });
+  backends.push(backend);
+  return { backend, config, logLines };
+}
+
+/** The smallest account id (from 1) whose shard is config.shards[index]. */
+function accountOnShard(config: ClusterConfig, index: number): bigint {
+  const wanted = config.shards[index]!.id;
+  for (let id = 1n; ; id++) if (shardForAccount(config, id).id === wanted) return id;
+}
+
+function accountResult(id: bigint): CommandResult {
+  return create(CommandResultSchema, { kind: { case: "account", value: { id, createdAt: now, updatedAt: now } } });
+}
+
+function transactionRecord(accountId: bigint, localId: bigint, status: TransactionStatus): TransactionRecord {
+  return create(TransactionRecordSchema, { accountId, localId, seq: 1n, amount: 100n, status, createdAt: now, updatedAt: now });
+}
+
+function notPending(): CommandResult {
+  return create(CommandResultSchema, {
+    kind: { case: "error", value: { code: CoreErrorCode.FAILED_PRECONDITION, message: "transaction is not pending" } },
+  });
+}
+
+/** Every node answers a proposal with its command's account as a new account record. */
+function allAnswerAccounts(): void {
+  for (const n of nodes) n.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
+}
+
+function commandAccount(command: Command): bigint {
+  return command.kind.case === undefined ? 0n : command.kind.value.accountId;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof LedgerError) return e;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("ClusterBackend routing and leaders", () => {
+  it("sends each update to its shard's preferred leader with that shard's id, and returns the decoded result", async () => {
+    const { backend, config } = await cluster(3, 3);
+    allAnswerAccounts();
+    for (let s = 0; s < 3; s++) {
+      const account = accountOnShard(config, s);
+      const result = await backend.update(account, createAccountCommand(now, account, ""));
+      expect(result).toEqual(accountResult(account));
+    }
+    expect(nodes.map((n) => n.proposals.map((p) => p.shardId))).toEqual([["shard-00"], ["shard-01"], ["shard-02"]]);
+  });
+
+  it("follows a NOT_LEADER hint at once, caches the leader, and sends the next call straight to it", async () => {
+    const { backend, config, logLines } = await cluster(3, 1);
+    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    n1.onPropose = async () => Promise.reject(notLeader(n1, "node03"));
+    n2.onPropose = async () => Promise.reject(new Error("node02 must not be asked"));
+    n3.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
+    const account = accountOnShard(config, 0);
+    await backend.update(account, createAccountCommand(now, account, ""));
+    expect([n1.calls, n2.calls, n3.calls]).toEqual([1, 0, 1]);
+    expect(backend.cachedLeader("shard-00")).toBe("node03");
+    await backend.update(account, createAccountCommand(now, account, ""));
+    expect([n1.calls, n2.calls, n3.calls]).toEqual([1, 0, 2]);
+    expect(logLines).toContainEqual(expect.objectContaining({ level: "debug", msg: "leader changed", shard: "shard-00", from: "node01", to: "node03" }));
+  });
+
+  it("skips a down node, answers from the next replica and caches it as the leader", async () => {
+    const { backend, config } = await cluster(3, 1, { down: [0] });
+    allAnswerAccounts();
+    const account = accountOnShard(config, 0);
+    const started = Date.now();
+    expect(await backend.update(account, createAccountCommand(now, account, ""))).toEqual(accountResult(account));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect([nodes[1]!.calls, nodes[2]!.calls]).toEqual([1, 0]);
+    expect(backend.cachedLeader("shard-00")).toBe("node02");
+  });
+
+  it("a cached leader that holds a call until its deadline is demoted: the next call goes to another replica", async () => {
+    const { backend, config } = await cluster(3, 1);
+    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    n1.onPropose = (_req, ctx) => hang(ctx);
+    n2.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
+    const account = accountOnShard(config, 0);
+    const timedOut = await rejection(backend.update(account, createAccountCommand(now, account, "a"), { deadlineMs: Date.now() + 150 }));
+    expect(timedOut.code).toBe("DEADLINE_EXCEEDED");
+    expect(backend.cachedLeader("shard-00")).toBe("node02");
+    expect(await backend.update(account, createAccountCommand(now, account, "b"))).toEqual(accountResult(account));
+    expect([n1.calls, n2.calls]).toEqual([1, 1]);
+  });
+
+  it("retries (UNAVAILABLE after sending, NOT_LEADER hint, RESOURCE_EXHAUSTED) all carry the identical encoded command and request id", async () => {
+    const { backend, config } = await cluster(3, 1);
+    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    n1.onPropose = async () => Promise.reject(new LedgerError("UNAVAILABLE", "lost the connection to the leader"));
+    n2.onPropose = async () => Promise.reject(notLeader(n2, "node03"));
+    n3.onPropose = async (req, _ctx, self) => {
+      if (self.proposals.length === 1) throw new LedgerError("RESOURCE_EXHAUSTED", "queue full");
+      return answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
+    };
+    const account = accountOnShard(config, 0);
+    const command = createTransactionCommand(now, { accountId: account, localId: 7n, amount: 100n, description: "x", settled: true, requestId: "req-1" });
+    await backend.update(account, command);
+    const sent = nodes.flatMap((n) => n.proposals);
+    expect(sent).toHaveLength(4);
+    const encoded = toBinary(CommandSchema, command);
+    for (const p of sent) expect(p).toEqual({ shardId: "shard-00", command: encoded, requestId: "req-1" });
+  });
+
+  it("stops following hints after gatewayLeaderHintFollowsMax hops when nodes point at each other, and fails by the deadline", async () => {
+    const { backend, config } = await cluster(3, 1, { backoffBaseMs: 50, backoffCapMs: 50 });
+    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    n1.onPropose = async () => Promise.reject(notLeader(n1, "node02"));
+    n2.onPropose = async () => Promise.reject(notLeader(n2, "node01"));
+    n3.onPropose = async () => Promise.reject(notLeader(n3, "node01"));
+    const account = accountOnShard(config, 0);
+    const deadlineMs = Date.now() + 400;
+    const error = await rejection(backend.update(account, createAccountCommand(now, account, "r"), { deadlineMs }));
+    expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
+    // NOT_LEADER refusals alone end in UNAVAILABLE; an attempt still in flight when the
+    // deadline passes may have reached a node, which makes it DEADLINE_EXCEEDED: timing decides.
+    expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"]).toContain(error.code);
+    expect(error.message).toMatch(/shard-00 .* before the deadline \(\d+ attempts; last error: /);
+    // Between two pauses (each at least 25 ms with this jitter) at most the hops plus one try per
+    // replica; an unbounded hint loop would make thousands of calls in 400 ms.
+    const rounds = Math.ceil(400 / 25) + 1;
+    expect(n1.calls + n2.calls + n3.calls).toBeLessThanOrEqual((gatewayLeaderHintFollowsMax + 3) * rounds);
+  });
+});
+
+describe("ClusterBackend deadlines", () => {
+  it("an update that may have been applied fails at its deadline with DEADLINE_EXCEEDED saying the outcome is unknown and a retry is safe", async () => {
+    const { backend, config } = await cluster(3, 1);
+    for (const n of nodes) n.onPropose = (_req, ctx) => hang(ctx);
+    const account = accountOnShard(config, 0);
+    const command = createTransactionCommand(now, { accountId: account, localId: 9n, amount: -5n, description: "", settled: false, requestId: "pay-42" });
+    const deadlineMs = Date.now() + 300;
+    const error = await rejection(backend.update(account, command, { deadlineMs }));
+    const late = Date.now() - deadlineMs;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(deadlineSlackMs);
+    expect(error.code).toBe("DEADLINE_EXCEEDED");
+    const id = formatTransactionId({ accountId: account, localId: 9n });
+    expect(error.message).toMatch(
+      new RegExp(
+        `^outcome unknown: CreateTransaction of transaction ${id} may or may not have been applied: shard-00 gave no definite answer before the deadline \\(1 attempt; last error: DEADLINE_EXCEEDED: .+\\); retrying with the same request_id "pay-42" is safe: it is applied at most once$`,
+      ),
+    );
+  });
+
+  it("an update without a request_id says a retry may apply it twice", async () => {
+    const { backend, config } = await cluster(1, 1);
+    nodes[0]!.onPropose = (_req, ctx) => hang(ctx);
+    const account = accountOnShard(config, 0);
+    const error = await rejection(backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 150 }));
+    expect(error.code).toBe("DEADLINE_EXCEEDED");
+    expect(error.message).toMatch(/^outcome unknown: .*; the call carried no request_id, so a retry may apply it twice: check first, and send a request_id to make retries safe$/);
+  });
+
+  it("an update refused before sending by every node (all down) fails with UNAVAILABLE saying it was not applied, by the deadline", async () => {
+    const { backend, config } = await cluster(3, 1, { down: [0, 1, 2] });
+    const account = accountOnShard(config, 0);
+    const deadlineMs = Date.now() + 300;
+    const error = await rejection(backend.update(account, createAccountCommand(now, account, "r"), { deadlineMs }));
+    expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
+    expect(error.code).toBe("UNAVAILABLE");
+    expect(error.message).toMatch(/ was not applied: no replica of shard-00 could take it before the deadline \(\d+ attempts; last error: UNAVAILABLE: No connection established/);
+  });
+
+  it("a query that hangs fails at its deadline with DEADLINE_EXCEEDED saying it timed out", async () => {
+    const { backend, config } = await cluster(3, 1);
+    for (const n of nodes) n.onRead = (_req, ctx) => hang(ctx);
+    const account = accountOnShard(config, 0);
+    const deadlineMs = Date.now() + 200;
+    const error = await rejection(backend.query(account, getAccountQuery(account), { deadlineMs }));
+    expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
+    expect(error.code).toBe("DEADLINE_EXCEEDED");
+    expect(error.message).toMatch(/^GetAccount of account [0-9a-f]{16} on shard-00 timed out \(1 attempt; last error: DEADLINE_EXCEEDED: /);
+  });
+
+  it("fails at once on INVALID_ARGUMENT from a node, without retrying", async () => {
+    const { backend, config } = await cluster(3, 1);
+    nodes[0]!.onPropose = async () => Promise.reject(new LedgerError("INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"));
+    const account = accountOnShard(config, 0);
+    const error = await rejection(backend.update(account, createAccountCommand(now, account, "")));
+    expect([error.code, error.message]).toEqual(["INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"]);
+    expect(nodes.map((n) => n.calls)).toEqual([1, 0, 0]);
+  });
+
+  it("after close() calls fail with UNAVAILABLE", async () => {
+    const { backend, config } = await cluster(1, 1);
+    await backend.close();
+    const account = accountOnShard(config, 0);
+    expect((await rejection(backend.query(account, getAccountQuery(account)))).code).toBe("UNAVAILABLE");
+  });
+});
+
+describe("ClusterBackend settle/cancel after an attempt with unknown outcome", () => {
+  async function settleScenario(firstAttempt: "unknown" | "definite", statusOnRead: TransactionStatus, kind: "settle" | "cancel") {
+    const { backend, config } = await cluster(2, 1);
+    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    const account = accountOnShard(config, 0);
+    const ref = { accountId: account, localId: 3n };
+    // The first attempt: the node took the call and lost it (may have applied it), or refused it.
+    n1.onPropose = async () => {
+      if (firstAttempt === "unknown") throw new LedgerError("UNAVAILABLE", "connection to the leader lost mid-call");
+      return answerCommand(notPending());
+    };
+    n2.onPropose = async () => answerCommand(notPending());
+    for (const n of nodes) {
+      n.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, statusOnRead) } }));
+    }
+    const command = kind === "settle" ? settleTransactionCommand(now, ref) : cancelTransactionCommand(now, ref);
+    const result = await backend.update(account, command);
+    return { result, reads: nodes.flatMap((n) => n.reads), account };
+  }
+
+  it("settle: a retry refused as not pending after an unknown attempt returns the SETTLED record read back linearizably", async () => {
+    const { result, reads, account } = await settleScenario("unknown", TransactionStatus.SETTLED, "settle");
+    expect(result).toEqual(create(CommandResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.SETTLED) } }));
+    expect(reads.map((r) => r.consistency)).toEqual([ReadConsistency.LINEARIZABLE]);
+  });
+
+  it("cancel: the same rule returns the CANCELLED record", async () => {
+    const { result, account } = await settleScenario("unknown", TransactionStatus.CANCELLED, "cancel");
+    expect(result).toEqual(create(CommandResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.CANCELLED) } }));
+  });
+
+  it("settle: after an unknown attempt, a transaction found CANCELLED keeps the FAILED_PRECONDITION result", async () => {
+    const { result } = await settleScenario("unknown", TransactionStatus.CANCELLED, "settle");
+    expect(result).toEqual(notPending());
+  });
+
+  it("settle: FAILED_PRECONDITION with no earlier unknown attempt stays an error and reads nothing", async () => {
+    const { result, reads } = await settleScenario("definite", TransactionStatus.SETTLED, "settle");
+    expect(result).toEqual(notPending());
+    expect(reads).toEqual([]);
+  });
+});
+
+describe("ClusterBackend reads", () => {
+  it("asks for LINEARIZABLE by default and STALE when the caller opts in", async () => {
+    const { backend, config } = await cluster(3, 1);
+    const account = accountOnShard(config, 0);
+    nodes[0]!.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    const linear = await backend.query(account, getAccountQuery(account));
+    await backend.query(account, getAccountQuery(account), { stale: true });
+    expect(linear).toEqual(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    expect(nodes[0]!.reads.map((r) => [r.shardId, r.consistency])).toEqual([
+      ["shard-00", ReadConsistency.LINEARIZABLE],
+      ["shard-00", ReadConsistency.STALE],
+    ]);
+  });
+
+  it("a stale read falls back to a follower when the leader is down and leaves the leader cache alone", async () => {
+    const { backend, config } = await cluster(3, 1, { down: [0] });
+    const account = accountOnShard(config, 0);
+    nodes[1]!.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    const result = await backend.query(account, getAccountQuery(account), { stale: true });
+    expect(result.kind.case).toBe("account");
+    expect(nodes[1]!.reads.map((r) => r.consistency)).toEqual([ReadConsistency.STALE]);
+    expect(backend.cachedLeader("shard-00")).toBe("node01");
+  });
+});

@@ -1,0 +1,100 @@
+// DbWriter on a real classic-level database: jobs run strictly in submission order, a failure
+// stays with its own job, and close drains the queue and then refuses.
+
+import { ClassicLevel } from "classic-level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DbWriter } from "../../src/storage/db-writer.js";
+import type { LedgerDb } from "../../src/storage/ledger-store.js";
+import { autoCleanup } from "../support/cleanup.js";
+import { makeTempDir } from "../support/temp-dirs.js";
+
+autoCleanup();
+
+let db: LedgerDb;
+let writer: DbWriter;
+
+const key = Uint8Array.of(1);
+const keyAt = (i: number): Uint8Array => Uint8Array.of(2, i >> 8, i & 0xff);
+
+function batchPut(k: Uint8Array, value: number): ReturnType<LedgerDb["batch"]> {
+  return db.batch().put(k, Uint8Array.of(value >> 8, value & 0xff));
+}
+
+async function valueOf(k: Uint8Array): Promise<number | undefined> {
+  const v = await db.get(k);
+  return v === undefined ? undefined : ((v[0] as number) << 8) | (v[1] as number);
+}
+
+beforeEach(async () => {
+  const dir = await makeTempDir("db-writer-");
+  db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  writer = new DbWriter(db);
+});
+
+afterEach(async () => {
+  await writer.close();
+  await db.close();
+});
+
+describe("DbWriter", () => {
+  it("runs many concurrent submissions in submission order: the last write wins", async () => {
+    const n = 300;
+    const finished: number[] = [];
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      // Alternate synced and unsynced writes, and a clear now and then, all without awaiting.
+      const job = i % 10 === 9 ? writer.clear({ gte: key, lt: Uint8Array.of(1, 0) }) : writer.write(batchPut(key, i), { sync: i % 2 === 0 });
+      jobs.push(job.then(() => void finished.push(i)));
+    }
+    expect(writer.queuedJobs()).toBe(n);
+    await Promise.all(jobs);
+    expect(finished).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(await valueOf(key)).toBeUndefined(); // job 299 is a clear
+    expect(writer.queuedJobs()).toBe(0);
+  });
+
+  it("a clear lands after the batch submitted before it and before the one after", async () => {
+    void writer.write(batchPut(keyAt(1), 1).put(keyAt(2), Uint8Array.of(0, 2)), { sync: false });
+    void writer.clear({ gte: keyAt(0), lt: keyAt(2) });
+    const last = writer.write(batchPut(keyAt(0), 7), { sync: true });
+    await last;
+    expect([await valueOf(keyAt(0)), await valueOf(keyAt(1)), await valueOf(keyAt(2))]).toEqual([7, undefined, 2]);
+  });
+
+  it("a failing job rejects its own promise and does not block later jobs", async () => {
+    const spent = batchPut(key, 1);
+    await spent.write();
+    const before = writer.write(batchPut(keyAt(0), 1), { sync: false });
+    const failing = writer.write(spent, { sync: true }); // a chained batch can be written once only
+    const after = writer.write(batchPut(key, 2), { sync: true });
+    await expect(before).resolves.toBeUndefined();
+    await expect(failing).rejects.toThrow();
+    await expect(after).resolves.toBeUndefined();
+    expect(await valueOf(key)).toBe(2);
+  });
+
+  it("idle resolves once every queued job, including ones queued meanwhile, has ended", async () => {
+    let ended = 0;
+    for (let i = 0; i < 20; i++) void writer.write(batchPut(keyAt(i), i), { sync: false }).then(() => void ended++);
+    const idle = writer.idle();
+    void writer.write(batchPut(key, 5), { sync: false }).then(() => void ended++);
+    await idle;
+    expect(ended).toBe(21);
+    expect(writer.queuedJobs()).toBe(0);
+    expect(await valueOf(key)).toBe(5);
+  });
+
+  it("close waits for the queued jobs, then refuses new ones with an Error", async () => {
+    const queued = Array.from({ length: 10 }, (_, i) => writer.write(batchPut(keyAt(i), i), { sync: true }));
+    await writer.close();
+    expect(writer.queuedJobs()).toBe(0);
+    for (const [i, job] of queued.entries()) {
+      await expect(job).resolves.toBeUndefined();
+      expect(await valueOf(keyAt(i))).toBe(i);
+    }
+    await expect(writer.write(batchPut(key, 1), { sync: true })).rejects.toThrow(/closed/);
+    await expect(writer.clear({ gte: key })).rejects.toThrow(/closed/);
+    expect(await valueOf(key)).toBeUndefined();
+  });
+});
