@@ -117,3 +117,7 @@ export const gatewayBackoffCapMs = 500;
  * node gets traffic again within about this long. */
 export const gatewayReconnectBackoffMaxMs = 1_000;
 export const gatewayReconnectBackoffInitialMs = 100;
+/** The gateway stops retrying this much before the caller's deadline (at most the Max, else the
+ * fraction of the time left) so its explanatory error arrives before the caller times out. */
+export const gatewayAnswerMarginMsMax = 250;
+export const gatewayAnswerMarginFraction = 0.1;

@@ -9,6 +9,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
+import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax } from "../base/limits.js";
 import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {
@@ -125,8 +126,15 @@ export class ClusterBackend implements LedgerBackend {
     return this.caller.cachedLeader(shardId);
   }
 
+  /**
+   * The caller's deadline, less a margin: the gateway gives up a little early so that its own
+   * answer (which says whether the write may have been applied) reaches the caller before the
+   * caller's gRPC timer fires with a bare DEADLINE_EXCEEDED.
+   */
   private deadlineOf(options: CallOptions): number {
-    return options.deadlineMs ?? Date.now() + this.deadlineDefaultMs;
+    if (options.deadlineMs === undefined) return Date.now() + this.deadlineDefaultMs;
+    const remaining = options.deadlineMs - Date.now();
+    return options.deadlineMs - Math.min(gatewayAnswerMarginMsMax, Math.max(0, remaining) * gatewayAnswerMarginFraction);
   }
 
   /**

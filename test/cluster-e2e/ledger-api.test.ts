@@ -1,0 +1,136 @@
+// The default layout (3 nodes, 16 shards, 3 replicas each) as real processes: leadership spreads
+// over the nodes, and the public API works end to end through the gateway with every shard's
+// replicas ending in identical state.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TransactionStatus, type LedgerError, type Transaction } from "../../src/client/index.js";
+import type { NodeId } from "../../src/cluster/config.js";
+import { autoCleanup } from "../support/cleanup.js";
+import { requestIdOnShard, startCluster, withClusterReport, type TestCluster } from "../support/cluster-processes.js";
+
+autoCleanup("all");
+
+const shardCount = 16;
+/** With a preferred leader per shard the split is 6/5/5; 8 leaves room for moves in progress. */
+const leadersPerNodeMax = 8;
+const leaderSpreadWaitMs = 30_000;
+
+let cluster: TestCluster | undefined;
+const reported = (body: () => Promise<void>) => withClusterReport(() => cluster, body);
+const running = (): TestCluster => {
+  if (!cluster) throw new Error("the cluster did not start");
+  return cluster;
+};
+
+beforeAll(async () => {
+  cluster = await startCluster({ shards: shardCount });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+async function rejection(call: Promise<unknown>): Promise<LedgerError> {
+  return call.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => e as LedgerError,
+  );
+}
+
+describe(`a 3-node cluster with ${shardCount} shards`, () => {
+  it(
+    `spreads leadership: once up, no node leads more than ${leadersPerNodeMax} of the ${shardCount} shards`,
+    reported(async () => {
+      const c = running();
+      const counts = await c.waitUntil(`no node leads more than ${leadersPerNodeMax} shards`, leaderSpreadWaitMs, async () => {
+        const leaders = await c.waitForLeaders();
+        const perNode = new Map<NodeId, number>(c.nodeIds.map((id) => [id, 0]));
+        for (const node of leaders.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+        const max = Math.max(...perNode.values());
+        const summary = [...perNode].map(([n, k]) => `${n}: ${k}`).join(", ");
+        return max <= leadersPerNodeMax ? { done: true, value: perNode } : { done: false, why: `leaders per node: ${summary}` };
+      });
+      expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(shardCount);
+      for (const count of counts.values()) expect(count).toBeLessThanOrEqual(leadersPerNodeMax);
+    }),
+    90_000,
+  );
+
+  it(
+    "serves all seven LedgerService calls through the gateway, and afterwards every shard's three replicas hold identical state",
+    reported(async () => {
+      const c = running();
+      const client = c.gatewayClient(15_000);
+
+      // CreateAccount without a request id, then with one and its idempotent retry.
+      const a = await client.createAccount();
+      expect(a.id).toMatch(/^[0-9a-f]{16}$/);
+      expect([a.availableBalance, a.settledBalance]).toEqual([0n, 0n]);
+      const b = await client.createAccount({ requestId: "cluster-e2e-account-b" });
+      expect(await client.createAccount({ requestId: "cluster-e2e-account-b" })).toEqual(b);
+
+      // CreateTransaction: settled topup, pending purchase, pending topup, insufficient funds.
+      const topup = await client.createTransaction({ accountId: a.id, amount: 1000n, settled: true, description: "topup" });
+      expect(topup.status).toBe(TransactionStatus.SETTLED);
+      const purchase = await client.createTransaction({ accountId: a.id, amount: -300n, settled: false, description: "purchase" });
+      expect(purchase.status).toBe(TransactionStatus.PENDING);
+      const pendingTopup = await client.createTransaction({ accountId: a.id, amount: 50n, settled: false });
+      expect(pendingTopup.status).toBe(TransactionStatus.PENDING);
+      const tooBig = await client.createTransaction({ accountId: a.id, amount: -5000n, settled: true });
+      expect(tooBig.status).toBe(TransactionStatus.INSUFFICIENT_FUNDS);
+
+      // GetAccount reflects the pending purchase in the available balance only.
+      const afterCreates = await client.getAccount(a.id);
+      expect([afterCreates.availableBalance, afterCreates.settledBalance]).toEqual([700n, 1000n]);
+
+      // SettleTransaction and CancelTransaction, and a second settle refused.
+      expect((await client.settleTransaction(purchase.id)).status).toBe(TransactionStatus.SETTLED);
+      expect((await client.cancelTransaction(pendingTopup.id)).status).toBe(TransactionStatus.CANCELLED);
+      expect((await rejection(client.settleTransaction(purchase.id))).code).toBe("FAILED_PRECONDITION");
+      const afterSettle = await client.getAccount(a.id);
+      expect([afterSettle.availableBalance, afterSettle.settledBalance]).toEqual([700n, 700n]);
+
+      // GetTransaction returns the stored records.
+      expect(await client.getTransaction(topup.id)).toEqual(topup);
+      expect(await client.getTransaction(tooBig.id)).toEqual(tooBig);
+      expect((await client.getTransaction(purchase.id)).status).toBe(TransactionStatus.SETTLED);
+      expect((await rejection(client.getAccount("00000000000000ab"))).code).toBe("NOT_FOUND");
+
+      // An idempotent CreateTransaction retry on b.
+      const order = await client.createTransaction({ accountId: b.id, amount: 25n, settled: true, requestId: "cluster-e2e-order-1" });
+      expect((await client.createTransaction({ accountId: b.id, amount: 25n, settled: true, requestId: "cluster-e2e-order-1" })).id).toBe(order.id);
+      const bAccount = await client.getAccount(b.id);
+      expect([bAccount.availableBalance, bAccount.settledBalance]).toEqual([25n, 25n]);
+
+      // ListTransactions with paging, in creation order.
+      const created = [topup.id, purchase.id, pendingTopup.id, tooBig.id];
+      for (let i = 1; i <= 3; i++) created.push((await client.createTransaction({ accountId: a.id, amount: BigInt(i), settled: true })).id);
+      const pages: Transaction[][] = [];
+      let pageToken = "";
+      do {
+        const page = await client.listTransactions({ accountId: a.id, pageSize: 3, pageToken });
+        pages.push(page.transactions);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "" && pages.length <= created.length);
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+      expect(pages.flat().map((t) => t.id)).toEqual(created);
+
+      // Touch every shard so the state comparison below covers ledger data on all of them.
+      for (const shardId of c.shardIds) {
+        const account = await client.createAccount({ requestId: requestIdOnShard(c.config, shardId, "cluster-e2e-spread") });
+        await client.createTransaction({ accountId: account.id, amount: 7n, settled: true });
+      }
+
+      expect(c.liveNodeIds).toEqual(c.nodeIds);
+      const converged = await c.waitForConvergence();
+      expect([...converged.keys()].sort()).toEqual([...c.shardIds].sort());
+      for (const [shardId, state] of converged) {
+        expect(state.appliedIndex, shardId).toBeGreaterThan(0n);
+        expect(state.stateHash, shardId).toMatch(/^[0-9a-f]{64}$/);
+      }
+    }),
+    90_000,
+  );
+});
