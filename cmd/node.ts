@@ -7,8 +7,9 @@
 // Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when it cannot start (config, data
 // dir, port) or the loop fails, 2 for bad flags.
 
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { createLogger, isLogLevel, logLevels, type LogLevel, type Logger } from "../src/base/logger.js";
+import { Command, InvalidArgumentError } from "commander";
+import { createLogger, type LogLevel } from "../src/base/logger.js";
+import { failStartup, logLevelHelp, parseFlagsOrExit, parseLogLevel, parseNonEmpty, stopOnSignals } from "./support/server-cli.js";
 import { nodeTickMsDefault } from "../src/base/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { routeGrpcLogsTo } from "../src/gateway/grpc-server.js";
@@ -24,16 +25,6 @@ interface Flags {
   tickMs: number;
 }
 
-function parseLogLevel(text: string): LogLevel {
-  if (!isLogLevel(text)) throw new InvalidArgumentError(`expected one of ${logLevels.join(", ")}`);
-  return text;
-}
-
-function parseNonEmpty(text: string): string {
-  if (text.trim() === "") throw new InvalidArgumentError("must not be empty");
-  return text;
-}
-
 function parseTickMs(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 10 || Number(text) > 10_000) throw new InvalidArgumentError("expected milliseconds from 10 to 10000");
   return Number(text);
@@ -45,25 +36,10 @@ function parseFlags(argv: string[]): Flags {
     .requiredOption("--node-id <id>", "this node's id in the cluster config", parseNonEmpty)
     .option("--cluster-config <file>", "cluster config file", parseNonEmpty, "cluster_config.json")
     .requiredOption("--data-dir <dir>", "directory of this node's LevelDB database", parseNonEmpty)
-    .option("--log-level <level>", `one of ${logLevels.join(", ")}`, parseLogLevel, "info" as LogLevel)
+    .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
     .option("--pretty", "human-readable log lines instead of JSON", false)
-    .option("--tick-ms <ms>", "Raft tick (heartbeat) interval; elections take 10-20 ticks", parseTickMs, nodeTickMsDefault)
-    .showHelpAfterError()
-    .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-    throw e;
-  }
-  return program.opts<Flags>();
-}
-
-function fail(what: string, error: unknown): never {
-  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
-  const why = (error instanceof Error ? error.message : String(error)) + cause;
-  process.stderr.write(`node: ${what}: ${why.split("\n")[0]}\n`);
-  process.exit(1);
+    .option("--tick-ms <ms>", "Raft tick (heartbeat) interval; elections take 10-20 ticks", parseTickMs, nodeTickMsDefault);
+  return parseFlagsOrExit<Flags>(program, argv);
 }
 
 async function loadConfig(flags: Flags): Promise<{ config: ClusterConfig; address: string }> {
@@ -71,31 +47,11 @@ async function loadConfig(flags: Flags): Promise<{ config: ClusterConfig; addres
   try {
     config = await loadClusterConfig(flags.clusterConfig);
   } catch (e) {
-    fail(`cannot load ${flags.clusterConfig}`, e);
+    failStartup("node", undefined, e); // the message names the file, the field and the problem
   }
   const node = config.nodes.find((n) => n.id === flags.nodeId);
-  if (node === undefined) fail(`--node-id ${flags.nodeId}`, new Error(`not a node of ${flags.clusterConfig} (nodes: ${config.nodes.map((n) => n.id).join(", ")})`));
+  if (node === undefined) failStartup("node", `--node-id ${flags.nodeId}`, new Error(`not a node of ${flags.clusterConfig} (nodes: ${config.nodes.map((n) => n.id).join(", ")})`));
   return { config, address: node.address };
-}
-
-function stopOnSignals(server: NodeServer, host: NodeHost, logger: Logger): void {
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    await server.shutdown(); // also closes the host
-    logger.info("stopped");
-    process.exit(0);
-  };
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((e: unknown) => {
-        logger.fatal({ err: e }, "shutdown failed");
-        process.exit(1);
-      });
-    });
-  }
 }
 
 async function main(): Promise<void> {
@@ -107,17 +63,17 @@ async function main(): Promise<void> {
   try {
     host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger });
   } catch (e) {
-    fail(`cannot open data dir ${flags.dataDir}`, e);
+    failStartup("node", `cannot open data dir ${flags.dataDir}`, e);
   }
   let server: NodeServer;
   try {
     server = await startNodeServer(host, address, logger);
   } catch (e) {
     await host.close().catch(() => undefined);
-    fail(`cannot listen on ${address}`, e);
+    failStartup("node", `cannot listen on ${address}`, e);
   }
   host.start(() => process.exit(1), flags.tickMs);
-  stopOnSignals(server, host, logger);
+  stopOnSignals(logger, () => server.shutdown()); // the server shutdown also closes the host
   logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size }, "listening");
 }
 

@@ -4,13 +4,13 @@
 // The tests of each describe block run in order on the same cluster: each is one step of the
 // scenario and states what that step proves.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { TransactionStatus, type LedgerClient, type LedgerError, type Transaction } from "../../src/client/index.js";
 import type { NodeId, ShardId } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
 import { parseAccountId } from "../../src/ledger/ids.js";
 import { autoCleanup } from "../support/cleanup.js";
-import { requestIdOnShard, startCluster, withClusterReport, type TestCluster } from "../support/cluster-processes.js";
+import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
 
 autoCleanup("all");
 
@@ -24,20 +24,7 @@ const acksAfterFailover = 20;
 /** Back-off of a writer after a failed call, so a fast-failing gateway is not hammered. */
 const writerRetryPauseMs = 50;
 
-let cluster: TestCluster | undefined;
-const reported = (body: () => Promise<void>) => withClusterReport(() => cluster, body);
-const running = (): TestCluster => {
-  if (!cluster) throw new Error("the cluster did not start");
-  return cluster;
-};
-
-beforeAll(async () => {
-  cluster = await startCluster({ shards: shardCount });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const { running, reported } = useCluster({ shards: shardCount });
 
 interface Ack {
   transaction: Transaction;

@@ -1,7 +1,7 @@
 // The node API addressed to one node at a time (proposals forwarded by a follower, stale reads
 // served by a follower, linearizable reads on every node), then a restart of the whole cluster.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TransactionStatus, type Account, type LedgerClient, type Transaction } from "../../src/client/index.js";
 import type { NodeId, ShardId } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
@@ -15,8 +15,7 @@ import {
   decodeQueryResult,
   randomAccountIdOnShard,
   requestIdOnShard,
-  startCluster,
-  withClusterReport,
+  useCluster,
   type TestCluster,
 } from "../support/cluster-processes.js";
 
@@ -24,20 +23,7 @@ autoCleanup("all");
 
 const shardCount = 4;
 
-let cluster: TestCluster | undefined;
-const reported = (body: () => Promise<void>) => withClusterReport(() => cluster, body);
-const running = (): TestCluster => {
-  if (!cluster) throw new Error("the cluster did not start");
-  return cluster;
-};
-
-beforeAll(async () => {
-  cluster = await startCluster({ shards: shardCount });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const { running, reported } = useCluster({ shards: shardCount });
 
 /**
  * The shard's leader and a follower that is not the shard's preferred leader either, so the

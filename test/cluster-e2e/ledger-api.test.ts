@@ -2,11 +2,11 @@
 // over the nodes, and the public API works end to end through the gateway with every shard's
 // replicas ending in identical state.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TransactionStatus, type LedgerError, type Transaction } from "../../src/client/index.js";
 import type { NodeId } from "../../src/cluster/config.js";
 import { autoCleanup } from "../support/cleanup.js";
-import { requestIdOnShard, startCluster, withClusterReport, type TestCluster } from "../support/cluster-processes.js";
+import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
 
 autoCleanup("all");
 
@@ -15,20 +15,7 @@ const shardCount = 16;
 const leadersPerNodeMax = 8;
 const leaderSpreadWaitMs = 30_000;
 
-let cluster: TestCluster | undefined;
-const reported = (body: () => Promise<void>) => withClusterReport(() => cluster, body);
-const running = (): TestCluster => {
-  if (!cluster) throw new Error("the cluster did not start");
-  return cluster;
-};
-
-beforeAll(async () => {
-  cluster = await startCluster({ shards: shardCount });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const { running, reported } = useCluster({ shards: shardCount });
 
 async function rejection(call: Promise<unknown>): Promise<LedgerError> {
   return call.then(

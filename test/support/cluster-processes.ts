@@ -5,6 +5,7 @@
 // Every failure message carries the last lines of every process this cluster started, so a CI
 // failure can be diagnosed from the log alone.
 
+import { afterAll, beforeAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -442,3 +443,25 @@ export function decodeQueryResult(bytes: Uint8Array): QueryResult {
 }
 
 export { ReadConsistency };
+
+/**
+ * One cluster for a whole test file: started before its first test, stopped after its last.
+ * `running()` returns it (or fails the test if it did not start); `reported(body)` wraps a test
+ * body so a failure carries the processes' recent output.
+ */
+export function useCluster(options: StartClusterOptions): { running(): TestCluster; reported(body: () => Promise<void>): () => Promise<void> } {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(options);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return {
+    running: () => {
+      if (!cluster) throw new Error("the cluster did not start");
+      return cluster;
+    },
+    reported: (body) => withClusterReport(() => cluster, body),
+  };
+}
