@@ -238,7 +238,12 @@ export class NodeHost {
     if (this.closed) return;
     for (const { shardId, message } of messages) {
       const replica = this.replicas.get(shardId);
-      if (replica === undefined || message.to !== replica.replicaId || this.nodeOfReplica.get(message.from) !== fromNodeId) {
+      if (
+        replica === undefined ||
+        message.to !== replica.replicaId ||
+        this.nodeOfReplica.get(message.from) !== fromNodeId ||
+        !replica.shard.replicas.some((r) => r.id === message.from)
+      ) {
         this.logger.warn({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
         continue;
       }
@@ -399,6 +404,15 @@ export class NodeHost {
     const ticks = Math.min(this.pendingTicks, nodeElectionTicks);
     this.pendingTicks = 0;
     if (ticks === 0) return;
+    // Balance before ticking: with CheckQuorum a leader clears its followers' recentActive flags
+    // every election timeout, on a tick; checking after the ticks could always land right after
+    // that reset (the interval is a multiple of the timeout) and never see the preferred
+    // replica as active.
+    this.ticksSinceBalance += ticks;
+    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks) {
+      this.ticksSinceBalance = 0;
+      this.balanceLeaders();
+    }
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
     const now = Date.now();
     this.proposals.expire(now);
@@ -409,11 +423,6 @@ export class NodeHost {
     this.startupTicks += ticks;
     if (this.startupTicks >= 2 && this.startupTicks - ticks < 2) {
       for (const r of this.replicas.values()) if (r.preferredLeader === r.replicaId && r.leader === 0) r.raw.campaign();
-    }
-    this.ticksSinceBalance += ticks;
-    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks) {
-      this.ticksSinceBalance = 0;
-      this.balanceLeaders();
     }
   }
 

@@ -1,0 +1,197 @@
+// NodeHost in process: three hosts (one per node) over loopback gRPC, each driving one replica
+// of every shard. Election and leader placement, proposals and replica convergence, and the
+// inbound message filter of `deliver`.
+
+import { create } from "@bufbuild/protobuf";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Message } from "../../src/raft/types.js";
+import { MessageType } from "../../src/raft/types.js";
+import { NodeHost } from "../../src/node/node-host.js";
+import { createLogger } from "../../src/base/logger.js";
+import { createAccountCommand, createTransactionCommand } from "../../src/gateway/core-requests.js";
+import { TransferLeadershipRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { cleanUpEverything } from "../support/cleanup.js";
+import { InProcessCluster, accountIn, accountOfResult, testTimestamp, transactionOfResult, waitFor } from "./support/in-process-cluster.js";
+
+describe("NodeHost: a running three-node cluster", () => {
+  let cluster: InProcessCluster;
+
+  beforeAll(async () => {
+    cluster = await InProcessCluster.start({ shards: 3 });
+  });
+
+  afterEach(() => {
+    expect(cluster.fatalErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+    await cleanUpEverything();
+  });
+
+  it("elects a leader for every shard, and each shard's preferred replica (replicas[shardIndex % 3]) ends up leading", async () => {
+    // Normally well under a second: the preferred replica campaigns early, balancing fixes the rest.
+    const leaders = await cluster.waitForLeaders({ preferred: true, timeoutMs: 8_000 });
+    for (const [i, shard] of cluster.config.shards.entries()) {
+      expect(leaders.get(shard.id)).toBe(shard.replicas[i % 3]?.nodeId);
+    }
+    // With three shards that puts one leader on each node.
+    expect(new Set(leaders.values()).size).toBe(3);
+    // Every replica of a shard agrees, and exactly one reports itself leader.
+    for (const shard of cluster.config.shards) {
+      const all = await cluster.shardSummaries(shard.id, false);
+      expect(all.size).toBe(3);
+      expect([...all.values()].filter((s) => s.role === "leader")).toHaveLength(1);
+      expect(new Set([...all.values()].map((s) => s.term)).size).toBe(1);
+    }
+  });
+
+  it("propose on the leader returns the core's result, and every replica then reaches the same applied index and state hash", async () => {
+    const leaders = await cluster.waitForStableLeaders();
+    for (const shard of cluster.config.shards) {
+      const leader = leaders.get(shard.id) ?? "";
+      const accountId = accountIn(cluster.config, shard.id);
+      const created = await cluster.proposeOn(leader, shard.id, createAccountCommand(testTimestamp, accountId, `req-${accountId}`));
+      const account = accountOfResult(created.result);
+      expect(account.id).toBe(accountId);
+      expect(account.requestId).toBe(`req-${accountId}`);
+      expect(account.createdAt).toBe(testTimestamp);
+      expect(created.index).toBeGreaterThan(0);
+
+      const tx = await cluster.proposeOn(
+        leader,
+        shard.id,
+        createTransactionCommand(testTimestamp + 1n, { accountId, localId: 77n, amount: 1_250n, description: "deposit", settled: true, requestId: "" }),
+      );
+      const record = transactionOfResult(tx.result);
+      expect(record.accountId).toBe(accountId);
+      expect(record.localId).toBe(77n);
+      expect(record.amount).toBe(1_250n);
+      expect(record.seq).toBe(1n);
+      expect(tx.index).toBeGreaterThan(created.index);
+
+      const replicas = await cluster.waitForConvergence(shard.id, tx.index);
+      expect(replicas.size).toBe(3);
+      const hashes = new Set([...replicas.values()].map((s) => Buffer.from(s.stateHash ?? new Uint8Array(0)).toString("hex")));
+      expect(hashes.size).toBe(1);
+      expect([...hashes][0]).toMatch(/^[0-9a-f]{64}$/);
+      // The hash covers the ledger state: the state with the deposit differs from an empty one.
+      const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+      expect([...hashes][0]).not.toBe(emptyHash);
+    }
+  });
+
+  it("a proposal to a replica that does not lead is refused with NOT_LEADER naming the leader's node", async () => {
+    const shard = cluster.config.shards[0];
+    if (shard === undefined) throw new Error("no shard");
+    const leader = (await cluster.waitForStableLeaders()).get(shard.id) ?? "";
+    const follower = cluster.nodeIds.find((id) => id !== leader) ?? "";
+    const error = await cluster.proposeOn(follower, shard.id, createAccountCommand(testTimestamp, accountIn(cluster.config, shard.id), "")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "NOT_LEADER", details: { leader } });
+  });
+
+  // Leader balancing checks every leaderBalanceIntervalTicks; a leader that took over at an
+  // arbitrary tick must still hand back. Repeated because the tick at which a transfer lands
+  // is not under the test's control.
+  it("leader balancing hands a shard back to its preferred replica after leadership was moved away, every time", async () => {
+    const shard = cluster.config.shards[0];
+    if (shard === undefined) throw new Error("no shard");
+    const preferred = cluster.preferredLeaderNode(shard.id);
+    const others = cluster.nodeIds.filter((id) => id !== preferred);
+    await cluster.waitForLeader(shard.id, { on: preferred, timeoutMs: 8_000 });
+    for (let round = 0; round < 8; round++) {
+      const target = others[round % others.length] ?? "";
+      await cluster.client(preferred).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: shard.id, toNodeId: target }));
+      await cluster.waitForLeader(shard.id, { on: target, timeoutMs: 5_000 });
+      // 150 ticks: five balancing intervals.
+      await cluster.waitForLeader(shard.id, { on: preferred, timeoutMs: 3_000 }).catch((e: unknown) => {
+        throw new Error(`round ${round}: leadership stayed on ${target}: ${String(e)}`);
+      });
+    }
+  });
+});
+
+describe("NodeHost.deliver: the inbound message filter", () => {
+  const hosts: NodeHost[] = [];
+
+  afterAll(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.close()));
+    await cleanUpEverything();
+  });
+
+  /** A heartbeat at a higher term: a replica that accepts it adopts that term. */
+  function heartbeat(from: number, to: number, term: number): Message {
+    return { type: MessageType.Heartbeat, from, to, term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, hintTerm: 0, context: new Uint8Array(0) };
+  }
+
+  async function termsOf(host: NodeHost): Promise<Map<string, number>> {
+    return new Map((await host.replicaSummaries(false)).map((s) => [s.shardId, s.term]));
+  }
+
+  // The host is opened but not started: no ticks, so no election changes a term behind the
+  // test's back; delivered messages are still stepped by the loop.
+  async function openIdleHost(): Promise<{ cluster: InProcessCluster; host: NodeHost }> {
+    const cluster = await InProcessCluster.create({ shards: 2 });
+    const host = await NodeHost.open({ config: cluster.config, nodeId: "node01", dataDir: cluster.member("node01").dataDir, logger: createLogger({ name: "node01", level: "silent" }) });
+    hosts.push(host);
+    return { cluster, host };
+  }
+
+  function replicaOn(cluster: InProcessCluster, shardIndex: number, nodeId: string): number {
+    const r = cluster.config.shards[shardIndex]?.replicas.find((x) => x.nodeId === nodeId);
+    if (r === undefined) throw new Error(`no replica of shard ${shardIndex} on ${nodeId}`);
+    return r.id;
+  }
+
+  it("drops messages addressed to another replica or sent from a node that does not host the sender; the replica's term does not change", async () => {
+    const { cluster, host } = await openIdleHost();
+    const [s0, s1] = cluster.config.shards.map((s) => s.id) as [string, string];
+    const mine0 = replicaOn(cluster, 0, "node01");
+    const peer0 = replicaOn(cluster, 0, "node02");
+    const other0 = replicaOn(cluster, 0, "node03");
+    const mine1 = replicaOn(cluster, 1, "node01");
+    const peer1 = replicaOn(cluster, 1, "node02");
+    const before = await termsOf(host);
+    const term0 = before.get(s0) ?? -1;
+    const term1 = before.get(s1) ?? -1;
+
+    host.deliver("node02", [
+      { shardId: s0, message: heartbeat(peer0, other0, term0 + 5) }, // to a replica that is not on this node
+      { shardId: s0, message: heartbeat(peer0, mine1, term0 + 5) }, // to this node's replica of another shard
+      { shardId: "no-such-shard", message: heartbeat(peer0, mine0, term0 + 5) },
+    ]);
+    host.deliver("node03", [{ shardId: s0, message: heartbeat(peer0, mine0, term0 + 5) }]); // sender lives on node02, not node03
+    // The control, in the same order: once it has taken effect, the messages above were stepped or dropped.
+    host.deliver("node02", [{ shardId: s1, message: heartbeat(peer1, mine1, term1 + 3) }]);
+
+    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () => ((await termsOf(host)).get(s1) === term1 + 3 ? true : undefined));
+    expect((await termsOf(host)).get(s0)).toBe(term0);
+
+    // And a well-addressed message does move shard 0's term: the filter, not Raft, dropped the others.
+    host.deliver("node02", [{ shardId: s0, message: heartbeat(peer0, mine0, term0 + 5) }]);
+    await waitFor("a valid heartbeat to raise shard 0's term", 5_000, async () => ((await termsOf(host)).get(s0) === term0 + 5 ? true : undefined));
+  });
+
+  it("drops a message whose sender is a replica of another shard, even when its node is the right one", async () => {
+    const { cluster, host } = await openIdleHost();
+    const [s0, s1] = cluster.config.shards.map((s) => s.id) as [string, string];
+    const mine0 = replicaOn(cluster, 0, "node01");
+    const mine1 = replicaOn(cluster, 1, "node01");
+    const peer1 = replicaOn(cluster, 1, "node02"); // on node02, but a member of shard 1 only
+    const before = await termsOf(host);
+    const term0 = before.get(s0) ?? -1;
+    const term1 = before.get(s1) ?? -1;
+
+    host.deliver("node02", [
+      { shardId: s0, message: heartbeat(peer1, mine0, term0 + 5) },
+      { shardId: s1, message: heartbeat(peer1, mine1, term1 + 3) }, // control
+    ]);
+    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () => ((await termsOf(host)).get(s1) === term1 + 3 ? true : undefined));
+    const after = (await host.replicaSummaries(false)).find((s) => s.shardId === s0);
+    expect(after?.term).toBe(term0);
+    expect(after?.leaderReplicaId).toBe(0);
+  });
+});
