@@ -44,6 +44,22 @@ async function staleBalance(c: InProcessCluster, nodeId: string, shardId: string
   return accountOfResult(fromBinary(QueryResultSchema, response.result)).settledBalance;
 }
 
+/**
+ * One shard; a follower (the victim) is stopped while the others take a big state and compact
+ * their logs past everything it has: it can only catch up by snapshot install.
+ */
+async function followerBehindCompaction(c: InProcessCluster, perAccount: number): Promise<{ shardId: string; victim: string; accounts: bigint[]; lastIndex: number }> {
+  const shardId = c.config.shards[0]?.id ?? "";
+  const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
+  const victim = c.nodeIds.find((id) => id !== leader) ?? "";
+  const others = c.nodeIds.filter((id) => id !== victim);
+  await c.stopNode(victim);
+  const { accounts, lastIndex } = await writeBigState(c, shardId, leader, perAccount);
+  await c.waitForConvergence(shardId, lastIndex, { nodes: others });
+  for (const nodeId of others) await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
+  return { shardId, victim, accounts, lastIndex };
+}
+
 /** Writes more than two snapshot chunks of state on the shard's leader; returns the accounts and last index. */
 async function writeBigState(c: InProcessCluster, shardId: string, leader: string, perAccount: number): Promise<{ accounts: bigint[]; lastIndex: number }> {
   const accounts = Array.from({ length: 10 }, () => accountIn(c.config, shardId));
@@ -302,18 +318,10 @@ describe("NodeHost recovery", () => {
 
   it("a snapshot larger than several transfer chunks installs intact", async () => {
     const c = (cluster = await InProcessCluster.start({ shards: 1 }));
-    const shardId = c.config.shards[0]?.id ?? "";
-    const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
-    const victim = c.nodeIds.find((id) => id !== leader) ?? "";
-    const others = c.nodeIds.filter((id) => id !== victim);
-    await c.stopNode(victim);
-
     const perAccount = 220;
     // The descriptions alone (10 accounts) are more than two chunks.
     expect(10 * perAccount * descriptionBytesMax).toBeGreaterThan(2 * snapshotChunkBytesMax);
-    const { accounts, lastIndex } = await writeBigState(c, shardId, leader, perAccount);
-    await c.waitForConvergence(shardId, lastIndex, { nodes: others });
-    for (const nodeId of others) await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
+    const { shardId, victim, accounts, lastIndex } = await followerBehindCompaction(c, perAccount);
 
     await c.startNode(victim);
     const replicas = await c.waitForConvergence(shardId, lastIndex, { timeoutMs: 30_000 });
@@ -324,14 +332,7 @@ describe("NodeHost recovery", () => {
 
   it("a host stopped while it receives a snapshot starts again cleanly and then installs one", async () => {
     const c = (cluster = await InProcessCluster.start({ shards: 1 }));
-    const shardId = c.config.shards[0]?.id ?? "";
-    const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
-    const victim = c.nodeIds.find((id) => id !== leader) ?? "";
-    const others = c.nodeIds.filter((id) => id !== victim);
-    await c.stopNode(victim);
-    const { accounts, lastIndex } = await writeBigState(c, shardId, leader, 220);
-    await c.waitForConvergence(shardId, lastIndex, { nodes: others });
-    for (const nodeId of others) await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
+    const { shardId, victim, accounts, lastIndex } = await followerBehindCompaction(c, 220);
 
     // Stop the victim once the first chunk of the incoming snapshot is on its disk.
     const host = await c.startNode(victim);
