@@ -121,3 +121,8 @@ export const gatewayReconnectBackoffInitialMs = 100;
  * fraction of the time left) so its explanatory error arrives before the caller times out. */
 export const gatewayAnswerMarginMsMax = 250;
 export const gatewayAnswerMarginFraction = 0.1;
+/** Dropped-message warnings logged per peer stream; beyond this they are only counted, so a
+ * misbehaving peer cannot flood the log. */
+export const serverWarningsPerStreamMax = 10;
+/** Stored entries read per iterator step when a replica's log is loaded at start. */
+export const replicaLogLoadEntriesPerStep = 1_000;

@@ -16,6 +16,7 @@
 // Value encoding: replica-records.ts.
 
 import { assert } from "../base/assert.js";
+import { replicaLogLoadEntriesPerStep } from "../base/limits.js";
 import { limitEntriesBytes } from "../raft/entry-size.js";
 import { RaftError } from "../raft/types.js";
 import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/types.js";
@@ -45,8 +46,6 @@ export interface LogBatch {
 }
 
 
-/** Entries read per iterator step at load. */
-const loadEntriesPerStep = 1_000;
 
 export class ReplicaLog implements Storage {
   private hard: HardState;
@@ -319,7 +318,7 @@ async function readLog(db: LedgerDb, codec: RecordCodec, snap: SnapshotMetadata)
   const it = db.iterator(entriesAfter(codec.replicaId, snap.index));
   try {
     for (;;) {
-      const step = await it.nextv(loadEntriesPerStep);
+      const step = await it.nextv(replicaLogLoadEntriesPerStep);
       if (step.length === 0) break;
       for (const [key, value] of step) {
         const index = entryKeyIndex(codec.replicaId, key);

@@ -12,6 +12,7 @@
 
 import { Metadata, type Server, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
 import type { Logger } from "../base/logger.js";
+import { serverWarningsPerStreamMax } from "../base/limits.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { RaftTransportService, type MessagesRequest, type MessagesResponse } from "../gen/ledger/node/v1/node_pb.js";
 import type { Message } from "../raft/types.js";
@@ -50,8 +51,7 @@ export interface RaftTransportStats {
   messagesDropped: number;
 }
 
-/** Log lines about dropped traffic per stream before the rest are only counted. */
-export const serverWarningsPerStreamMax = 10;
+export { serverWarningsPerStreamMax } from "../base/limits.js";
 
 export function addRaftTransportService(server: Server, handlers: RaftTransportHandlers, logger: Logger): RaftTransportStats {
   const stats: RaftTransportStats = { streamsOpened: 0, batchesAccepted: 0, batchesDropped: 0, messagesDropped: 0 };
