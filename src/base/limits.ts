@@ -126,3 +126,10 @@ export const gatewayAnswerMarginFraction = 0.1;
 export const serverWarningsPerStreamMax = 10;
 /** Stored entries read per iterator step when a replica's log is loaded at start. */
 export const replicaLogLoadEntriesPerStep = 1_000;
+/** Peer message bytes queued for the loop; beyond this they are dropped like a full inbox. */
+export const nodeInboxBytesMax = 64 * 1024 * 1024;
+/** Append payload bytes in flight to one follower: with 16 shards a catching-up peer cannot make
+ * the leader buffer more than 16 x this. */
+export const raftMaxInflightBytes = 8 * 1024 * 1024;
+/** A replica's in-memory log is also compacted when its payload passes this many bytes. */
+export const raftLogBytesBeforeCompaction = 64 * 1024 * 1024;

@@ -15,27 +15,32 @@ import {
   leaderBalanceIntervalTicks,
   nodeElectionTicks,
   nodeHeartbeatTicks,
+  nodeInboxBytesMax,
   nodeInboxMessagesMax,
   nodePendingProposalsMax,
   nodePendingReadsMax,
   nodeTickMsDefault,
+  raftLogBytesBeforeCompaction,
   raftLogCatchUpEntries,
   raftLogEntriesBeforeCompaction,
   raftMaxAppendBytes,
   raftMaxInflightAppends,
+  raftMaxInflightBytes,
   raftMaxUncommittedBytes,
   readIndexTimeoutMs,
 } from "../base/limits.js";
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import type { CommandResult, Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
-import { RaftError, type Message, type Ready, type ReplicaId } from "../raft/types.js";
+import { MessageType, RaftError, type Message, type Ready, type ReplicaId } from "../raft/types.js";
+import { AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import { otherGenerationRanges } from "../storage/replica-keys.js";
 import { encodeProposal } from "./proposal-envelope.js";
 import { Replica, type NodeBatch } from "./replica.js";
-import { notApplied, ProposalWaiters, type ReadWaiter } from "./waiters.js";
+import { notApplied, ProposalWaiters } from "./waiters.js";
+import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
 import { SnapshotTransfers } from "./snapshot-transfers.js";
 import { hashReplicaState } from "./state-hash.js";
@@ -82,22 +87,24 @@ export class NodeHost {
   private readonly proposals = new ProposalWaiters();
   private readonly epoch = randomInt(1, 2 ** 32 - 1);
   private nextProposal = 1;
-  private nextReadContext = 1;
   private inbox: (() => void)[] = [];
   private inboxMessages = 0;
+  private inboxBytes = 0;
   private queuedProposals: QueuedProposal[] = [];
-  private pendingReads = 0;
   private pendingTicks = 0;
   private ticksSinceBalance = 0;
   private startupTicks = 0;
-  private readonly triggeredSnapshots = new Map<Replica, ((index: number) => void)[]>();
+  private readonly triggeredSnapshots = new Map<Replica, { resolve(index: number): void; reject(e: LedgerError): void }[]>();
   private turnRunning = false;
   private turnScheduled = false;
   private atQuiescence: (() => void)[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set when a turn failed: memory may be ahead of the DB, so nothing may run again. */
+  private failed = false;
   private fatal: ((e: unknown) => void) | undefined;
   readonly links: PeerLinks;
+  private readonly reads: ReadPath;
   readonly snapshots: SnapshotTransfers;
 
   private constructor(
@@ -110,6 +117,7 @@ export class NodeHost {
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
+    this.reads = new ReadPath(db, this.nodeId, this.epoch, () => this.schedule());
     this.snapshots = new SnapshotTransfers(this, this.writer, this.logger);
   }
 
@@ -143,6 +151,7 @@ export class NodeHost {
           heartbeatTicks: nodeHeartbeatTicks,
           random: seededPrng(seed + shardIndex),
           maxInflightAppends: raftMaxInflightAppends,
+          maxInflightBytes: raftMaxInflightBytes,
           maxAppendBytes: raftMaxAppendBytes,
           maxUncommittedBytes: raftMaxUncommittedBytes,
           preVote: true,
@@ -197,40 +206,9 @@ export class NodeHost {
   }
 
   /** A linearizable read through ReadIndex (works on followers too), or a stale local read. */
-  read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<{ result: QueryResult; appliedIndex: number }> {
+  read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<ReadAnswer> {
     this.checkOpen();
-    if (stale) {
-      if (!replica.caughtUp) return Promise.reject(new LedgerError("UNAVAILABLE", `${replica.shard.id}: replica on ${this.nodeId} is replaying its log; no reads until it has caught up`));
-      const appliedIndex = replica.applied;
-      return replica.store.query(query).then((result) => ({ result, appliedIndex }));
-    }
-    if (this.pendingReads >= nodePendingReadsMax) {
-      return Promise.reject(new LedgerError("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingReadsMax} reads in flight; retry later`));
-    }
-    this.pendingReads++;
-    return new Promise((resolve, reject) => {
-      const w: ReadWaiter = {
-        shardId: replica.shard.id,
-        query,
-        deadlineMs,
-        confirmByMs: Math.min(deadlineMs, Date.now() + readIndexTimeoutMs),
-        settled: false,
-        resolve: (v) => {
-          if (w.settled) return;
-          w.settled = true;
-          this.pendingReads--;
-          resolve(v);
-        },
-        reject: (e) => {
-          if (w.settled) return;
-          w.settled = true;
-          this.pendingReads--;
-          reject(e);
-        },
-      };
-      replica.queuedReads.push(w);
-      this.schedule();
-    });
+    return this.reads.read(replica, query, stale, deadlineMs);
   }
 
   /** Peer messages for the loop; dropped (Raft retransmits) when the inbox is full. */
@@ -247,10 +225,18 @@ export class NodeHost {
         this.logger.warn({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
         continue;
       }
-      if (this.inboxMessages >= nodeInboxMessagesMax) continue;
+      if (message.type === MessageType.Snapshot) {
+        // A snapshot's data comes only through InstallSnapshot, staged before its message.
+        this.logger.warn({ from: fromNodeId, shard: shardId }, "dropping a snapshot message sent on the message stream");
+        continue;
+      }
+      const bytes = messageBytes(message);
+      if (this.inboxMessages >= nodeInboxMessagesMax || this.inboxBytes + bytes > nodeInboxBytesMax) continue;
       this.inboxMessages++;
+      this.inboxBytes += bytes;
       this.inbox.push(() => {
         this.inboxMessages--;
+        this.inboxBytes -= bytes;
         this.stepSafely(replica, message);
       });
     }
@@ -277,9 +263,9 @@ export class NodeHost {
 
   triggerSnapshot(replica: Replica): Promise<number> {
     this.checkOpen();
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.triggeredSnapshots.get(replica) ?? [];
-      list.push(resolve);
+      list.push({ resolve, reject });
       this.triggeredSnapshots.set(replica, list);
       this.schedule();
     });
@@ -319,7 +305,7 @@ export class NodeHost {
   // ---- the loop ----
 
   private schedule(): void {
-    if (this.turnScheduled || this.closed) return;
+    if (this.turnScheduled || this.closed || this.failed) return;
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
@@ -328,8 +314,9 @@ export class NodeHost {
       this.turn().then(
         () => this.endTurn(),
         (e: unknown) => {
-          this.endTurn();
-          this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, "node loop failed");
+          this.failed = true;
+          this.turnRunning = false;
+          this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, "node loop failed; the node stops (restart replays the log)");
           this.fatal?.(e);
         },
       );
@@ -357,7 +344,7 @@ export class NodeHost {
     for (const fn of inbox) fn();
     this.runTicks();
     this.proposeQueued();
-    this.startReads();
+    for (const r of this.replicas.values()) this.reads.startReadIndex(r);
 
     const batch = this.db.batch();
     const triggered = this.compactLogs(batch);
@@ -371,6 +358,7 @@ export class NodeHost {
     }
     if (batch.length > 0) await this.writer.write(batch, { sync });
     else await batch.close();
+    for (const r of this.replicas.values()) r.publishReadable();
     for (const r of this.replicas.values()) {
       for (const range of r.log.pendingCleanup()) this.writer.clear(range).catch((e: unknown) => this.logger.warn({ err: String(e) }, "log cleanup failed; retried at next start"));
       r.log.cleanupDone();
@@ -382,22 +370,18 @@ export class NodeHost {
       this.links.add(r, rd.messages);
       for (const a of applied[i] ?? []) {
         if (a.tag.epoch !== this.epoch) continue;
-        this.proposals.take(a.tag.number)?.resolve({ result: a.result, index: a.index });
+        const waiter = this.proposals.take(a.tag.number);
+        if (a.error !== undefined) waiter?.reject(a.error);
+        else waiter?.resolve({ result: a.result, index: a.index });
       }
-      for (const rs of rd.readStates) {
-        const key = Buffer.from(rs.context).toString("hex");
-        const reads = r.readBatches.get(key);
-        if (reads === undefined) continue;
-        r.readBatches.delete(key);
-        r.confirmedReads.push({ index: rs.index, reads });
-      }
+      this.reads.confirm(r, rd.readStates);
       r.raw.advance(rd);
     }
     this.links.flush();
     // The receive of a snapshot stepped in this turn ends here: installed, or not needed
     // (stale, or already covered by the log) and dropped.
     for (const r of this.replicas.values()) if (r.stagedStepped) this.snapshots.settleStaged(r);
-    for (const r of this.replicas.values()) this.serveConfirmedReads(r);
+    for (const r of this.replicas.values()) this.reads.serve(r);
   }
 
   private runTicks(): void {
@@ -416,7 +400,7 @@ export class NodeHost {
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
     const now = Date.now();
     this.proposals.expire(now);
-    for (const r of this.replicas.values()) this.expireReads(r, now);
+    for (const r of this.replicas.values()) this.reads.expire(r, now);
     // A fresh or restarted cluster: each shard's preferred replica stands for election early so
     // the leaders spread over the nodes from the start (PreVote keeps this from disrupting a
     // shard that already has a leader).
@@ -471,56 +455,6 @@ export class NodeHost {
     }
   }
 
-  /** One ReadIndex per replica per turn, for every read queued since the last turn. */
-  private startReads(): void {
-    for (const r of this.replicas.values()) {
-      if (r.queuedReads.length === 0) continue;
-      const reads = r.queuedReads;
-      r.queuedReads = [];
-      if (r.leader === 0) {
-        for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: no leader known on node ${this.nodeId}; retry`));
-        continue;
-      }
-      const context = new Uint8Array(8);
-      new DataView(context.buffer).setBigUint64(0, BigInt(this.nextReadContext++));
-      r.readBatches.set(Buffer.from(context).toString("hex"), reads);
-      r.raw.readIndex(context);
-    }
-  }
-
-  private serveConfirmedReads(r: Replica): void {
-    if (r.confirmedReads.length === 0) return;
-    const applied = r.applied;
-    const waiting: typeof r.confirmedReads = [];
-    for (const c of r.confirmedReads) {
-      if (c.index > applied) {
-        waiting.push(c);
-        continue;
-      }
-      for (const w of c.reads) {
-        if (w.settled) continue;
-        r.store.query(w.query).then(
-          (result) => w.resolve({ result, appliedIndex: applied }),
-          (e: unknown) => w.reject(new LedgerError("INTERNAL", `${r.shard.id}: read failed: ${String(e)}`)),
-        );
-      }
-    }
-    r.confirmedReads = waiting;
-  }
-
-  private expireReads(r: Replica, now: number): void {
-    for (const [key, reads] of r.readBatches) {
-      if (reads.every((w) => w.settled || w.confirmByMs > now)) continue;
-      r.readBatches.delete(key);
-      for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: the read could not be confirmed with the leader in time; retry`));
-    }
-    for (const c of r.confirmedReads) {
-      for (const w of c.reads) if (w.deadlineMs <= now) w.reject(new LedgerError("DEADLINE_EXCEEDED", `${r.shard.id}: replica did not apply up to the read point before the deadline`));
-      c.reads = c.reads.filter((w) => !w.settled);
-    }
-    r.confirmedReads = r.confirmedReads.filter((c) => c.reads.length > 0);
-  }
-
   private onSoftState(r: Replica, role: Replica["role"], leader: ReplicaId): void {
     const wasLeader = r.isLeader;
     r.role = role;
@@ -528,10 +462,7 @@ export class NodeHost {
     this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term: r.raw.status().hardState.term }, "replica role changed");
     if (wasLeader && role !== "leader") {
       this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
-      for (const [key, reads] of r.readBatches) {
-        r.readBatches.delete(key);
-        for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: leadership changed before the read was confirmed; retry`));
-      }
+      this.reads.failUnconfirmed(r, "leadership changed");
     }
   }
 
@@ -544,11 +475,11 @@ export class NodeHost {
       if (waiting !== undefined) {
         this.triggeredSnapshots.delete(r);
         if (r.applied > snapIndex) r.log.compact(r.applied, batch);
-        for (const fn of waiting) fired.push([r, fn]);
+        for (const w of waiting) fired.push([r, w.resolve]);
         this.logger.info({ shard: r.shard.id, index: r.applied }, "snapshot taken on request; log compacted");
         continue;
       }
-      if (r.log.entryCount() > raftLogEntriesBeforeCompaction) {
+      if (r.log.entryCount() > raftLogEntriesBeforeCompaction || r.log.memoryBytes() > raftLogBytesBeforeCompaction) {
         const to = r.applied - raftLogCatchUpEntries;
         if (to > snapIndex) {
           r.log.compact(to, batch);
@@ -563,6 +494,9 @@ export class NodeHost {
     try {
       r.raw.step(m);
     } catch (e) {
+      // A broken invariant means the replica's state can no longer be trusted: stop the node
+      // (the turn fails) and recover by restart and replay, rather than go on.
+      if (e instanceof AssertionError) throw e;
       this.logger.error({ shard: r.shard.id, from: m.from, type: m.type, err: String(e) }, "dropping a Raft message the replica refused");
     }
   }
@@ -580,14 +514,19 @@ export class NodeHost {
     this.proposals.failAll(down);
     for (const p of this.queuedProposals) p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));
     this.queuedProposals = [];
-    for (const r of this.replicas.values()) {
-      for (const w of r.queuedReads) w.reject(down);
-      for (const reads of r.readBatches.values()) for (const w of reads) w.reject(down);
-      for (const c of r.confirmedReads) for (const w of c.reads) w.reject(down);
-    }
+    for (const r of this.replicas.values()) this.reads.failAll(r, down);
+    for (const waiting of this.triggeredSnapshots.values()) for (const w of waiting) w.reject(down);
+    this.triggeredSnapshots.clear();
     this.links.close();
     await this.snapshots.close();
     await this.writer.close();
     await this.db.close();
   }
+}
+
+/** Approximate memory of a queued peer message: its entries' payloads plus a fixed overhead. */
+function messageBytes(m: Message): number {
+  let bytes = 128 + m.context.length;
+  for (const e of m.entries) bytes += 64 + e.data.length;
+  return bytes;
 }

@@ -6,9 +6,10 @@ import { create } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { nodeCallDeadlineMsDefault, nodeForwardHopsMax } from "../base/limits.js";
+import { nodeCallDeadlineMsDefault, nodeForwardHopsMax, pageSizeMax } from "../base/limits.js";
 import type { NodeId } from "../cluster/config.js";
-import { QueryResultSchema, QuerySchema, CommandResultSchema, type Query } from "../gen/ledger/core/v1/core_pb.js";
+import { CommandSchema, QueryResultSchema, QuerySchema, CommandResultSchema, type Command, type Query } from "../gen/ledger/core/v1/core_pb.js";
+import type { Replica } from "./replica.js";
 import {
   NodeService,
   ProposeResponseSchema,
@@ -49,7 +50,7 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
   const impl: UnaryImpl<typeof NodeService> = {
     async propose(req, ctx) {
       const replica = host.replicaOf(req.shardId);
-      if (req.command.length === 0) throw new LedgerError("INVALID_ARGUMENT", "command must not be empty");
+      checkCommand(replica, req.command);
       if (!replica.isLeader) {
         const leaderNode = host.nodeOfReplica.get(replica.leader);
         if (leaderNode === undefined) throw notApplied("UNAVAILABLE", `${req.shardId}: no leader known on node ${host.nodeId} (election in progress or no quorum); not applied, retry`);
@@ -72,6 +73,10 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
         throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${String(e)}`);
       }
       if (query.kind.case === undefined) throw new LedgerError("INVALID_ARGUMENT", "query must set one of get_account, get_transaction, list_transactions");
+      if (!replica.ownsAccount(query.kind.value.accountId)) throw new LedgerError("INVALID_ARGUMENT", `query's account belongs to another shard than ${req.shardId}`);
+      if (query.kind.case === "listTransactions" && (query.kind.value.limit < 1 || query.kind.value.limit > pageSizeMax)) {
+        throw new LedgerError("INVALID_ARGUMENT", `query.list_transactions.limit must be within 1..${pageSizeMax}`);
+      }
       const stale = req.consistency === ReadConsistency.STALE;
       const { result, appliedIndex } = await host.read(replica, query, stale, deadlineOf(ctx));
       return create(ReadResponseSchema, { result: toBinary(QueryResultSchema, result), appliedIndex: BigInt(appliedIndex) });
@@ -116,4 +121,21 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
       for (const c of peers.values()) c.close();
     },
   };
+}
+
+/**
+ * Refuses, before it reaches the log, a command that every replica would have to skip: one that
+ * does not decode, sets no kind, or belongs to another shard. (The replicas skip such entries
+ * deterministically too, as a second line of defence.)
+ */
+function checkCommand(replica: Replica, bytes: Uint8Array): void {
+  if (bytes.length === 0) throw notApplied("INVALID_ARGUMENT", "command must not be empty");
+  let command: Command;
+  try {
+    command = fromBinary(CommandSchema, bytes);
+  } catch (e) {
+    throw notApplied("INVALID_ARGUMENT", `command is not a valid ledger.core.v1.Command: ${String(e)}`);
+  }
+  const refusal = replica.refusal(command);
+  if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", refusal);
 }

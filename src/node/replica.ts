@@ -8,6 +8,8 @@ import type { Logger } from "../base/logger.js";
 import type { ShardConfig, NodeId } from "../cluster/config.js";
 import { CommandSchema, type Command, type CommandResult } from "../gen/ledger/core/v1/core_pb.js";
 import { RawNode } from "../raft/raw-node.js";
+import { shardKey } from "../cluster/shard-key.js";
+import { commandAccountId } from "../ledger/core.js";
 import type { Entry, RaftConfig, Ready, ReplicaId, Role } from "../raft/types.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
 import { ReplicaLog } from "../storage/replica-log.js";
@@ -18,11 +20,7 @@ import type { ReadWaiter } from "./waiters.js";
 /** The chained batch of one loop turn. */
 export type NodeBatch = ReturnType<LedgerDb["batch"]>;
 
-export interface AppliedCommand {
-  tag: ProposalTag;
-  index: number;
-  result: CommandResult;
-}
+export type AppliedCommand = { tag: ProposalTag; index: number } & ({ result: CommandResult; error?: undefined } | { result?: undefined; error: LedgerError });
 
 export interface ReplicaOptions {
   db: LedgerDb;
@@ -40,7 +38,14 @@ export class Replica {
   readonly replicaId: ReplicaId;
   readonly raw: RawNode;
   readonly log: ReplicaLog;
+  /** The ledger state commands are applied to (switched by a snapshot install). */
   store: LedgerStore;
+  /**
+   * What reads see: the store and applied index as of the last completed write. The loop
+   * publishes them after each write; in between, `store` and the log's applied index may be
+   * ahead of the database.
+   */
+  readable: { store: LedgerStore; applied: number };
   /** Reads that arrived since the last loop turn; each turn sends one ReadIndex for all. */
   queuedReads: ReadWaiter[] = [];
   /** ReadIndex requests in flight, by context (hex). */
@@ -63,6 +68,7 @@ export class Replica {
     this.logger = options.logger;
     this.store = new LedgerStore(options.db, ledgerPrefix(this.replicaId, log.generation()));
     this.replayTarget = log.hardState().commit;
+    this.readable = { store: this.store, applied: log.applied() };
     const raftLogger = {
       debug: (msg: string) => this.logger.debug(msg),
       info: (msg: string) => this.logger.info(msg),
@@ -95,7 +101,13 @@ export class Replica {
 
   /** False while replaying the log after a restart: stale reads wait until it is true. */
   get caughtUp(): boolean {
-    return this.log.applied() >= this.replayTarget;
+    return this.readable.applied >= this.replayTarget;
+  }
+
+  /** Called by the loop once its write is durable. */
+  publishReadable(): void {
+    if (this.readable.store === this.store && this.readable.applied === this.log.applied()) return;
+    this.readable = { store: this.store, applied: this.log.applied() };
   }
 
   /** Role and leader as of the last Ready (the loop updates them; status() allocates). */
@@ -129,6 +141,7 @@ export class Replica {
     if (entries.length === 0) return [];
     const commands: Command[] = [];
     const meta: { tag: ProposalTag; index: number }[] = [];
+    const skipped: AppliedCommand[] = [];
     for (const entry of entries) {
       const decoded = decodeEntryData(entry.data);
       if (decoded.kind === "noop") continue;
@@ -143,16 +156,37 @@ export class Replica {
         this.logger.error({ shard: this.shard.id, index: entry.index, err: String(e) }, "skipping an entry whose command cannot be decoded");
         continue;
       }
+      const refusal = this.refusal(command);
+      if (refusal !== undefined) {
+        // The node refuses these before proposing; one that reaches the log anyway (an older or
+        // broken proposer) is skipped the same way on every replica rather than crash them all.
+        this.logger.error({ shard: this.shard.id, index: entry.index, why: refusal }, "skipping a command this shard cannot apply");
+        skipped.push({ tag: decoded.tag, index: entry.index, error: new LedgerError("INVALID_ARGUMENT", refusal) });
+        continue;
+      }
       commands.push(command);
       meta.push({ tag: decoded.tag, index: entry.index });
     }
     const results = commands.length === 0 ? [] : await this.store.applyCommands(commands, batch);
     const last = entries[entries.length - 1];
     if (last !== undefined) this.log.setApplied(last.index, batch);
-    return results.map((result, i) => {
+    const applied: AppliedCommand[] = results.map((result, i) => {
       const m = meta[i];
       if (m === undefined) throw new LedgerError("INTERNAL", "apply: result without a command");
       return { tag: m.tag, index: m.index, result };
     });
+    return skipped.length === 0 ? applied : [...applied, ...skipped];
+  }
+
+  ownsAccount(accountId: bigint): boolean {
+    const key = shardKey(accountId);
+    return key >= this.shard.lowerBound && key <= this.shard.upperBound;
+  }
+
+  /** Why this command cannot be applied on this shard, or undefined if it can. */
+  refusal(command: Command): string | undefined {
+    if (command.kind.case === undefined) return "command must set one of create_account, create_transaction, settle_transaction, cancel_transaction";
+    if (!this.ownsAccount(commandAccountId(command))) return `command's account belongs to another shard than ${this.shard.id}`;
+    return undefined;
   }
 }

@@ -24,7 +24,7 @@ import { sendSnapshot } from "../transport/snapshot-stream.js";
 import type { NodeHost } from "./node-host.js";
 import type { Replica } from "./replica.js";
 
-const generationModulus = 2 ** 32;
+const generationLimit = 2 ** 32;
 
 export interface SnapshotSink {
   write(pairs: { key: Uint8Array; value: Uint8Array }[]): Promise<void>;
@@ -90,12 +90,26 @@ export class SnapshotTransfers {
   /** The transport's receiving side of an InstallSnapshot stream. */
   begin(fromNodeId: string, shardId: string, message: Message): SnapshotSink {
     const r = this.host.replicaOf(shardId);
-    if (message.type !== MessageType.Snapshot || message.snapshot === undefined || message.to !== r.replicaId || this.host.nodeOfReplica.get(message.from) !== fromNodeId) {
-      throw new LedgerError("INVALID_ARGUMENT", `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from ${fromNodeId}`);
+    const members = r.shard.replicas.map((x) => x.id);
+    if (
+      message.type !== MessageType.Snapshot ||
+      message.snapshot === undefined ||
+      message.to !== r.replicaId ||
+      !members.includes(message.from) ||
+      this.host.nodeOfReplica.get(message.from) !== fromNodeId
+    ) {
+      throw new LedgerError("INVALID_ARGUMENT", `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from a replica of ${shardId} on ${fromNodeId}`);
+    }
+    // Membership is fixed by the cluster config: a snapshot may not change it.
+    const { voters, learners } = message.snapshot.metadata.confState;
+    if (learners.length > 0 || voters.length !== members.length || !voters.every((v) => members.includes(v))) {
+      throw new LedgerError("INVALID_ARGUMENT", `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] are not the replicas of ${shardId} [${members.join(", ")}]`);
     }
     if (this.receiving.has(r)) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: a snapshot is already being received`);
     this.receiving.add(r);
-    const generation = (r.log.generation() + 1) % generationModulus;
+    const generation = r.log.generation() + 1;
+    // Four billion snapshot installs on one replica: not reachable; refuse rather than wrap.
+    if (generation >= generationLimit) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: replica ${r.replicaId} has used every ledger generation`);
     const prefix = ledgerPrefix(r.replicaId, generation);
     const db = this.host.db;
     const cleared = this.writer.clear(prefixRange(prefix));

@@ -32,6 +32,12 @@ import { PrefetchedView } from "./prefetched-view.js";
 /** A classic-level database opened with keyEncoding and valueEncoding 'view'. */
 export type LedgerDb = ClassicLevel<Uint8Array, Uint8Array>;
 
+/** A LevelDB snapshot (`db.snapshot()`): a fixed point in time to read from. */
+export type DbSnapshot = ReturnType<LedgerDb["snapshot"]>;
+interface ReadOptions {
+  snapshot?: DbSnapshot;
+}
+
 /** What the store needs of a chained batch (`db.batch()`); never the array form (STACK.md). */
 export interface BatchSink {
   put(key: Uint8Array, value: Uint8Array): unknown;
@@ -65,37 +71,43 @@ export class LedgerStore {
     return results;
   }
 
-  async query(query: Query): Promise<QueryResult> {
+  /**
+   * Runs a query. With `snapshot` (a LevelDB snapshot taken when the read began) every record of
+   * the answer comes from that one point in time, even while commands are applied or the
+   * replica's state is replaced; without it each record is read at its own moment.
+   */
+  async query(query: Query, snapshot?: DbSnapshot): Promise<QueryResult> {
+    const options = snapshot === undefined ? {} : { snapshot };
     const { kind } = query;
     switch (kind.case) {
       case "getAccount": {
-        const account = await this.readAccount(kind.value.accountId);
+        const account = await this.readAccount(kind.value.accountId, options);
         if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(kind.value.accountId)} not found`);
         return create(QueryResultSchema, { kind: { case: "account", value: account } });
       }
       case "getTransaction": {
         const { accountId, localId } = kind.value;
-        const bytes = await this.db.get(transactionRecordKey(this.prefix, accountId, localId));
+        const bytes = await this.db.get(transactionRecordKey(this.prefix, accountId, localId), options);
         if (bytes === undefined) return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
         return create(QueryResultSchema, { kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) } });
       }
       case "listTransactions":
-        return this.listTransactions(kind.value);
+        return this.listTransactions(kind.value, options);
       case undefined:
         assert(false, "empty query");
     }
   }
 
-  private async listTransactions(list: ListTransactions): Promise<QueryResult> {
+  private async listTransactions(list: ListTransactions, options: ReadOptions): Promise<QueryResult> {
     const { accountId, afterSeq, limit } = list;
     assert(limit >= 1 && limit <= pageSizeMax, `list limit ${limit} outside 1..${pageSizeMax} (the service validates it)`);
-    const account = await this.readAccount(accountId);
+    const account = await this.readAccount(accountId, options);
     if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(accountId)} not found`);
     // One extra index entry tells whether another page follows, from the same iterator snapshot.
-    const entries = await this.db.iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1 }).all();
+    const entries = await this.db.iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1, ...options }).all();
     const onPage = entries.slice(0, limit);
     const keys = onPage.map(([, localIdBytes]) => transactionRecordKey(this.prefix, accountId, readUint64BE(localIdBytes, 0)));
-    const values = keys.length === 0 ? [] : await this.db.getMany(keys);
+    const values = keys.length === 0 ? [] : await this.db.getMany(keys, options);
     const transactions = values.map((bytes) => {
       assert(bytes !== undefined, `creation index of account ${formatAccountId(accountId)} names a missing transaction`);
       return fromBinary(TransactionRecordSchema, bytes);
@@ -106,8 +118,8 @@ export class LedgerStore {
     return create(QueryResultSchema, { kind: { case: "page", value: page } });
   }
 
-  private async readAccount(accountId: bigint): Promise<AccountRecord | undefined> {
-    const bytes = await this.db.get(accountRecordKey(this.prefix, accountId));
+  private async readAccount(accountId: bigint, options: ReadOptions = {}): Promise<AccountRecord | undefined> {
+    const bytes = await this.db.get(accountRecordKey(this.prefix, accountId), options);
     return bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes);
   }
 

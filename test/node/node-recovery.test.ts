@@ -212,7 +212,7 @@ describe("NodeHost recovery", () => {
       c.config.shards.map(async (shard) => {
         const started = Date.now();
         const read = c.client(survivor).read(
-          create(ReadRequestSchema, { shardId: shard.id, query: toBinary(QuerySchema, getAccountQuery(1n)), consistency: ReadConsistency.LINEARIZABLE }),
+          create(ReadRequestSchema, { shardId: shard.id, query: toBinary(QuerySchema, getAccountQuery(accountIn(c.config, shard.id))), consistency: ReadConsistency.LINEARIZABLE }),
           { deadlineMs: started + callMs },
         );
         const e = await read.then(
