@@ -73,6 +73,9 @@ export const nodeCallDeadlineMsDefault = 5_000;
  * follower slightly behind still catches up from the log instead of by snapshot. */
 export const raftLogEntriesBeforeCompaction = 20_000;
 export const raftLogCatchUpEntries = 5_000;
+/** Ticks after start at which preferred replicas without a known leader stand for election:
+ * long enough for the peer streams to connect, far shorter than an election timeout. */
+export const startupCampaignTicks = 2;
 /** Leadership is moved back to a shard's preferred replica at most this often. */
 export const leaderBalanceIntervalTicks = 30;
 /** How long a leader waits for an outbound snapshot to be accepted. */

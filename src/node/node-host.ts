@@ -18,7 +18,6 @@ import {
   nodeInboxBytesMax,
   nodeInboxMessagesMax,
   nodePendingProposalsMax,
-  nodePendingReadsMax,
   nodeTickMsDefault,
   raftLogBytesBeforeCompaction,
   raftLogCatchUpEntries,
@@ -27,12 +26,11 @@ import {
   raftMaxInflightAppends,
   raftMaxInflightBytes,
   raftMaxUncommittedBytes,
-  readIndexTimeoutMs,
 } from "../base/limits.js";
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
-import type { CommandResult, Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
-import { MessageType, RaftError, type Message, type Ready, type ReplicaId } from "../raft/types.js";
+import type { CommandResult, Query } from "../gen/ledger/core/v1/core_pb.js";
+import { MessageType, type Message, type Ready, type ReplicaId } from "../raft/types.js";
 import { AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
@@ -43,7 +41,10 @@ import { notApplied, ProposalWaiters } from "./waiters.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
 import { SnapshotTransfers } from "./snapshot-transfers.js";
-import { hashReplicaState } from "./state-hash.js";
+import { summarizeReplica, type ReplicaSummary } from "./replica-summary.js";
+export type { ReplicaSummary } from "./replica-summary.js";
+import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
+import { refusedProposal } from "./proposal-errors.js";
 
 export interface NodeHostOptions {
   config: ClusterConfig;
@@ -53,20 +54,6 @@ export interface NodeHostOptions {
   tickMs?: number;
 }
 
-export interface ReplicaSummary {
-  shardId: ShardId;
-  replicaId: ReplicaId;
-  role: string;
-  term: number;
-  leaderReplicaId: ReplicaId;
-  leaderNodeId: NodeId | "";
-  commitIndex: number;
-  appliedIndex: number;
-  lastIndex: number;
-  snapshotIndex: number;
-  caughtUp: boolean;
-  stateHash?: Uint8Array;
-}
 
 interface QueuedProposal {
   replica: Replica;
@@ -271,35 +258,12 @@ export class NodeHost {
     });
   }
 
+  /** Every replica's state, read when no turn is writing (so hashes match applied indexes). */
   async replicaSummaries(includeStateHash: boolean): Promise<ReplicaSummary[]> {
-    const summaries: ReplicaSummary[] = [];
-    const hashes: Promise<void>[] = [];
-    await new Promise<void>((resolve) =>
-      this.whenQuiescent(() => {
-        for (const replica of this.replicas.values()) {
-          const st = replica.raw.status();
-          const s: ReplicaSummary = {
-            shardId: replica.shard.id,
-            replicaId: replica.replicaId,
-            role: st.softState.role,
-            term: st.hardState.term,
-            leaderReplicaId: st.softState.leader,
-            leaderNodeId: this.nodeOfReplica.get(st.softState.leader) ?? "",
-            commitIndex: st.hardState.commit,
-            appliedIndex: replica.applied,
-            lastIndex: replica.log.lastIndex(),
-            snapshotIndex: replica.log.snapshotMetadata().index,
-            caughtUp: replica.caughtUp,
-          };
-          // The DB snapshot is taken now, while it holds exactly the applied state.
-          if (includeStateHash) hashes.push(hashReplicaState(this.db, replica).then((h) => void (s.stateHash = h)));
-          summaries.push(s);
-        }
-        resolve();
-      }),
+    const pending = await new Promise<Promise<ReplicaSummary>[]>((resolve) =>
+      this.whenQuiescent(() => resolve([...this.replicas.values()].map((r) => summarizeReplica(this.db, r, this.nodeOfReplica, includeStateHash)))),
     );
-    await Promise.all(hashes);
-    return summaries;
+    return Promise.all(pending);
   }
 
   // ---- the loop ----
@@ -388,38 +352,17 @@ export class NodeHost {
     const ticks = Math.min(this.pendingTicks, nodeElectionTicks);
     this.pendingTicks = 0;
     if (ticks === 0) return;
-    // Balance before ticking: with CheckQuorum a leader clears its followers' recentActive flags
-    // every election timeout, on a tick; checking after the ticks could always land right after
-    // that reset (the interval is a multiple of the timeout) and never see the preferred
-    // replica as active.
+    // Once an interval has passed, check at every tick until no leader waits to be moved.
     this.ticksSinceBalance += ticks;
-    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks) {
+    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks && balanceLeaders(this.replicas.values(), this.nodeOfReplica, this.logger) === 0) {
       this.ticksSinceBalance = 0;
-      this.balanceLeaders();
     }
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
     const now = Date.now();
     this.proposals.expire(now);
     for (const r of this.replicas.values()) this.reads.expire(r, now);
-    // A fresh or restarted cluster: each shard's preferred replica stands for election early so
-    // the leaders spread over the nodes from the start (PreVote keeps this from disrupting a
-    // shard that already has a leader).
     this.startupTicks += ticks;
-    if (this.startupTicks >= 2 && this.startupTicks - ticks < 2) {
-      for (const r of this.replicas.values()) if (r.preferredLeader === r.replicaId && r.leader === 0) r.raw.campaign();
-    }
-  }
-
-  /** Hands leadership to the shard's preferred replica once it is caught up and reachable. */
-  private balanceLeaders(): void {
-    for (const r of this.replicas.values()) {
-      if (!r.isLeader || r.preferredLeader === r.replicaId) continue;
-      const st = r.raw.status();
-      const pr = st.progress?.get(r.preferredLeader);
-      if (pr === undefined || !pr.recentActive || pr.match < st.lastIndex || st.leadTransferee !== 0) continue;
-      this.logger.info({ shard: r.shard.id, to: this.nodeOfReplica.get(r.preferredLeader) }, "handing leadership to the preferred replica");
-      r.raw.transferLeadership(r.preferredLeader);
-    }
+    if (this.startupTicks >= startupCampaignTicks && this.startupTicks - ticks < startupCampaignTicks) campaignWherePreferred(this.replicas.values());
   }
 
   private proposeQueued(): void {
@@ -430,28 +373,8 @@ export class NodeHost {
         p.replica.raw.propose(p.data);
         this.proposals.add(p.number, { shardId: p.replica.shard.id, deadlineMs: p.deadlineMs, resolve: p.resolve, reject: p.reject });
       } catch (e) {
-        p.reject(this.proposalError(p.replica, e));
+        p.reject(refusedProposal(this.nodeId, p.replica, this.nodeOfReplica.get(p.replica.leader), e));
       }
-    }
-  }
-
-  /** Maps a refused proposal to the error the caller sees; none of these was appended. */
-  proposalError(replica: Replica, e: unknown): LedgerError {
-    if (!(e instanceof RaftError)) throw e;
-    const shard = replica.shard.id;
-    switch (e.code) {
-      case "NOT_LEADER": {
-        const leader = this.nodeOfReplica.get(replica.leader);
-        return notApplied("NOT_LEADER", `${shard}: node ${this.nodeId} is not the leader${leader ? `; the leader is ${leader}` : ""}`, leader ? { leader } : {});
-      }
-      case "PROPOSAL_DROPPED":
-        return notApplied("UNAVAILABLE", `${shard}: no leader known on node ${this.nodeId} (election in progress or no quorum); not applied, retry`);
-      case "TRANSFER_IN_PROGRESS":
-        return notApplied("UNAVAILABLE", `${shard}: leadership is being transferred; not applied, retry`);
-      case "UNCOMMITTED_LIMIT":
-        return notApplied("RESOURCE_EXHAUSTED", `${shard}: too many uncommitted proposals; not applied, retry later`);
-      default:
-        return new LedgerError("INTERNAL", `${shard}: ${e.message}`);
     }
   }
 
