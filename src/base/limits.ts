@@ -80,6 +80,8 @@ export const startupCampaignTicks = 2;
 export const leaderBalanceIntervalTicks = 30;
 /** How long a leader waits for an outbound snapshot to be accepted. */
 export const snapshotSendTimeoutMs = 60_000;
+/** A receive not finished after this long is dropped (longer than any honest sender's deadline). */
+export const snapshotReceiveTimeoutMs = snapshotSendTimeoutMs + 10_000;
 
 /** Node-to-node Raft transport. */
 /** First delay before reopening a failed peer stream: short, so a restarted peer is back within
@@ -88,6 +90,9 @@ export const peerReconnectDelayMsMin = 100;
 /** Cap of the doubling reconnect delay: a peer that is down for long is retried about twice a
  * second at most, cheap for us, and well inside an election timeout once it returns. */
 export const peerReconnectDelayMsMax = 2_000;
+/** A peer stream up at least this long counts as healthy: its next failure retries after the
+ * minimum delay again. */
+export const peerStreamStableMs = 5_000;
 /** A stream the peer has not answered (response headers) within this long is given up and
  * reopened: a blackholed address would otherwise leave it pending with no error. */
 export const peerConnectTimeoutMs = 3_000;
@@ -136,3 +141,14 @@ export const nodeInboxBytesMax = 64 * 1024 * 1024;
 export const raftMaxInflightBytes = 8 * 1024 * 1024;
 /** A replica's in-memory log is also compacted when its payload passes this many bytes. */
 export const raftLogBytesBeforeCompaction = 64 * 1024 * 1024;
+/** Entries one peer Append may carry. A leader sends at most raftMaxAppendBytes of payload per
+ * append and every proposal entry carries at least a 13-byte header (src/node/proposal-envelope.ts;
+ * only a new term's no-op is empty), so an honest append has fewer than raftMaxAppendBytes / 8
+ * entries; a broken peer cannot turn one 4 MiB batch into millions of objects. */
+export const raftEntriesPerMessageMax = raftMaxAppendBytes / 8;
+/** A node call the gateway gives up and sends elsewhere when it has no answer: longer than a
+ * busy leader's queue (tens of ms) and about one election timeout, so a paused leader costs a
+ * call this much rather than its whole deadline. */
+export const gatewayAttemptTimeoutMs = 1_500;
+/** Warnings about dropped peer messages are logged at most this often (with a count). */
+export const droppedMessageLogIntervalMs = 5_000;

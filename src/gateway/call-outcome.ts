@@ -61,7 +61,7 @@ function lastErrorText(log: AttemptLog): string {
 function retryAdvice(command: Command): string {
   const { kind } = command;
   if (kind.case === "settleTransaction" || kind.case === "cancelTransaction") {
-    return "retrying is safe: it changes nothing if this call was applied (the retry then fails with FAILED_PRECONDITION)";
+    return "retrying is safe: it applies at most once; if the retry fails with FAILED_PRECONDITION, read the transaction (GetTransaction) to see whether it is in the state you asked for";
   }
   const requestId = requestIdOf(command);
   if (requestId !== "") return `retrying with the same request_id "${requestId}" is safe: it is applied at most once`;
@@ -82,6 +82,17 @@ export function updateDeadlineError(command: Command, shardId: ShardId, log: Att
   }
   const code = log.lastError?.code === "RESOURCE_EXHAUSTED" ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE";
   return new LedgerError(code, `${what} was not applied: no replica of ${shardId} could take it before the deadline (${lastErrorText(log)})`);
+}
+
+/**
+ * The error of an update that met a definite error (bad input, internal error) after an earlier
+ * attempt that may have been appended: the outcome is still unknown, whatever the last node said.
+ */
+export function updateUnknownOutcomeError(command: Command, shardId: ShardId, log: AttemptLog): LedgerError {
+  return new LedgerError(
+    "UNAVAILABLE",
+    `outcome unknown: ${describeCommand(command)} may or may not have been applied: an earlier attempt reached ${shardId} without a definite answer (${lastErrorText(log)}); ${retryAdvice(command)}`,
+  );
 }
 
 /** The error of a query whose deadline passed with no answer. */

@@ -9,7 +9,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax } from "../base/limits.js";
+import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs } from "../base/limits.js";
 import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {
@@ -27,7 +27,7 @@ import { ProposeRequestSchema, ReadConsistency, ReadRequestSchema } from "../gen
 import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
 import type { CallOptions, LedgerBackend } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
-import { queryDeadlineError, requestIdOf, updateDeadlineError, type AttemptLog } from "./call-outcome.js";
+import { queryDeadlineError, requestIdOf, updateDeadlineError, updateUnknownOutcomeError, type AttemptLog } from "./call-outcome.js";
 import { getTransactionQuery } from "./core-requests.js";
 import { gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax } from "./retry-policy.js";
 import { ShardCaller } from "./shard-caller.js";
@@ -40,6 +40,7 @@ export interface ClusterBackendOptions {
   deadlineDefaultMs?: number;
   /** NOT_LEADER hints followed at once between two pauses; gatewayLeaderHintFollowsMax by default. */
   leaderHintFollowsMax?: number;
+  attemptTimeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
   /** Jitter source, uniform in [0, 1); Math.random by default. */
@@ -62,6 +63,7 @@ export class ClusterBackend implements LedgerBackend {
       logger: this.logger,
       deadlineDefaultMs: this.deadlineDefaultMs,
       hintFollowsMax: options.leaderHintFollowsMax ?? gatewayLeaderHintFollowsMax,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? gatewayAttemptTimeoutMs,
       backoff: {
         backoffBaseMs: options.backoffBaseMs ?? gatewayBackoffBaseMs,
         backoffCapMs: options.backoffCapMs ?? gatewayBackoffCapMs,
@@ -88,6 +90,7 @@ export class ClusterBackend implements LedgerBackend {
       send: (client, signal) => client.propose(request, { deadlineMs, signal }),
       leaderOf: (response) => response.leaderNodeId,
       onDeadline: (log) => updateDeadlineError(command, shard.id, log),
+      onUnknownOutcome: (log) => updateUnknownOutcomeError(command, shard.id, log),
     });
     const result = fromBinary(CommandResultSchema, answer.value.result);
     if (answer.before.mayHaveApplied && refusedAsNoLongerPending(command, result)) {

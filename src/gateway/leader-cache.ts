@@ -61,8 +61,11 @@ export class LeaderCache {
    */
   demote(shardId: ShardId, nodeId: NodeId): void {
     if (this.leader(shardId) !== nodeId) return;
-    const next = this.candidates(shardId)[1];
-    if (next !== undefined) this.set(shardId, next, "timed out");
+    // The next replica after it in config order, cyclically: two silent nodes (a paused leader
+    // and a follower forwarding to it) cannot pass the cache back and forth forever.
+    const nodes = this.nodesOf(shardId);
+    const next = nodes[(nodes.indexOf(nodeId) + 1) % nodes.length];
+    if (next !== undefined && next !== nodeId) this.set(shardId, next, "timed out");
   }
 
   private nodesOf(shardId: ShardId): readonly NodeId[] {

@@ -34,6 +34,8 @@ export interface ShardCall<T> {
   /** The leader an answer names (a proposal forwarded by a follower), if any. */
   leaderOf?(value: T): NodeId | undefined;
   onDeadline(log: AttemptLog): LedgerError;
+  /** A write that met a definite error after an earlier attempt may have been applied. */
+  onUnknownOutcome?(log: AttemptLog): LedgerError;
 }
 
 export interface Answer<T> {
@@ -48,14 +50,20 @@ export interface ShardCallerOptions {
   /** Deadline the node clients fall back to; every call here passes its own. */
   deadlineDefaultMs: number;
   hintFollowsMax: number;
+  /** A node call without an answer after this long is given up and tried elsewhere. */
+  attemptTimeoutMs: number;
   backoff: BackoffTunables;
 }
+
+/** Marks the error of an attempt the gateway gave up on (the node held it without answering). */
+const attemptTimedOutDetail = "attemptTimedOut";
 
 export class ShardCaller {
   private readonly logger: Logger;
   private readonly clients = new Map<NodeId, NodeClient>();
   private readonly leaders: LeaderCache;
   private readonly hintFollowsMax: number;
+  private readonly attemptTimeoutMs: number;
   private readonly backoff: BackoffTunables;
   /** Node calls and pauses in flight, so close() can end them at once. */
   private readonly inFlight = new Set<AbortController>();
@@ -65,8 +73,9 @@ export class ShardCaller {
   constructor(options: ShardCallerOptions) {
     this.logger = options.logger;
     this.hintFollowsMax = options.hintFollowsMax;
+    this.attemptTimeoutMs = options.attemptTimeoutMs;
     this.backoff = options.backoff;
-    assert(this.hintFollowsMax >= 0 && this.backoff.backoffBaseMs > 0 && this.backoff.backoffCapMs >= this.backoff.backoffBaseMs, "ShardCaller: bad tunables");
+    assert(this.hintFollowsMax >= 0 && this.attemptTimeoutMs > 0 && this.backoff.backoffBaseMs > 0 && this.backoff.backoffCapMs >= this.backoff.backoffBaseMs, "ShardCaller: bad tunables");
     this.leaders = new LeaderCache(options.config, this.logger);
     for (const node of options.config.nodes) {
       assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
@@ -118,7 +127,8 @@ export class ShardCaller {
       let error: LedgerError;
       try {
         const value = await this.attempt(node, call);
-        if (!call.stale) {
+        // Only a write's answer says who leads: a follower answers reads too (ReadIndex).
+        if (call.write) {
           const named = call.leaderOf?.(value);
           const leader = named !== undefined && named !== "" && this.leaders.hosts(shardId, named) ? named : node;
           this.leaders.set(shardId, leader, "answered");
@@ -129,11 +139,15 @@ export class ShardCaller {
         error = e;
       }
       this.throwIfClosed(call, log);
-      if (error.code === "DEADLINE_EXCEEDED" && !call.stale && Date.now() >= call.deadlineMs) this.leaders.demote(shardId, node);
+      const silent = error.details[attemptTimedOutDetail] === "yes" || (error.code === "DEADLINE_EXCEEDED" && Date.now() >= call.deadlineMs);
+      if (silent && !call.stale) this.leaders.demote(shardId, node);
       log.lastError = error;
       if (call.write && proposalMayHaveApplied(error)) log.mayHaveApplied = true;
       const action = retryActionFor(error);
-      if (action.kind === "fail") throw error;
+      if (action.kind === "fail") {
+        // A definite error now does not undo an earlier attempt that may have been appended.
+        throw call.write && log.mayHaveApplied && call.onUnknownOutcome ? call.onUnknownOutcome(log) : error;
+      }
       this.logger.debug({ shard: shardId, node, attempt: log.attempts, code: error.code, err: error.message }, "node call failed; retrying");
       if (action.kind === "notLeader" && action.leader !== undefined && action.leader !== node && this.leaders.hosts(shardId, action.leader) && hintFollows < this.hintFollowsMax) {
         hintFollows++;
@@ -163,9 +177,23 @@ export class ShardCaller {
     assert(client !== undefined, `no client for node ${nodeId}: config not validated`);
     const controller = new AbortController();
     this.inFlight.add(controller);
+    // A node that holds a call (paused, partitioned, or forwarding to such a leader) is given
+    // up after an attempt timeout, well inside the call's deadline, so another replica can
+    // answer; the retry sends the same bytes, so it cannot apply twice.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.attemptTimeoutMs);
     try {
       return await call.send(client, controller.signal);
+    } catch (e) {
+      if (timedOut) {
+        throw new LedgerError("DEADLINE_EXCEEDED", `node ${nodeId} gave no answer within ${this.attemptTimeoutMs} ms`, { [attemptTimedOutDetail]: "yes" });
+      }
+      throw e;
     } finally {
+      clearTimeout(timer);
       this.inFlight.delete(controller);
     }
   }

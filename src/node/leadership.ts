@@ -6,6 +6,7 @@ import type { NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/types.js";
 import type { Replica } from "./replica.js";
 
+import { leaderBalanceIntervalTicks } from "../base/limits.js";
 export { startupCampaignTicks } from "../base/limits.js";
 
 /**
@@ -25,10 +26,16 @@ export function campaignWherePreferred(replicas: Iterable<Replica>): void {
  * CheckQuorum clears the "heard from" flags every election timeout and a check can land just
  * after a clear.
  */
-export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, logger: Logger): number {
+export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, logger: Logger, nowTick: number): number {
   let waiting = 0;
   for (const r of replicas) {
     if (!r.isLeader || r.preferredLeader === r.replicaId) continue;
+    // A leadership just taken (an election, or a transfer an operator asked for) is left alone
+    // for one interval: no flapping, and an explicit transfer is visible before it is undone.
+    if (nowTick - r.leaderSinceTick < leaderBalanceIntervalTicks) {
+      waiting++;
+      continue;
+    }
     const st = r.raw.status();
     if (st.leadTransferee !== 0) continue;
     const pr = st.progress?.get(r.preferredLeader);

@@ -15,6 +15,7 @@ import {
   leaderBalanceIntervalTicks,
   nodeElectionTicks,
   nodeHeartbeatTicks,
+  droppedMessageLogIntervalMs,
   nodeInboxBytesMax,
   nodeInboxMessagesMax,
   nodePendingProposalsMax,
@@ -45,6 +46,7 @@ import { summarizeReplica, type ReplicaSummary } from "./replica-summary.js";
 export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
 import { refusedProposal } from "./proposal-errors.js";
+import { ThrottledWarning } from "./throttled-warning.js";
 
 export interface NodeHostOptions {
   config: ClusterConfig;
@@ -80,7 +82,8 @@ export class NodeHost {
   private queuedProposals: QueuedProposal[] = [];
   private pendingTicks = 0;
   private ticksSinceBalance = 0;
-  private startupTicks = 0;
+  /** Ticks since this process started. */
+  private ticksElapsed = 0;
   private readonly triggeredSnapshots = new Map<Replica, { resolve(index: number): void; reject(e: LedgerError): void }[]>();
   private turnRunning = false;
   private turnScheduled = false;
@@ -92,6 +95,7 @@ export class NodeHost {
   private fatal: ((e: unknown) => void) | undefined;
   readonly links: PeerLinks;
   private readonly reads: ReadPath;
+  private readonly dropped: ThrottledWarning;
   readonly snapshots: SnapshotTransfers;
 
   private constructor(
@@ -105,6 +109,7 @@ export class NodeHost {
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
     this.reads = new ReadPath(db, this.nodeId, this.epoch, () => this.schedule());
+    this.dropped = new ThrottledWarning(this.logger, droppedMessageLogIntervalMs);
     this.snapshots = new SnapshotTransfers(this, this.writer, this.logger);
   }
 
@@ -209,16 +214,19 @@ export class NodeHost {
         this.nodeOfReplica.get(message.from) !== fromNodeId ||
         !replica.shard.replicas.some((r) => r.id === message.from)
       ) {
-        this.logger.warn({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
+        this.dropped.note({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
         continue;
       }
       if (message.type === MessageType.Snapshot) {
         // A snapshot's data comes only through InstallSnapshot, staged before its message.
-        this.logger.warn({ from: fromNodeId, shard: shardId }, "dropping a snapshot message sent on the message stream");
+        this.dropped.note({ from: fromNodeId, shard: shardId }, "dropping a snapshot message sent on the message stream");
         continue;
       }
       const bytes = messageBytes(message);
-      if (this.inboxMessages >= nodeInboxMessagesMax || this.inboxBytes + bytes > nodeInboxBytesMax) continue;
+      if (this.inboxMessages >= nodeInboxMessagesMax || this.inboxBytes + bytes > nodeInboxBytesMax) {
+        this.dropped.note({ from: fromNodeId, messages: this.inboxMessages, bytes: this.inboxBytes }, "node inbox full; dropping peer messages (Raft retransmits)");
+        continue;
+      }
       this.inboxMessages++;
       this.inboxBytes += bytes;
       this.inbox.push(() => {
@@ -354,15 +362,15 @@ export class NodeHost {
     if (ticks === 0) return;
     // Once an interval has passed, check at every tick until no leader waits to be moved.
     this.ticksSinceBalance += ticks;
-    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks && balanceLeaders(this.replicas.values(), this.nodeOfReplica, this.logger) === 0) {
+    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks && balanceLeaders(this.replicas.values(), this.nodeOfReplica, this.logger, this.ticksElapsed) === 0) {
       this.ticksSinceBalance = 0;
     }
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
     const now = Date.now();
     this.proposals.expire(now);
     for (const r of this.replicas.values()) this.reads.expire(r, now);
-    this.startupTicks += ticks;
-    if (this.startupTicks >= startupCampaignTicks && this.startupTicks - ticks < startupCampaignTicks) campaignWherePreferred(this.replicas.values());
+    this.ticksElapsed += ticks;
+    if (this.ticksElapsed >= startupCampaignTicks && this.ticksElapsed - ticks < startupCampaignTicks) campaignWherePreferred(this.replicas.values());
   }
 
   private proposeQueued(): void {
@@ -380,6 +388,7 @@ export class NodeHost {
 
   private onSoftState(r: Replica, role: Replica["role"], leader: ReplicaId): void {
     const wasLeader = r.isLeader;
+    if (!wasLeader && role === "leader") r.leaderSinceTick = this.ticksElapsed;
     r.role = role;
     r.leader = leader;
     this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term: r.raw.status().hardState.term }, "replica role changed");

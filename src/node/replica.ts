@@ -113,6 +113,8 @@ export class Replica {
   /** Role and leader as of the last Ready (the loop updates them; status() allocates). */
   role: Role = "follower";
   leader: ReplicaId = 0;
+  /** The node's tick count when this replica last became leader. */
+  leaderSinceTick = 0;
 
   get isLeader(): boolean {
     return this.role === "leader";

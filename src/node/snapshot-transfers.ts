@@ -15,7 +15,7 @@
 
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { snapshotSendTimeoutMs } from "../base/limits.js";
+import { snapshotReceiveTimeoutMs, snapshotSendTimeoutMs } from "../base/limits.js";
 import { prefixRange } from "../storage/ledger-keys.js";
 import type { DbWriter } from "../storage/db-writer.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
@@ -114,10 +114,29 @@ export class SnapshotTransfers {
     const db = this.host.db;
     const cleared = this.writer.clear(prefixRange(prefix));
     let pairs = 0;
-    const finish = () => this.receiving.delete(r);
+    let committing = false;
+    let timedOut = false;
+    // A peer that opens a receive and then stalls (no deadline of its own) must not block every
+    // later snapshot for this replica: give the receive up after a bound.
+    const timer = setTimeout(() => {
+      if (committing) return;
+      timedOut = true;
+      this.logger.warn({ shard: shardId, from: fromNodeId, pairs }, "snapshot receive timed out; dropping it");
+      finish();
+      this.writer.clear(prefixRange(prefix)).catch((e: unknown) => this.logger.warn({ err: String(e) }, "clearing a timed-out staging failed; retried at next start"));
+    }, snapshotReceiveTimeoutMs);
+    timer.unref();
+    const finish = () => {
+      clearTimeout(timer);
+      this.receiving.delete(r);
+    };
+    const alive = () => {
+      if (timedOut) throw new LedgerError("DEADLINE_EXCEEDED", `${shardId}: snapshot receive timed out after ${snapshotReceiveTimeoutMs} ms`);
+    };
     this.logger.info({ shard: shardId, from: fromNodeId, index: message.snapshot.metadata.index }, "receiving snapshot");
     return {
       write: async (chunk) => {
+        alive();
         await cleared;
         const batch = db.batch();
         for (const { key, value } of chunk) {
@@ -130,6 +149,9 @@ export class SnapshotTransfers {
         await this.writer.write(batch, { sync: true });
       },
       commit: async () => {
+        alive();
+        committing = true;
+        clearTimeout(timer);
         await cleared;
         await new Promise<void>((resolve) =>
           this.host.enqueue(() => {
@@ -142,6 +164,7 @@ export class SnapshotTransfers {
         this.logger.info({ shard: shardId, pairs, index: message.snapshot?.metadata.index }, "snapshot staged and handed to Raft");
       },
       abort: async (reason) => {
+        if (timedOut) return; // already given up and cleared
         finish();
         this.logger.warn({ shard: shardId, from: fromNodeId, reason }, "snapshot receive aborted");
         await cleared;

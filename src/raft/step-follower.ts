@@ -134,6 +134,13 @@ function handleAppendEntries(r: Raft, m: Message): void {
 }
 
 function handleHeartbeat(r: Raft, m: Message): void {
+  // A leader sends at most what this follower has acknowledged (min(match, commit)), so a commit
+  // past our last index comes from a broken or forged peer: ignore the message rather than let
+  // a peer trip the log's invariant and stop the whole node.
+  if (m.commit > r.raftLog.lastIndex()) {
+    r.warn(`${r.id} ignored a heartbeat from ${m.from} whose commit ${m.commit} is past the last index ${r.raftLog.lastIndex()}`);
+    return;
+  }
   r.raftLog.commitTo(m.commit);
   const resp = newMessage(MessageType.HeartbeatResponse, r.id, m.from, r.term);
   resp.context = m.context;

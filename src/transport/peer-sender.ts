@@ -33,6 +33,7 @@ import {
   peerConnectTimeoutMs,
   peerReconnectDelayMsMax,
   peerReconnectDelayMsMin,
+  peerStreamStableMs,
   peerSnapshotsInFlightMax,
 } from "../base/limits.js";
 
@@ -69,6 +70,7 @@ export class PeerSender {
   private streamState: PeerStreamState = "connecting";
   private writable = false;
   private reconnectDelayMs = peerReconnectDelayMsMin;
+  private upSinceMs: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   /** Whether the last logged state was "up"; undefined before the first log line. */
@@ -210,7 +212,7 @@ export class PeerSender {
       if (this.stream !== stream) return;
       clearTimeout(this.connectTimer);
       this.writable = true;
-      this.reconnectDelayMs = peerReconnectDelayMsMin;
+      this.upSinceMs = Date.now();
       this.logState(true);
       this.setState("up"); // last: a listener may send at once
     });
@@ -231,6 +233,10 @@ export class PeerSender {
     stream.cancel();
     this.logState(false, why);
     this.setState("down");
+    // The delay starts over only after a stream that stayed up a while: a peer that accepts
+    // streams and ends them at once still gets the doubling delay, not a reconnect storm.
+    if (this.upSinceMs !== undefined && Date.now() - this.upSinceMs >= peerStreamStableMs) this.reconnectDelayMs = peerReconnectDelayMsMin;
+    this.upSinceMs = undefined;
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, peerReconnectDelayMsMax);
     this.reconnectTimer = setTimeout(() => {

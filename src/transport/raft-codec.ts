@@ -10,6 +10,7 @@
 // Views come back as plain Uint8Arrays, never as Buffers (grpc-js hands us a Buffer, and
 // Buffer#slice does not copy, unlike Uint8Array#slice that the core may rely on).
 
+import { raftEntriesPerMessageMax } from "../base/limits.js";
 import { LedgerError } from "../base/errors.js";
 import * as pb from "../gen/raft/v1/raft_pb.js";
 import { EntryType, MessageType } from "../raft/types.js";
@@ -135,12 +136,15 @@ export function snapshotFromProto(p: pb.Snapshot, path: string): Snapshot {
   return { metadata: snapshotMetadataFromProto(p.metadata, `${path}.metadata`), data: plainView(p.data) };
 }
 
-function entriesFromProto(p: pb.Message, path: string, appendAfter: number | undefined): Entry[] {
+/** Only an Append carries entries: one contiguous run after `index`, at most a bounded number. */
+function appendEntriesFromProto(p: pb.Message, type: MessageType, path: string, appendAfter: number): Entry[] {
+  if (type !== MessageType.Append) throw invalid(path, "entries", `must be empty on a ${MessageType[type]} message`);
+  if (p.entries.length > raftEntriesPerMessageMax) throw invalid(path, "entries", `has ${p.entries.length} entries, more than ${raftEntriesPerMessageMax}`);
   const out = new Array<Entry>(p.entries.length);
   for (let i = 0; i < p.entries.length; i++) {
     const e = entryFromProto(p.entries[i]!, `${path}.entries[${i}]`);
     // The core appends these as one contiguous run after `index`; a gap would break its log.
-    if (appendAfter !== undefined && e.index !== appendAfter + 1 + i) {
+    if (e.index !== appendAfter + 1 + i) {
       throw invalid(`${path}.entries[${i}]`, "index", `is ${e.index}, expected ${appendAfter + 1 + i} (entries must follow index consecutively)`);
     }
     out[i] = e;
@@ -161,7 +165,7 @@ export function messageFromProto(p: pb.Message, path: string): Message {
     term: u64(p.term, path, "term"),
     logTerm: u64(p.logTerm, path, "log_term"),
     index,
-    entries: p.entries.length === 0 ? [] : entriesFromProto(p, path, type === MessageType.Append ? index : undefined),
+    entries: p.entries.length === 0 ? [] : appendEntriesFromProto(p, type, path, index),
     commit: u64(p.commit, path, "commit"),
     snapshot: p.snapshot === undefined ? undefined : snapshotFromProto(p.snapshot, `${path}.snapshot`),
     reject: p.reject,
