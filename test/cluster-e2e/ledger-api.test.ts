@@ -3,10 +3,11 @@
 // replicas ending in identical state.
 
 import { describe, expect, it } from "vitest";
-import { TransactionStatus, type LedgerError, type Transaction } from "../../src/client/index.js";
+import { TransactionStatus, type Transaction } from "../../src/client/index.js";
 import type { NodeId } from "../../src/cluster/config.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
+import { ledgerRejection as rejection } from "../support/rejection.js";
 
 autoCleanup("all");
 
@@ -16,15 +17,6 @@ const leadersPerNodeMax = 8;
 const leaderSpreadWaitMs = 30_000;
 
 const { running, reported } = useCluster({ shards: shardCount });
-
-async function rejection(call: Promise<unknown>): Promise<LedgerError> {
-  return call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e as LedgerError,
-  );
-}
 
 describe(`a 3-node cluster with ${shardCount} shards`, () => {
   it(

@@ -25,17 +25,9 @@ import {
   startStandalone,
   type RunningStandalone,
 } from "./standalone-server.js";
+import { ledgerRejection as rejection } from "../support/rejection.js";
 
 autoCleanup("all");
-
-async function rejection(call: Promise<unknown>): Promise<LedgerError> {
-  return call.then(
-    () => {
-      throw new Error("expected the call to fail");
-    },
-    (e: unknown) => e as LedgerError,
-  );
-}
 
 describe("standalone server over gRPC", () => {
   let dataDir: string;

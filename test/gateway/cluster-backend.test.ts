@@ -42,6 +42,7 @@ import {
   stopNodes,
   type FakeNode,
 } from "./fake-nodes.js";
+import { ledgerRejection as rejection } from "../support/rejection.js";
 
 /** How late after its deadline a failed call may settle: timer and event-loop slack only. */
 const deadlineSlackMs = 250;
@@ -98,16 +99,6 @@ function allAnswerAccounts(): void {
 
 function commandAccount(command: Command): bigint {
   return command.kind.case === undefined ? 0n : command.kind.value.accountId;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof LedgerError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("ClusterBackend routing and leaders", () => {

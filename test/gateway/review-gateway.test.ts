@@ -1,6 +1,6 @@
 // Review of the cluster gateway (issue 4): ClusterBackend against scripted fake nodes. Each test
-// names the behaviour the gateway should have; the ones that fail today are findings of the
-// review (see the report).
+// names the behaviour the gateway should have; each failed before the fix of its finding in the
+// review of issue 4.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
@@ -12,6 +12,7 @@ import { ClusterBackend } from "../../src/gateway/cluster-backend.js";
 import { createAccountCommand } from "../../src/gateway/core-requests.js";
 import { CommandResultSchema, type CommandResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { answerCommand, decodeCommand, fakeClusterConfig, hang, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
+import { ledgerRejection as rejection } from "../support/rejection.js";
 
 const now = 1_700_000_000_000_000_000n;
 
@@ -43,16 +44,6 @@ function accountResult(id: bigint): CommandResult {
   return create(CommandResultSchema, { kind: { case: "account", value: { id, createdAt: now, updatedAt: now } } });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof LedgerError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
-
 describe("review: gateway retries", () => {
   it("an update whose cached leader hangs (paused node) is retried on a replica that answers, and succeeds within its deadline", async () => {
     const { backend, config } = await cluster(3);
@@ -68,7 +59,7 @@ describe("review: gateway retries", () => {
       (r) => r,
       (e: unknown) => (e instanceof LedgerError ? `${e.code}: ${e.message}` : e),
     );
-    // Fails today: the one attempt to node01 carries the whole call deadline (shard-caller.ts
+    // Before the fix: the one attempt to node01 carries the whole call deadline (shard-caller.ts
     // attempt -> cluster-backend.ts send with deadlineMs), so node02 is never asked.
     expect(outcome).toEqual(accountResult(account));
     expect(n2.proposals.length).toBe(1);
@@ -83,7 +74,7 @@ describe("review: gateway retries", () => {
     n2.onPropose = async () => Promise.reject(new LedgerError("INTERNAL", "node02: unexpected raft error"));
     const account = accountOnShard0(config);
     const error = await rejection(backend.update(account, createAccountCommand(now, account, "r2"), { deadlineMs: Date.now() + 1_000 }));
-    // Fails today: shard-caller.ts `if (action.kind === "fail") throw error;` passes node02's bare
+    // Before the fix: shard-caller.ts `if (action.kind === "fail") throw error;` passes node02's bare
     // INTERNAL on, though log.mayHaveApplied is true: the caller is not told the first attempt may
     // have been applied nor that a retry with the same request_id is safe.
     expect(error.message).toMatch(/outcome (is )?unknown/);
@@ -105,7 +96,7 @@ describe("review: gateway retries", () => {
     expect(backend.cachedLeader("shard-00")).toBe("node02");
     const second = await rejection(backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + 150 }));
     expect(second.code).toBe("DEADLINE_EXCEEDED");
-    // Fails today: leader-cache.ts demote() picks candidates(shard)[1], i.e. the first other node
+    // Before the fix: leader-cache.ts demote() picks candidates(shard)[1], i.e. the first other node
     // in replica order, which is node01 again; node03 is never tried and calls ping-pong between
     // the two silent nodes, each costing a full deadline.
     expect(backend.cachedLeader("shard-00")).toBe("node03");

@@ -12,6 +12,7 @@ import { QuerySchema, type CommandResult, type QueryResult, type TransactionPage
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { LocalLedgerBackend, localBatchCommandsMax } from "../../src/node/local-backend.js";
 import { accountOf, createAccountCommand, createTransactionCommand, settleCommand, transactionOf } from "../ledger/commands.js";
+import { ledgerRejection as rejection } from "../support/rejection.js";
 
 let dir: string;
 const opened: LocalLedgerBackend[] = [];
@@ -32,15 +33,6 @@ async function listAll(backend: LocalLedgerBackend, accountId: bigint): Promise<
   const page = result.kind.value as TransactionPage;
   expect(page.nextAfterSeq).toBe(0n);
   return page.transactions;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LedgerError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LedgerError);
-  return error as LedgerError;
 }
 
 beforeEach(async () => {

@@ -12,6 +12,7 @@ import { sendSnapshot } from "../../src/transport/snapshot-stream.js";
 import { snapshotChunkBytesMax, snapshotKeyBytesMax } from "../../src/base/limits.js";
 import { fromServiceError } from "../../src/transport/status.js";
 import { Closers, configVersion, startTransportServer, type TransportServer } from "./peer-harness.js";
+import { ledgerRejection as rejectionOf } from "../support/rejection.js";
 
 const closers = new Closers();
 afterEach(() => closers.closeAll());
@@ -85,15 +86,6 @@ async function serverWith(sink: RecordingSink): Promise<TransportServer> {
 
 function send(address: string, source: AsyncIterable<SnapshotPairBytes>, signal?: AbortSignal): Promise<void> {
   return sendSnapshot({ address, selfNodeId: "n1", configVersion, shardId: "s05", message: snapMessage, pairs: source, signal, deadlineMs: Date.now() + 20_000 });
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<LedgerError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(LedgerError);
-  return e as LedgerError;
 }
 
 /** Writes requests on InstallSnapshot as a (possibly broken) peer would; resolves with the outcome. */
