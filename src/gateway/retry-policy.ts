@@ -66,11 +66,14 @@ export function proposalMayHaveApplied(error: LedgerError): boolean {
 /**
  * A node's own definite refusal carries details.applied = "no". grpc-js fails a call it could
  * not send, because the channel has no connection (refused, unreachable), with UNAVAILABLE and
- * this wording; it exposes no structured flag for it. Anything else we cannot prove unsent, so a
+ * "No connection established", or, when the deadline comes first, with DEADLINE_EXCEEDED and
+ * "Waiting for LB pick"; it exposes no structured flag for either. Anything else we cannot prove unsent, so a
  * wording change only makes us more careful, never less.
  */
 function neverSent(error: LedgerError): boolean {
   // The node marks every refusal that certainly appended nothing (src/node: notApplied).
   if (error.details["applied"] === "no") return true;
-  return error.code === "UNAVAILABLE" && error.message.startsWith("No connection established");
+  if (error.code === "UNAVAILABLE" && error.message.startsWith("No connection established")) return true;
+  // The deadline passed while grpc-js was still waiting for a connection to send on.
+  return error.code === "DEADLINE_EXCEEDED" && error.message.includes("Waiting for LB pick");
 }

@@ -422,6 +422,14 @@ export class NodeHost {
     return fired;
   }
 
+  /** A message to `to` was dropped: the stream to its node is down or full. */
+  peerUnreachable(r: Replica, to: ReplicaId): void {
+    r.raw.reportUnreachable(to);
+    // A follower's ReadIndex requests may have been among the dropped: fail its unconfirmed
+    // reads now (they are safe to retry) rather than after the confirmation timeout.
+    if (to === r.leader && !r.isLeader) this.reads.failUnconfirmed(r, "the leader's node is unreachable");
+  }
+
   stepSafely(r: Replica, m: Message): void {
     try {
       r.raw.step(m);

@@ -54,7 +54,7 @@ export class PeerLinks {
       logger: this.logger,
       onUnreachable: (shardId: string, to: number) => {
         const replica = this.host.replicas.get(shardId);
-        if (replica !== undefined) this.host.enqueue(() => replica.raw.reportUnreachable(to));
+        if (replica !== undefined) this.host.enqueue(() => this.host.peerUnreachable(replica, to));
       },
     });
     this.senders.set(nodeId, s);

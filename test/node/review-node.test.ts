@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { CommandSchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { MessagesRequestSchema, RaftTransportService, type MessagesRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import type { NodeHost } from "../../src/node/node-host.js";
+import { LedgerError } from "../../src/base/errors.js";
 import type { SnapshotSink } from "../../src/node/snapshot-transfers.js";
 import { MessageType, type Message } from "../../src/raft/types.js";
 import { prefixRange } from "../../src/storage/ledger-keys.js";
@@ -302,16 +303,24 @@ describe("review R1: node correctness", () => {
       if (m.type === MessageType.ReadIndex && m.from === followerReplicaId) contexts.push(Buffer.from(m.context).toString("hex"));
       step(m);
     };
+    // As a client would, retry a read refused with UNAVAILABLE (e.g. right after the restart,
+    // before the follower's stream to the leader is up); every attempt uses a fresh context.
     const readOnFollower = async () => {
-      const h = c.host(follower);
-      return accountOfResult((await h.read(h.replicaOf(shardId), getAccountQuery(accountId), false, Date.now() + 5_000)).result).settledBalance;
+      for (let attempt = 1; ; attempt++) {
+        const h = c.host(follower);
+        try {
+          return accountOfResult((await h.read(h.replicaOf(shardId), getAccountQuery(accountId), false, Date.now() + 5_000)).result).settledBalance;
+        } catch (e) {
+          if (!(e instanceof LedgerError) || e.code !== "UNAVAILABLE" || attempt >= 5) throw e;
+        }
+      }
     };
 
     expect(await readOnFollower()).toBe(500n);
     await c.restartNode(follower);
     await c.waitForLeader(shardId, { on: leader });
     expect(await readOnFollower()).toBe(500n);
-    expect(contexts.length).toBe(2);
-    expect(new Set(contexts).size, `contexts seen by the leader: ${contexts.join(", ")}`).toBe(2);
+    expect(contexts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(contexts).size, `contexts seen by the leader: ${contexts.join(", ")}`).toBe(contexts.length);
   });
 });
