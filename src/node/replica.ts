@@ -69,9 +69,11 @@ export class Replica {
     this.store = new LedgerStore(options.db, ledgerPrefix(this.replicaId, log.generation()));
     this.replayTarget = log.hardState().commit;
     this.readable = { store: this.store, applied: log.applied() };
+    // The core's step-by-step narrative ("became follower", votes, probes) goes to debug: the
+    // node logs what an operator needs (role changes with node ids, snapshots) at info itself.
     const raftLogger = {
       debug: (msg: string) => this.logger.debug(msg),
-      info: (msg: string) => this.logger.info(msg),
+      info: (msg: string) => this.logger.debug(msg),
       warn: (msg: string) => this.logger.warn(msg),
     };
     this.raw = new RawNode(
