@@ -165,6 +165,7 @@ export class NodeHost {
   /** Starts the ticker. `onFatal` is called if the loop hits an error it cannot survive. */
   start(onFatal: (e: unknown) => void, tickMs = nodeTickMsDefault): void {
     this.fatal = onFatal;
+    this.links.connectAll();
     this.ticker = setInterval(() => {
       this.pendingTicks++;
       this.schedule();

@@ -35,6 +35,14 @@ export class PeerLinks {
     }
   }
 
+  /**
+   * Opens the stream to every peer node now: a stream opened lazily by the first send would drop
+   * that send (and a fresh node's first election round with it).
+   */
+  connectAll(): void {
+    for (const node of this.host.config.nodes) if (node.id !== this.host.nodeId) this.sender(node.id);
+  }
+
   /** Sends everything added since the last flush: one stream write per peer node. */
   flush(): void {
     for (const [nodeId, messages] of this.pending) this.sender(nodeId).send(messages);
