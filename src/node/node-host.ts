@@ -339,15 +339,18 @@ export class NodeHost {
     for (const [r, fire] of triggered) fire(r.log.snapshotMetadata().index);
 
     for (const [i, [r, rd]] of readies.entries()) {
-      if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);
-      this.links.add(r, rd.messages);
+      // Answer what was applied before reacting to a role change in the same Ready: a proposal
+      // committed just before this replica stepped down gets its result, not "outcome unknown".
       for (const a of applied[i] ?? []) {
         if (a.tag.epoch !== this.epoch) continue;
         const waiter = this.proposals.take(a.tag.number);
         if (a.error !== undefined) waiter?.reject(a.error);
         else waiter?.resolve({ result: a.result, index: a.index });
       }
+      // Read points confirmed while leading stay valid after a step-down: confirm them first.
       this.reads.confirm(r, rd.readStates);
+      if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);
+      this.links.add(r, rd.messages);
       r.raw.advance(rd);
     }
     this.links.flush();
