@@ -185,12 +185,14 @@ describe("SIGKILL of a shard's leader during concurrent writes", () => {
       expect(c.liveNodeIds).toEqual(c.nodeIds);
       const converged = await c.waitForConvergence(c.shardIds, 60_000);
       expect(converged.size).toBe(shardCount);
-      // The comparison includes the restarted node's replicas: check one directly too.
-      const restarted = await c.replicaStates(victim, true);
-      for (const [shardId, { appliedIndex, stateHash }] of converged) {
+      // The convergence above compared the restarted node's hashes with the others' at one
+      // moment. Asked again now, it may be further on (leader balancing appends an entry per
+      // handover), never behind.
+      const restarted = await c.replicaStates(victim);
+      for (const [shardId, { appliedIndex }] of converged) {
         const replica = restarted.find((r) => r.shardId === shardId);
-        expect(replica?.appliedIndex, shardId).toBe(appliedIndex);
-        expect(Buffer.from(replica?.stateHash ?? []).toString("hex"), shardId).toBe(stateHash);
+        expect(replica?.caughtUp, shardId).toBe(true);
+        expect(replica?.appliedIndex, shardId).toBeGreaterThanOrEqual(appliedIndex);
       }
     }),
     90_000,
