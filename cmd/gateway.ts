@@ -9,20 +9,25 @@
 // 2 for bad flags.
 
 import { Command } from "commander";
-import { createLogger, type LogLevel, type Logger } from "../src/base/logger.js";
-import { failStartup, logLevelHelp, parseFlagsOrExit, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
+import { createLogger, type LogFormat, type LogLevel, type Logger } from "../src/base/logger.js";
+import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { ClusterBackend } from "../src/gateway/cluster-backend.js";
 import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
+import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
+import { createStatusPage } from "../src/gateway/status-page.js";
+import { describeListenError, startOpsHttpServer, type HttpRoute, type OpsHttpServer } from "../src/ops/http-server.js";
+import type { CallObserver } from "../src/transport/grpc-service.js";
 
 interface Flags {
   port: number;
   clusterConfig: string;
   host: string;
   logLevel: LogLevel;
-  pretty: boolean;
+  logFormat: LogFormat;
+  metricsPort?: number;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -32,7 +37,8 @@ function parseFlags(argv: string[]): Flags {
     .option("--cluster-config <file>", "the cluster's cluster_config.json", parseNonEmpty, "cluster_config.json")
     .option("--host <host>", "interface to listen on", parseNonEmpty, "127.0.0.1")
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
-    .option("--pretty", "human-readable log lines instead of JSON", false);
+    .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat)
+    .option("--metrics-port <port>", "serve Prometheus metrics (/metrics) and the live status page (/) on this HTTP port of --host (off when not given)", parsePort);
   return parseFlagsOrExit<Flags>(program, argv);
 }
 
@@ -45,28 +51,50 @@ async function loadConfig(path: string): Promise<ClusterConfig> {
   }
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger): Promise<LedgerServer> {
+async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, observe: CallObserver): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger) });
+    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("gateway", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));
   }
 }
 
+/** The HTTP port for metrics and the status page, when asked for; a failure to bind stops the gateway. */
+async function serveHttp(flags: Flags, routes: Record<string, HttpRoute>, logger: Logger, undo: () => Promise<void>): Promise<OpsHttpServer | undefined> {
+  if (flags.metricsPort === undefined) return undefined;
+  try {
+    return await startOpsHttpServer({ host: flags.host, port: flags.metricsPort, routes, logger });
+  } catch (e) {
+    await undo().catch(() => undefined);
+    failStartup("gateway", `cannot serve metrics on ${flags.host}:${flags.metricsPort}`, describeListenError(e));
+  }
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
-  const logger = createLogger({ name: "gateway", level: flags.logLevel, pretty: flags.pretty });
+  const logger = createLogger({ name: "gateway", level: flags.logLevel, pretty: flags.logFormat === "pretty" });
   routeGrpcLogsTo(logger);
   const config = await loadConfig(flags.clusterConfig);
   const backend = new ClusterBackend({ config, logger });
-  const server = await listen(flags, backend, logger);
+  const metrics = createGatewayMetrics();
+  const status = createStatusPage({ config, logger });
+  const server = await listen(flags, backend, logger, (method, code, seconds) => {
+    metrics.observeCall(method, code, seconds);
+    status.observeCall(method, code, seconds);
+  });
+  const http = await serveHttp(flags, { ...metrics.routes, ...status.routes }, logger, async () => {
+    await server.shutdown(0);
+    await backend.close();
+  });
   stopOnSignals(logger, async () => {
     await server.shutdown();
     await backend.close();
+    status.close();
+    await http?.close();
   });
   logger.info(
-    { address: server.address, clusterConfig: flags.clusterConfig, configVersion: config.version, nodes: config.nodes.length, shards: config.shards.length },
+    { address: server.address, http: http?.address ?? null, clusterConfig: flags.clusterConfig, configVersion: config.version, nodes: config.nodes.length, shards: config.shards.length },
     "listening",
   );
 }

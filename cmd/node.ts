@@ -8,21 +8,25 @@
 // dir, port) or the loop fails, 2 for bad flags.
 
 import { Command, InvalidArgumentError } from "commander";
-import { createLogger, type LogLevel } from "../src/base/logger.js";
-import { failStartup, logLevelHelp, parseFlagsOrExit, parseLogLevel, parseNonEmpty, stopOnSignals } from "./support/server-cli.js";
+import { createLogger, type LogFormat, type LogLevel } from "../src/base/logger.js";
+import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
 import { nodeTickMsDefault } from "../src/base/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { routeGrpcLogsTo } from "../src/gateway/grpc-server.js";
 import { NodeHost } from "../src/node/node-host.js";
 import { startNodeServer, type NodeServer } from "../src/node/node-server.js";
+import { createNodeMetrics } from "../src/metrics/node-metrics.js";
+import { describeListenError, startOpsHttpServer, type OpsHttpServer } from "../src/ops/http-server.js";
 
 interface Flags {
   nodeId: string;
   clusterConfig: string;
   dataDir: string;
   logLevel: LogLevel;
-  pretty: boolean;
+  logFormat: LogFormat;
   tickMs: number;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 function parseTickMs(text: string): number {
@@ -37,8 +41,10 @@ function parseFlags(argv: string[]): Flags {
     .option("--cluster-config <file>", "cluster config file", parseNonEmpty, "cluster_config.json")
     .requiredOption("--data-dir <dir>", "directory of this node's LevelDB database", parseNonEmpty)
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
-    .option("--pretty", "human-readable log lines instead of JSON", false)
-    .option("--tick-ms <ms>", "Raft tick (heartbeat) interval; elections take 10-20 ticks", parseTickMs, nodeTickMsDefault);
+    .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat)
+    .option("--tick-ms <ms>", "Raft tick (heartbeat) interval; elections take 10-20 ticks", parseTickMs, nodeTickMsDefault)
+    .option("--metrics-port <port>", "serve Prometheus metrics on http://<metrics-host>:<port>/metrics (off when not given)", parsePort)
+    .option("--metrics-host <host>", "interface of the metrics port", parseNonEmpty, "127.0.0.1");
   return parseFlagsOrExit<Flags>(program, argv);
 }
 
@@ -57,24 +63,38 @@ async function loadConfig(flags: Flags): Promise<{ config: ClusterConfig; addres
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
   const { config, address } = await loadConfig(flags);
-  const logger = createLogger({ name: flags.nodeId, level: flags.logLevel, pretty: flags.pretty });
+  const logger = createLogger({ name: flags.nodeId, level: flags.logLevel, pretty: flags.logFormat === "pretty" });
   routeGrpcLogsTo(logger);
+  const metrics = createNodeMetrics(flags.nodeId);
   let host: NodeHost;
   try {
-    host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger });
+    host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer });
   } catch (e) {
     failStartup("node", `cannot open data dir ${flags.dataDir}`, e);
   }
   let server: NodeServer;
   try {
-    server = await startNodeServer(host, address, logger);
+    server = await startNodeServer(host, address, logger, { observe: metrics.observeCall });
   } catch (e) {
     await host.close().catch(() => undefined);
     failStartup("node", `cannot listen on ${address}`, e);
   }
+  metrics.attach(host);
+  let http: OpsHttpServer | undefined;
+  if (flags.metricsPort !== undefined) {
+    try {
+      http = await startOpsHttpServer({ host: flags.metricsHost, port: flags.metricsPort, routes: metrics.routes, logger });
+    } catch (e) {
+      await server.shutdown(0).catch(() => undefined);
+      failStartup("node", `cannot serve metrics on ${flags.metricsHost}:${flags.metricsPort}`, describeListenError(e));
+    }
+  }
   host.start(() => process.exit(1), flags.tickMs);
-  stopOnSignals(logger, () => server.shutdown()); // the server shutdown also closes the host
-  logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size }, "listening");
+  stopOnSignals(logger, async () => {
+    await server.shutdown(); // also closes the host
+    await http?.close();
+  });
+  logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size, metrics: http?.address ?? null }, "listening");
 }
 
 await main();

@@ -7,8 +7,8 @@
 // port), 2 for bad flags.
 
 import { Command } from "commander";
-import { createLogger, type LogLevel, type Logger } from "../src/base/logger.js";
-import { failStartup, logLevelHelp, parseFlagsOrExit, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
+import { createLogger, type LogFormat, type LogLevel, type Logger } from "../src/base/logger.js";
+import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
 import { LocalLedgerBackend } from "../src/node/local-backend.js";
 import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
@@ -19,7 +19,7 @@ interface Flags {
   dataDir: string;
   host: string;
   logLevel: LogLevel;
-  pretty: boolean;
+  logFormat: LogFormat;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -29,7 +29,7 @@ function parseFlags(argv: string[]): Flags {
     .option("--data-dir <dir>", "directory of the LevelDB database", parseNonEmpty, "./data/standalone")
     .option("--host <host>", "interface to listen on", parseNonEmpty, "127.0.0.1")
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
-    .option("--pretty", "human-readable log lines instead of JSON", false);
+    .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat);
   return parseFlagsOrExit<Flags>(program, argv);
 }
 
@@ -52,7 +52,7 @@ async function listen(flags: Flags, backend: LedgerBackend, logger: Logger): Pro
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
-  const logger = createLogger({ name: "standalone", level: flags.logLevel, pretty: flags.pretty });
+  const logger = createLogger({ name: "standalone", level: flags.logLevel, pretty: flags.logFormat === "pretty" });
   routeGrpcLogsTo(logger);
   const backend = await openBackend(flags.dataDir, logger);
   const server = await listen(flags, backend, logger);

@@ -3,7 +3,7 @@
 // and a graceful stop on SIGTERM/SIGINT.
 
 import { CommanderError, InvalidArgumentError, type Command } from "commander";
-import { isLogLevel, logLevels, type LogLevel, type Logger } from "../../src/base/logger.js";
+import { isLogLevel, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "../../src/base/logger.js";
 
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65_535) {
@@ -23,6 +23,14 @@ export function parseNonEmpty(text: string): string {
 }
 
 export const logLevelHelp = `one of ${logLevels.join(", ")}`;
+
+export function parseLogFormat(text: string): LogFormat {
+  const format = logFormats.find((f) => f === text);
+  if (format === undefined) throw new InvalidArgumentError(`expected one of ${logFormats.join(", ")}`);
+  return format;
+}
+
+export const logFormatHelp = "json (one JSON object per line, for machines) or pretty (for a terminal)";
 
 /** Parses argv; on a bad flag commander has printed the problem and the usage: exit 2. */
 export function parseFlagsOrExit<T>(program: Command, argv: string[]): T {

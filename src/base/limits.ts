@@ -153,3 +153,17 @@ export const raftEntriesPerMessageMax = raftMaxAppendBytes / 8;
 export const gatewayAttemptTimeoutMs = 1_500;
 /** Warnings about dropped peer messages are logged at most this often (with a count). */
 export const droppedMessageLogIntervalMs = 5_000;
+
+// ---- operations (issue 7): each part adds its limits under its own heading ----
+
+// -- health and reflection --
+
+// -- metrics --
+
+// -- graceful shutdown --
+
+// -- status command and status page --
+/** The operations HTTP server (metrics, status page) answers a request within this long. */
+export const opsHttpRequestTimeoutMs = 10_000;
+/** Request bodies are not expected on the operations server; anything longer is refused. */
+export const opsHttpHeadersTimeoutMs = 5_000;

@@ -6,10 +6,13 @@
 // `child({...})` bindings (format them first).
 
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from "pino";
+import { default as pinoPretty } from "pino-pretty";
 
 export type { Logger };
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const logFormats = ["json", "pretty"] as const;
+export type LogFormat = (typeof logFormats)[number];
 export type LogLevel = (typeof logLevels)[number];
 
 export interface LoggerOptions {
@@ -59,23 +62,10 @@ export function bigintsToStrings(value: unknown, depth = 0): unknown {
 /** Nesting depth up to which log fields are scanned for bigints. */
 const bigintWalkDepthMax = 8;
 
-/** `HH:MM:SS.mmm LEVEL name: msg key=value ...` for people watching a terminal. */
+/**
+ * pino-pretty, synchronous so lines keep their order with the process's other output and none
+ * is lost at exit: `HH:MM:ss.l LEVEL (name): msg` and the fields below it.
+ */
 function prettyStdout(): DestinationStream {
-  return {
-    write(line: string) {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        process.stdout.write(line);
-        return;
-      }
-      const { time, level, name, msg, pid: _pid, ...rest } = entry;
-      const clock = typeof time === "string" ? time.slice(11, 23) : "";
-      const fields = Object.entries(rest)
-        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-        .join(" ");
-      process.stdout.write(`${clock} ${String(level).toUpperCase().padEnd(5)} ${String(name)}: ${String(msg ?? "")}${fields ? " " + fields : ""}\n`);
-    },
-  };
+  return pinoPretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", singleLine: true });
 }

@@ -3,7 +3,7 @@
 
 import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
 import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
-import { addUnaryService } from "../transport/grpc-service.js";
+import { addUnaryService, type CallObserver } from "../transport/grpc-service.js";
 import { grpcMessageBytesMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
@@ -18,6 +18,8 @@ export interface LedgerServerOptions {
   port: number;
   logger: Logger;
   deps: LedgerServiceDeps;
+  /** Told of every finished call (metrics, request rates). */
+  observe?: CallObserver;
 }
 
 export interface LedgerServer {
@@ -35,9 +37,13 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     "grpc.max_send_message_length": grpcMessageBytesMax,
   });
   const service = createLedgerService(options.backend, options.deps);
-  addUnaryService(server, LedgerService, service, (method, error) => {
-    logger.error({ method, err: error }, "internal error in a call");
-  });
+  addUnaryService(
+    server,
+    LedgerService,
+    service,
+    (method, error) => logger.error({ method, err: error }, "internal error in a call"),
+    options.observe,
+  );
   const hostPart = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${hostPart}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>

@@ -47,6 +47,7 @@ export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
 import { refusedProposal } from "./proposal-errors.js";
 import { ThrottledWarning } from "./throttled-warning.js";
+import { nullNodeObserver, type NodeObserver } from "./node-observer.js";
 
 export interface NodeHostOptions {
   config: ClusterConfig;
@@ -54,6 +55,8 @@ export interface NodeHostOptions {
   dataDir: string;
   logger: Logger;
   tickMs?: number;
+  /** Told of the loop's work (metrics); nobody by default. */
+  observer?: NodeObserver;
 }
 
 
@@ -72,6 +75,7 @@ export class NodeHost {
   readonly replicas = new Map<ShardId, Replica>();
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
+  private readonly observer: NodeObserver;
   private readonly writer: DbWriter;
   private readonly proposals = new ProposalWaiters();
   private readonly epoch = randomInt(1, 2 ** 32 - 1);
@@ -105,6 +109,7 @@ export class NodeHost {
     this.nodeId = options.nodeId;
     this.config = options.config;
     this.logger = options.logger;
+    this.observer = options.observer ?? nullNodeObserver;
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
@@ -395,7 +400,9 @@ export class NodeHost {
     if (!wasLeader && role === "leader") r.leaderSinceTick = this.ticksElapsed;
     r.role = role;
     r.leader = leader;
-    this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term: r.raw.status().hardState.term }, "replica role changed");
+    const term = r.raw.status().hardState.term;
+    this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term }, "replica role changed");
+    this.observer.roleChanged(r.shard.id, role, term, role === "leader");
     if (wasLeader && role !== "leader") {
       this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
       this.reads.failUnconfirmed(r, "leadership changed");

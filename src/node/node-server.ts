@@ -6,7 +6,7 @@ import { grpcMessageBytesMax, shutdownGraceMsDefault } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
 import { describeBindError, shutdownGracefully } from "../gateway/grpc-server.js";
-import { addUnaryService } from "../transport/grpc-service.js";
+import { addUnaryService, type CallObserver } from "../transport/grpc-service.js";
 import { addRaftTransportService } from "../transport/peer-server.js";
 import type { NodeHost } from "./node-host.js";
 import { createNodeService } from "./node-service.js";
@@ -16,14 +16,19 @@ export interface NodeServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-export async function startNodeServer(host: NodeHost, address: string, logger: Logger): Promise<NodeServer> {
+export interface NodeServerOptions {
+  /** Told of every finished NodeService call (metrics). */
+  observe?: CallObserver;
+}
+
+export async function startNodeServer(host: NodeHost, address: string, logger: Logger, options: NodeServerOptions = {}): Promise<NodeServer> {
   // Same message limit as the peers' senders check against (grpcMessageBytesMax).
   const server = new Server({
     "grpc.max_receive_message_length": grpcMessageBytesMax,
     "grpc.max_send_message_length": grpcMessageBytesMax,
   });
   const service = createNodeService(host, logger);
-  addUnaryService(server, NodeService, service.impl, (method, error) => logger.error({ method, err: error }, "internal error in a node call"));
+  addUnaryService(server, NodeService, service.impl, (method, error) => logger.error({ method, err: error }, "internal error in a node call"), options.observe);
   const peerIds = new Set(host.config.nodes.map((n) => n.id).filter((id) => id !== host.nodeId));
   addRaftTransportService(
     server,

@@ -103,12 +103,20 @@ function findInvalidUtf8Field(schema: DescMessage, bytes: Uint8Array): string | 
   return undefined;
 }
 
+/**
+ * Told of every finished unary call: the method's name, the status sent (our code, "OK" on
+ * success, so NOT_LEADER stays distinct from UNAVAILABLE) and the seconds it took. Metrics and
+ * the status page's request rates hang here.
+ */
+export type CallObserver = (method: string, code: string, seconds: number) => void;
+
 /** Registers typed unary handlers; errors become statuses in one place. */
 export function addUnaryService<S extends DescService>(
   server: Server,
   service: S,
   impl: UnaryImpl<S>,
   onInternalError: (method: string, error: unknown) => void,
+  observe?: CallObserver,
 ): void {
   const handlers: Record<string, UntypedHandleCall> = {};
   for (const method of service.methods) {
@@ -121,11 +129,20 @@ export function addUnaryService<S extends DescService>(
       const deadline = call.getDeadline();
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined;
       const ctx: HandlerContext = { deadlineMs, signal: controller.signal, peer: call.getPeer() };
+      const started = observe === undefined ? 0 : performance.now();
+      const done = (code: string): void => observe?.(method.name, code, (performance.now() - started) / 1000);
       fn(call.request, ctx).then(
-        (response) => callback(null, response),
+        (response) => {
+          done("OK");
+          callback(null, response);
+        },
         (error: unknown) => {
-          if (isLedgerError(error)) return callback(toServiceError(error));
+          if (isLedgerError(error)) {
+            done(error.code);
+            return callback(toServiceError(error));
+          }
           onInternalError(method.name, error);
+          done("INTERNAL");
           callback(toServiceError(new LedgerError("INTERNAL", "internal error; see the server log")));
         },
       );
