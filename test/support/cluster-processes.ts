@@ -75,6 +75,9 @@ export interface StartClusterOptions {
   gateway?: boolean;
   /** The processes' --log-level (default "info"). */
   logLevel?: string;
+  /** Give every node and the gateway an HTTP port (--metrics-port) on a free port (default false);
+   * `httpAddress(name)` tells where. */
+  http?: boolean;
 }
 
 /** Generates a config and gives each node its own free loopback port. */
@@ -93,7 +96,7 @@ export async function startCluster(options: StartClusterOptions): Promise<TestCl
   const config = await configOnFreePorts(options.nodes ?? 3, options.shards);
   const configPath = join(dir, "cluster_config.json");
   await writeFile(configPath, formatClusterConfig(config));
-  const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info");
+  const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false);
   try {
     await Promise.all(config.nodes.map((n) => cluster.startNode(n.id)));
     if (options.gateway ?? true) await cluster.startGateway();
@@ -117,13 +120,33 @@ export class TestCluster {
   private readonly stopRequested = new Set<TestProcess>();
   readonly crashes: string[] = [];
   private gateway: { process: TestProcess; address: string } | undefined;
+  /** Process name ("node01", "gateway") -> host:port of its HTTP port, while it runs. */
+  private readonly httpAddresses = new Map<string, string>();
 
   constructor(
     readonly dir: string,
     readonly configPath: string,
     readonly config: ClusterConfig,
     private readonly logLevel: string,
+    private readonly http = false,
   ) {}
+
+  /** host:port of the running process's HTTP port (metrics; the status page on the gateway). */
+  httpAddress(name: NodeId | "gateway"): string {
+    const address = this.httpAddresses.get(name);
+    if (address === undefined) throw new Error(`${name} is not running with an HTTP port (start the cluster with { http: true })`);
+    return address;
+  }
+
+  private async httpArgs(): Promise<string[]> {
+    return this.http ? ["--metrics-port", String(await findFreePort())] : [];
+  }
+
+  private noteHttp(name: string, listening: Record<string, unknown>, key: string): void {
+    const address = listening[key];
+    if (typeof address === "string") this.httpAddresses.set(name, address);
+    else this.httpAddresses.delete(name);
+  }
 
   get nodeIds(): NodeId[] {
     return this.config.nodes.map((n) => n.id);
@@ -162,13 +185,16 @@ export class TestCluster {
   /** Starts the node's process and resolves once it logs "listening". */
   async startNode(nodeId: NodeId): Promise<TestProcess> {
     if (this.nodes.has(nodeId)) throw new Error(`${nodeId} is already running`);
-    const args = ["--node-id", nodeId, "--cluster-config", this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel];
+    const args = ["--node-id", nodeId, "--cluster-config", this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...(await this.httpArgs())];
     const proc = this.spawn(nodeId, "cmd/node.ts", args);
     this.nodes.set(nodeId, proc);
     void proc.exited.then(() => {
-      if (this.nodes.get(nodeId) === proc) this.nodes.delete(nodeId);
+      if (this.nodes.get(nodeId) === proc) {
+        this.nodes.delete(nodeId);
+        this.httpAddresses.delete(nodeId);
+      }
     });
-    await proc.waitForJson((e) => e.msg === "listening", processStartMsMax);
+    this.noteHttp(nodeId, await proc.waitForJson((e) => e.msg === "listening", processStartMsMax), "metrics");
     return proc;
   }
 
@@ -193,9 +219,10 @@ export class TestCluster {
   async startGateway(): Promise<string> {
     if (this.gateway) throw new Error("the gateway is already running");
     const port = await findFreePort();
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel];
+    const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel, ...(await this.httpArgs())];
     const proc = this.spawn("gateway", "cmd/gateway.ts", args);
     const listening = await proc.waitForJson((e) => e.msg === "listening", processStartMsMax);
+    this.noteHttp("gateway", listening, "http");
     this.gateway = { process: proc, address: typeof listening.address === "string" ? listening.address : `127.0.0.1:${port}` };
     return this.gateway.address;
   }
@@ -204,6 +231,7 @@ export class TestCluster {
     const gateway = this.gateway;
     if (!gateway) throw new Error("the gateway is not running");
     this.gateway = undefined;
+    this.httpAddresses.delete("gateway");
     this.stopRequested.add(gateway.process);
     return gateway.process.stop();
   }
