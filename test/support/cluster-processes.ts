@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from "vitest";
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { TcpProxy } from "./tcp-proxy.js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   formatClusterConfig,
@@ -78,6 +79,9 @@ export interface StartClusterOptions {
   /** Give every node and the gateway an HTTP port (--metrics-port) on a free port (default false);
    * `httpAddress(name)` tells where. */
   http?: boolean;
+  /** Route every node-to-node connection through a TcpProxy the test controls (default false):
+   * node A dials node B at the proxy `link(A, B)`. The gateway dials the nodes directly. */
+  proxies?: boolean;
 }
 
 /** Generates a config and gives each node its own free loopback port. */
@@ -98,6 +102,7 @@ export async function startCluster(options: StartClusterOptions): Promise<TestCl
   await writeFile(configPath, formatClusterConfig(config));
   const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false);
   try {
+    if (options.proxies ?? false) await cluster.addProxies();
     await Promise.all(config.nodes.map((n) => cluster.startNode(n.id)));
     if (options.gateway ?? true) await cluster.startGateway();
   } catch (e) {
@@ -120,6 +125,10 @@ export class TestCluster {
   private readonly stopRequested = new Set<TestProcess>();
   readonly crashes: string[] = [];
   private gateway: { process: TestProcess; address: string } | undefined;
+  /** "from>to" -> the proxy node `from` dials node `to` through (when started with proxies). */
+  private readonly links = new Map<string, TcpProxy>();
+  /** A node's own config file, when its peers' addresses are proxies. */
+  private readonly nodeConfigPaths = new Map<NodeId, string>();
   /** Process name ("node01", "gateway") -> host:port of its HTTP port, while it runs. */
   private readonly httpAddresses = new Map<string, string>();
 
@@ -136,6 +145,40 @@ export class TestCluster {
     const address = this.httpAddresses.get(name);
     if (address === undefined) throw new Error(`${name} is not running with an HTTP port (start the cluster with { http: true })`);
     return address;
+  }
+
+  /** One proxy per ordered pair of nodes, and per node a config naming its peers by proxy. */
+  async addProxies(): Promise<void> {
+    for (const self of this.config.nodes) {
+      const nodes = [];
+      for (const peer of this.config.nodes) {
+        if (peer.id === self.id) {
+          nodes.push(peer);
+          continue;
+        }
+        const proxy = await TcpProxy.start(peer.address);
+        this.links.set(`${self.id}>${peer.id}`, proxy);
+        nodes.push({ ...peer, address: proxy.address });
+      }
+      const path = join(this.dir, `cluster_config.${self.id}.json`);
+      await writeFile(path, formatClusterConfig(parseClusterConfig({ ...this.config, nodes }, path)));
+      this.nodeConfigPaths.set(self.id, path);
+    }
+  }
+
+  /** The proxy node `from` dials node `to` through. */
+  link(from: NodeId, to: NodeId): TcpProxy {
+    const proxy = this.links.get(`${from}>${to}`);
+    if (proxy === undefined) throw new Error(`no proxy ${from} -> ${to} (start the cluster with { proxies: true })`);
+    return proxy;
+  }
+
+  /** Every proxy, for fault summaries. */
+  allLinks(): { from: NodeId; to: NodeId; proxy: TcpProxy }[] {
+    return [...this.links].map(([key, proxy]) => {
+      const [from, to] = key.split(">") as [NodeId, NodeId];
+      return { from, to, proxy };
+    });
   }
 
   private async httpArgs(): Promise<string[]> {
@@ -185,7 +228,7 @@ export class TestCluster {
   /** Starts the node's process and resolves once it logs "listening". */
   async startNode(nodeId: NodeId): Promise<TestProcess> {
     if (this.nodes.has(nodeId)) throw new Error(`${nodeId} is already running`);
-    const args = ["--node-id", nodeId, "--cluster-config", this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...(await this.httpArgs())];
+    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...(await this.httpArgs())];
     const proc = this.spawn(nodeId, "cmd/node.ts", args);
     this.nodes.set(nodeId, proc);
     void proc.exited.then(() => {
@@ -346,6 +389,8 @@ export class TestCluster {
       await Promise.all(this.started.map((p) => p.stop()));
     } finally {
       this.nodes.clear();
+      await Promise.all([...this.links.values()].map((p) => p.close()));
+      this.links.clear();
       await rm(this.dir, { recursive: true, force: true });
     }
   }

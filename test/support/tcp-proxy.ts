@@ -1,0 +1,136 @@
+// A TCP proxy for one directed link between two processes (node A dialling node B), that a
+// fault test controls: pass, cut, delay, and reset at random. Each node dials its peers through
+// its own proxies (its config lists the proxies' addresses), so cutting "A -> B" cuts exactly
+// the connection A opens to B: A's messages to B stop while B's own stream to A still flows, a
+// one-way partition. Bytes are never dropped from a live connection (that would corrupt HTTP/2
+// framing); loss is modelled by resetting connections, which loses what was in flight.
+
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+
+export type LinkMode =
+  /** Bytes flow, after `delayMs` if set. */
+  | { kind: "pass"; delayMs?: number }
+  /** Every connection is reset and new ones are reset at once: nothing gets through. */
+  | { kind: "cut" };
+
+/** Chunks held back by a delay, per direction of one connection, before the link stops reading. */
+const delayedBytesMax = 8 * 1024 * 1024;
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+}
+
+export class TcpProxy {
+  private mode: LinkMode = { kind: "pass" };
+  private readonly pairs = new Set<Pair>();
+  /** Connections accepted, for the fault summary. */
+  accepted = 0;
+  resets = 0;
+  /** Bytes held back by a delay right now, over all connections. */
+  heldBytes = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly target: string,
+    readonly address: string,
+  ) {}
+
+  /** Listens on a free loopback port and forwards each connection to `target` (host:port). */
+  static async start(target: string): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = createServer({ noDelay: true }, (socket) => proxy?.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: "127.0.0.1", port: 0 }, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    proxy = new TcpProxy(server, target, `127.0.0.1:${port}`);
+    return proxy;
+  }
+
+  get currentMode(): LinkMode {
+    return this.mode;
+  }
+
+  setMode(mode: LinkMode): void {
+    this.mode = mode;
+    if (mode.kind === "cut") this.resetAll();
+  }
+
+  /** Resets every open connection (what was in flight is lost); the peers reconnect. */
+  resetAll(): void {
+    for (const pair of this.pairs) this.reset(pair);
+  }
+
+  async close(): Promise<void> {
+    this.resetAll();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    this.accepted++;
+    if (this.mode.kind === "cut") {
+      client.resetAndDestroy();
+      return;
+    }
+    const [host, port] = splitAddress(this.target);
+    const upstream = connect({ host, port, noDelay: true });
+    const pair: Pair = { client, upstream };
+    this.pairs.add(pair);
+    const end = (): void => {
+      if (!this.pairs.delete(pair)) return;
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on("error", end);
+      s.on("close", end);
+    }
+    this.forward(client, upstream);
+    this.forward(upstream, client);
+  }
+
+  /** Copies from -> to in order, holding each chunk for the current delay. */
+  private forward(from: Socket, to: Socket): void {
+    let held = 0;
+    let lastDue = 0;
+    from.on("data", (chunk: Buffer) => {
+      const delayMs = this.mode.kind === "pass" ? (this.mode.delayMs ?? 0) : 0;
+      if (delayMs <= 0 && held === 0) {
+        if (!to.write(chunk)) from.pause();
+        return;
+      }
+      // Later chunks never overtake earlier ones, even when the delay shrinks meanwhile.
+      const due = Math.max(Date.now() + delayMs, lastDue);
+      lastDue = due;
+      held += chunk.length;
+      this.heldBytes += chunk.length;
+      if (held > delayedBytesMax) from.pause();
+      setTimeout(() => {
+        held -= chunk.length;
+        this.heldBytes -= chunk.length;
+        if (!to.destroyed) to.write(chunk);
+        if (held <= delayedBytesMax && from.isPaused()) from.resume();
+      }, due - Date.now());
+    });
+    to.on("drain", () => {
+      if (held <= delayedBytesMax) from.resume();
+    });
+  }
+
+  private reset(pair: Pair): void {
+    if (!this.pairs.delete(pair)) return;
+    this.resets++;
+    pair.client.resetAndDestroy();
+    pair.upstream.resetAndDestroy();
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(":");
+  const port = Number(address.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`not a host:port address: ${address}`);
+  return [address.slice(0, i), port];
+}
