@@ -10,7 +10,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createLogger, type LogFormat, type LogLevel } from "../src/base/logger.js";
 import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
-import { nodeTickMsDefault } from "../src/base/limits.js";
+import { nodeTickMsDefault, raftLogEntriesBeforeCompaction, raftLogEntriesBeforeCompactionMax, raftLogEntriesBeforeCompactionMin } from "../src/base/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { routeGrpcLogsTo } from "../src/gateway/grpc-server.js";
 import { NodeHost } from "../src/node/node-host.js";
@@ -27,11 +27,20 @@ interface Flags {
   tickMs: number;
   metricsPort?: number;
   metricsHost: string;
+  compactAfterEntries: number;
 }
 
 function parseTickMs(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 10 || Number(text) > 10_000) throw new InvalidArgumentError("expected milliseconds from 10 to 10000");
   return Number(text);
+}
+
+function parseCompactAfterEntries(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,8}$/.test(text) || n < raftLogEntriesBeforeCompactionMin || n > raftLogEntriesBeforeCompactionMax) {
+    throw new InvalidArgumentError(`expected a number of entries from ${raftLogEntriesBeforeCompactionMin} to ${raftLogEntriesBeforeCompactionMax}`);
+  }
+  return n;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -44,7 +53,8 @@ function parseFlags(argv: string[]): Flags {
     .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat)
     .option("--tick-ms <ms>", "Raft tick (heartbeat) interval; elections take 10-20 ticks", parseTickMs, nodeTickMsDefault)
     .option("--metrics-port <port>", "serve Prometheus metrics on http://<metrics-host>:<port>/metrics (off when not given)", parsePort)
-    .option("--metrics-host <host>", "interface of the metrics port", parseNonEmpty, "127.0.0.1");
+    .option("--metrics-host <host>", "interface of the metrics port", parseNonEmpty, "127.0.0.1")
+    .option("--compact-after-entries <n>", "snapshot and compact a replica's log once it holds more entries than this (keeps the newest quarter)", parseCompactAfterEntries, raftLogEntriesBeforeCompaction);
   return parseFlagsOrExit<Flags>(program, argv);
 }
 
@@ -68,7 +78,7 @@ async function main(): Promise<void> {
   const metrics = createNodeMetrics(flags.nodeId);
   let host: NodeHost;
   try {
-    host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer });
+    host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer, compactAfterEntries: flags.compactAfterEntries });
   } catch (e) {
     failStartup("node", `cannot open data dir ${flags.dataDir}`, e);
   }

@@ -73,6 +73,11 @@ export const nodeCallDeadlineMsDefault = 5_000;
  * follower slightly behind still catches up from the log instead of by snapshot. */
 export const raftLogEntriesBeforeCompaction = 20_000;
 export const raftLogCatchUpEntries = 5_000;
+/** Bounds of the node's --compact-after-entries: below the minimum a node would compact (and
+ * send snapshots) almost every turn. It keeps a quarter of the threshold for catching up. */
+export const raftLogEntriesBeforeCompactionMin = 100;
+export const raftLogEntriesBeforeCompactionMax = 10_000_000;
+export const raftLogCatchUpFraction = 0.25;
 /** Ticks after start at which preferred replicas without a known leader stand for election:
  * long enough for the peer streams of nodes started together to connect (about 0.2-0.3 s
  * measured with `npm start`), shorter than an election timeout. */

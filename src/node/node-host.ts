@@ -22,6 +22,7 @@ import {
   nodeTickMsDefault,
   raftLogBytesBeforeCompaction,
   raftLogCatchUpEntries,
+  raftLogCatchUpFraction,
   raftLogEntriesBeforeCompaction,
   raftMaxAppendBytes,
   raftMaxInflightAppends,
@@ -57,6 +58,9 @@ export interface NodeHostOptions {
   tickMs?: number;
   /** Told of the loop's work (metrics); nobody by default. */
   observer?: NodeObserver;
+  /** Compact a replica's log once it holds more entries than this (raftLogEntriesBeforeCompaction
+   * by default), keeping the newest quarter of that for followers slightly behind. */
+  compactAfterEntries?: number;
 }
 
 
@@ -76,6 +80,8 @@ export class NodeHost {
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
   private readonly observer: NodeObserver;
+  private readonly compactAfterEntries: number;
+  private readonly catchUpEntries: number;
   private readonly writer: DbWriter;
   private readonly proposals = new ProposalWaiters();
   private readonly epoch = randomInt(1, 2 ** 32 - 1);
@@ -110,6 +116,8 @@ export class NodeHost {
     this.config = options.config;
     this.logger = options.logger;
     this.observer = options.observer ?? nullNodeObserver;
+    this.compactAfterEntries = options.compactAfterEntries ?? raftLogEntriesBeforeCompaction;
+    this.catchUpEntries = options.compactAfterEntries === undefined ? raftLogCatchUpEntries : Math.floor(options.compactAfterEntries * raftLogCatchUpFraction);
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
@@ -422,8 +430,8 @@ export class NodeHost {
         this.logger.info({ shard: r.shard.id, index: r.applied }, "snapshot taken on request; log compacted");
         continue;
       }
-      if (r.log.entryCount() > raftLogEntriesBeforeCompaction || r.log.memoryBytes() > raftLogBytesBeforeCompaction) {
-        const to = r.applied - raftLogCatchUpEntries;
+      if (r.log.entryCount() > this.compactAfterEntries || r.log.memoryBytes() > raftLogBytesBeforeCompaction) {
+        const to = r.applied - this.catchUpEntries;
         if (to > snapIndex) {
           r.log.compact(to, batch);
           this.logger.info({ shard: r.shard.id, index: to }, "log compacted");

@@ -82,6 +82,8 @@ export interface StartClusterOptions {
   /** Route every node-to-node connection through a TcpProxy the test controls (default false):
    * node A dials node B at the proxy `link(A, B)`. The gateway dials the nodes directly. */
   proxies?: boolean;
+  /** Extra flags for every node process (e.g. ["--compact-after-entries", "200"]). */
+  nodeArgs?: string[];
 }
 
 /** Generates a config and gives each node its own free loopback port. */
@@ -100,7 +102,7 @@ export async function startCluster(options: StartClusterOptions): Promise<TestCl
   const config = await configOnFreePorts(options.nodes ?? 3, options.shards);
   const configPath = join(dir, "cluster_config.json");
   await writeFile(configPath, formatClusterConfig(config));
-  const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false);
+  const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false, options.nodeArgs ?? []);
   try {
     if (options.proxies ?? false) await cluster.addProxies();
     await Promise.all(config.nodes.map((n) => cluster.startNode(n.id)));
@@ -138,6 +140,7 @@ export class TestCluster {
     readonly config: ClusterConfig,
     private readonly logLevel: string,
     private readonly http = false,
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   /** host:port of the running process's HTTP port (metrics; the status page on the gateway). */
@@ -228,7 +231,7 @@ export class TestCluster {
   /** Starts the node's process and resolves once it logs "listening". */
   async startNode(nodeId: NodeId): Promise<TestProcess> {
     if (this.nodes.has(nodeId)) throw new Error(`${nodeId} is already running`);
-    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...(await this.httpArgs())];
+    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...this.nodeArgs, ...(await this.httpArgs())];
     const proc = this.spawn(nodeId, "cmd/node.ts", args);
     this.nodes.set(nodeId, proc);
     void proc.exited.then(() => {
