@@ -262,9 +262,10 @@ export class TestCluster {
     return this.startNode(nodeId);
   }
 
-  async startGateway(): Promise<string> {
+  /** Starts the gateway, on `port` when given (a restart keeps its clients' address). */
+  async startGateway(port?: number): Promise<string> {
     if (this.gateway) throw new Error("the gateway is already running");
-    const port = await findFreePort();
+    port ??= await findFreePort();
     const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel, ...(await this.httpArgs())];
     const proc = this.spawn("gateway", "cmd/gateway.ts", args);
     const listening = await proc.waitForJson((e) => e.msg === "listening", processStartMsMax);
@@ -273,13 +274,20 @@ export class TestCluster {
     return this.gateway.address;
   }
 
-  async stopGateway(): Promise<Exit> {
+  /** Stops the gateway (SIGKILL or SIGTERM) and starts a new one on the same port. */
+  async restartGateway(signal: "SIGKILL" | "SIGTERM" = "SIGTERM"): Promise<string> {
+    const port = Number(this.gatewayAddress.slice(this.gatewayAddress.lastIndexOf(":") + 1));
+    await this.stopGateway(signal);
+    return this.startGateway(port);
+  }
+
+  async stopGateway(signal: "SIGKILL" | "SIGTERM" = "SIGTERM"): Promise<Exit> {
     const gateway = this.gateway;
     if (!gateway) throw new Error("the gateway is not running");
     this.gateway = undefined;
     this.httpAddresses.delete("gateway");
     this.stopRequested.add(gateway.process);
-    return gateway.process.stop();
+    return signal === "SIGKILL" ? gateway.process.kill() : gateway.process.stop();
   }
 
   /** A new client of the gateway; closed by stop(). */

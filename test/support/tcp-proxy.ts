@@ -12,7 +12,11 @@ export type LinkMode =
   /** Bytes flow, after `delayMs` if set. */
   | { kind: "pass"; delayMs?: number }
   /** Every connection is reset and new ones are reset at once: nothing gets through. */
-  | { kind: "cut" };
+  | { kind: "cut" }
+  /** Requests reach the target but its replies are thrown away: the caller cannot know whether
+   * its call took effect. Leaving this mode resets the connections (their byte streams have
+   * holes). */
+  | { kind: "drop-replies" };
 
 /** Chunks held back by a delay, per direction of one connection, before the link stops reading. */
 const delayedBytesMax = 8 * 1024 * 1024;
@@ -55,8 +59,9 @@ export class TcpProxy {
   }
 
   setMode(mode: LinkMode): void {
+    const wasDropping = this.mode.kind === "drop-replies";
     this.mode = mode;
-    if (mode.kind === "cut") this.resetAll();
+    if (mode.kind === "cut" || (wasDropping && mode.kind !== "drop-replies")) this.resetAll();
   }
 
   /** Resets every open connection (what was in flight is lost); the peers reconnect. */
@@ -88,35 +93,49 @@ export class TcpProxy {
       s.on("error", end);
       s.on("close", end);
     }
-    this.forward(client, upstream);
-    this.forward(upstream, client);
+    this.forward(client, upstream, false);
+    this.forward(upstream, client, true);
   }
 
-  /** Copies from -> to in order, holding each chunk for the current delay. */
-  private forward(from: Socket, to: Socket): void {
-    let held = 0;
-    let lastDue = 0;
+  /** Copies from -> to in order, holding each chunk for the delay in force when it arrived. */
+  private forward(from: Socket, to: Socket, replies: boolean): void {
+    // Chunks waiting for their time, oldest first; one timer serves the head, so a chunk never
+    // overtakes an earlier one even when the delay shrinks meanwhile.
+    const queue: { chunk: Buffer; dueMs: number }[] = [];
+    let queuedBytes = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const drain = (): void => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.dueMs <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        queuedBytes -= chunk.length;
+        this.heldBytes -= chunk.length;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(drain, queue[0]!.dueMs - Date.now());
+      if (queuedBytes <= delayedBytesMax && from.isPaused() && to.writableLength === 0) from.resume();
+    };
     from.on("data", (chunk: Buffer) => {
+      if (replies && this.mode.kind === "drop-replies") return;
       const delayMs = this.mode.kind === "pass" ? (this.mode.delayMs ?? 0) : 0;
-      if (delayMs <= 0 && held === 0) {
+      if (delayMs <= 0 && queue.length === 0) {
         if (!to.write(chunk)) from.pause();
         return;
       }
-      // Later chunks never overtake earlier ones, even when the delay shrinks meanwhile.
-      const due = Math.max(Date.now() + delayMs, lastDue);
-      lastDue = due;
-      held += chunk.length;
+      queue.push({ chunk, dueMs: Date.now() + delayMs });
+      queuedBytes += chunk.length;
       this.heldBytes += chunk.length;
-      if (held > delayedBytesMax) from.pause();
-      setTimeout(() => {
-        held -= chunk.length;
-        this.heldBytes -= chunk.length;
-        if (!to.destroyed) to.write(chunk);
-        if (held <= delayedBytesMax && from.isPaused()) from.resume();
-      }, due - Date.now());
+      if (queuedBytes > delayedBytesMax) from.pause();
+      timer ??= setTimeout(drain, queue[0]!.dueMs - Date.now());
     });
     to.on("drain", () => {
-      if (held <= delayedBytesMax) from.resume();
+      if (queuedBytes <= delayedBytesMax) from.resume();
+    });
+    to.on("close", () => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.heldBytes -= queuedBytes;
+      queuedBytes = 0;
+      queue.length = 0;
     });
   }
 
