@@ -1,0 +1,149 @@
+// The fault runs' workload: concurrent clients through the gateway doing what users do (topups
+// and purchases, pending and settled; settle; cancel; get account; get transaction; list), each
+// operation recorded with its invoke and completion times and its outcome: ok (with the reply),
+// failed (the ledger definitely did not apply it) or unknown (no answer, or an answer that says
+// the outcome is open). An unknown create is retried with the same request_id, as the API
+// promises is safe; the retry is an operation of its own in the history.
+
+import { LedgerClient, TransactionStatus, type Account, type Transaction } from "../../src/client/index.js";
+import { isLedgerError } from "../../src/base/errors.js";
+import type { Prng } from "../../src/base/prng.js";
+
+export type OpKind = "create-account" | "create-transaction" | "settle" | "cancel" | "get-account" | "get-transaction" | "list";
+
+export interface RecordedOp {
+  client: number;
+  kind: OpKind;
+  accountId: string;
+  /** create-transaction: the request; settle/cancel/get-transaction: the transaction id. */
+  amount?: bigint;
+  settled?: boolean;
+  requestId?: string;
+  transactionId?: string;
+  /** Milliseconds on one monotonic clock (performance.now()). */
+  invokeMs: number;
+  completeMs: number;
+  outcome: "ok" | "failed" | "unknown";
+  /** The error code when not ok. */
+  code?: string;
+  account?: Account;
+  transaction?: Transaction;
+  /** list: the first page, in creation order. */
+  transactions?: Transaction[];
+}
+
+export interface WorkloadOptions {
+  gatewayAddress: string;
+  clients: number;
+  /** Accounts created before the clients start (their creation is recorded too). */
+  accounts: number;
+  random: Prng;
+  /** Per-call deadline: short enough that a fault yields "unknown" rather than a stall. */
+  callTimeoutMs: number;
+  /** Page size of list operations (a list sees the first page only). */
+  listPageSize: number;
+}
+
+/** Codes after which the ledger certainly did not apply the call: its own rules refused it. */
+const definiteFailures = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "OUT_OF_RANGE"]);
+
+export class Workload {
+  readonly history: RecordedOp[] = [];
+  readonly accountIds: string[] = [];
+  private stopping = false;
+  private readonly clients: LedgerClient[] = [];
+  private running: Promise<void>[] = [];
+
+  constructor(private readonly options: WorkloadOptions) {
+    for (let i = 0; i < options.clients; i++) this.clients.push(LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs }));
+  }
+
+  /** Creates the accounts (retrying unknown outcomes with the same request_id), then starts the clients. */
+  async start(runId: string): Promise<void> {
+    const client = this.clients[0]!;
+    for (let i = 0; i < this.options.accounts; i++) {
+      const requestId = `${runId}-account-${i}`;
+      for (;;) {
+        const op = await this.run(0, { kind: "create-account", accountId: "", requestId }, () => client.createAccount({ requestId }));
+        if (op.outcome === "ok" && op.account) {
+          this.accountIds.push(op.account.id);
+          break;
+        }
+        if (op.outcome === "failed") throw new Error(`creating account ${requestId} failed: ${op.code}`);
+      }
+    }
+    this.running = this.clients.map((c, i) => this.clientLoop(c, i, runId));
+  }
+
+  /** Stops the clients after their current operation, and closes them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running);
+    for (const c of this.clients) c.close();
+  }
+
+  counts(): Record<"ok" | "failed" | "unknown", number> {
+    const counts = { ok: 0, failed: 0, unknown: 0 };
+    for (const op of this.history) counts[op.outcome]++;
+    return counts;
+  }
+
+  private async clientLoop(client: LedgerClient, index: number, runId: string): Promise<void> {
+    const rnd = this.options.random;
+    let sequence = 0;
+    /** Pending transactions this client created, by id: candidates for settle and cancel. */
+    const pending: string[] = [];
+    /** Unknown creates, retried with the same request until they have an answer. */
+    let retry: { accountId: string; amount: bigint; settled: boolean; requestId: string } | undefined;
+    while (!this.stopping) {
+      const accountId = this.accountIds[rnd.intBelow(this.accountIds.length)]!;
+      const roll = rnd.intBelow(100);
+      if (retry !== undefined || roll < 45) {
+        const request = retry ?? {
+          accountId,
+          amount: rnd.intBelow(3) === 0 ? -BigInt(1 + rnd.intBelow(50)) : BigInt(1 + rnd.intBelow(100)),
+          settled: rnd.intBelow(2) === 0,
+          requestId: `${runId}-c${index}-${sequence++}`,
+        };
+        const op = await this.run(index, { kind: "create-transaction", ...request }, () => client.createTransaction(request));
+        retry = op.outcome === "unknown" ? request : undefined;
+        if (op.outcome === "ok" && op.transaction?.status === TransactionStatus.PENDING) pending.push(op.transaction.id);
+      } else if (roll < 60 && pending.length > 0) {
+        const transactionId = pending.splice(rnd.intBelow(pending.length), 1)[0]!;
+        const settle = rnd.intBelow(2) === 0;
+        const owner = transactionId.slice(0, 16);
+        const op = await this.run(index, { kind: settle ? "settle" : "cancel", accountId: owner, transactionId }, () =>
+          settle ? client.settleTransaction(transactionId) : client.cancelTransaction(transactionId),
+        );
+        // An unknown settle or cancel may be tried again later, or the other one may be.
+        if (op.outcome === "unknown") pending.push(transactionId);
+      } else if (roll < 80) {
+        await this.run(index, { kind: "get-account", accountId }, () => client.getAccount(accountId));
+      } else if (roll < 90 && pending.length > 0) {
+        const transactionId = pending[rnd.intBelow(pending.length)]!;
+        await this.run(index, { kind: "get-transaction", accountId: transactionId.slice(0, 16), transactionId }, () => client.getTransaction(transactionId));
+      } else {
+        await this.run(index, { kind: "list", accountId }, async () => (await client.listTransactions({ accountId, pageSize: this.options.listPageSize })).transactions);
+      }
+    }
+  }
+
+  private async run(client: number, op: Omit<RecordedOp, "client" | "invokeMs" | "completeMs" | "outcome">, call: () => Promise<Account | Transaction | Transaction[]>): Promise<RecordedOp> {
+    const invokeMs = performance.now();
+    let recorded: RecordedOp;
+    try {
+      const value = await call();
+      const completeMs = performance.now();
+      recorded = { client, ...op, invokeMs, completeMs, outcome: "ok" };
+      if (Array.isArray(value)) recorded.transactions = value;
+      else if ("availableBalance" in value) recorded.account = value;
+      else recorded.transaction = value;
+    } catch (e) {
+      const completeMs = performance.now();
+      if (!isLedgerError(e)) throw e;
+      recorded = { client, ...op, invokeMs, completeMs, outcome: definiteFailures.has(e.code) ? "failed" : "unknown", code: e.code };
+    }
+    this.history.push(recorded);
+    return recorded;
+  }
+}
