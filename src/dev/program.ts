@@ -8,6 +8,7 @@ import { CliFailure, processIo, writeLine, type DevIo } from "./io.js";
 import { registerSeedAccounts } from "./seed-accounts.js";
 import { registerScenario1 } from "./scenario-1.js";
 import { registerGenClusterConfig } from "./gen-cluster-config.js";
+import { registerStatus } from "./status.js";
 
 export const exitOk = 0;
 export const exitFailure = 1;
@@ -15,13 +16,14 @@ export const exitUsage = 2;
 
 export function buildDevProgram(io: DevIo): Command {
   const program = new Command("dev")
-    .description("developer tools for the ledger: seed accounts, run scenarios, generate cluster configs")
+    .description("developer tools for the ledger: seed accounts, run scenarios, generate cluster configs, show cluster status")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError()
     .exitOverride();
   registerSeedAccounts(program, io);
   registerScenario1(program, io);
   registerGenClusterConfig(program, io);
+  registerStatus(program, io);
   return program;
 }
 
