@@ -1,10 +1,18 @@
-// The gateway's live status page ("/" and "/status.json" on its --metrics-port): filled in by
-// the status page work of issue 7.
+// The gateway's live status page, served on its --metrics-port next to /metrics:
+//   GET /            the page (status-page/page-html.ts), which refreshes itself from
+//   GET /status.json nodes up or down, every shard's leader and replicas (gathered from the
+//                    nodes' admin API, cached briefly), and the gateway's request rates.
+// Composition only: the parts live in cluster-status.ts, request-rates.ts and status-page/.
 
 import type { Logger } from "../base/logger.js";
+import { requestRateMethodsMax, requestRateWindowSeconds, statusPageRefreshMs, statusNodeCallTimeoutMs } from "../base/limits.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import type { HttpRoute } from "../ops/http-server.js";
 import type { CallObserver } from "../transport/grpc-service.js";
+import type { ClusterStatus } from "./cluster-status.js";
+import { RequestRates, type RequestRatesSnapshot } from "./request-rates.js";
+import { NodeStates } from "./status-page/node-states.js";
+import { statusPageHtml } from "./status-page/page-html.js";
 
 export interface StatusPage {
   /** Told of every finished LedgerService call (request rates). */
@@ -14,7 +22,35 @@ export interface StatusPage {
   close(): void;
 }
 
+/** The body of /status.json. */
+export interface StatusDocument extends ClusterStatus {
+  /** When this answer was made (ISO 8601); gatheredAt may be up to statusCacheMs older. */
+  servedAt: string;
+  requests: RequestRatesSnapshot;
+}
+
 export function createStatusPage(options: { config: ClusterConfig; logger: Logger }): StatusPage {
-  void options;
-  return { observeCall: () => undefined, routes: {}, close: () => undefined };
+  const rates = new RequestRates(requestRateWindowSeconds, requestRateMethodsMax, Date.now());
+  const nodes = new NodeStates({ config: options.config, logger: options.logger });
+  let closed = false;
+  // A page refresh must outlast the slowest node call and the gathering around it.
+  const page = statusPageHtml({ refreshMs: statusPageRefreshMs, fetchTimeoutMs: statusNodeCallTimeoutMs * 3 });
+  return {
+    observeCall: (method, code) => rates.observe(method, code, Date.now()),
+    routes: {
+      "/": () => ({ contentType: "text/html; charset=utf-8", body: page }),
+      "/status.json": async () => {
+        if (closed) return { status: 503, contentType: "text/plain; charset=utf-8", body: "the gateway is shutting down\n" };
+        const cluster = await nodes.current();
+        const nowMs = Date.now();
+        const document: StatusDocument = { ...cluster, servedAt: new Date(nowMs).toISOString(), requests: rates.snapshot(nowMs) };
+        return { contentType: "application/json; charset=utf-8", body: `${JSON.stringify(document, null, 1)}\n` };
+      },
+    },
+    close: () => {
+      // The HTTP server closes after this: a page asking meanwhile is told why, not given a 500.
+      closed = true;
+      nodes.close();
+    },
+  };
 }

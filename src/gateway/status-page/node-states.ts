@@ -1,0 +1,126 @@
+// Gathers every node's replica states for the status page and keeps the result briefly, so any
+// number of open pages (each asking every second) costs each node at most one ReplicaStates call
+// per statusCacheMs. One gathering runs at a time; callers that arrive meanwhile share it. Each
+// node is asked in parallel with a short deadline over its own long-lived channel: a dead node
+// answers fast (connection refused) or within the deadline, and is shown down with the reason.
+
+import { create } from "@bufbuild/protobuf";
+import type { Logger } from "../../base/logger.js";
+import { LedgerError, isLedgerError } from "../../base/errors.js";
+import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs, statusCacheMs, statusNodeCallTimeoutMs, statusReasonCharsMax } from "../../base/limits.js";
+import type { ClusterConfig, NodeConfig, NodeId } from "../../cluster/config.js";
+import { NodeService, ReplicaStatesRequestSchema, type ReplicaState } from "../../gen/ledger/node/v1/node_pb.js";
+import { createUnaryClient, type UnaryClient } from "../../transport/grpc-service.js";
+import { assembleClusterStatus, type ClusterStatus, type NodeReport } from "../cluster-status.js";
+
+/** Asks one node for its replicas' states; rejects when the node does not answer by deadlineMs. */
+export type AskNode = (node: NodeConfig, deadlineMs: number) => Promise<readonly ReplicaState[]>;
+
+export interface NodeStatesOptions {
+  config: ClusterConfig;
+  logger: Logger;
+  /** How nodes are asked; by default over gRPC, one channel per node. */
+  askNode?: AskNode;
+  /** The clock (ms); Date.now by default. */
+  nowMs?: () => number;
+  cacheMs?: number;
+  callTimeoutMs?: number;
+}
+
+export class NodeStates {
+  private readonly config: ClusterConfig;
+  private readonly logger: Logger;
+  private readonly askNode: AskNode;
+  private readonly nowMs: () => number;
+  private readonly cacheMs: number;
+  private readonly callTimeoutMs: number;
+  private readonly clients = new Map<NodeId, UnaryClient<typeof NodeService>>();
+  private cached: { atMs: number; status: ClusterStatus } | undefined;
+  private gathering: Promise<ClusterStatus> | undefined;
+  /** Each node's last known state, so a change is logged once rather than at every refresh. */
+  private readonly lastUp = new Map<NodeId, boolean>();
+  private closed = false;
+
+  constructor(options: NodeStatesOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.askNode = options.askNode ?? ((node, deadlineMs) => this.askOverGrpc(node, deadlineMs));
+    this.nowMs = options.nowMs ?? Date.now;
+    this.cacheMs = options.cacheMs ?? statusCacheMs;
+    this.callTimeoutMs = options.callTimeoutMs ?? statusNodeCallTimeoutMs;
+  }
+
+  /** The cluster's status, at most cacheMs old. */
+  current(): Promise<ClusterStatus> {
+    if (this.closed) return Promise.reject(new LedgerError("UNAVAILABLE", "the status page is shutting down"));
+    if (this.cached !== undefined && this.nowMs() - this.cached.atMs < this.cacheMs) return Promise.resolve(this.cached.status);
+    this.gathering ??= this.gather().finally(() => {
+      this.gathering = undefined;
+    });
+    return this.gathering;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private async gather(): Promise<ClusterStatus> {
+    const startedMs = this.nowMs();
+    const deadlineMs = Date.now() + this.callTimeoutMs;
+    const answers = await Promise.all(
+      this.config.nodes.map(async (node): Promise<[NodeId, NodeReport]> => {
+        try {
+          return [node.id, { ok: true, replicas: await this.askNode(node, deadlineMs) }];
+        } catch (e) {
+          return [node.id, { ok: false, reason: describeFailure(e) }];
+        }
+      }),
+    );
+    const reports = new Map(answers);
+    this.logChanges(reports);
+    const status = assembleClusterStatus(this.config, reports, startedMs);
+    this.cached = { atMs: startedMs, status };
+    return status;
+  }
+
+  private async askOverGrpc(node: NodeConfig, deadlineMs: number): Promise<readonly ReplicaState[]> {
+    if (this.closed) throw new LedgerError("UNAVAILABLE", "the status page is shutting down");
+    let client = this.clients.get(node.id);
+    if (client === undefined) {
+      client = createUnaryClient(NodeService, node.address, {
+        defaultDeadlineMs: this.callTimeoutMs,
+        // A restarted node should be shown up again within a refresh or two, not after grpc-js's
+        // default reconnect backoff of up to two minutes.
+        channel: { "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs, "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs },
+      });
+      this.clients.set(node.id, client);
+    }
+    const reply = await client.replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }), { deadlineMs });
+    return reply.replicas;
+  }
+
+  private logChanges(reports: ReadonlyMap<NodeId, NodeReport>): void {
+    for (const [nodeId, report] of reports) {
+      const before = this.lastUp.get(nodeId);
+      this.lastUp.set(nodeId, report.ok);
+      if (before === report.ok) continue;
+      if (report.ok) this.logger.info({ nodeId }, before === undefined ? "status page: node answers" : "status page: node answers again");
+      else this.logger.warn({ nodeId, reason: report.reason }, "status page: node does not answer");
+    }
+  }
+}
+
+/** grpc-js's words for a channel that cannot connect, around the cause an operator wants to see. */
+const noConnection = /^No connection established\. Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
+
+/** One short line: the error's code and the gist of its message. */
+export function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = noConnection.exec(message)?.[1];
+  const gist = cause === undefined ? message : `no connection (${cause})`;
+  const text = isLedgerError(error) ? `${error.code}: ${gist}` : gist;
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length <= statusReasonCharsMax ? oneLine : `${oneLine.slice(0, statusReasonCharsMax - 1)}…`;
+}
