@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   }
   host.start(() => process.exit(1), flags.tickMs);
   stopOnSignals(logger, async () => {
-    await server.shutdown(); // also closes the host
+    // Health NOT_SERVING, leadership handed to other nodes, in-flight calls end, the host closes.
+    await server.shutdown();
     await http?.close();
   });
   logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size, metrics: http?.address ?? null }, "listening");

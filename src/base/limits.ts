@@ -162,13 +162,66 @@ export const droppedMessageLogIntervalMs = 5_000;
 // ---- operations (issue 7): each part adds its limits under its own heading ----
 
 // -- health and reflection --
+/** A node recomputes its health (every replica caught up and knowing a leader) this often: a
+ * walk over its replicas' in-memory role and leader (no DB read), cheap enough for every tick. */
+export const nodeHealthIntervalMs = 100;
 
 // -- metrics --
+/** Histogram buckets of a synced write (one fsync for all shards) and of a turn's apply: an SSD
+ * syncs in 0.1-2 ms, a disk or a loaded VM in tens of ms; past a second the node is in trouble. */
+export const metricsDiskBucketsSeconds: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Histogram buckets of a gRPC call: a local read takes well under a millisecond, a write an
+ * fsync and a peer round trip, a retried or timed-out call up to its deadline (seconds). */
+export const metricsCallBucketsSeconds: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Histogram buckets of log entries per synced write: powers of two through a busy turn's group
+ * commit; the last near nodePendingProposalsMax, about all one turn can append. */
+export const metricsWriteEntriesBuckets: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 16384];
+/** Histogram buckets of replicas (Raft groups) with a Ready per synced write: a node hosts one
+ * replica of each of its shards, 16 in the default cluster. */
+export const metricsWriteGroupsBuckets: readonly number[] = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
 
 // -- graceful shutdown --
+/** A stopping node waits at most this long for its shards' leadership to move to caught-up
+ * followers: a transfer takes a round trip or two when a follower is caught up, and an
+ * election timeout (1-2 s) when it has to catch up first; longer only delays the exit of a node
+ * whose peers are down anyway. */
+export const nodeDrainMsMax = 5_000;
+/** While draining, the node looks again for shards it still leads this often (a transfer that
+ * timed out, a follower that was not recently active, a leadership that came back). */
+export const nodeDrainPollMs = 100;
+/** In-flight node calls get this long to end once a stopping node refuses new ones (their own
+ * deadlines are usually shorter). */
+export const nodeCallsGraceMs = 3_000;
 
 // -- status command and status page --
+/** `dev status`: how long one refresh waits for a node's ReplicaStates answer before showing it
+ * down (a live node answers in milliseconds; a hung one must not stall the table). */
+export const devStatusTimeoutMsDefault = 2_000;
+export const devStatusTimeoutMsMax = 60_000;
+/** `dev status --watch`: pause between refreshes; the floor keeps a typo from hammering nodes. */
+export const devStatusIntervalMsDefault = 1_000;
+export const devStatusIntervalMsMin = 100;
+export const devStatusIntervalMsMax = 3_600_000;
+/** A down node's reason as printed under the table is cut to this many characters. */
+export const devStatusReasonCharsMax = 200;
 /** The operations HTTP server (metrics, status page) answers a request within this long. */
 export const opsHttpRequestTimeoutMs = 10_000;
 /** Request bodies are not expected on the operations server; anything longer is refused. */
 export const opsHttpHeadersTimeoutMs = 5_000;
+/** The status page's ReplicaStates call to one node: a live node on a LAN answers in
+ * milliseconds even when busy, so a node silent this long is shown down rather than making
+ * every page refresh wait for it. */
+export const statusNodeCallTimeoutMs = 1_000;
+/** /status.json reuses gathered node states this long: any number of open pages (each polling
+ * every second) cost the nodes at most one ReplicaStates call each per this interval. */
+export const statusCacheMs = 500;
+/** The page asks for /status.json this often. */
+export const statusPageRefreshMs = 1_000;
+/** Request rates are averaged over this many seconds (one bucket per second): long enough to
+ * smooth a bursty client, short enough that a stop shows within a few refreshes. */
+export const requestRateWindowSeconds = 5;
+/** Distinct method names counted per second; more (only a misbehaving caller could produce
+ * them) are counted under "other" so the window's memory stays bounded. */
+export const requestRateMethodsMax = 32;
+/** A down node's error as shown on the status page is cut to this many characters. */
+export const statusReasonCharsMax = 160;

@@ -1,5 +1,6 @@
-// Serves LedgerService over a LedgerBackend on one gRPC address. Used by the standalone server
-// and (with the Raft router as the backend) by the cluster gateway.
+// Serves LedgerService over a LedgerBackend on one gRPC address, with grpc.health.v1 (SERVING
+// while taking calls) and server reflection. Used by the standalone server and (with the Raft
+// router as the backend) by the cluster gateway.
 
 import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
 import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
@@ -8,6 +9,8 @@ import { grpcMessageBytesMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
 import { createLedgerService, type LedgerServiceDeps } from "./ledger-service.js";
+import { HealthReporter } from "../ops/health.js";
+import { addLedgerReflection } from "../ops/reflection.js";
 import { shutdownGraceMsDefault } from "../base/limits.js";
 export { shutdownGraceMsDefault } from "../base/limits.js";
 
@@ -26,7 +29,9 @@ export interface LedgerServer {
   /** host:port actually bound (IPv6 hosts in brackets). */
   address: string;
   port: number;
-  /** Stops accepting calls, lets in-flight ones finish for up to graceMs, then cancels them. */
+  health: HealthReporter;
+  /** Health NOT_SERVING (Watch streams see it, then end), stops accepting calls, lets in-flight
+   * ones finish for up to graceMs, then cancels them. */
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -44,16 +49,25 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     (method, error) => logger.error({ method, err: error }, "internal error in a call"),
     options.observe,
   );
+  const health = new HealthReporter(LedgerService.typeName, logger);
+  health.addToServer(server);
+  addLedgerReflection(server);
   const hostPart = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${hostPart}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
+  health.set(true, "taking calls");
   return {
     address: `${hostPart}:${port}`,
     port,
-    shutdown: (graceMs = shutdownGraceMsDefault) => shutdownGracefully(server, graceMs),
+    health,
+    shutdown: (graceMs = shutdownGraceMsDefault) => {
+      health.set(false, "shutting down");
+      health.endWatches();
+      return shutdownGracefully(server, graceMs);
+    },
   };
 }
 

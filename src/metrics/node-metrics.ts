@@ -1,27 +1,38 @@
-// Prometheus metrics of a node (prom-client): filled in by the metrics work of issue 7.
+// Prometheus metrics of a node: what the loop reports as it works (loop-metrics), what the
+// replicas hold at scrape time (replica-gauges), its NodeService calls (call-metrics) and the
+// standard process metrics, in one registry of its own.
 
 import type { HttpRoute } from "../ops/http-server.js";
 import type { CallObserver } from "../transport/grpc-service.js";
 import type { NodeHost } from "../node/node-host.js";
-import { nullNodeObserver, type NodeObserver } from "../node/node-observer.js";
+import type { NodeObserver } from "../node/node-observer.js";
+import { callMetrics } from "./call-metrics.js";
+import { loopMetrics } from "./loop-metrics.js";
+import { metricsRoutes, newMetricsRegistry } from "./metrics-registry.js";
+import { replicaGauges } from "./replica-gauges.js";
 
 export interface NodeMetrics {
   /** Passed to NodeHost.open: the loop's events. */
   observer: NodeObserver;
   /** Told of every finished NodeService call. */
   observeCall: CallObserver;
-  /** Gauges read from the host at each scrape. */
+  /** Gauges read from the host at each scrape. Call before host.start(). */
   attach(host: NodeHost): void;
   /** "/metrics". */
   routes: Record<string, HttpRoute>;
 }
 
 export function createNodeMetrics(nodeId: string): NodeMetrics {
-  void nodeId;
+  const registry = newMetricsRegistry();
+  const loop = loopMetrics(registry);
+  const gauges = replicaGauges(registry, nodeId);
   return {
-    observer: nullNodeObserver,
-    observeCall: () => undefined,
-    attach: () => undefined,
-    routes: { "/metrics": () => ({ contentType: "text/plain; version=0.0.4", body: "" }) },
+    observer: loop.observer,
+    observeCall: callMetrics(registry, "NodeService"),
+    attach(host) {
+      loop.attach(host);
+      gauges.attach(host);
+    },
+    routes: metricsRoutes(registry),
   };
 }

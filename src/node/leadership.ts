@@ -48,3 +48,29 @@ export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: Reado
   }
   return waiting;
 }
+
+/**
+ * A stopping node's step: each shard led here that is not already transferring goes to a
+ * follower heard from recently, the preferred replica when it is as far along as any, else the
+ * one furthest along (Raft sends it TimeoutNow once its log matches, after catching it up if
+ * needed). Returns the shards whose transfer started. Only the node loop may call this.
+ */
+export function handLeadershipAway(replicas: Iterable<Replica>, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, logger: Logger): string[] {
+  const started: string[] = [];
+  for (const r of replicas) {
+    if (!r.isLeader) continue;
+    const st = r.raw.status();
+    if (st.softState.role !== "leader" || st.leadTransferee !== 0 || st.progress === undefined) continue;
+    let best: { id: ReplicaId; match: number } | undefined;
+    for (const [id, pr] of st.progress) {
+      if (id === r.replicaId || !pr.recentActive) continue;
+      const better = best === undefined || pr.match > best.match || (pr.match === best.match && id === r.preferredLeader);
+      if (better) best = { id, match: pr.match };
+    }
+    if (best === undefined) continue; // nobody heard from lately: look again at the next poll
+    logger.info({ shard: r.shard.id, to: nodeOfReplica.get(best.id), caughtUp: best.match >= st.lastIndex, term: st.hardState.term }, "handing leadership over before stopping");
+    r.raw.transferLeadership(best.id);
+    started.push(r.shard.id);
+  }
+  return started;
+}

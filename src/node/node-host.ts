@@ -201,14 +201,19 @@ export class NodeHost {
   propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
     this.checkOpen();
     if (this.proposals.size + this.queuedProposals.length >= nodePendingProposalsMax) {
-      return Promise.reject(notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingProposalsMax} proposals in flight; not applied, retry later`));
+      const busy = notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingProposalsMax} proposals in flight; not applied, retry later`);
+      this.observer.proposalFailed(busy);
+      return Promise.reject(busy);
     }
     const number = this.nextProposal++;
     const data = encodeProposal({ epoch: this.epoch, number }, command);
-    return new Promise((resolve, reject) => {
+    const answered = new Promise<{ result: CommandResult; index: number }>((resolve, reject) => {
       this.queuedProposals.push({ replica, number, data, deadlineMs, resolve, reject });
       this.schedule();
     });
+    // Every way a proposal ends (applied, refused, expired, stepped down, shut down) settles this.
+    answered.then(this.observer.proposalApplied, this.observer.proposalFailed);
+    return answered;
   }
 
   /** A linearizable read through ReadIndex (works on followers too), or a stale local read. */
@@ -288,6 +293,19 @@ export class NodeHost {
     return Promise.all(pending);
   }
 
+  /** Shards that keep this node from serving: replaying their log after a restart, or without a
+   * known leader (no quorum: PreVote clears a cut-off follower's leader after an election
+   * timeout, CheckQuorum steps a cut-off leader down). From the last Ready; no DB read. */
+  healthProblems(): { replaying: ShardId[]; leaderless: ShardId[] } {
+    const replaying: ShardId[] = [];
+    const leaderless: ShardId[] = [];
+    for (const r of this.replicas.values()) {
+      if (!r.caughtUp) replaying.push(r.shard.id);
+      if (r.leader === 0) leaderless.push(r.shard.id);
+    }
+    return { replaying, leaderless };
+  }
+
   // ---- the loop ----
 
   private schedule(): void {
@@ -325,6 +343,7 @@ export class NodeHost {
   }
 
   private async turn(): Promise<void> {
+    this.observer.turnStarted(this.inboxMessages, this.inboxBytes, this.queuedProposals.length, this.proposals.size, this.writer.queuedJobs());
     const inbox = this.inbox;
     this.inbox = [];
     for (const fn of inbox) fn();
@@ -338,12 +357,16 @@ export class NodeHost {
     for (const r of this.replicas.values()) if (r.raw.hasReady()) readies.push([r, r.raw.ready()]);
     let sync = false;
     const applied: Awaited<ReturnType<Replica["persistAndApply"]>>[] = [];
+    const applyStartMs = performance.now();
     for (const [r, rd] of readies) {
       sync ||= rd.mustSync;
       applied.push(await r.persistAndApply(rd, batch, this.db));
     }
+    const writeStartMs = performance.now();
+    const writing = batch.length > 0;
     if (batch.length > 0) await this.writer.write(batch, { sync });
     else await batch.close();
+    this.observer.turnWritten(readies, writing && sync, writeStartMs - applyStartMs, writing ? performance.now() - writeStartMs : 0);
     for (const r of this.replicas.values()) r.publishReadable();
     for (const r of this.replicas.values()) {
       for (const range of r.log.pendingCleanup()) this.writer.clear(range).catch((e: unknown) => this.logger.warn({ err: String(e) }, "log cleanup failed; retried at next start"));
@@ -469,6 +492,14 @@ export class NodeHost {
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
     while (this.turnRunning || this.turnScheduled) await new Promise((r) => setImmediate(r));
+    // Every turn wrote its applied entries with their applied index, so a restart replays only
+    // what was committed and not yet applied. Turns without a must-sync Ready wrote unsynced:
+    // one synced write now makes all of it durable before LevelDB closes.
+    if (!this.failed) {
+      const batch = this.db.batch();
+      for (const r of this.replicas.values()) r.log.setApplied(r.applied, batch);
+      await this.writer.write(batch, { sync: true });
+    }
     const down = new LedgerError("UNAVAILABLE", `node ${this.nodeId} is shutting down; the outcome is unknown. Retrying with the same request_id is safe`);
     this.proposals.failAll(down);
     for (const p of this.queuedProposals) p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));

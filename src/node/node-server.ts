@@ -1,24 +1,36 @@
-// The node's gRPC server: NodeService (propose, read, admin) and RaftTransportService (peer
-// message streams and snapshot streams) on the node's address from the cluster config.
+// The node's gRPC server: NodeService (propose, read, admin), RaftTransportService (peer
+// message streams and snapshot streams) and grpc.health.v1 on the node's address from the
+// cluster config; and the node's graceful stop.
 
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { grpcMessageBytesMax, shutdownGraceMsDefault } from "../base/limits.js";
+import { grpcMessageBytesMax, nodeCallsGraceMs, nodeHealthIntervalMs } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
-import { describeBindError, shutdownGracefully } from "../gateway/grpc-server.js";
-import { addUnaryService, type CallObserver } from "../transport/grpc-service.js";
+import { describeBindError } from "../gateway/grpc-server.js";
+import { HealthReporter } from "../ops/health.js";
+import { addUnaryService, type CallObserver, type HandlerContext } from "../transport/grpc-service.js";
 import { addRaftTransportService } from "../transport/peer-server.js";
+import { drainLeadership } from "./drain.js";
 import type { NodeHost } from "./node-host.js";
 import { createNodeService } from "./node-service.js";
 
 export interface NodeServer {
   address: string;
+  health: HealthReporter;
+  /**
+   * The graceful stop: health NOT_SERVING, leadership handed to other nodes (bounded by
+   * nodeDrainMsMax), no new calls, in-flight calls get up to `graceMs` to end, the host closes
+   * (committed entries applied, synced, LevelDB closed), then the peer streams are cut. A
+   * `graceMs` of 0 skips the handoff and the wait.
+   */
   shutdown(graceMs?: number): Promise<void>;
 }
 
 export interface NodeServerOptions {
   /** Told of every finished NodeService call (metrics). */
   observe?: CallObserver;
+  /** How often health is recomputed (nodeHealthIntervalMs by default). */
+  healthIntervalMs?: number;
 }
 
 export async function startNodeServer(host: NodeHost, address: string, logger: Logger, options: NodeServerOptions = {}): Promise<NodeServer> {
@@ -28,7 +40,10 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
     "grpc.max_send_message_length": grpcMessageBytesMax,
   });
   const service = createNodeService(host, logger);
-  addUnaryService(server, NodeService, service.impl, (method, error) => logger.error({ method, err: error }, "internal error in a node call"), options.observe);
+  const calls = new CallsInFlight();
+  addUnaryService(server, NodeService, calls.track(service.impl), (method, error) => logger.error({ method, err: error }, "internal error in a node call"), options.observe);
+  const health = new HealthReporter(NodeService.typeName, logger);
+  health.addToServer(server);
   const peerIds = new Set(host.config.nodes.map((n) => n.id).filter((id) => id !== host.nodeId));
   addRaftTransportService(
     server,
@@ -44,17 +59,75 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
   await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(new Error(describeBindError(error))) : resolve(port))),
   );
+  const updateHealth = (): void => health.set(...describeHealth(host.healthProblems()));
+  updateHealth();
+  const healthTimer = setInterval(updateHealth, options.healthIntervalMs ?? nodeHealthIntervalMs);
+  healthTimer.unref(); // never what keeps a process alive
+  let stopping: Promise<void> | undefined;
+  const stop = async (graceMs: number): Promise<void> => {
+    clearInterval(healthTimer);
+    health.set(false, "shutting down");
+    // The peer streams stay up while leadership moves: the followers need the appends and the
+    // TimeoutNow. Calls keep coming in meanwhile and get NOT_LEADER or are forwarded.
+    // A zero grace is a stop at once (a start-up failure, tests that want a crash-like stop).
+    const drain = graceMs > 0 ? drainLeadership(host, logger) : undefined;
+    await drain?.settled;
+    health.endWatches();
+    server.tryShutdown(() => undefined); // refuses new calls; the peers' streams keep it from finishing
+    await calls.idle(graceMs);
+    drain?.stop();
+    await host.close();
+    server.forceShutdown();
+    service.close();
+  };
   return {
     address,
-    // Stop taking calls, fail what waits on the loop (unary calls then end at once), close the
-    // DB, then cut the peers' long-lived streams, which would otherwise hold a graceful shutdown
-    // open until the grace period ends.
-    shutdown: async (graceMs = shutdownGraceMsDefault) => {
-      const graceful = shutdownGracefully(server, graceMs);
-      await host.close();
-      server.forceShutdown();
-      await graceful;
-      service.close();
-    },
+    health,
+    shutdown: (graceMs = nodeCallsGraceMs) => (stopping ??= stop(graceMs)),
   };
+}
+
+function describeHealth(problems: { replaying: string[]; leaderless: string[] }): [boolean, string] {
+  const { replaying, leaderless } = problems;
+  if (replaying.length === 0 && leaderless.length === 0) return [true, "every replica is caught up and knows a leader"];
+  const parts: string[] = [];
+  if (replaying.length > 0) parts.push(`replaying: ${replaying.join(", ")}`);
+  if (leaderless.length > 0) parts.push(`no leader: ${leaderless.join(", ")}`);
+  return [false, parts.join("; ")];
+}
+
+/** Counts the unary calls being handled, so a stop can wait for them (peer streams are not counted). */
+class CallsInFlight {
+  private count = 0;
+  private readonly waiters = new Set<() => void>();
+
+  track<I extends object>(impl: I): I {
+    const tracked: Record<string, unknown> = {};
+    for (const [name, handler] of Object.entries(impl) as [string, (request: unknown, ctx: HandlerContext) => Promise<unknown>][]) {
+      tracked[name] = async (request: unknown, ctx: HandlerContext) => {
+        this.count++;
+        try {
+          return await handler(request, ctx);
+        } finally {
+          this.count--;
+          if (this.count === 0) for (const wake of this.waiters) wake();
+        }
+      };
+    }
+    return tracked as I;
+  }
+
+  /** Resolves when no call is in flight, or after `maxMs`. */
+  idle(maxMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      this.waiters.add(done);
+    });
+  }
 }

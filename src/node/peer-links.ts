@@ -5,9 +5,16 @@
 import type { Logger } from "../base/logger.js";
 import type { NodeId } from "../cluster/config.js";
 import { MessageType, type Message } from "../raft/types.js";
-import { PeerSender } from "../transport/peer-sender.js";
+import { PeerSender, type PeerStreamState } from "../transport/peer-sender.js";
 import type { NodeHost } from "./node-host.js";
 import type { Replica } from "./replica.js";
+
+export interface PeerLinkStats {
+  nodeId: NodeId;
+  state: PeerStreamState;
+  batchesDropped: number;
+  streamsOpened: number;
+}
 
 export class PeerLinks {
   private readonly senders = new Map<NodeId, PeerSender>();
@@ -47,6 +54,12 @@ export class PeerLinks {
   flush(): void {
     for (const [nodeId, messages] of this.pending) this.sender(nodeId).send(messages);
     this.pending = new Map();
+  }
+
+  /** Each peer's stream state and counts, read without side effects (metrics). PeerSender queues
+   * nothing of its own (a batch that cannot go out is dropped), so drops are what backs up. */
+  peerStats(): PeerLinkStats[] {
+    return [...this.senders].map(([nodeId, s]) => ({ nodeId, state: s.state, batchesDropped: s.batchesDropped, streamsOpened: s.streamsOpened }));
   }
 
   private sender(nodeId: NodeId): PeerSender {

@@ -1,0 +1,27 @@
+// gRPC server reflection (grpc.reflection.v1 and v1alpha) for the public API, so generic tools
+// (grpcurl, Postman) can list and call LedgerService without the proto files. The descriptors
+// come from the same .proto files the code is generated from, found next to this module (not
+// in the working directory, which may be anywhere).
+
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Server } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { protoPath as healthProtoPath } from "grpc-health-check";
+
+/** The repository's proto/ directory, two levels up from this file (src/ops/). */
+const protoDir = fileURLToPath(new URL("../../proto/", import.meta.url));
+/** grpc-health-check's proto root: its file is health/v1/health.proto under it. */
+const healthProtoDir = dirname(dirname(dirname(healthProtoPath)));
+
+export const ledgerProtoFile = "ledger/v1/ledger.proto";
+
+/** Adds reflection over ledger.v1.LedgerService and grpc.health.v1.Health to `server`. */
+export function addLedgerReflection(server: Pick<Server, "addService">): void {
+  const definition = loadSync([ledgerProtoFile, "health/v1/health.proto"], {
+    includeDirs: [protoDir, healthProtoDir],
+    keepCase: true,
+  });
+  new ReflectionService(definition).addToServer(server);
+}

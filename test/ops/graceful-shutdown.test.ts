@@ -1,0 +1,185 @@
+// Graceful shutdown of a node as real processes: SIGTERM to the node that leads the most shards
+// while clients write through the gateway. The tests run in order on one cluster; each is one
+// step of the scenario and states what that step proves.
+
+import { afterAll, describe, expect, it } from "vitest";
+import type { LedgerClient, LedgerError, Transaction } from "../../src/client/index.js";
+import type { NodeId, ShardId } from "../../src/cluster/config.js";
+import { ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { autoCleanup } from "../support/cleanup.js";
+import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
+import { parseJsonObject, type Exit } from "../support/processes.js";
+
+autoCleanup("all");
+
+const shardCount = 6;
+const writerCount = 3;
+/** Acknowledged writes before the stop: the load is on when the SIGTERM lands. */
+const acksBeforeStop = 30;
+/** "Exits within a bound": the drain is bounded at 5 s and in-flight calls at 3 s; the rest
+ * (closing the DB, tsx teardown) is quick. Generous for a loaded 2-core machine. */
+const exitMsMax = 20_000;
+const writerRetryPauseMs = 50;
+
+const { running, reported } = useCluster({ shards: shardCount });
+
+/** Clients writing +1 settled transactions in a loop, recording every acknowledgement and failure. */
+class Writers {
+  readonly acks: { transaction: Transaction; atMs: number }[] = [];
+  readonly failures: { code: string; message: string }[] = [];
+  private stopped = false;
+  private readonly loops: Promise<void>[];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(clients: LedgerClient[], accountIds: string[]) {
+    this.loops = clients.map((client, w) => this.run(client, w, accountIds));
+  }
+
+  private async run(client: LedgerClient, writer: number, accountIds: string[]): Promise<void> {
+    for (let n = 0; !this.stopped; n++) {
+      const accountId = accountIds[(writer + n) % accountIds.length]!;
+      try {
+        const transaction = await client.createTransaction({ accountId, amount: 1n, settled: true, requestId: `graceful-w${writer}-${n}` }, { timeoutMs: 10_000 });
+        this.acks.push({ transaction, atMs: Date.now() });
+        for (const wake of this.waiters) wake();
+      } catch (e) {
+        const error = e as LedgerError;
+        this.failures.push({ code: error.code, message: error.message });
+        await new Promise((resolve) => setTimeout(resolve, writerRetryPauseMs));
+      }
+    }
+  }
+
+  waitForAcks(count: number, afterMs: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.acks.filter((a) => a.atMs > afterMs).length < count) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`fewer than ${count} acknowledgements within ${timeoutMs} ms; recent failures: ${JSON.stringify(this.failures.slice(-5))}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+}
+
+function logEntries(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.map(parseJsonObject).filter((e): e is Record<string, unknown> => e !== undefined);
+}
+
+describe("SIGTERM of the node leading the most shards, under write load", () => {
+  let writers: Writers | undefined;
+  let victim: NodeId | undefined;
+  let led: ShardId[] = [];
+  let exit: Exit | undefined;
+  let exitMs = 0;
+  let victimLog: Record<string, unknown>[] = [];
+
+  afterAll(async () => {
+    await writers?.stop();
+  });
+
+  it(
+    `exits 0 within ${exitMsMax / 1000} s`,
+    reported(async () => {
+      const c = running();
+      const setup = c.gatewayClient(15_000);
+      const accountIds: string[] = [];
+      for (const [i, s] of c.shardIds.entries()) accountIds.push((await setup.createAccount({ requestId: requestIdOnShard(c.config, s, `graceful-${i}`) })).id);
+      writers = new Writers(
+        Array.from({ length: writerCount }, () => c.gatewayClient(30_000)),
+        accountIds,
+      );
+      await writers.waitForAcks(acksBeforeStop, 0, 30_000);
+
+      const leaders = await c.waitForLeaders();
+      const counts = new Map<NodeId, number>();
+      for (const node of leaders.values()) counts.set(node, (counts.get(node) ?? 0) + 1);
+      victim = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+      const proc = c.nodeProcess(victim)!;
+      const stoppedAtMs = Date.now();
+      exit = await c.killNode(victim, "SIGTERM");
+      exitMs = Date.now() - stoppedAtMs;
+      victimLog = logEntries(proc.stdoutLines);
+      // What it led when the stop began (its own leadership may have moved since the snapshot above).
+      const drained = victimLog.find((e) => e.msg === "drained: this node leads no shard");
+      led = (drained?.shards as ShardId[] | undefined) ?? [];
+      expect(exit, proc.report()).toEqual({ code: 0, signal: null });
+      expect(exitMs).toBeLessThanOrEqual(exitMsMax);
+    }),
+    120_000,
+  );
+
+  it(
+    "hands every shard it led to another node before exiting (its log and the other nodes agree)",
+    reported(async () => {
+      const c = running();
+      if (victim === undefined || exit === undefined) throw new Error("the stop step did not run");
+      const stopped = victim;
+      const drained = victimLog.find((e) => e.msg === "drained: this node leads no shard");
+      expect(drained, "the node's log says it drained").toBeDefined();
+      expect(victimLog.some((e) => e.msg?.toString().startsWith("could not hand over"))).toBe(false);
+      expect(led.length).toBeGreaterThan(0);
+      const stoppedLine = victimLog.find((e) => e.msg === "stopped");
+      expect(stoppedLine).toBeDefined();
+      const exitTime = stoppedLine!.time as number;
+      // Each shard it led got a leader on another node, who logged it before the victim stopped.
+      for (const shardId of led) {
+        const tookOver = c.liveNodeIds.some((node) =>
+          logEntries(c.nodeProcess(node)!.stdoutLines).some((e) => e.msg === "replica role changed" && e.shard === shardId && e.role === "leader" && (e.time as number) <= exitTime),
+        );
+        expect(tookOver, `${shardId} got a leader on another node before ${stopped} exited`).toBe(true);
+      }
+      // And the other nodes report those leaders now.
+      for (const node of c.liveNodeIds) {
+        for (const state of await c.replicaStates(node)) {
+          if (!led.includes(state.shardId)) continue;
+          expect(state.leaderNodeId, `${state.shardId} on ${node}`).not.toBe(stopped);
+          expect(state.leaderNodeId, `${state.shardId} on ${node}`).not.toBe("");
+          if (state.leaderNodeId === node) expect(state.role).toBe(ReplicaRole.LEADER);
+        }
+      }
+    }),
+    60_000,
+  );
+
+  it(
+    "fails writes during the stop only with retryable codes, and keeps every acknowledged write",
+    reported(async () => {
+      const c = running();
+      if (!writers) throw new Error("the stop step did not run");
+      // Writes go on after the stop: the shards it led serve from their new leaders.
+      await writers.waitForAcks(10, Date.now(), 30_000);
+      await writers.stop();
+      for (const f of writers.failures) expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], f.message).toContain(f.code);
+      const client = c.gatewayClient(15_000);
+      for (const { transaction } of writers.acks) expect(await client.getTransaction(transaction.id)).toEqual(transaction);
+    }),
+    120_000,
+  );
+
+  it(
+    "restarts with nothing committed left to replay (applied == commit on every replica), and converges",
+    reported(async () => {
+      const c = running();
+      if (victim === undefined) throw new Error("the stop step did not run");
+      const proc = await c.startNode(victim);
+      const loaded = logEntries(proc.stdoutLines).filter((e) => e.msg === "replica loaded");
+      expect(loaded.length).toBe(c.shardIds.filter((s) => c.shard(s).replicas.some((r) => r.nodeId === victim)).length);
+      for (const line of loaded) expect([line.shard, line.applied], JSON.stringify(line)).toEqual([line.shard, line.commit]);
+      const converged = await c.waitForConvergence(c.shardIds, 60_000);
+      expect(converged.size).toBe(shardCount);
+    }),
+    120_000,
+  );
+});

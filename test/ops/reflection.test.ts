@@ -1,0 +1,83 @@
+// Server reflection on the public API, as a generic tool (grpcurl) uses it: a client built only
+// from the reflection protocol's own proto lists the services of a running standalone server
+// and gets LedgerService's file descriptor, which decodes and names its methods.
+
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+import { credentials, loadPackageDefinition, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { autoCleanup } from "../support/cleanup.js";
+import { makeTempDir } from "../support/temp-dirs.js";
+import { startStandalone, type RunningStandalone } from "../e2e/standalone-server.js";
+
+autoCleanup("all");
+
+/** The reflection proto shipped inside @grpc/reflection (its package root, then build/proto). */
+const reflectionProtoDir = join(dirname(createRequire(import.meta.url).resolve("@grpc/reflection/package.json")), "build", "proto");
+const callDeadlineMs = 10_000;
+
+interface ReflectionResponse {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_code: number; error_message: string };
+}
+
+function reflectionClient(address: string): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
+  const definition = loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [reflectionProtoDir], keepCase: true });
+  const pkg = loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: GrpcObject } } };
+  const Client = pkg.grpc.reflection.v1["ServerReflection"] as ServiceClientConstructor;
+  const client = new Client(address, credentials.createInsecure());
+  return {
+    ask: (request) =>
+      new Promise((resolve, reject) => {
+        const call = (client as unknown as { ServerReflectionInfo(o: object): ClientDuplexStream<object, ReflectionResponse> }).ServerReflectionInfo({ deadline: Date.now() + callDeadlineMs });
+        call.on("data", (response: ReflectionResponse) => {
+          resolve(response);
+          call.cancel();
+        });
+        call.on("error", (e: Error & { code?: number }) => {
+          if (e.code !== 1) reject(e); // 1 = CANCELLED, our own cancel after the answer
+        });
+        call.write(request);
+        call.end();
+      }),
+    close: () => client.close(),
+  };
+}
+
+describe("server reflection on the standalone server", () => {
+  let server: RunningStandalone | undefined;
+  let reflection: ReturnType<typeof reflectionClient> | undefined;
+
+  beforeAll(async () => {
+    server = await startStandalone(await makeTempDir("reflection-"));
+    reflection = reflectionClient(server.address);
+  }, 60_000);
+
+  afterAll(() => {
+    reflection?.close();
+    server?.client.close();
+  });
+
+  it("lists ledger.v1.LedgerService (and the health service) among its services", async () => {
+    const response = await reflection!.ask({ list_services: "" });
+    const names = response.list_services_response?.service.map((s) => s.name) ?? [];
+    expect(names).toContain("ledger.v1.LedgerService");
+    expect(names).toContain("grpc.health.v1.Health");
+  });
+
+  it("answers file_containing_symbol for LedgerService with a descriptor that decodes and names CreateTransaction", async () => {
+    const response = await reflection!.ask({ file_containing_symbol: "ledger.v1.LedgerService" });
+    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+    const ledgerFile = files.find((f) => f.package === "ledger.v1" && f.service.some((s) => s.name === "LedgerService"));
+    expect(ledgerFile, JSON.stringify(response.error_response ?? files.map((f) => f.name))).toBeDefined();
+    const methods = ledgerFile!.service.find((s) => s.name === "LedgerService")!.method.map((m) => m.name);
+    expect(methods).toContain("CreateTransaction");
+    const createTransaction = ledgerFile!.service[0]!.method.find((m) => m.name === "CreateTransaction")!;
+    expect(createTransaction.inputType).toBe(".ledger.v1.CreateTransactionRequest");
+  });
+});
