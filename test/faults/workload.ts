@@ -8,6 +8,8 @@
 import { LedgerClient, TransactionStatus, type Account, type Transaction } from "../../src/client/index.js";
 import { isLedgerError } from "../../src/base/errors.js";
 import type { Prng } from "../../src/base/prng.js";
+import { transactionLocalIdFromRequestId } from "../../src/gateway/request-ids.js";
+import { formatTransactionId, parseAccountId } from "../../src/ledger/ids.js";
 
 export type OpKind = "create-account" | "create-transaction" | "settle" | "cancel" | "get-account" | "get-transaction" | "list";
 
@@ -30,6 +32,8 @@ export interface RecordedOp {
   transaction?: Transaction;
   /** list: the first page, in creation order. */
   transactions?: Transaction[];
+  /** list: the page size asked for. */
+  pageSize?: number;
 }
 
 export interface WorkloadOptions {
@@ -43,6 +47,9 @@ export interface WorkloadOptions {
   /** Page size of list operations (a list sees the first page only). */
   listPageSize: number;
 }
+
+/** Least pause after an unknown outcome (up to 5x this, at random). */
+const unknownBackoffMsMin = 50;
 
 /** Codes after which the ledger certainly did not apply the call: its own rules refused it. */
 const definiteFailures = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION", "OUT_OF_RANGE"]);
@@ -105,7 +112,9 @@ export class Workload {
           settled: rnd.intBelow(2) === 0,
           requestId: `${runId}-c${index}-${sequence++}`,
         };
-        const op = await this.run(index, { kind: "create-transaction", ...request }, () => client.createTransaction(request));
+        // The id the request_id maps to: known even when the outcome is not.
+        const transactionId = formatTransactionId({ accountId: parseAccountId(request.accountId, "account id"), localId: transactionLocalIdFromRequestId(parseAccountId(request.accountId, "account id"), request.requestId) });
+        const op = await this.run(index, { kind: "create-transaction", ...request, transactionId }, () => client.createTransaction(request));
         retry = op.outcome === "unknown" ? request : undefined;
         if (op.outcome === "ok" && op.transaction?.status === TransactionStatus.PENDING) pending.push(op.transaction.id);
       } else if (roll < 60 && pending.length > 0) {
@@ -123,7 +132,7 @@ export class Workload {
         const transactionId = pending[rnd.intBelow(pending.length)]!;
         await this.run(index, { kind: "get-transaction", accountId: transactionId.slice(0, 16), transactionId }, () => client.getTransaction(transactionId));
       } else {
-        await this.run(index, { kind: "list", accountId }, async () => (await client.listTransactions({ accountId, pageSize: this.options.listPageSize })).transactions);
+        await this.run(index, { kind: "list", accountId, pageSize: this.options.listPageSize }, async () => (await client.listTransactions({ accountId, pageSize: this.options.listPageSize })).transactions);
       }
     }
   }
@@ -144,6 +153,9 @@ export class Workload {
       recorded = { client, ...op, invokeMs, completeMs, outcome: definiteFailures.has(e.code) ? "failed" : "unknown", code: e.code };
     }
     this.history.push(recorded);
+    // A client that heard nothing backs off before its next call, as a real one would; without
+    // it a gateway that is down turns every client into a busy loop of failed connects.
+    if (recorded.outcome === "unknown") await new Promise((resolve) => setTimeout(resolve, unknownBackoffMsMin + this.options.random.intBelow(unknownBackoffMsMin * 4)));
     return recorded;
   }
 }
