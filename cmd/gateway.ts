@@ -74,9 +74,11 @@ async function serveHttp(flags: Flags, routes: Record<string, HttpRoute>, logger
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
   const logger = createLogger({ name: "gateway", level: flags.logLevel, pretty: flags.logFormat === "pretty" });
+  const lifecycle = stopOnSignals(logger);
   routeGrpcLogsTo(logger);
   const config = await loadConfig(flags.clusterConfig);
   const backend = new ClusterBackend({ config, logger });
+  lifecycle.setStop(() => backend.close());
   const metrics = createGatewayMetrics();
   const status = createStatusPage({ config, logger });
   const server = await listen(flags, backend, logger, (method, code, seconds) => {
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
     await server.shutdown(0);
     await backend.close();
   });
-  stopOnSignals(logger, async () => {
+  lifecycle.setStop(async () => {
     await server.shutdown();
     await backend.close();
     status.close();

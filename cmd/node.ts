@@ -72,13 +72,17 @@ async function loadConfig(flags: Flags): Promise<{ config: ClusterConfig; addres
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
-  const { config, address } = await loadConfig(flags);
   const logger = createLogger({ name: flags.nodeId, level: flags.logLevel, pretty: flags.logFormat === "pretty" });
+  const lifecycle = stopOnSignals(logger);
+  const { config, address } = await loadConfig(flags);
   routeGrpcLogsTo(logger);
   const metrics = createNodeMetrics(flags.nodeId);
   let host: NodeHost;
+  const opening = NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer, compactAfterEntries: flags.compactAfterEntries });
+  // A stop while the replicas load (a long log replays) closes the DB once it is open.
+  lifecycle.setStop(async () => (await opening.catch(() => undefined))?.close());
   try {
-    host = await NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer, compactAfterEntries: flags.compactAfterEntries });
+    host = await opening;
   } catch (e) {
     failStartup("node", `cannot open data dir ${flags.dataDir}`, e);
   }
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     await host.close().catch(() => undefined);
     failStartup("node", `cannot listen on ${address}`, e);
   }
+  lifecycle.setStop(() => server.shutdown(0));
   metrics.attach(host);
   let http: OpsHttpServer | undefined;
   if (flags.metricsPort !== undefined) {
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
     }
   }
   host.start(() => process.exit(1), flags.tickMs);
-  stopOnSignals(logger, async () => {
+  lifecycle.setStop(async () => {
     // Health NOT_SERVING, leadership handed to other nodes, in-flight calls end, the host closes.
     await server.shutdown();
     await http?.close();

@@ -53,10 +53,12 @@ async function listen(flags: Flags, backend: LedgerBackend, logger: Logger): Pro
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv);
   const logger = createLogger({ name: "standalone", level: flags.logLevel, pretty: flags.logFormat === "pretty" });
+  const lifecycle = stopOnSignals(logger);
   routeGrpcLogsTo(logger);
   const backend = await openBackend(flags.dataDir, logger);
+  lifecycle.setStop(() => backend.close());
   const server = await listen(flags, backend, logger);
-  stopOnSignals(logger, async () => {
+  lifecycle.setStop(async () => {
     await server.shutdown();
     await backend.close();
   });

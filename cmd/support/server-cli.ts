@@ -54,8 +54,18 @@ export function failStartup(name: string, what: string | undefined, error: unkno
   process.exit(1);
 }
 
-/** Runs `stop` once on the first SIGTERM or SIGINT, then exits 0 (1 if stopping fails). */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+export interface SignalStop {
+  /** What the next SIGTERM/SIGINT runs: each start-up step that opens something replaces it. */
+  setStop(stop: () => Promise<void>): void;
+}
+
+/**
+ * Runs the current stop once on the first SIGTERM or SIGINT, then exits 0 (1 if stopping fails).
+ * Install it first thing: a signal during start-up (a long replay, say) then closes what is open
+ * and exits 0 instead of dying by the signal. Until `setStop`, a stop has nothing to close.
+ */
+export function stopOnSignals(logger: Logger, initial: () => Promise<void> = async () => undefined): SignalStop {
+  let stop = initial;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -73,4 +83,5 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
     );
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => onSignal(signal));
+  return { setStop: (next) => (stop = next) };
 }

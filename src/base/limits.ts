@@ -202,8 +202,6 @@ export const devStatusTimeoutMsMax = 60_000;
 export const devStatusIntervalMsDefault = 1_000;
 export const devStatusIntervalMsMin = 100;
 export const devStatusIntervalMsMax = 3_600_000;
-/** A down node's reason as printed under the table is cut to this many characters. */
-export const devStatusReasonCharsMax = 200;
 /** The operations HTTP server (metrics, status page) answers a request within this long. */
 export const opsHttpRequestTimeoutMs = 10_000;
 /** Request bodies are not expected on the operations server; anything longer is refused. */
@@ -223,5 +221,6 @@ export const requestRateWindowSeconds = 5;
 /** Distinct method names counted per second; more (only a misbehaving caller could produce
  * them) are counted under "other" so the window's memory stays bounded. */
 export const requestRateMethodsMax = 32;
-/** A down node's error as shown on the status page is cut to this many characters. */
+/** A down node's error as shown on the status page and by `dev status` is cut to this many
+ * characters. */
 export const statusReasonCharsMax = 160;

@@ -5,7 +5,8 @@
 import Table from "cli-table3";
 import { assert } from "../base/assert.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
-import { ReplicaRole, type ReplicaState } from "../gen/ledger/node/v1/node_pb.js";
+import type { ReplicaState } from "../gen/ledger/node/v1/node_pb.js";
+import { chooseLeader, escapeControlCharacters, lagBehind, roleName } from "../ops/shard-view.js";
 
 /** One node's answer, or the reason it gave none (its replicas are then shown down). */
 export type NodeAnswer = { ok: true; replicas: readonly ReplicaState[] } | { ok: false; reason: string };
@@ -28,7 +29,7 @@ export type ReplicaCell =
 
 export interface ShardRow {
   shardId: ShardId;
-  /** The node whose replica leads (the highest term wins if two claim it), or null. */
+  /** The node whose replica leads, or null when no claim stands (see chooseLeader). */
   leader: NodeId | null;
   replicas: ReplicaCell[];
 }
@@ -44,14 +45,6 @@ export interface StatusView {
   down: { nodeId: NodeId; address: string; reason: string }[];
 }
 
-const roleNames: Record<ReplicaRole, string> = {
-  [ReplicaRole.UNSPECIFIED]: "unknown",
-  [ReplicaRole.FOLLOWER]: "follower",
-  [ReplicaRole.PRE_CANDIDATE]: "pre-candidate",
-  [ReplicaRole.CANDIDATE]: "candidate",
-  [ReplicaRole.LEADER]: "leader",
-};
-
 /** Builds the view from one answer per configured node (a missing answer is a caller's bug). */
 export function buildStatusView(config: ClusterConfig, answers: ReadonlyMap<NodeId, NodeAnswer>): StatusView {
   for (const node of config.nodes) assert(answers.has(node.id), `buildStatusView: no answer for ${node.id}`);
@@ -61,26 +54,18 @@ export function buildStatusView(config: ClusterConfig, answers: ReadonlyMap<Node
       const state = answer?.ok === true ? answer.replicas.find((s) => s.shardId === shard.id) : undefined;
       return { replica, answer, state };
     });
-    // Answers arrive milliseconds apart: a deposed leader that has not heard of the election can
-    // still claim leadership next to the new one, whose term is higher.
-    let leader: { nodeId: NodeId; state: ReplicaState } | undefined;
-    for (const { replica, state } of found) {
-      if (state?.role !== ReplicaRole.LEADER) continue;
-      if (leader === undefined || state.term > leader.state.term) leader = { nodeId: replica.nodeId, state };
-    }
+    const leader = chooseLeader(found.map(({ replica, state }) => ({ nodeId: replica.nodeId, state })));
     const replicas = found.map(({ replica, answer, state }): ReplicaCell => {
       const base = { nodeId: replica.nodeId, replicaId: replica.id };
       if (answer?.ok !== true) return { ...base, state: "down" };
       if (state === undefined) return { ...base, state: "missing" };
-      const behind = leader === undefined ? null : leader.state.appliedIndex - state.appliedIndex;
       return {
         ...base,
         state: "up",
-        role: roleNames[state.role] ?? "unknown",
+        role: roleName(state.role),
         term: state.term,
         applied: state.appliedIndex,
-        // A follower can be a step ahead of a leader that has just been elected and not yet applied.
-        lag: behind === null ? null : behind > 0n ? behind : 0n,
+        lag: leader === undefined ? null : lagBehind(leader.state.appliedIndex, state.appliedIndex),
         caughtUp: state.caughtUp,
       };
     });
@@ -94,7 +79,8 @@ export function buildStatusView(config: ClusterConfig, answers: ReadonlyMap<Node
   }
   const down = config.nodes.flatMap((node) => {
     const answer = answers.get(node.id)!;
-    return answer.ok ? [] : [{ nodeId: node.id, address: node.address, reason: answer.reason }];
+    // Escaped again here: whatever a caller passes in, the terminal must not get control characters.
+    return answer.ok ? [] : [{ nodeId: node.id, address: node.address, reason: escapeControlCharacters(answer.reason) }];
   });
   return {
     nodes: config.nodes.length,
@@ -111,7 +97,7 @@ export const noLeaderMark = "NO LEADER";
 export const lagLegend = "lag = the shard leader's applied index minus the replica's";
 
 export function summaryLine(view: StatusView): string {
-  const lag = view.maxLag === null ? "-" : `${view.maxLag} entries`;
+  const lag = view.maxLag === null ? "-" : `${view.maxLag} ${view.maxLag === 1n ? "entry" : "entries"}`;
   return `nodes up ${view.nodesUp}/${view.nodes}, shards with a leader ${view.shardsWithLeader}/${view.shards}, max lag ${lag}`;
 }
 

@@ -9,17 +9,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import type { Command } from "commander";
-import { isLedgerError } from "../base/errors.js";
 import {
   devStatusIntervalMsDefault,
   devStatusIntervalMsMax,
   devStatusIntervalMsMin,
-  devStatusReasonCharsMax,
   devStatusTimeoutMsDefault,
   devStatusTimeoutMsMax,
 } from "../base/limits.js";
 import { loadClusterConfig, type ClusterConfig, type NodeId } from "../cluster/config.js";
 import { NodeService, ReplicaStatesRequestSchema } from "../gen/ledger/node/v1/node_pb.js";
+import { describeFailure } from "../ops/shard-view.js";
 import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
 import { integerArg } from "./arg-parsers.js";
 import { CliFailure, writeLine, type DevIo } from "./io.js";
@@ -41,12 +40,6 @@ const clearScreen = "\x1b[H\x1b[2J";
  * keep showing a restarted node down long after it came back. */
 const adminChannel = { "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 1_000 };
 
-function reasonOf(error: unknown): string {
-  const text = isLedgerError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > devStatusReasonCharsMax ? `${line.slice(0, devStatusReasonCharsMax - 3)}...` : line;
-}
-
 async function askNode(client: AdminClient, timeoutMs: number, stop: AbortSignal): Promise<NodeAnswer> {
   // The call's own deadline bounds it; the guard below bounds it too, should a deadline ever be
   // missed (a hung node must not stall a refresh).
@@ -56,7 +49,7 @@ async function askNode(client: AdminClient, timeoutMs: number, stop: AbortSignal
   const call = client
     .replicaStates(create(ReplicaStatesRequestSchema, {}), { deadlineMs: Date.now() + timeoutMs, signal: guard.signal })
     .then((reply): NodeAnswer => ({ ok: true, replicas: reply.replicas }))
-    .catch((e: unknown): NodeAnswer => ({ ok: false, reason: reasonOf(e) }));
+    .catch((e: unknown): NodeAnswer => ({ ok: false, reason: describeFailure(e) }));
   const timer = sleep(timeoutMs + 500, undefined, { signal: guard.signal }).then(
     (): NodeAnswer => ({ ok: false, reason: `no answer within ${timeoutMs} ms` }),
     (): NodeAnswer => ({ ok: false, reason: "cancelled" }),
@@ -133,7 +126,11 @@ export function registerStatus(program: Command, io: DevIo): void {
         "under the table: information, not a failure); 1 when no node answered or the config cannot\n" +
         "be loaded; 2 for bad flags. With --watch, Ctrl-C exits 0.\n",
     )
-    .action(async (options: StatusOptions) => {
+    .action(async (options: StatusOptions, command: Command) => {
+      // A pause between refreshes means nothing for one table: say so rather than ignore it.
+      if (!options.watch && command.getOptionValueSource("intervalMs") === "cli") {
+        command.error("error: --interval-ms applies only with --watch", { exitCode: 2, code: "dev.status.intervalWithoutWatch" });
+      }
       const stop = new AbortController();
       // Only --watch takes over Ctrl-C (to exit 0 after closing its channels); a one-shot run
       // keeps the default, immediate exit.

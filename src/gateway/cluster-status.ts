@@ -5,13 +5,14 @@
 // round above 2^53.
 
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
-import { ReplicaRole, type ReplicaState } from "../gen/ledger/node/v1/node_pb.js";
+import type { ReplicaState } from "../gen/ledger/node/v1/node_pb.js";
 import { assert } from "../base/assert.js";
+import { chooseLeader, lagBehind, roleName, type RoleName } from "../ops/shard-view.js";
+
+export type { RoleName } from "../ops/shard-view.js";
 
 /** One node's answer: its replicas' states, or why it gave none (it is then shown down). */
 export type NodeReport = { ok: true; replicas: readonly ReplicaState[] } | { ok: false; reason: string };
-
-export type RoleName = "leader" | "follower" | "candidate" | "pre-candidate" | "unknown";
 
 export interface NodeStatus {
   id: NodeId;
@@ -43,7 +44,7 @@ export interface ReplicaStatus {
 
 export interface ShardStatus {
   id: ShardId;
-  /** The node whose replica leads, or null when no live replica leads. */
+  /** The node whose replica leads, or null when no live replica's claim stands (see chooseLeader). */
   leader: NodeId | null;
   /** The leader's term, when there is a leader. */
   term: string | null;
@@ -56,18 +57,6 @@ export interface ClusterStatus {
   summary: { nodes: number; nodesUp: number; shards: number; shardsWithLeader: number };
   nodes: NodeStatus[];
   shards: ShardStatus[];
-}
-
-const roleNames: Record<ReplicaRole, RoleName> = {
-  [ReplicaRole.UNSPECIFIED]: "unknown",
-  [ReplicaRole.FOLLOWER]: "follower",
-  [ReplicaRole.PRE_CANDIDATE]: "pre-candidate",
-  [ReplicaRole.CANDIDATE]: "candidate",
-  [ReplicaRole.LEADER]: "leader",
-};
-
-export function roleName(role: ReplicaRole): RoleName {
-  return roleNames[role] ?? "unknown";
 }
 
 /** Builds the document from one report per configured node (every node must have one). */
@@ -100,13 +89,7 @@ function shardStatus(shardId: ShardId, placement: readonly { id: number; nodeId:
     const state = report?.ok ? report.replicas.find((s) => s.shardId === shardId) : undefined;
     return { replica, report, state };
   });
-  // The answers are gathered a few milliseconds apart, so an old leader that has not yet heard
-  // of the election can still say "leader" next to the new one: the higher term wins.
-  let leader: { nodeId: NodeId; state: ReplicaState } | undefined;
-  for (const { replica, state } of live) {
-    if (state?.role !== ReplicaRole.LEADER) continue;
-    if (leader === undefined || state.term > leader.state.term) leader = { nodeId: replica.nodeId, state };
-  }
+  const leader = chooseLeader(live.map(({ replica, state }) => ({ nodeId: replica.nodeId, state })));
   const replicas = live.map(({ replica, report, state }): ReplicaStatus => {
     const base = { nodeId: replica.nodeId, replicaId: replica.id };
     if (!report?.ok) return { ...base, state: "down" };
@@ -121,8 +104,7 @@ function shardStatus(shardId: ShardId, placement: readonly { id: number; nodeId:
       caughtUp: state.caughtUp,
     };
     if (leader !== undefined) {
-      const behind = leader.state.appliedIndex - state.appliedIndex;
-      status.lag = (behind > 0n ? behind : 0n).toString();
+      status.lag = lagBehind(leader.state.appliedIndex, state.appliedIndex).toString();
     }
     return status;
   });

@@ -1,7 +1,10 @@
 // Request rates for the status page: calls per second over the last few seconds, in total, by
-// method and by status code. One bucket per wall-clock second in a ring just long enough for the
-// window, so memory does not grow with traffic or uptime. The clock is a parameter: the caller
-// passes Date.now(), tests pass what they like.
+// method and by status code. One bucket per clock second in a ring just long enough for the
+// window, so memory does not grow with traffic or uptime. The clock is a parameter: the gateway
+// passes a monotonic one (performance.now()), so a wall clock stepped back by NTP cannot move
+// calls between seconds; tests pass what they like. Should a call still arrive with an older
+// time than one already counted, it is counted in the newest second seen: it happened no earlier
+// than that, and resetting a newer bucket for it would erase that second's calls.
 
 import { assert } from "../base/assert.js";
 
@@ -14,7 +17,7 @@ interface Counts {
 }
 
 interface Bucket extends Counts {
-  /** The wall-clock second (ms / 1000, floored) this bucket counts; -1 while unused. */
+  /** The clock second (ms / 1000, floored) this bucket counts; -1 while unused. */
   second: number;
   byMethod: Map<string, Counts>;
   byCode: Map<string, number>;
@@ -51,6 +54,8 @@ function isError(code: string): boolean {
 
 export class RequestRates {
   private readonly ring: Bucket[];
+  /** The newest second a call was counted in; never decreases. */
+  private latestSecond = -1;
 
   /**
    * @param windowSeconds whole seconds the rates cover (plus the current, partial second)
@@ -68,7 +73,8 @@ export class RequestRates {
   }
 
   observe(method: string, code: string, nowMs: number): void {
-    const bucket = this.bucketFor(Math.floor(nowMs / 1000));
+    this.latestSecond = Math.max(this.latestSecond, Math.floor(nowMs / 1000));
+    const bucket = this.bucketFor(this.latestSecond);
     const error = isError(code) ? 1 : 0;
     bucket.calls += 1;
     bucket.errors += error;
@@ -122,6 +128,7 @@ export class RequestRates {
   private bucketFor(second: number): Bucket {
     const bucket = this.ring[second % this.ring.length];
     assert(bucket !== undefined, "RequestRates: ring index out of range");
+    assert(bucket.second <= second, "RequestRates: a newer second's bucket would be emptied for an older one");
     if (bucket.second !== second) {
       bucket.second = second;
       bucket.calls = 0;

@@ -30,20 +30,21 @@ export interface StatusDocument extends ClusterStatus {
 }
 
 export function createStatusPage(options: { config: ClusterConfig; logger: Logger }): StatusPage {
-  const rates = new RequestRates(requestRateWindowSeconds, requestRateMethodsMax, Date.now());
+  // Rates are counted on the monotonic clock: a wall clock stepped back would file calls under
+  // seconds already counted (or skip seconds when stepped forward).
+  const rates = new RequestRates(requestRateWindowSeconds, requestRateMethodsMax, performance.now());
   const nodes = new NodeStates({ config: options.config, logger: options.logger });
   let closed = false;
   // A page refresh must outlast the slowest node call and the gathering around it.
   const page = statusPageHtml({ refreshMs: statusPageRefreshMs, fetchTimeoutMs: statusNodeCallTimeoutMs * 3 });
   return {
-    observeCall: (method, code) => rates.observe(method, code, Date.now()),
+    observeCall: (method, code) => rates.observe(method, code, performance.now()),
     routes: {
       "/": () => ({ contentType: "text/html; charset=utf-8", body: page }),
       "/status.json": async () => {
         if (closed) return { status: 503, contentType: "text/plain; charset=utf-8", body: "the gateway is shutting down\n" };
         const cluster = await nodes.current();
-        const nowMs = Date.now();
-        const document: StatusDocument = { ...cluster, servedAt: new Date(nowMs).toISOString(), requests: rates.snapshot(nowMs) };
+        const document: StatusDocument = { ...cluster, servedAt: new Date().toISOString(), requests: rates.snapshot(performance.now()) };
         return { contentType: "application/json; charset=utf-8", body: `${JSON.stringify(document, null, 1)}\n` };
       },
     },

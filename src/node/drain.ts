@@ -1,7 +1,8 @@
 // A stopping node's leadership drain: every shard it leads is handed to a follower before the
-// node goes away, so the shard keeps serving without waiting out an election timeout. The drain
-// keeps looking until it is stopped: a transfer that timed out is tried again, and a leadership
-// that comes back to this node (another node's balancer, a TimeoutNow) is handed away again.
+// node goes away, so the shard keeps serving without waiting out an election timeout. A transfer
+// that did not take is tried again. A leadership that left and came back is kept: it comes back
+// when the other nodes are stopping too (the whole cluster is shut down), and handing it round
+// again would only bounce it between stopping nodes until the drain's time limit.
 
 import type { Logger } from "../base/logger.js";
 import type { ShardId } from "../cluster/config.js";
@@ -19,14 +20,18 @@ export interface LeadershipDrain {
 export function drainLeadership(host: NodeHost, logger: Logger, maxMs = nodeDrainMsMax, pollMs = nodeDrainPollMs): LeadershipDrain {
   const startMs = Date.now();
   const handedOver = new Set<ShardId>();
+  /** Shards handed over and seen led elsewhere since: done, even if they come back. */
+  const left = new Set<ShardId>();
   let resolveSettled: (stillLeading: ShardId[]) => void = () => undefined;
   const settled = new Promise<ShardId[]>((resolve) => (resolveSettled = resolve));
   let done = false;
-  const leading = (): ShardId[] => [...host.replicas.values()].filter((r) => r.isLeader).map((r) => r.shard.id);
+  const leading = (): ShardId[] => [...host.replicas.values()].filter((r) => r.isLeader && !left.has(r.shard.id)).map((r) => r.shard.id);
   const look = (): void => {
+    for (const r of host.replicas.values()) if (handedOver.has(r.shard.id) && !r.isLeader) left.add(r.shard.id);
     // Inside a loop turn: the only place the Raft groups may be touched.
     host.enqueue(() => {
-      for (const shard of handLeadershipAway(host.replicas.values(), host.nodeOfReplica, logger)) handedOver.add(shard);
+      const toMove = [...host.replicas.values()].filter((r) => !left.has(r.shard.id));
+      for (const shard of handLeadershipAway(toMove, host.nodeOfReplica, logger)) handedOver.add(shard);
     });
     const still = leading();
     if (done) return;

@@ -199,7 +199,12 @@ export class NodeHost {
 
   /** Proposes an encoded command on a replica this node leads; resolves when applied here. */
   propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
-    this.checkOpen();
+    try {
+      this.checkOpen();
+    } catch (e) {
+      this.observer.proposalFailed(e);
+      throw e;
+    }
     if (this.proposals.size + this.queuedProposals.length >= nodePendingProposalsMax) {
       const busy = notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingProposalsMax} proposals in flight; not applied, retry later`);
       this.observer.proposalFailed(busy);

@@ -26,7 +26,16 @@ export interface OpsHttpServer {
 export async function startOpsHttpServer(options: { host: string; port: number; routes: Record<string, HttpRoute>; logger: Logger }): Promise<OpsHttpServer> {
   const { routes, logger } = options;
   const server: Server = createServer({ requestTimeout: opsHttpRequestTimeoutMs, headersTimeout: opsHttpHeadersTimeoutMs }, (req, res) => {
-    void handle(req, res, routes, logger);
+    // handle() answers every failure itself; this catch is the last guard, since an unhandled
+    // rejection would end the whole process (the gateway, or a node serving /metrics).
+    handle(req, res, routes, logger).catch((e: unknown) => {
+      logger.error({ err: e instanceof Error ? e.message : String(e) }, "operations HTTP request failed");
+      try {
+        send(res, { status: 500, contentType: "text/plain; charset=utf-8", body: "internal error; see the server log\n" });
+      } catch {
+        res.destroy();
+      }
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -49,7 +58,14 @@ export async function startOpsHttpServer(options: { host: string; port: number; 
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<string, HttpRoute>, logger: Logger): Promise<void> {
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  // The request target is the client's text: Node's parser lets through targets ("//[") that are
+  // not URLs.
+  let path: string;
+  try {
+    path = new URL(req.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return send(res, { status: 400, contentType: "text/plain; charset=utf-8", body: "bad request: the request target is not a valid URL path\n" });
+  }
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, { status: 405, contentType: "text/plain; charset=utf-8", body: `${req.method ?? "?"} not allowed; GET only\n` }, { Allow: "GET, HEAD" });
   if (route === undefined) return send(res, { status: 404, contentType: "text/plain; charset=utf-8", body: `no such page: ${path}; try ${Object.keys(routes).join(", ")}\n` });

@@ -122,7 +122,7 @@ describe("renderStatus", () => {
       ]),
     );
     const lines = renderStatus(view);
-    expect(lines[0]).toBe("nodes up 3/3, shards with a leader 2/2, max lag 1 entries");
+    expect(lines[0]).toBe("nodes up 3/3, shards with a leader 2/2, max lag 1 entry");
     expect(lines.find((l) => l.includes("shard") && l.includes("leader") && l.includes("replica 3"))).toBeDefined();
     expect(lines.filter((l) => l.includes(shardA) || l.includes(shardB))).toHaveLength(2);
     expect(lines.find((l) => l.includes(shardB))).toContain("node02 follower t1 @4 lag 1");

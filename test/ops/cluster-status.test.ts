@@ -104,6 +104,13 @@ describe("assembleClusterStatus", () => {
     expect(status.nodes.find((n) => n.id === "node01")!.leads).toBe(0);
   });
 
+  it("names no leader when the only claim is at a term a live replica has moved past (a newer election)", () => {
+    const status = assembleClusterStatus(config, reportsFor({ 0: { node01: leader(90n, 3n), node02: { role: ReplicaRole.CANDIDATE, term: 4n }, node03: { role: ReplicaRole.FOLLOWER, term: 3n } } }), gatheredAtMs);
+    expect(status.shards[0]).toMatchObject({ leader: null, term: null });
+    expect(status.shards[0]!.replicas.every((r) => r.lag === undefined)).toBe(true);
+    expect(status.nodes.find((n) => n.id === "node01")!.leads).toBe(0);
+  });
+
   it("marks a replica an up node did not report as missing", () => {
     const status = assembleClusterStatus(config, reportsFor({ 1: { node01: leader() } }, {}, [{ shard: 1, node: "node03" }]), gatheredAtMs);
     expect(status.shards[1]!.replicas.find((r) => r.nodeId === "node03")).toEqual({ nodeId: "node03", replicaId: expect.any(Number), state: "missing" });

@@ -9,7 +9,8 @@ import { LedgerError } from "../../src/base/errors.js";
 import { statusReasonCharsMax } from "../../src/base/limits.js";
 import { generateClusterConfig, parseClusterConfig, type NodeConfig } from "../../src/cluster/config.js";
 import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { NodeStates, describeFailure } from "../../src/gateway/status-page/node-states.js";
+import { NodeStates } from "../../src/gateway/status-page/node-states.js";
+import { describeFailure } from "../../src/ops/shard-view.js";
 import { createStatusPage, type StatusDocument } from "../../src/gateway/status-page.js";
 import { findFreePort } from "../support/free-port.js";
 
@@ -90,6 +91,12 @@ describe("NodeStates", () => {
     expect(reason.startsWith("DEADLINE_EXCEEDED: no answer within xxx")).toBe(true);
     expect(reason).not.toContain("\n");
     expect(reason.length).toBe(statusReasonCharsMax);
+  });
+
+  it("escapes the control characters of a node's error text, so none reaches a terminal", () => {
+    const reason = describeFailure(new LedgerError("UNAVAILABLE", "\x1b[2J\x1b[31mbroken\x07 \x9b"));
+    expect(reason).toBe("UNAVAILABLE: \\x1b[2J\\x1b[31mbroken\\x07 \\x9b");
+    expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 
   it("reduces grpc-js's no-connection message to its cause", () => {

@@ -6,11 +6,12 @@
 
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../../base/logger.js";
-import { LedgerError, isLedgerError } from "../../base/errors.js";
-import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs, statusCacheMs, statusNodeCallTimeoutMs, statusReasonCharsMax } from "../../base/limits.js";
+import { LedgerError } from "../../base/errors.js";
+import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs, statusCacheMs, statusNodeCallTimeoutMs } from "../../base/limits.js";
 import type { ClusterConfig, NodeConfig, NodeId } from "../../cluster/config.js";
 import { NodeService, ReplicaStatesRequestSchema, type ReplicaState } from "../../gen/ledger/node/v1/node_pb.js";
 import { createUnaryClient, type UnaryClient } from "../../transport/grpc-service.js";
+import { describeFailure } from "../../ops/shard-view.js";
 import { assembleClusterStatus, type ClusterStatus, type NodeReport } from "../cluster-status.js";
 
 /** Asks one node for its replicas' states; rejects when the node does not answer by deadlineMs. */
@@ -110,17 +111,4 @@ export class NodeStates {
       else this.logger.warn({ nodeId, reason: report.reason }, "status page: node does not answer");
     }
   }
-}
-
-/** grpc-js's words for a channel that cannot connect, around the cause an operator wants to see. */
-const noConnection = /^No connection established\. Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
-
-/** One short line: the error's code and the gist of its message. */
-export function describeFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = noConnection.exec(message)?.[1];
-  const gist = cause === undefined ? message : `no connection (${cause})`;
-  const text = isLedgerError(error) ? `${error.code}: ${gist}` : gist;
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length <= statusReasonCharsMax ? oneLine : `${oneLine.slice(0, statusReasonCharsMax - 1)}…`;
 }

@@ -62,17 +62,20 @@ export const statusPageScript = String.raw`
     document.querySelector("#nodes tbody").replaceChildren(...rows);
   }
 
-  function replicaCell(r, nodeId) {
+  /** leaderId: the shard's leader (null if none). A replica that says "leader" is not
+   * necessarily it: a deposed leader keeps saying so until it hears of the newer term. */
+  function replicaCell(r, nodeId, leaderId) {
     if (!r) return el("td", { class: "muted", "data-replica-node": nodeId, "data-state": "none" }, "—");
     var attrs = { "data-replica-node": nodeId, "data-state": r.state };
     if (r.state === "down") return el("td", Object.assign(attrs, { class: "down" }), "down");
     if (r.state === "missing") return el("td", Object.assign(attrs, { class: "missing" }), "not reported");
     var text = r.role + " · applied " + r.appliedIndex;
-    if (r.role !== "leader" && r.lag !== undefined) text += " · lag " + r.lag;
+    var isShardLeader = leaderId !== null && nodeId === leaderId;
+    if (!isShardLeader && r.lag !== undefined) text += " · lag " + r.lag;
     if (r.caughtUp === false) text += " · replaying";
     attrs["data-role"] = r.role;
     if (r.lag !== undefined) attrs["data-lag"] = r.lag;
-    return el("td", Object.assign(attrs, { class: r.role === "leader" ? "leader" : "" }), text);
+    return el("td", Object.assign(attrs, { class: isShardLeader ? "leader" : "" }), text);
   }
 
   function renderShards(doc) {
@@ -87,7 +90,7 @@ export const statusPageScript = String.raw`
         s.leader ? el("td", { class: "leader" }, s.leader) : el("td", { class: "no-leader" }, "no leader"),
         el("td", { class: "num" }, s.term || "—"));
       doc.nodes.forEach(function (n) {
-        row.append(replicaCell(s.replicas.find(function (r) { return r.nodeId === n.id; }), n.id));
+        row.append(replicaCell(s.replicas.find(function (r) { return r.nodeId === n.id; }), n.id, s.leader || null));
       });
       return row;
     });
