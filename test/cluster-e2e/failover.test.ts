@@ -5,12 +5,13 @@
 // scenario and states what that step proves.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { TransactionStatus, type LedgerClient, type LedgerError, type Transaction } from "../../src/client/index.js";
+import { TransactionStatus, type LedgerError, type Transaction } from "../../src/client/index.js";
 import type { NodeId, ShardId } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
 import { parseAccountId } from "../../src/ledger/ids.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
+import { ConcurrentWriters } from "../support/concurrent-writers.js";
 
 autoCleanup("all");
 
@@ -25,68 +26,6 @@ const acksAfterFailover = 20;
 const writerRetryPauseMs = 50;
 
 const { running, reported } = useCluster({ shards: shardCount });
-
-interface Ack {
-  transaction: Transaction;
-  accountId: string;
-  shardId: ShardId;
-  atMs: number;
-}
-
-/** Several clients writing +1 settled transactions in a loop, recording every acknowledgement. */
-class ConcurrentWriters {
-  readonly acks: Ack[] = [];
-  readonly failures: { code: string; message: string; atMs: number }[] = [];
-  private stopped = false;
-  private readonly loops: Promise<void>[];
-  private readonly waiters = new Set<() => void>();
-
-  constructor(
-    clients: LedgerClient[],
-    private readonly accounts: { id: string; shardId: ShardId }[],
-  ) {
-    this.loops = clients.map((client, w) => this.run(client, w));
-  }
-
-  private async run(client: LedgerClient, writer: number): Promise<void> {
-    for (let n = 0; !this.stopped; n++) {
-      const account = this.accounts[(writer + n) % this.accounts.length]!;
-      try {
-        const transaction = await client.createTransaction({ accountId: account.id, amount: 1n, settled: true, requestId: `w${writer}-${n}` }, { timeoutMs: 5_000 });
-        this.acks.push({ transaction, accountId: account.id, shardId: account.shardId, atMs: Date.now() });
-        for (const wake of this.waiters) wake();
-      } catch (e) {
-        const error = e as LedgerError;
-        this.failures.push({ code: error.code, message: error.message, atMs: Date.now() });
-        await new Promise((resolve) => setTimeout(resolve, writerRetryPauseMs));
-      }
-    }
-  }
-
-  /** Resolves once `count` acknowledgements match `filter`; rejects after `timeoutMs`. */
-  waitForAcks(filter: (a: Ack) => boolean, count: number, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.acks.filter(filter).length < count) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        const recent = this.failures.slice(-5).map((f) => `${f.code}: ${f.message}`).join("\n");
-        reject(new Error(`fewer than ${count} matching acknowledgements within ${timeoutMs} ms (${this.acks.filter(filter).length}); recent failures:\n${recent}`));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.loops);
-  }
-}
 
 describe("SIGKILL of a shard's leader during concurrent writes", () => {
   let writers: ConcurrentWriters | undefined;
@@ -114,6 +53,7 @@ describe("SIGKILL of a shard's leader during concurrent writes", () => {
       writers = new ConcurrentWriters(
         Array.from({ length: writerCount }, () => c.gatewayClient()),
         accounts,
+        { requestIdPrefix: "failover-", timeoutMs: 5_000, retryPauseMs: writerRetryPauseMs },
       );
       await writers.waitForAcks(() => true, acksBeforeKill, 30_000);
 

@@ -3,9 +3,9 @@
 // state, and hand the history and the final state to the checkers.
 
 import { seededPrng } from "../../src/base/prng.js";
-import { isLedgerError } from "../../src/base/errors.js";
 import type { Account, Transaction } from "../../src/client/index.js";
 import { startCluster, type TestCluster } from "../support/cluster-processes.js";
+import { untilAnswered } from "../support/until-answered.js";
 import { Nemesis, type FaultKind, type FaultTimings, defaultFaultTimings } from "./nemesis.js";
 import { Workload, type RecordedOp } from "./workload.js";
 
@@ -93,13 +93,13 @@ async function readFinalState(cluster: TestCluster, accountIds: string[]): Promi
   const client = cluster.gatewayClient(10_000);
   const accounts = new Map<string, FinalAccount>();
   for (const id of accountIds) {
-    const final = await retryOpen(async () => {
+    const final = await untilAnswered(async () => {
       const transactions: Transaction[] = [];
       for await (const t of client.transactions(id, { pageSize: 1_000 })) transactions.push(t);
       const account = await client.getAccount(id);
       // The two reads are one state only if nothing changed between them: nothing does now.
       return { account, transactions };
-    });
+    }, finalReadsMs);
     accounts.set(id, final);
   }
   return accounts;
@@ -108,23 +108,11 @@ async function readFinalState(cluster: TestCluster, accountIds: string[]): Promi
 async function replicaHashes(cluster: TestCluster): Promise<FaultRunResult["replicas"]> {
   const byShard: FaultRunResult["replicas"] = new Map();
   for (const node of cluster.liveNodeIds) {
-    for (const r of await retryOpen(() => cluster.replicaStates(node, true))) {
+    for (const r of await untilAnswered(() => cluster.replicaStates(node, true), finalReadsMs)) {
       const list = byShard.get(r.shardId) ?? [];
       list.push({ node, appliedIndex: r.appliedIndex, stateHash: Buffer.from(r.stateHash).toString("hex") });
       byShard.set(r.shardId, list);
     }
   }
   return byShard;
-}
-
-async function retryOpen<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + finalReadsMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (e) {
-      const open = isLedgerError(e) && (e.code === "UNAVAILABLE" || e.code === "DEADLINE_EXCEEDED");
-      if (!open || Date.now() > deadline) throw e;
-    }
-  }
 }

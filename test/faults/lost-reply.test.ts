@@ -8,6 +8,7 @@ import { isLedgerError } from "../../src/base/errors.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { useCluster } from "../support/cluster-processes.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { untilAnswered } from "../support/until-answered.js";
 
 autoCleanup("all");
 
@@ -16,19 +17,6 @@ const opened: { close(): unknown }[] = [];
 afterAll(async () => {
   for (const o of opened.splice(0)) await o.close();
 });
-
-/** Retries `call` while it fails with a code that leaves its outcome open, for up to 30 s. */
-async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await call();
-    } catch (e) {
-      const open = isLedgerError(e) && (e.code === "UNAVAILABLE" || e.code === "DEADLINE_EXCEEDED");
-      if (!open || Date.now() > deadline) throw e;
-    }
-  }
-}
 
 describe("a write whose reply is lost", () => {
   it(
@@ -52,7 +40,7 @@ describe("a write whose reply is lost", () => {
       // Healing resets the connection; like any client that heard nothing, retry the same
       // request until it gets an answer.
       proxy.setMode({ kind: "pass" });
-      const retried = await untilAnswered(() => client.createTransaction(request, { timeoutMs: 5_000 }));
+      const retried = await untilAnswered(() => client.createTransaction(request, { timeoutMs: 5_000 }), 30_000);
       const again = await client.createTransaction(request, { timeoutMs: 15_000 });
       expect(again.id).toBe(retried.id);
       const stored = [];

@@ -3,11 +3,11 @@
 // step of the scenario and states what that step proves.
 
 import { afterAll, describe, expect, it } from "vitest";
-import type { LedgerClient, LedgerError, Transaction } from "../../src/client/index.js";
 import type { NodeId, ShardId } from "../../src/cluster/config.js";
 import { ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
+import { ConcurrentWriters } from "../support/concurrent-writers.js";
 import { parseJsonObject, type Exit } from "../support/processes.js";
 
 autoCleanup("all");
@@ -23,62 +23,12 @@ const writerRetryPauseMs = 50;
 
 const { running, reported } = useCluster({ shards: shardCount });
 
-/** Clients writing +1 settled transactions in a loop, recording every acknowledgement and failure. */
-class Writers {
-  readonly acks: { transaction: Transaction; atMs: number }[] = [];
-  readonly failures: { code: string; message: string }[] = [];
-  private stopped = false;
-  private readonly loops: Promise<void>[];
-  private readonly waiters = new Set<() => void>();
-
-  constructor(clients: LedgerClient[], accountIds: string[]) {
-    this.loops = clients.map((client, w) => this.run(client, w, accountIds));
-  }
-
-  private async run(client: LedgerClient, writer: number, accountIds: string[]): Promise<void> {
-    for (let n = 0; !this.stopped; n++) {
-      const accountId = accountIds[(writer + n) % accountIds.length]!;
-      try {
-        const transaction = await client.createTransaction({ accountId, amount: 1n, settled: true, requestId: `graceful-w${writer}-${n}` }, { timeoutMs: 10_000 });
-        this.acks.push({ transaction, atMs: Date.now() });
-        for (const wake of this.waiters) wake();
-      } catch (e) {
-        const error = e as LedgerError;
-        this.failures.push({ code: error.code, message: error.message });
-        await new Promise((resolve) => setTimeout(resolve, writerRetryPauseMs));
-      }
-    }
-  }
-
-  waitForAcks(count: number, afterMs: number, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.acks.filter((a) => a.atMs > afterMs).length < count) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`fewer than ${count} acknowledgements within ${timeoutMs} ms; recent failures: ${JSON.stringify(this.failures.slice(-5))}`));
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.loops);
-  }
-}
-
 function logEntries(lines: readonly string[]): Record<string, unknown>[] {
   return lines.map(parseJsonObject).filter((e): e is Record<string, unknown> => e !== undefined);
 }
 
 describe("SIGTERM of the node leading the most shards, under write load", () => {
-  let writers: Writers | undefined;
+  let writers: ConcurrentWriters | undefined;
   let victim: NodeId | undefined;
   let led: ShardId[] = [];
   let exit: Exit | undefined;
@@ -96,11 +46,12 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       const setup = c.gatewayClient(15_000);
       const accountIds: string[] = [];
       for (const [i, s] of c.shardIds.entries()) accountIds.push((await setup.createAccount({ requestId: requestIdOnShard(c.config, s, `graceful-${i}`) })).id);
-      writers = new Writers(
+      writers = new ConcurrentWriters(
         Array.from({ length: writerCount }, () => c.gatewayClient(30_000)),
-        accountIds,
+        accountIds.map((id) => ({ id })),
+        { requestIdPrefix: "graceful-", timeoutMs: 10_000, retryPauseMs: writerRetryPauseMs },
       );
-      await writers.waitForAcks(acksBeforeStop, 0, 30_000);
+      await writers.waitForAcks(() => true, acksBeforeStop, 30_000);
 
       const leaders = await c.waitForLeaders();
       const counts = new Map<NodeId, number>();
@@ -159,7 +110,8 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       const c = running();
       if (!writers) throw new Error("the stop step did not run");
       // Writes go on after the stop: the shards it led serve from their new leaders.
-      await writers.waitForAcks(10, Date.now(), 30_000);
+      const since = Date.now();
+      await writers.waitForAcks((a) => a.atMs > since, 10, 30_000);
       await writers.stop();
       for (const f of writers.failures) expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], f.message).toContain(f.code);
       const client = c.gatewayClient(15_000);

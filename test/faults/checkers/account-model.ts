@@ -7,7 +7,7 @@
 import { cancelEffect, createEffect, settleEffect } from "../../../src/ledger/balance-rules.js";
 import { TransactionStatus } from "../../../src/gen/ledger/v1/ledger_pb.js";
 import type { AccountValue, TransactionValue } from "../history.js";
-import type { SearchModel, StepResult } from "./search.js";
+import type { SearchModel } from "./search.js";
 
 /** One transaction as the model knows it. `key` names the transaction within the account
  * (one key per request_id); `creator` is the op whose content it was created with. */
