@@ -100,4 +100,15 @@ describe("TcpProxy", () => {
     expect(Date.now() - sent).toBeGreaterThanOrEqual(150);
     expect(c.received()).toBe("ab");
   });
+
+  it("limits the rate: 64 KiB at 128 KiB/s takes at least about half a second to come back", async () => {
+    proxy = await TcpProxy.start(await startEcho());
+    const c = await dial(proxy.address);
+    proxy.setMode({ kind: "pass", bytesPerSecond: 128 * 1024 });
+    const sent = Date.now();
+    c.socket.write(Buffer.alloc(64 * 1024, 97));
+    await until("all bytes echoed", () => c.received().length === 64 * 1024, 10_000);
+    // The first chunk leaves at once; the rest is paced (timers may fire a little early).
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(400);
+  });
 });

@@ -9,8 +9,8 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 
 export type LinkMode =
-  /** Bytes flow, after `delayMs` if set. */
-  | { kind: "pass"; delayMs?: number }
+  /** Bytes flow, after `delayMs` if set, at most `bytesPerSecond` each way per connection if set. */
+  | { kind: "pass"; delayMs?: number; bytesPerSecond?: number }
   /** Every connection is reset and new ones are reset at once: nothing gets through. */
   | { kind: "cut" }
   /** Requests reach the target but its replies are thrown away: the caller cannot know whether
@@ -103,6 +103,7 @@ export class TcpProxy {
     // overtakes an earlier one even when the delay shrinks meanwhile.
     const queue: { chunk: Buffer; dueMs: number }[] = [];
     let queuedBytes = 0;
+    let lastPacedMs = 0;
     let timer: NodeJS.Timeout | undefined;
     const drain = (): void => {
       timer = undefined;
@@ -118,11 +119,15 @@ export class TcpProxy {
     from.on("data", (chunk: Buffer) => {
       if (replies && this.mode.kind === "drop-replies") return;
       const delayMs = this.mode.kind === "pass" ? (this.mode.delayMs ?? 0) : 0;
-      if (delayMs <= 0 && queue.length === 0) {
+      const rate = this.mode.kind === "pass" ? this.mode.bytesPerSecond : undefined;
+      if (delayMs <= 0 && rate === undefined && queue.length === 0) {
         if (!to.write(chunk)) from.pause();
         return;
       }
-      queue.push({ chunk, dueMs: Date.now() + delayMs });
+      // A rate limit spaces the chunks: each leaves when the previous one's bytes have "drained".
+      const paced = rate === undefined ? 0 : Math.max(Date.now(), lastPacedMs) + (chunk.length * 1000) / rate;
+      if (rate !== undefined) lastPacedMs = paced;
+      queue.push({ chunk, dueMs: Math.max(Date.now() + delayMs, paced, queue.at(-1)?.dueMs ?? 0) });
       queuedBytes += chunk.length;
       this.heldBytes += chunk.length;
       if (queuedBytes > delayedBytesMax) from.pause();
