@@ -1,0 +1,24 @@
+// Distinct loopback ports nobody listens on right now (the kernel picks each). Another program
+// may take one before our process binds it; a node that cannot bind exits at once with a line
+// naming the port, and the bench reports that.
+
+import { createServer } from "node:net";
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ host, port: 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read the bound port"))));
+    });
+  });
+}
+
+export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort(host));
+  return [...ports];
+}

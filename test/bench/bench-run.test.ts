@@ -1,0 +1,58 @@
+// `npm run bench` end to end, briefly: it starts its own cluster (3 nodes + gateway), loads it
+// for two seconds, prints one well-formed JSON line, checks every account's balances, and stops
+// exactly the processes it started. Not a timing test: no figure is compared with a target.
+
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { autoCleanup } from "../support/cleanup.js";
+import { startTsProcess } from "../support/processes.js";
+
+autoCleanup();
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("npm run bench", () => {
+  it("runs a short load on its own cluster, prints one JSON report whose balance check passed, and leaves no process or temp dir behind", async () => {
+    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "8", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "11"]);
+    const exit = await bench.exited;
+    expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
+
+    expect(bench.stdoutLines).toHaveLength(1);
+    const report = JSON.parse(bench.stdoutLines[0]!);
+    expect(report).toMatchObject({ mode: "single", target: "own-cluster", accounts: 200, clients: 8, shards: 4, replicationFactor: 3, seed: 11 });
+    expect(report.transactions).toBeGreaterThan(0);
+    expect(report.opsPerSec).toBeGreaterThan(0);
+    expect(report.latencyMs.p50).toBeGreaterThan(0);
+    expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p99);
+    expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.p999);
+    expect(report.latencyMs.p999).toBeLessThanOrEqual(report.latencyMs.max);
+    expect(report.errors.total).toBe(0);
+    expect(report.insufficientFunds).toBeGreaterThanOrEqual(0);
+    for (const name of ["client", "gateway", "node01", "node02", "node03"]) expect(report.cpuSeconds[name], name).toBeGreaterThan(0);
+    expect(report.serverCpuUsPerTx).toBeGreaterThan(0);
+    expect(report.balanceCheck).toEqual({ accounts: 200, ok: true, mismatchCount: 0, mismatches: [] });
+
+    // The cluster it started is gone: the pids and the temp dir it named on stderr.
+    const started = /started (.*); temp dir (\S+)/.exec(bench.stderr);
+    expect(started, bench.stderr).not.toBeNull();
+    const pids = [...started![1]!.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(4);
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    expect(existsSync(started![2]!)).toBe(false);
+  });
+
+  it("refuses a bad flag with exit 2 and a message naming it, starting nothing", async () => {
+    const bench = startTsProcess("cmd/bench.ts", ["--clients", "zero"]);
+    const exit = await bench.exited;
+    expect(exit.code).toBe(2);
+    expect(bench.stderr).toContain("--clients");
+    expect(bench.stderr).not.toContain("started");
+  });
+});
