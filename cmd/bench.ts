@@ -3,7 +3,7 @@
 // --gateway it starts a cluster of its own (3 nodes + gateway, temp dirs) and stops it at the
 // end, also on failure and on Ctrl-C.
 //
-//   tsx cmd/bench.ts [--accounts 10000] [--clients 64] [--duration-s 10] [--warmup-s 2] [--gateway host:port] [--seed N]
+//   tsx cmd/bench.ts [--accounts 10000] [--clients 64] [--duration-s 10] [--warmup-s 2] [--gateway host:port] [--seed N] [--batch-size N]
 //
 // Exit codes: 0 done and the balance check passed; 1 the check failed, the run failed or was
 // interrupted; 2 bad flags.

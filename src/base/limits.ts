@@ -272,3 +272,36 @@ export const benchMismatchesListedMax = 5;
 export const benchListPageSize = 1_000;
 /** Lines of each process log shown on stderr when the bench's cluster fails. */
 export const benchLogTailLines = 20;
+
+// -- apply path and per-request costs (issue 6) --
+/** The gateway draws random ids from a CSPRNG pool refilled this many bytes at a time (512
+ * ids): a 4 KiB refill costs about what one small draw does. */
+export const randomIdPoolBytes = 4_096;
+/** Records an apply prefetch reads synchronously (getSync, ~2.5 us each when cached) before it
+ * switches to one asynchronous getMany (~50 us of CPU per call, whatever its size): below this
+ * the sync reads are cheaper, above it a cold read must not hold the event loop for long. */
+export const ledgerPrefetchSyncKeysMax = 64;
+
+// -- batched transactions --
+/** Items of one CreateTransactions call: enough to amortise a call's fixed cost (one gRPC call,
+ * one proposal per shard) to a few percent, small enough that the largest call (~600 bytes an
+ * item at the field limits) stays far below grpcMessageBytesMax and one proposal entry. */
+export const createTransactionsItemsMax = 1_000;
+/** Bytes of one proposal's log entry (a batch of commands, or one): one entry fits one append
+ * (raftMaxAppendBytes), and an append carrying it fits a peer message (grpcMessageBytesMax) with
+ * room to spare. A larger batch could never be replicated, so it is refused before the log. */
+export const proposalEntryBytesMax = raftMaxAppendBytes;
+
+// -- gateway-node call streams --
+/** Calls a gateway keeps in flight on its one Calls stream to a node (queued, written, or
+ * awaiting their reply); one more is refused at once with RESOURCE_EXHAUSTED (applied=no) and
+ * the gateway pauses before retrying. Far above the concurrency a gateway sees (each call is
+ * one client request), low enough that a stuck node holds a bounded amount of memory. */
+export const gatewayStreamCallsInFlightMax = 4_096;
+/** Calls a node runs at once for one Calls stream (accepted and not yet answered); more get
+ * RESOURCE_EXHAUSTED (applied=no) at once. Matches the gateway's bound, so an honest gateway
+ * never meets it; a node serves a handful of gateways. */
+export const nodeStreamCallsInFlightMax = 4_096;
+/** A batch of calls or replies is cut into stream messages of at most this many bytes, half
+ * the gRPC message limit so framing and estimates never push one over it. */
+export const callStreamMessageBytesMax = grpcMessageBytesMax / 2;

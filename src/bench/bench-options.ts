@@ -18,6 +18,7 @@ import {
   benchShardsDefault,
   benchWarmupSDefault,
   benchWarmupSMax,
+  createTransactionsItemsMax,
 } from "../base/limits.js";
 
 const seedMax = 2 ** 32 - 1;
@@ -39,6 +40,9 @@ export interface BenchOptions {
   logDir?: string;
   /** Where the own cluster's processes write CPU profiles (node --cpu-prof) as they exit. */
   cpuProfDir?: string;
+  /** Batched mode: each request is one CreateTransactions of this many items; absent: one
+   * CreateTransaction per request. */
+  batchSize?: number;
 }
 
 export interface BenchOutput {
@@ -52,7 +56,7 @@ function ownClusterOption(flags: string, description: string): Option {
 
 export function buildBenchProgram(output: BenchOutput): Command {
   return new Command("bench")
-    .description("Load the ledger with concurrent clients, one CreateTransaction per request; print one JSON line of results")
+    .description("Load the ledger with concurrent clients, one CreateTransaction per request (or with --batch-size, one CreateTransactions of that many); print one JSON line of results")
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
     .showHelpAfterError()
     .exitOverride()
@@ -62,6 +66,7 @@ export function buildBenchProgram(output: BenchOutput): Command {
     .option("--duration-s <s>", `measured seconds (1..${benchDurationSMax})`, integerArg(1, benchDurationSMax), benchDurationSDefault)
     .option("--warmup-s <s>", `unmeasured seconds of load before the measured window (0..${benchWarmupSMax})`, integerArg(0, benchWarmupSMax), benchWarmupSDefault)
     .option("--gateway <host:port>", "load this running gateway instead of starting a cluster (then only the client's CPU is measured)", addressArg)
+    .option("--batch-size <n>", `batched mode: each request is one CreateTransactions of this many random items (1..${createTransactionsItemsMax})`, integerArg(1, createTransactionsItemsMax))
     .option("--seed <n>", `seed of the workload's random choices (0..${seedMax}; random when not given)`, integerArg(0, seedMax))
     .addOption(ownClusterOption("--shards <n>", `shards (1..${generatedShardsMax})`).argParser(integerArg(1, generatedShardsMax)).default(benchShardsDefault))
     .addOption(ownClusterOption("--replication-factor <n>", `replicas per shard (1..${benchNodes})`).argParser(integerArg(1, benchNodes)).default(benchReplicationFactorDefault))
@@ -92,5 +97,6 @@ export function parseBenchOptions(argv: readonly string[], output: BenchOutput):
     ...(o.gateway !== undefined ? { gateway: o.gateway } : {}),
     ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
     ...(o.cpuProfDir !== undefined ? { cpuProfDir: o.cpuProfDir } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
   };
 }

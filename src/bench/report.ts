@@ -7,7 +7,7 @@ import type { BalanceCheck } from "./balance-check.js";
 import type { LatencySummary } from "./latency.js";
 
 export interface BenchReport {
-  mode: "single";
+  mode: "single" | "batched";
   target: "own-cluster" | "gateway";
   gateway: string;
   seed: number;
@@ -19,7 +19,13 @@ export interface BenchReport {
   durationS: number;
   windowS: number;
   transactions: number;
+  /** Transactions (items, in batched mode) per second. */
   opsPerSec: number;
+  /** Batched mode only: items per request, requests completed in the window and their rate. */
+  batchSize?: number;
+  requests?: number;
+  requestsPerSec?: number;
+  /** Per request (a whole batch in batched mode). */
   latencyMs: { p50: number; p99: number; p999: number; max: number };
   errors: { total: number; byCode: Record<string, number> };
   insufficientFunds: number;
@@ -38,6 +44,8 @@ export interface ReportInput {
   durationS: number;
   windowSeconds: number;
   transactions: number;
+  /** Batched mode: items per request and the requests completed in the window. */
+  batch?: { size: number; requests: number };
   latencyUs: LatencySummary;
   errors: { total: number; byCode: Record<string, number> };
   insufficientFunds: number;
@@ -63,8 +71,10 @@ export function buildReport(input: ReportInput): BenchReport {
   for (const id of own?.nodeIds ?? []) cpuSeconds[id] = cpuOf(id);
   const serverSeconds = serverNames.reduce((sum, name) => sum + (input.cpu.get(name) ?? 0), 0);
   const us = (x: number): number => round(x / 1000, 3);
+  const perSec = (n: number): number => (input.windowSeconds > 0 ? round(n / input.windowSeconds, 1) : 0);
+  const batch = input.batch;
   return {
-    mode: "single",
+    mode: batch === undefined ? "single" : "batched",
     target: input.target.kind,
     gateway: input.gateway,
     seed: input.seed,
@@ -76,7 +86,8 @@ export function buildReport(input: ReportInput): BenchReport {
     durationS: input.durationS,
     windowS: round(input.windowSeconds, 3),
     transactions: input.transactions,
-    opsPerSec: input.windowSeconds > 0 ? round(input.transactions / input.windowSeconds, 1) : 0,
+    opsPerSec: perSec(input.transactions),
+    ...(batch === undefined ? {} : { batchSize: batch.size, requests: batch.requests, requestsPerSec: perSec(batch.requests) }),
     latencyMs: { p50: us(input.latencyUs.p50), p99: us(input.latencyUs.p99), p999: us(input.latencyUs.p999), max: us(input.latencyUs.max) },
     errors: { total: input.errors.total, byCode: { ...input.errors.byCode } },
     insufficientFunds: input.insufficientFunds,

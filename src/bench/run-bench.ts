@@ -28,7 +28,8 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
   try {
     const client = channels[0]!;
     const accountIds = await createFundedAccounts(client, options.accounts, io.stderr, signal);
-    say(`bench: ${options.clients} clients, ${options.warmupS} s warm-up, then ${options.durationS} s measured (seed ${options.seed})`);
+    const each = options.batchSize === undefined ? "one CreateTransaction" : `one CreateTransactions of ${options.batchSize} items`;
+    say(`bench: ${options.clients} clients (${each} per request), ${options.warmupS} s warm-up, then ${options.durationS} s measured (seed ${options.seed})`);
     const pids = cluster?.pids ?? new Map<string, number>();
     let before = new Map<string, number>();
     let cpu = new Map<string, number>();
@@ -39,6 +40,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
       warmupS: options.warmupS,
       durationS: options.durationS,
       seed: options.seed,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       signal,
       onWindowStart: () => {
         before = readCpu(pids);
@@ -64,6 +66,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
       durationS: options.durationS,
       windowSeconds: run.windowSeconds,
       transactions: run.transactions,
+      ...(options.batchSize !== undefined ? { batch: { size: options.batchSize, requests: run.requests } } : {}),
       latencyUs: run.latency.summary(),
       errors: run.errors,
       insufficientFunds: run.insufficientFunds,

@@ -24,3 +24,11 @@ export function drawRequest(prng: Prng, accountIds: readonly string[]): CreateTr
   const amount = drawAmount(prng);
   return { accountId, amount, settled: prng.nextU32() % 2 === 0, description: "bench" };
 }
+
+/** One batched request: `size` independent draws, as a client of the single mode would make them. */
+export function drawBatch(prng: Prng, accountIds: readonly string[], size: number): CreateTransactionInput[] {
+  assert(size >= 1, "a batch has at least one item");
+  const items = new Array<CreateTransactionInput>(size);
+  for (let i = 0; i < size; i++) items[i] = drawRequest(prng, accountIds);
+  return items;
+}

@@ -6,6 +6,7 @@ export {
   type CallOptions,
   type ConnectOptions,
   type CreateTransactionInput,
+  type CreateTransactionOutcome,
   type ListTransactionsInput,
 } from "./ledger-client.js";
 export { parseAddress, addressProblem, type Address } from "../cluster/address.js";

@@ -11,6 +11,8 @@ import {
   CancelTransactionRequestSchema,
   CreateAccountRequestSchema,
   CreateTransactionRequestSchema,
+  CreateTransactionsRequestSchema,
+  type CreateTransactionRequest,
   GetAccountRequestSchema,
   GetTransactionRequestSchema,
   LedgerService,
@@ -55,6 +57,19 @@ export interface ListTransactionsInput {
   pageToken?: string;
 }
 
+/** One item's outcome in a CreateTransactions reply. */
+export type CreateTransactionOutcome = { transaction: Transaction; error?: undefined } | { transaction?: undefined; error: { code: string; message: string } };
+
+function createTransactionRequest(input: CreateTransactionInput): CreateTransactionRequest {
+  return create(CreateTransactionRequestSchema, {
+    accountId: input.accountId,
+    amount: input.amount,
+    description: input.description ?? "",
+    settled: input.settled ?? false,
+    requestId: input.requestId ?? "",
+  });
+}
+
 function present<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new LedgerError("INTERNAL", `the server's reply has no ${what}`);
   return value;
@@ -93,15 +108,29 @@ export class LedgerClient {
   }
 
   async createTransaction(input: CreateTransactionInput, options?: CallOptions): Promise<Transaction> {
-    const request = create(CreateTransactionRequestSchema, {
-      accountId: input.accountId,
-      amount: input.amount,
-      description: input.description ?? "",
-      settled: input.settled ?? false,
-      requestId: input.requestId ?? "",
-    });
+    const request = createTransactionRequest(input);
     const reply = await this.call((o) => this.rpc.createTransaction(request, o), options);
     return present(reply.transaction, "transaction");
+  }
+
+  /**
+   * Many CreateTransaction calls in one (1 to 1,000 items; the server refuses the whole call
+   * otherwise): one outcome per item, in order, each the transaction CreateTransaction would have
+   * returned or the error it would have failed with (code: the gRPC status code's name). Rejects
+   * only when the call as a whole fails.
+   */
+  async createTransactions(items: readonly CreateTransactionInput[], options?: CallOptions): Promise<CreateTransactionOutcome[]> {
+    const request = create(CreateTransactionsRequestSchema, { transactions: items.map(createTransactionRequest) });
+    const reply = await this.call((o) => this.rpc.createTransactions(request, o), options);
+    if (reply.results.length !== items.length) {
+      throw new LedgerError("INTERNAL", `the server answered ${items.length} items with ${reply.results.length} results`);
+    }
+    return reply.results.map((r, i): CreateTransactionOutcome => {
+      const { outcome } = r;
+      if (outcome.case === "transaction") return { transaction: outcome.value };
+      if (outcome.case === "error") return { error: { code: outcome.value.code, message: outcome.value.message } };
+      throw new LedgerError("INTERNAL", `the server's result ${i} has neither a transaction nor an error`);
+    });
   }
 
   async getTransaction(transactionId: string, options?: CallOptions): Promise<Transaction> {

@@ -3,7 +3,9 @@
 // code, the core's message) and a result of the wrong kind is a broken invariant.
 
 import { create } from "@bufbuild/protobuf";
-import { AccountSchema, TransactionSchema, type Account, type Transaction } from "../gen/ledger/v1/ledger_pb.js";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { AccountSchema, ItemErrorSchema, TransactionSchema, type Account, type ItemError, type Transaction } from "../gen/ledger/v1/ledger_pb.js";
+import { grpcStatusOf } from "../transport/status.js";
 import {
   CoreErrorCode,
   type AccountRecord,
@@ -77,4 +79,12 @@ export function expectPage(result: QueryResult): TransactionPage {
   throwIfRefused(kind);
   assert(kind.case === "page", `core answered ${String(kind.case)} where a page was expected`);
   return kind.value;
+}
+
+/** A failed item of a batched call: the gRPC status code (by name) and message the same failure
+ * would have ended a unary call with (NOT_LEADER, for one, is UNAVAILABLE there too). */
+export function toItemError(e: LedgerError): ItemError {
+  const code = GrpcStatus[grpcStatusOf(e.code)];
+  assert(code !== undefined, `no gRPC status name for ${e.code}`);
+  return create(ItemErrorSchema, { code, message: e.message });
 }

@@ -11,9 +11,16 @@ import {
   GetTransactionResponseSchema,
   ListTransactionsResponseSchema,
   SettleTransactionResponseSchema,
+  CreateTransactionResultSchema,
+  CreateTransactionsResponseSchema,
+  type CreateTransactionRequest,
+  type CreateTransactionResult,
   type LedgerService,
 } from "../gen/ledger/v1/ledger_pb.js";
-import type { CallOptions, LedgerBackend } from "../ledger/backend.js";
+import type { CommandResult } from "../gen/ledger/core/v1/core_pb.js";
+import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
+import { LedgerError, isLedgerError } from "../base/errors.js";
+import { createTransactionsItemsMax } from "../base/limits.js";
 import type { HandlerContext, UnaryImpl } from "../transport/grpc-service.js";
 import type { Logger } from "../base/logger.js";
 import { assert } from "../base/assert.js";
@@ -27,7 +34,7 @@ import {
 } from "./validation.js";
 import { accountIdFromRequestId, transactionLocalIdFromRequestId } from "./request-ids.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import { expectAccount, expectPage, expectTransaction, toApiAccount, toApiTransaction } from "./api-mapping.js";
+import { expectAccount, expectPage, expectTransaction, toApiAccount, toApiTransaction, toItemError, toLedgerError } from "./api-mapping.js";
 import * as core from "./core-requests.js";
 
 export interface LedgerServiceDeps {
@@ -53,6 +60,17 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
     return t;
   };
 
+  /** Validates a CreateTransaction request (fields named after `prefix`) and builds its command;
+   * ids from the request_id exactly as CreateTransaction does, so both calls meet the same record. */
+  const newTransaction = (request: CreateTransactionRequest, timestamp: bigint, prefix: string): UpdateItem => {
+    const accountId = validateAccountId(request.accountId, `${prefix}account_id`);
+    const amount = validateAmount(request.amount, `${prefix}amount`);
+    const description = validateDescription(request.description, `${prefix}description`);
+    const requestId = validateRequestId(request.requestId, `${prefix}request_id`);
+    const localId = requestId === "" ? randomId() : transactionLocalIdFromRequestId(accountId, requestId);
+    return { accountId, command: core.createTransactionCommand(timestamp, { accountId, localId, amount, description, settled: request.settled, requestId }) };
+  };
+
   return {
     async createAccount(request, ctx) {
       const requestId = validateRequestId(request.requestId);
@@ -68,14 +86,35 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
     },
 
     async createTransaction(request, ctx) {
-      const accountId = validateAccountId(request.accountId);
-      const amount = validateAmount(request.amount);
-      const description = validateDescription(request.description);
-      const requestId = validateRequestId(request.requestId);
-      const localId = requestId === "" ? randomId() : transactionLocalIdFromRequestId(accountId, requestId);
-      const command = core.createTransactionCommand(now(), { accountId, localId, amount, description, settled: request.settled, requestId });
-      const result = await backend.update(accountId, command, callOptions(ctx));
+      const item = newTransaction(request, now(), "");
+      const result = await backend.update(item.accountId, item.command, callOptions(ctx));
       return create(CreateTransactionResponseSchema, { transaction: toApiTransaction(expectTransaction(result)) });
+    },
+
+    async createTransactions(request, ctx) {
+      const requests = request.transactions;
+      if (requests.length < 1 || requests.length > createTransactionsItemsMax) {
+        throw new LedgerError("INVALID_ARGUMENT", `transactions must hold 1 to ${createTransactionsItemsMax} items (createTransactionsItemsMax); got ${requests.length}`);
+      }
+      // Each item exactly as CreateTransaction would take it; an invalid one fails alone and is
+      // not sent. One timestamp for the call: its items are created at the same moment.
+      const timestamp = now();
+      const results = new Array<CreateTransactionResult>(requests.length);
+      const items: UpdateItem[] = [];
+      const positions: number[] = [];
+      for (const [i, item] of requests.entries()) {
+        try {
+          items.push(newTransaction(item, timestamp, `transactions[${i}].`));
+          positions.push(i);
+        } catch (e) {
+          if (!isLedgerError(e)) throw e;
+          results[i] = itemFailure(e);
+        }
+      }
+      const outcomes = items.length === 0 ? [] : await backend.updateMany(items, callOptions(ctx));
+      assert(outcomes.length === items.length, "the backend answered every item");
+      for (const [k, outcome] of outcomes.entries()) results[positions[k]!] = itemOutcome(outcome);
+      return create(CreateTransactionsResponseSchema, { results });
     },
 
     async getTransaction(request, ctx) {
@@ -109,4 +148,15 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
       });
     },
   };
+}
+
+function itemFailure(e: LedgerError): CreateTransactionResult {
+  return create(CreateTransactionResultSchema, { outcome: { case: "error", value: toItemError(e) } });
+}
+
+/** An item's outcome mapped exactly as CreateTransaction maps its result or error. */
+function itemOutcome(outcome: CommandResult | LedgerError): CreateTransactionResult {
+  if (outcome instanceof LedgerError) return itemFailure(outcome);
+  if (outcome.kind.case === "error") return itemFailure(toLedgerError(outcome.kind.value));
+  return create(CreateTransactionResultSchema, { outcome: { case: "transaction", value: toApiTransaction(expectTransaction(outcome)) } });
 }

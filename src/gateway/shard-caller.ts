@@ -1,14 +1,14 @@
 // The retry loop under every cluster call: which node of a shard to ask, what to do when it
 // fails, how long to pause, and when to give up. It knows nothing of ledger semantics; the
 // caller supplies what to send and the error to end with when the deadline passes. One channel
-// per node, created once and shared by every call.
+// per node, created once, and on it one long-lived Calls stream that carries every call to that
+// node, batched per event-loop turn (src/transport/call-stream-client.ts).
 
 import { assert } from "../base/assert.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
 import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
-import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
-import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
+import { NodeCallStream } from "../transport/call-stream-client.js";
 import type { AttemptLog } from "./call-outcome.js";
 import { LeaderCache } from "./leader-cache.js";
 import {
@@ -20,7 +20,8 @@ import {
   type BackoffTunables,
 } from "./retry-policy.js";
 
-export type NodeClient = UnaryClient<typeof NodeService>;
+/** What a ShardCall sends through: propose and read, shaped like the unary client's. */
+export type NodeClient = Pick<NodeCallStream, "propose" | "read">;
 
 /** One call to a shard: what to send to a node, and what to say if the deadline passes. */
 export interface ShardCall<T> {
@@ -60,7 +61,7 @@ const attemptTimedOutDetail = "attemptTimedOut";
 
 export class ShardCaller {
   private readonly logger: Logger;
-  private readonly clients = new Map<NodeId, NodeClient>();
+  private readonly clients = new Map<NodeId, NodeCallStream>();
   private readonly leaders: LeaderCache;
   private readonly hintFollowsMax: number;
   private readonly attemptTimeoutMs: number;
@@ -81,8 +82,10 @@ export class ShardCaller {
       assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
       this.clients.set(
         node.id,
-        createUnaryClient(NodeService, node.address, {
+        new NodeCallStream({
+          address: node.address,
           defaultDeadlineMs: options.deadlineDefaultMs,
+          logger: this.logger,
           channel: {
             "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
             "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,

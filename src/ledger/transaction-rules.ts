@@ -2,10 +2,9 @@
 // refuses with a CoreError and no writes, or returns the new records as writes. Records from
 // the view are never mutated: changed records are fresh clones.
 
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import {
-  AccountRecordSchema,
   TransactionRecordSchema,
   type AccountRecord,
   type CancelTransaction,
@@ -96,9 +95,7 @@ function finishPending(
   const before = balancesOf(account);
   const after = effect(before, existing.amount);
   if (!fitsInt64(after)) return overflow(account, existing.amount);
-  const transaction = clone(TransactionRecordSchema, existing);
-  transaction.status = status;
-  transaction.updatedAt = timestamp;
+  const transaction: TransactionRecord = { ...existing, status, updatedAt: timestamp };
   const writes: LedgerWrite[] = [{ kind: "transaction", record: transaction }];
   // The account record is rewritten (and its updated_at moves) only when a balance moves.
   if (after.available !== before.available || after.settled !== before.settled) {
@@ -112,11 +109,9 @@ function balancesOf(account: AccountRecord): Balances {
 }
 
 function withBalances(account: AccountRecord, balances: Balances, timestamp: bigint): AccountRecord {
-  const updated = clone(AccountRecordSchema, account);
-  updated.availableBalance = balances.available;
-  updated.settledBalance = balances.settled;
-  updated.updatedAt = timestamp;
-  return updated;
+  // A spread, not protobuf's reflective clone(): the record's fields are all scalars, so a
+  // shallow copy is a full one, at a small part of clone()'s cost on the apply path.
+  return { ...account, availableBalance: balances.available, settledBalance: balances.settled, updatedAt: timestamp };
 }
 
 function fitsInt64(balances: Balances): boolean {

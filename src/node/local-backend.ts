@@ -11,7 +11,7 @@ import { assert, AssertionError } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
 import { standaloneQueueLengthMax } from "../base/limits.js";
 import type { Command, CommandResult, Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
-import type { CallOptions, LedgerBackend } from "../ledger/backend.js";
+import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
 import { standaloneLedgerPrefix } from "../storage/ledger-keys.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
@@ -20,6 +20,9 @@ export { localBatchCommandsMax } from "../base/limits.js";
 
 interface PendingUpdate {
   readonly command: Command;
+  /** The updateMany call this item belongs to (undefined for update): a group commit never
+   * splits one, so all its items go in one write. */
+  readonly group: object | undefined;
   readonly deadlineMs: number | undefined;
   readonly resolve: (result: CommandResult) => void;
   readonly reject: (error: Error) => void;
@@ -64,7 +67,44 @@ export class LocalLedgerBackend implements LedgerBackend {
       throw new LedgerError("RESOURCE_EXHAUSTED", `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`);
     }
     return new Promise<CommandResult>((resolve, reject) => {
-      this.queue.push({ command, deadlineMs: options.deadlineMs, resolve, reject });
+      this.queue.push({ command, deadlineMs: options.deadlineMs, group: undefined, resolve, reject });
+      this.startWriter();
+    });
+  }
+
+  /** Queues every item at once (in order, one write when they fit localBatchCommandsMax); one
+   * outcome per item. A refusal of the whole call (closing, deadline, full queue) is each item's. */
+  async updateMany(items: readonly UpdateItem[], options: CallOptions = {}): Promise<(CommandResult | LedgerError)[]> {
+    const outcomes = new Array<CommandResult | LedgerError>(items.length);
+    if (items.length === 0) return outcomes;
+    for (const { accountId, command } of items) {
+      if (commandAccountId(command) !== accountId) throw new AssertionError(`update routed by account ${accountId} carries a command for another account`);
+    }
+    const refusal =
+      this.state !== "open"
+        ? new LedgerError("UNAVAILABLE", "the ledger is closing")
+        : isExpired(options.deadlineMs, Date.now())
+          ? deadlineExceeded()
+          : this.queue.length + items.length > standaloneQueueLengthMax
+            ? new LedgerError("RESOURCE_EXHAUSTED", `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`)
+            : undefined;
+    if (refusal !== undefined) return outcomes.fill(refusal);
+    return new Promise((resolve) => {
+      let left = items.length;
+      const settle = (position: number, outcome: CommandResult | LedgerError): void => {
+        outcomes[position] = outcome;
+        if (--left === 0) resolve(outcomes);
+      };
+      const group = {};
+      for (const [position, { command }] of items.entries()) {
+        this.queue.push({
+          command,
+          deadlineMs: options.deadlineMs,
+          group,
+          resolve: (result) => settle(position, result),
+          reject: (error) => settle(position, error instanceof LedgerError ? error : new LedgerError("INTERNAL", error.message)),
+        });
+      }
       this.startWriter();
     });
   }
@@ -102,12 +142,20 @@ export class LocalLedgerBackend implements LedgerBackend {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, localBatchCommandsMax));
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.nextCommitLength()));
     } finally {
       // No await between the empty-queue check and here: an update pushed meanwhile is impossible.
       this.writing = false;
       this.writerIdle.splice(0).forEach((wake) => wake());
     }
+  }
+
+  /** Up to localBatchCommandsMax updates, extended to the end of an updateMany group it cuts. */
+  private nextCommitLength(): number {
+    let n = Math.min(this.queue.length, localBatchCommandsMax);
+    const group = this.queue[n - 1]?.group;
+    if (group !== undefined) while (n < this.queue.length && this.queue[n]?.group === group) n++;
+    return n;
   }
 
   /** One group commit. Never throws: every caller is answered. */

@@ -20,6 +20,7 @@ import {
   nodeInboxMessagesMax,
   nodePendingProposalsMax,
   nodeTickMsDefault,
+  proposalEntryBytesMax,
   raftLogBytesBeforeCompaction,
   raftLogCatchUpEntries,
   raftLogCatchUpFraction,
@@ -33,13 +34,13 @@ import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import type { CommandResult, Query } from "../gen/ledger/core/v1/core_pb.js";
 import { MessageType, type Message, type Ready, type ReplicaId } from "../raft/types.js";
-import { AssertionError } from "../base/assert.js";
+import { assert, AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import { otherGenerationRanges } from "../storage/replica-keys.js";
-import { encodeProposal } from "./proposal-envelope.js";
+import { batchProposalBytes, encodeBatchProposal, encodeProposal, envelopeHeaderBytes, type ProposalTag } from "./proposal-envelope.js";
 import { Replica, type NodeBatch } from "./replica.js";
-import { notApplied, ProposalWaiters } from "./waiters.js";
+import { notApplied, ProposalWaiters, type AppliedEntry } from "./waiters.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
 import { SnapshotTransfers } from "./snapshot-transfers.js";
@@ -69,8 +70,14 @@ interface QueuedProposal {
   number: number;
   data: Uint8Array;
   deadlineMs: number;
-  resolve(applied: { result: CommandResult; index: number }): void;
+  resolve(applied: AppliedEntry): void;
   reject(error: LedgerError): void;
+}
+
+/** What a batch proposer hears: one outcome per command, in the batch's order. */
+export interface BatchApplied {
+  results: (CommandResult | LedgerError)[];
+  index: number;
 }
 
 export class NodeHost {
@@ -90,6 +97,8 @@ export class NodeHost {
   private inboxMessages = 0;
   private inboxBytes = 0;
   private queuedProposals: QueuedProposal[] = [];
+  /** Commands queued or proposed and not yet answered (a batch counts each of its commands). */
+  private commandsInFlight = 0;
   private pendingTicks = 0;
   private ticksSinceBalance = 0;
   /** Ticks since this process started. */
@@ -198,26 +207,67 @@ export class NodeHost {
   // ---- inputs (called from gRPC handlers and the transport) ----
 
   /** Proposes an encoded command on a replica this node leads; resolves when applied here. */
-  propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
+  async propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
+    const applied = await this.enqueueProposal(replica, 1, envelopeHeaderBytes + command.length, (tag) => encodeProposal(tag, command), deadlineMs);
+    const outcome = applied.outcomes[0];
+    // A single command refused at apply rejected its waiter in the loop turn instead.
+    assert(applied.outcomes.length === 1 && outcome?.result !== undefined, "a single proposal is answered with one result");
+    return { result: outcome.result, index: applied.index };
+  }
+
+  /**
+   * Proposes encoded commands of one shard as ONE log entry; resolves when it is applied here,
+   * with one outcome per command in order: the core's result, or the LedgerError this shard
+   * refused that command with. Commands are applied in order, each independently.
+   */
+  async proposeBatch(replica: Replica, commands: readonly Uint8Array[], deadlineMs: number): Promise<BatchApplied> {
+    if (commands.length === 0) throw notApplied("INVALID_ARGUMENT", "a batch proposal needs at least one command");
+    const applied = await this.enqueueProposal(replica, commands.length, batchProposalBytes(commands), (tag) => encodeBatchProposal(tag, commands), deadlineMs);
+    assert(applied.outcomes.length === commands.length, "a batch is answered with one outcome per command");
+    return { results: applied.outcomes.map((o) => o.error ?? o.result), index: applied.index };
+  }
+
+  /**
+   * The bounds every proposal passes before it is queued (all refusals are applied=no), then the
+   * queue. nodePendingProposalsMax counts commands, not entries: memory, apply work and the
+   * callers waiting all grow with commands, and counting a 1,000-command batch as one would let
+   * the node hold a thousand times the bound.
+   */
+  private enqueueProposal(replica: Replica, commands: number, bytes: number, encode: (tag: ProposalTag) => Uint8Array, deadlineMs: number): Promise<AppliedEntry> {
     try {
       this.checkOpen();
+      if (bytes > proposalEntryBytesMax) {
+        throw notApplied("INVALID_ARGUMENT", `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`);
+      }
+      if (commands > nodePendingProposalsMax) {
+        throw notApplied("INVALID_ARGUMENT", `a batch of ${commands} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`);
+      }
+      if (this.commandsInFlight + commands > nodePendingProposalsMax) {
+        throw notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${this.commandsInFlight} proposed commands in flight, at most ${nodePendingProposalsMax} (nodePendingProposalsMax); not applied, retry later`);
+      }
     } catch (e) {
       this.observer.proposalFailed(e);
-      throw e;
-    }
-    if (this.proposals.size + this.queuedProposals.length >= nodePendingProposalsMax) {
-      const busy = notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingProposalsMax} proposals in flight; not applied, retry later`);
-      this.observer.proposalFailed(busy);
-      return Promise.reject(busy);
+      return Promise.reject(e);
     }
     const number = this.nextProposal++;
-    const data = encodeProposal({ epoch: this.epoch, number }, command);
-    const answered = new Promise<{ result: CommandResult; index: number }>((resolve, reject) => {
+    const data = encode({ epoch: this.epoch, number });
+    assert(data.length === bytes, "the entry has the size it was checked at");
+    this.commandsInFlight += commands;
+    const answered = new Promise<AppliedEntry>((resolve, reject) => {
       this.queuedProposals.push({ replica, number, data, deadlineMs, resolve, reject });
       this.schedule();
     });
     // Every way a proposal ends (applied, refused, expired, stepped down, shut down) settles this.
-    answered.then(this.observer.proposalApplied, this.observer.proposalFailed);
+    answered.then(
+      () => {
+        this.commandsInFlight -= commands;
+        this.observer.proposalApplied();
+      },
+      (e: unknown) => {
+        this.commandsInFlight -= commands;
+        this.observer.proposalFailed(e);
+      },
+    );
     return answered;
   }
 
@@ -385,8 +435,11 @@ export class NodeHost {
       for (const a of applied[i] ?? []) {
         if (a.tag.epoch !== this.epoch) continue;
         const waiter = this.proposals.take(a.tag.number);
-        if (a.error !== undefined) waiter?.reject(a.error);
-        else waiter?.resolve({ result: a.result, index: a.index });
+        if (waiter === undefined) continue;
+        // A single proposal's refusal is its call's error; a batch carries each command's own.
+        const only = a.outcomes[0];
+        if (!a.batch && only?.error !== undefined) waiter.reject(only.error);
+        else waiter.resolve({ outcomes: a.outcomes, index: a.index });
       }
       // Read points confirmed while leading stay valid after a step-down: confirm them first.
       this.reads.confirm(r, rd.readStates);

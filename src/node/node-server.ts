@@ -12,6 +12,7 @@ import { addUnaryService, type CallObserver, type HandlerContext } from "../tran
 import { addRaftTransportService } from "../transport/peer-server.js";
 import { drainLeadership } from "./drain.js";
 import type { NodeHost } from "./node-host.js";
+import { createCallStreamService } from "./call-stream-server.js";
 import { createNodeService } from "./node-service.js";
 
 export interface NodeServer {
@@ -41,7 +42,11 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
   });
   const service = createNodeService(host, logger);
   const calls = new CallsInFlight();
-  addUnaryService(server, NodeService, calls.track(service.impl), (method, error) => logger.error({ method, err: error }, "internal error in a node call"), options.observe);
+  const tracked = calls.track(service.impl);
+  const onInternalError = (method: string, error: unknown): void => logger.error({ method, err: error }, "internal error in a node call");
+  // The gateway's Calls streams run the same (tracked) handlers, so a stop waits for them too.
+  const callStreams = createCallStreamService({ impl: tracked, logger, onInternalError, observe: options.observe });
+  addUnaryService(server, NodeService, tracked, onInternalError, options.observe, { calls: callStreams.handler });
   const health = new HealthReporter(NodeService.typeName, logger);
   health.addToServer(server);
   const peerIds = new Set(host.config.nodes.map((n) => n.id).filter((id) => id !== host.nodeId));
@@ -74,6 +79,7 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
     await drain?.settled;
     health.endWatches();
     server.tryShutdown(() => undefined); // refuses new calls; the peers' streams keep it from finishing
+    callStreams.stopAccepting(); // and on the gateways' streams, each ended once its calls are answered
     await calls.idle(graceMs);
     drain?.stop();
     await host.close();
@@ -96,7 +102,7 @@ function describeHealth(problems: { replaying: string[]; leaderless: string[] })
   return [false, parts.join("; ")];
 }
 
-/** Counts the unary calls being handled, so a stop can wait for them (peer streams are not counted). */
+/** Counts the calls being handled, unary or on a gateway's Calls stream, so a stop can wait for them (peer streams are not counted). */
 class CallsInFlight {
   private count = 0;
   private readonly waiters = new Set<() => void>();

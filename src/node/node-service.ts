@@ -50,7 +50,7 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
   const impl: UnaryImpl<typeof NodeService> = {
     async propose(req, ctx) {
       const replica = host.replicaOf(req.shardId);
-      checkCommand(replica, req.command);
+      const batch = checkProposal(replica, req.command, req.commands);
       if (!replica.isLeader) {
         const leaderNode = host.nodeOfReplica.get(replica.leader);
         if (leaderNode === undefined) throw notApplied("UNAVAILABLE", `${req.shardId}: no leader known on node ${host.nodeId} (election in progress or no quorum); not applied, retry`);
@@ -59,6 +59,13 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
         }
         logger.debug({ shard: req.shardId, to: leaderNode }, "forwarding a proposal to the leader");
         return peer(leaderNode).propose({ ...req, hops: req.hops + 1 }, { deadlineMs: deadlineOf(ctx), signal: ctx.signal });
+      }
+      if (batch) {
+        const { results, index } = await host.proposeBatch(replica, req.commands, deadlineOf(ctx));
+        // A command this shard refused at apply (it cannot happen to a command checked above)
+        // has no CommandResult: it is answered with empty bytes, which decode to no kind.
+        const encoded = results.map((r) => (r instanceof LedgerError ? new Uint8Array(0) : toBinary(CommandResultSchema, r)));
+        return create(ProposeResponseSchema, { results: encoded, index: BigInt(index), leaderNodeId: host.nodeId });
       }
       const { result, index } = await host.propose(replica, req.command, deadlineOf(ctx));
       return create(ProposeResponseSchema, { result: toBinary(CommandResultSchema, result), index: BigInt(index), leaderNodeId: host.nodeId });
@@ -124,18 +131,34 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
 }
 
 /**
+ * Checks a proposal before it reaches the log: exactly one of command and commands is set, and
+ * every command passes checkCommand (one bad command refuses the whole batch: nothing of it is
+ * proposed). Returns whether it is a batch.
+ */
+function checkProposal(replica: Replica, command: Uint8Array, commands: readonly Uint8Array[]): boolean {
+  const single = command.length > 0;
+  const batch = commands.length > 0;
+  if (single === batch) {
+    throw notApplied("INVALID_ARGUMENT", single ? "command and commands are both set; set exactly one" : "command or commands must be set (exactly one)");
+  }
+  if (single) checkCommand(replica, command, "command");
+  else for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`);
+  return batch;
+}
+
+/**
  * Refuses, before it reaches the log, a command that every replica would have to skip: one that
  * does not decode, sets no kind, or belongs to another shard. (The replicas skip such entries
  * deterministically too, as a second line of defence.)
  */
-function checkCommand(replica: Replica, bytes: Uint8Array): void {
-  if (bytes.length === 0) throw notApplied("INVALID_ARGUMENT", "command must not be empty");
+function checkCommand(replica: Replica, bytes: Uint8Array, field: string): void {
+  if (bytes.length === 0) throw notApplied("INVALID_ARGUMENT", `${field} must not be empty`);
   let command: Command;
   try {
     command = fromBinary(CommandSchema, bytes);
   } catch (e) {
-    throw notApplied("INVALID_ARGUMENT", `command is not a valid ledger.core.v1.Command: ${String(e)}`);
+    throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${String(e)}`);
   }
   const refusal = replica.refusal(command);
-  if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", refusal);
+  if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", field === "command" ? refusal : `${field}: ${refusal}`);
 }

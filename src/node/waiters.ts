@@ -3,14 +3,20 @@
 // tick (cheaper than a timer per request). Every waiter is settled exactly once.
 
 import { LedgerError } from "../base/errors.js";
-import type { CommandResult } from "../gen/ledger/core/v1/core_pb.js";
+import type { CommandOutcome } from "./replica.js";
 import type { QueryResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { Query } from "../gen/ledger/core/v1/core_pb.js";
+
+/** One entry's commands applied: one outcome per command (a single proposal has one). */
+export interface AppliedEntry {
+  outcomes: readonly CommandOutcome[];
+  index: number;
+}
 
 export interface ProposalWaiter {
   shardId: string;
   deadlineMs: number;
-  resolve(applied: { result: CommandResult; index: number }): void;
+  resolve(applied: AppliedEntry): void;
   reject(error: LedgerError): void;
 }
 

@@ -7,7 +7,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { ClassicLevel } from "classic-level";
 import { assert } from "../base/assert.js";
-import { pageSizeMax } from "../base/limits.js";
+import { ledgerPrefetchSyncKeysMax, pageSizeMax } from "../base/limits.js";
 import {
   AccountRecordSchema,
   CoreErrorCode,
@@ -87,7 +87,7 @@ export class LedgerStore {
       }
       case "getTransaction": {
         const { accountId, localId } = kind.value;
-        const bytes = await this.db.get(transactionRecordKey(this.prefix, accountId, localId), options);
+        const bytes = this.db.getSync(transactionRecordKey(this.prefix, accountId, localId), options);
         if (bytes === undefined) return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
         return create(QueryResultSchema, { kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) } });
       }
@@ -118,12 +118,19 @@ export class LedgerStore {
     return create(QueryResultSchema, { kind: { case: "page", value: page } });
   }
 
+  // A point read is synchronous (getSync): a few microseconds from LevelDB's caches, against
+  // about 50 us of CPU for an asynchronous get's trip through the thread pool (STACK.md costs;
+  // measured with classic-level 3 on this machine).
   private async readAccount(accountId: bigint, options: ReadOptions = {}): Promise<AccountRecord | undefined> {
-    const bytes = await this.db.get(accountRecordKey(this.prefix, accountId), options);
+    const bytes = this.db.getSync(accountRecordKey(this.prefix, accountId), options);
     return bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes);
   }
 
-  /** Reads every record the commands may need in one multi-get. */
+  /**
+   * Reads every record the commands may need: a few keys (the usual loop turn) one by one with
+   * getSync, which costs about a tenth of one asynchronous getMany; many keys (a large batch) in
+   * one getMany, so a cold read of hundreds of records does not hold the event loop.
+   */
   private async prefetch(commands: readonly Command[]): Promise<PrefetchedView> {
     const refs = new Map<string, RecordRef>();
     for (const command of commands) {
@@ -131,7 +138,7 @@ export class LedgerStore {
     }
     const wanted = [...refs.values()];
     const keys = wanted.map((ref) => this.refKey(ref));
-    const values = keys.length === 0 ? [] : await this.db.getMany(keys);
+    const values = keys.length <= ledgerPrefetchSyncKeysMax ? keys.map((key) => this.db.getSync(key)) : await this.db.getMany(keys);
     const view = new PrefetchedView();
     wanted.forEach((ref, i) => {
       const bytes = values[i];

@@ -48,6 +48,30 @@ describe("npm run bench", () => {
     expect(existsSync(started![2]!)).toBe(false);
   });
 
+  it("in batched mode (--batch-size) runs a short load of CreateTransactions, reporting items and requests, and its balance check passes", async () => {
+    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "2", "--batch-size", "50", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "12"]);
+    const exit = await bench.exited;
+    expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
+
+    expect(bench.stdoutLines).toHaveLength(1);
+    const report = JSON.parse(bench.stdoutLines[0]!);
+    expect(report).toMatchObject({ mode: "batched", batchSize: 50, target: "own-cluster", accounts: 200, clients: 2, shards: 4, seed: 12 });
+    expect(report.requests).toBeGreaterThan(0);
+    // Every answered request holds batchSize items, each a transaction or an item error.
+    expect(report.transactions + report.errors.total).toBe(report.requests * 50);
+    expect(report.errors.total).toBe(0);
+    expect(report.opsPerSec).toBeGreaterThan(report.requestsPerSec);
+    expect(report.latencyMs.p50).toBeGreaterThan(0);
+    expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p99);
+    expect(report.insufficientFunds).toBeGreaterThanOrEqual(0);
+    expect(report.serverCpuUsPerTx).toBeGreaterThan(0);
+    expect(report.balanceCheck).toEqual({ accounts: 200, ok: true, mismatchCount: 0, mismatches: [] });
+    const started = /started (.*); temp dir (\S+)/.exec(bench.stderr);
+    expect(started, bench.stderr).not.toBeNull();
+    for (const m of started![1]!.matchAll(/pid (\d+)/g)) expect(isAlive(Number(m[1])), `pid ${m[1]}`).toBe(false);
+    expect(existsSync(started![2]!)).toBe(false);
+  });
+
   it("refuses a bad flag with exit 2 and a message naming it, starting nothing", async () => {
     const bench = startTsProcess("cmd/bench.ts", ["--clients", "zero"]);
     const exit = await bench.exited;

@@ -7,7 +7,8 @@ import { parseBenchOptions } from "../../src/bench/bench-options.js";
 import { parseProcStatTicks, cpuDelta } from "../../src/bench/cpu-usage.js";
 import { LatencyRecorder } from "../../src/bench/latency.js";
 import { buildReport, formatReport } from "../../src/bench/report.js";
-import { drawAmount, drawRequest } from "../../src/bench/workload.js";
+import { drawAmount, drawBatch, drawRequest } from "../../src/bench/workload.js";
+import { createTransactionsItemsMax } from "../../src/base/limits.js";
 import { seededPrng } from "../../src/base/prng.js";
 import { TransactionStatus } from "../../src/client/index.js";
 import { CommanderError } from "commander";
@@ -29,6 +30,16 @@ describe("bench workload", () => {
     expect(one).toEqual(two);
     expect(new Set(one.map((r) => r.settled)).size).toBe(2);
     expect(one.every((r) => ids.includes(r.accountId))).toBe(true);
+  });
+});
+
+describe("bench batched workload", () => {
+  it("draws a batch of the asked size as the same sequence of independent draws the single mode makes", () => {
+    const ids = ["a", "b", "c"];
+    const batch = drawBatch(seededPrng(9), ids, 40);
+    const p = seededPrng(9);
+    expect(batch).toHaveLength(40);
+    expect(batch).toEqual(Array.from({ length: 40 }, () => drawRequest(p, ids)));
   });
 });
 
@@ -107,6 +118,40 @@ describe("bench report", () => {
     expect(JSON.parse(formatReport(report))).toEqual(report);
   });
 
+  const batchedInput = (batch?: { size: number; requests: number }) => ({
+    target: { kind: "own-cluster" as const, shards: 16, replicationFactor: 3, nodeIds: ["node01"] },
+    gateway: "127.0.0.1:1",
+    seed: 1,
+    accounts: 10,
+    clients: 2,
+    channels: 1,
+    durationS: 4,
+    windowSeconds: 4,
+    transactions: 40_000,
+    ...(batch === undefined ? {} : { batch }),
+    latencyUs: new LatencyRecorder().summary(),
+    errors: { total: 3, byCode: { UNAVAILABLE: 3 } },
+    insufficientFunds: 7,
+    cpu: new Map([["client", 1], ["gateway", 1], ["node01", 3]]),
+    balanceCheck: { accounts: 10, ok: true, mismatchCount: 0, mismatches: [] },
+  });
+
+  it("in batched mode says so, counts transactions (items) per second as ops/s and reports the batch size, requests and requests/s", () => {
+    const report = buildReport(batchedInput({ size: 500, requests: 80 }));
+    expect(report).toMatchObject({ mode: "batched", transactions: 40_000, opsPerSec: 10_000, batchSize: 500, requests: 80, requestsPerSec: 20, insufficientFunds: 7 });
+    expect(report.errors).toEqual({ total: 3, byCode: { UNAVAILABLE: 3 } });
+    expect(report.serverCpuUsPerTx).toBe(100); // (1 + 3) s / 40,000 items
+    expect(JSON.parse(formatReport(report))).toEqual(report);
+  });
+
+  it("in single mode keeps its fields as they were: no batch fields", () => {
+    const report = buildReport(batchedInput());
+    expect(report.mode).toBe("single");
+    expect(Object.keys(report)).not.toContain("batchSize");
+    expect(Object.keys(report)).not.toContain("requests");
+    expect(Object.keys(report)).not.toContain("requestsPerSec");
+  });
+
   it("gives null, not 0, for server CPU it could not measure (a running gateway)", () => {
     const report = buildReport({
       target: { kind: "gateway" },
@@ -145,7 +190,14 @@ describe("bench flags", () => {
     expect(options).toMatchObject({ accounts: 10_000, clients: 64, durationS: 10, seed: 5, shards: 16, replicationFactor: 3 });
   });
 
+  it("takes --batch-size for the batched mode, and leaves it unset (single mode) by default", () => {
+    expect(parse(["--batch-size", "250"]).options?.batchSize).toBe(250);
+    expect(parse([]).options?.batchSize).toBeUndefined();
+  });
+
   it.each([
+    [["--batch-size", "0"], "--batch-size"],
+    [["--batch-size", String(createTransactionsItemsMax + 1)], "--batch-size"],
     [["--clients", "0"], "--clients"],
     [["--accounts", "ten"], "--accounts"],
     [["--duration-s", "-1"], "--duration-s"],

@@ -25,7 +25,9 @@ import {
   type ReadRequest,
   type ReadResponse,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { addUnaryService, type HandlerContext } from "../../src/transport/grpc-service.js";
+import { addUnaryService, type HandlerContext, type UnaryImpl } from "../../src/transport/grpc-service.js";
+import { createLogger } from "../../src/base/logger.js";
+import { createCallStreamService } from "../../src/node/call-stream-server.js";
 import { findFreePort } from "../support/free-port.js";
 
 export type ProposeScript = (request: ProposeRequest, ctx: HandlerContext, node: FakeNode) => Promise<ProposeResponse>;
@@ -59,24 +61,22 @@ export class FakeNode {
     const server = new Server();
     let node: FakeNode | undefined;
     const self = (): FakeNode => node!;
-    addUnaryService(
-      server,
-      NodeService,
-      {
-        propose: (request, ctx) => {
-          self().proposals.push({ shardId: request.shardId, command: Uint8Array.from(request.command), requestId: request.requestId });
-          return self().onPropose(request, ctx, self());
-        },
-        read: (request, ctx) => {
-          self().reads.push(request);
-          return self().onRead(request, ctx, self());
-        },
-        replicaStates: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
-        transferLeadership: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
-        triggerSnapshot: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
+    const impl: UnaryImpl<typeof NodeService> = {
+      propose: (request, ctx) => {
+        self().proposals.push({ shardId: request.shardId, command: Uint8Array.from(request.command), requestId: request.requestId });
+        return self().onPropose(request, ctx, self());
       },
-      () => undefined,
-    );
+      read: (request, ctx) => {
+        self().reads.push(request);
+        return self().onRead(request, ctx, self());
+      },
+      replicaStates: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
+      transferLeadership: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
+      triggerSnapshot: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
+    };
+    // The gateway reaches nodes over the Calls stream; it runs the same scripted handlers.
+    const calls = createCallStreamService({ impl, logger: createLogger({ name: "fake-node", level: "silent" }), onInternalError: () => undefined });
+    addUnaryService(server, NodeService, impl, () => undefined, undefined, { calls: calls.handler });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );

@@ -6,9 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { nodeForwardHopsMax } from "../../src/base/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
-import { QueryResultSchema, QuerySchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
+import { CommandSchema, QueryResultSchema, QuerySchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { CoreErrorCode } from "../../src/gen/ledger/core/v1/core_pb.js";
 import {
+  ProposeRequestSchema,
   ReadConsistency,
   ReadRequestSchema,
   ReplicaRole,
@@ -99,7 +100,7 @@ describe("NodeService", () => {
 
   it("an empty command is INVALID_ARGUMENT, on the leader and on a follower", async () => {
     for (const nodeId of [leader, follower]) {
-      const response = cluster.client(nodeId).propose({ $typeName: "ledger.node.v1.ProposeRequest", shardId, command: new Uint8Array(0), requestId: "", hops: 0 });
+      const response = cluster.client(nodeId).propose({ $typeName: "ledger.node.v1.ProposeRequest", shardId, command: new Uint8Array(0), commands: [], requestId: "", hops: 0 });
       const e = await failure(response);
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain("command");
@@ -135,6 +136,24 @@ describe("NodeService", () => {
     expect(states.nodeId).toBe(follower);
     expect(mine?.role).toBe(ReplicaRole.FOLLOWER);
     expect(mine?.leaderNodeId).toBe(leader);
+  });
+
+  it("a create_transaction with amount 0 (which the core cannot apply) is refused before the log with INVALID_ARGUMENT, applied=no, alone or in a batch, and no replica stops", async () => {
+    const accountId = accountIn(cluster.config, shardId);
+    const zero = toBinary(CommandSchema, createTransactionCommand(testTimestamp, { accountId, localId: 1n, amount: 0n, description: "", settled: true, requestId: "" }));
+    const fine = toBinary(CommandSchema, createAccountCommand(testTimestamp, accountId, "zero-batch"));
+    for (const nodeId of [leader, follower]) {
+      const single = await failure(cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, command: zero })));
+      expect(single.code).toBe("INVALID_ARGUMENT");
+      expect(single.message).toContain("amount");
+      expect(single.details["applied"]).toBe("no");
+      const batch = await failure(cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, commands: [fine, zero] })));
+      expect(batch.code).toBe("INVALID_ARGUMENT");
+      expect(batch.message).toContain("commands[1]");
+    }
+    // Nothing of the refused batch was applied (its valid first item included).
+    const read = await readVia(leader, accountId, ReadConsistency.LINEARIZABLE);
+    expect(read.result.kind.case).toBe("error");
   });
 
   it("a command the core refuses comes back as the core's error result, not as a call failure", async () => {

@@ -40,7 +40,7 @@ describe("proposal envelope", () => {
 
   it("reports an unknown format version as invalid", () => {
     const bytes = encodeProposal({ epoch: 1, number: 1 }, new Uint8Array([1, 2]));
-    for (const v of [0, 2, 255]) {
+    for (const v of [0, 3, 255]) {
       bytes[0] = v;
       const decoded = decodeEntryData(bytes);
       expect(decoded.kind).toBe("invalid");

@@ -7,6 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { ClassicLevel } from "classic-level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/base/assert.js";
+import { ledgerPrefetchSyncKeysMax } from "../../src/base/limits.js";
 import { shardKey } from "../../src/cluster/shard-key.js";
 import { CoreErrorCode, QuerySchema, type Command, type QueryResult, type TransactionPage } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
@@ -188,5 +189,42 @@ describe("LedgerStore", () => {
     const [settled] = await apply([settleCommand(accountId, 97n)]);
     expect(transactionOf(settled!).status).toBe(TransactionStatus.SETTLED);
     expect(accountOf(await getAccount(accountId)).availableBalance).toBe(40n); // 3 settled topups of 10 + the one just settled
+  });
+});
+
+describe("LedgerStore prefetch: few keys read one by one, many in one multi-get", () => {
+  it("gives the same results and state for a batch above ledgerPrefetchSyncKeysMax keys as for the same commands applied one at a time", async () => {
+    // 40 accounts, then 120 transactions over them: the transaction batch needs 160 records,
+    // above the synchronous-read threshold, so it takes the getMany path.
+    const ids = Array.from({ length: 40 }, (_, i) => 0x1000n + BigInt(i));
+    const txs = Array.from({ length: 120 }, (_, i) =>
+      createTransactionCommand({ accountId: ids[i % ids.length]!, localId: BigInt(i + 1), amount: i % 3 === 0 ? -7n : 11n, settled: i % 2 === 0 }),
+    );
+    expect(ledgerPrefetchSyncKeysMax).toBeLessThan(160);
+    await apply(ids.map((id) => createAccountCommand(id)));
+    const batched = await apply(txs);
+
+    const otherDir = await mkdtemp(join(tmpdir(), "ledger-store-"));
+    const other = new ClassicLevel<Uint8Array, Uint8Array>(otherDir, { keyEncoding: "view", valueEncoding: "view" });
+    await other.open();
+    try {
+      const single = new LedgerStore(other, standaloneLedgerPrefix);
+      const one = async (c: Command) => {
+        const b = other.batch();
+        const [r] = await single.applyCommands([c], b);
+        await b.write({ sync: true });
+        return r!;
+      };
+      for (const id of ids) await one(createAccountCommand(id));
+      const oneByOne = [];
+      for (const c of txs) oneByOne.push(await one(c));
+      expect(batched).toEqual(oneByOne);
+      const dump = async (d: LedgerDb) => (await d.iterator().all()).map(([k, v]) => [Buffer.from(k).toString("hex"), Buffer.from(v).toString("hex")]);
+      expect(await dump(db)).toEqual(await dump(other));
+      expect(batched.some((r) => r.kind.case === "transaction" && r.kind.value.status === TransactionStatus.INSUFFICIENT_FUNDS)).toBe(true);
+    } finally {
+      await other.close();
+      await rm(otherDir, { recursive: true, force: true });
+    }
   });
 });

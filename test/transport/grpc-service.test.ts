@@ -43,6 +43,7 @@ describe("gRPC adapter for protobuf-es services", () => {
       settleTransaction: notImplemented,
       cancelTransaction: notImplemented,
       listTransactions: notImplemented,
+      createTransactions: notImplemented,
     };
     addUnaryService(server, LedgerService, impl, (method, e) => internalErrors.push(`${method}: ${String(e)}`));
     const port = await new Promise<number>((ok, fail) =>

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ledger/v1/ledger.proto.
  */
 export const file_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChZsZWRnZXIvdjEvbGVkZ2VyLnByb3RvEglsZWRnZXIudjEicQoHQWNjb3VudBIKCgJpZBgBIAEoCRIZChFhdmFpbGFibGVfYmFsYW5jZRgCIAEoAxIXCg9zZXR0bGVkX2JhbGFuY2UYAyABKAMSEgoKY3JlYXRlZF9hdBgEIAEoAxISCgp1cGRhdGVkX2F0GAUgASgDIpQBCgtUcmFuc2FjdGlvbhIKCgJpZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEwoLZGVzY3JpcHRpb24YAyABKAkSLAoGc3RhdHVzGAQgASgOMhwubGVkZ2VyLnYxLlRyYW5zYWN0aW9uU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBSABKAMSEgoKdXBkYXRlZF9hdBgGIAEoAyIqChRDcmVhdGVBY2NvdW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJIjwKFUNyZWF0ZUFjY291bnRSZXNwb25zZRIjCgdhY2NvdW50GAEgASgLMhIubGVkZ2VyLnYxLkFjY291bnQiJwoRR2V0QWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSI5ChJHZXRBY2NvdW50UmVzcG9uc2USIwoHYWNjb3VudBgBIAEoCzISLmxlZGdlci52MS5BY2NvdW50IngKGENyZWF0ZVRyYW5zYWN0aW9uUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgdzZXR0bGVkGAQgASgIEhIKCnJlcXVlc3RfaWQYBSABKAkiSAoZQ3JlYXRlVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIvChVHZXRUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiRQoWR2V0VHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIyChhTZXR0bGVUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiSAoZU2V0dGxlVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIyChhDYW5jZWxUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiSAoZQ2FuY2VsVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiJUChdMaXN0VHJhbnNhY3Rpb25zUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImEKGExpc3RUcmFuc2FjdGlvbnNSZXNwb25zZRIsCgx0cmFuc2FjdGlvbnMYASADKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKsQBChFUcmFuc2FjdGlvblN0YXR1cxIiCh5UUkFOU0FDVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpUUkFOU0FDVElPTl9TVEFUVVNfUEVORElORxABEh4KGlRSQU5TQUNUSU9OX1NUQVRVU19TRVRUTEVEEAISIAocVFJBTlNBQ1RJT05fU1RBVFVTX0NBTkNFTExFRBADEikKJVRSQU5TQUNUSU9OX1NUQVRVU19JTlNVRkZJQ0lFTlRfRlVORFMQBDKCBQoNTGVkZ2VyU2VydmljZRJSCg1DcmVhdGVBY2NvdW50Eh8ubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiAubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZRJJCgpHZXRBY2NvdW50EhwubGVkZ2VyLnYxLkdldEFjY291bnRSZXF1ZXN0Gh0ubGVkZ2VyLnYxLkdldEFjY291bnRSZXNwb25zZRJeChFDcmVhdGVUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5DcmVhdGVUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNhY3Rpb25SZXNwb25zZRJVCg5HZXRUcmFuc2FjdGlvbhIgLmxlZGdlci52MS5HZXRUcmFuc2FjdGlvblJlcXVlc3QaIS5sZWRnZXIudjEuR2V0VHJhbnNhY3Rpb25SZXNwb25zZRJeChFTZXR0bGVUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5TZXR0bGVUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuU2V0dGxlVHJhbnNhY3Rpb25SZXNwb25zZRJeChFDYW5jZWxUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5DYW5jZWxUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuQ2FuY2VsVHJhbnNhY3Rpb25SZXNwb25zZRJbChBMaXN0VHJhbnNhY3Rpb25zEiIubGVkZ2VyLnYxLkxpc3RUcmFuc2FjdGlvbnNSZXF1ZXN0GiMubGVkZ2VyLnYxLkxpc3RUcmFuc2FjdGlvbnNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChZsZWRnZXIvdjEvbGVkZ2VyLnByb3RvEglsZWRnZXIudjEicQoHQWNjb3VudBIKCgJpZBgBIAEoCRIZChFhdmFpbGFibGVfYmFsYW5jZRgCIAEoAxIXCg9zZXR0bGVkX2JhbGFuY2UYAyABKAMSEgoKY3JlYXRlZF9hdBgEIAEoAxISCgp1cGRhdGVkX2F0GAUgASgDIpQBCgtUcmFuc2FjdGlvbhIKCgJpZBgBIAEoCRIOCgZhbW91bnQYAiABKAMSEwoLZGVzY3JpcHRpb24YAyABKAkSLAoGc3RhdHVzGAQgASgOMhwubGVkZ2VyLnYxLlRyYW5zYWN0aW9uU3RhdHVzEhIKCmNyZWF0ZWRfYXQYBSABKAMSEgoKdXBkYXRlZF9hdBgGIAEoAyIqChRDcmVhdGVBY2NvdW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJIjwKFUNyZWF0ZUFjY291bnRSZXNwb25zZRIjCgdhY2NvdW50GAEgASgLMhIubGVkZ2VyLnYxLkFjY291bnQiJwoRR2V0QWNjb3VudFJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCSI5ChJHZXRBY2NvdW50UmVzcG9uc2USIwoHYWNjb3VudBgBIAEoCzISLmxlZGdlci52MS5BY2NvdW50IngKGENyZWF0ZVRyYW5zYWN0aW9uUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEg4KBmFtb3VudBgCIAEoAxITCgtkZXNjcmlwdGlvbhgDIAEoCRIPCgdzZXR0bGVkGAQgASgIEhIKCnJlcXVlc3RfaWQYBSABKAkiSAoZQ3JlYXRlVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIvChVHZXRUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiRQoWR2V0VHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIyChhTZXR0bGVUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiSAoZU2V0dGxlVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiIyChhDYW5jZWxUcmFuc2FjdGlvblJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiSAoZQ2FuY2VsVHJhbnNhY3Rpb25SZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiJUChdMaXN0VHJhbnNhY3Rpb25zUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImEKGExpc3RUcmFuc2FjdGlvbnNSZXNwb25zZRIsCgx0cmFuc2FjdGlvbnMYASADKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlYKGUNyZWF0ZVRyYW5zYWN0aW9uc1JlcXVlc3QSOQoMdHJhbnNhY3Rpb25zGAEgAygLMiMubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zYWN0aW9uUmVxdWVzdCJRChpDcmVhdGVUcmFuc2FjdGlvbnNSZXNwb25zZRIzCgdyZXN1bHRzGAEgAygLMiIubGVkZ2VyLnYxLkNyZWF0ZVRyYW5zYWN0aW9uUmVzdWx0InoKF0NyZWF0ZVRyYW5zYWN0aW9uUmVzdWx0Ei0KC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uSAASJQoFZXJyb3IYAiABKAsyFC5sZWRnZXIudjEuSXRlbUVycm9ySABCCQoHb3V0Y29tZSIqCglJdGVtRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJKsQBChFUcmFuc2FjdGlvblN0YXR1cxIiCh5UUkFOU0FDVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpUUkFOU0FDVElPTl9TVEFUVVNfUEVORElORxABEh4KGlRSQU5TQUNUSU9OX1NUQVRVU19TRVRUTEVEEAISIAocVFJBTlNBQ1RJT05fU1RBVFVTX0NBTkNFTExFRBADEikKJVRSQU5TQUNUSU9OX1NUQVRVU19JTlNVRkZJQ0lFTlRfRlVORFMQBDLlBQoNTGVkZ2VyU2VydmljZRJSCg1DcmVhdGVBY2NvdW50Eh8ubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiAubGVkZ2VyLnYxLkNyZWF0ZUFjY291bnRSZXNwb25zZRJJCgpHZXRBY2NvdW50EhwubGVkZ2VyLnYxLkdldEFjY291bnRSZXF1ZXN0Gh0ubGVkZ2VyLnYxLkdldEFjY291bnRSZXNwb25zZRJeChFDcmVhdGVUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5DcmVhdGVUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNhY3Rpb25SZXNwb25zZRJVCg5HZXRUcmFuc2FjdGlvbhIgLmxlZGdlci52MS5HZXRUcmFuc2FjdGlvblJlcXVlc3QaIS5sZWRnZXIudjEuR2V0VHJhbnNhY3Rpb25SZXNwb25zZRJeChFTZXR0bGVUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5TZXR0bGVUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuU2V0dGxlVHJhbnNhY3Rpb25SZXNwb25zZRJeChFDYW5jZWxUcmFuc2FjdGlvbhIjLmxlZGdlci52MS5DYW5jZWxUcmFuc2FjdGlvblJlcXVlc3QaJC5sZWRnZXIudjEuQ2FuY2VsVHJhbnNhY3Rpb25SZXNwb25zZRJbChBMaXN0VHJhbnNhY3Rpb25zEiIubGVkZ2VyLnYxLkxpc3RUcmFuc2FjdGlvbnNSZXF1ZXN0GiMubGVkZ2VyLnYxLkxpc3RUcmFuc2FjdGlvbnNSZXNwb25zZRJhChJDcmVhdGVUcmFuc2FjdGlvbnMSJC5sZWRnZXIudjEuQ3JlYXRlVHJhbnNhY3Rpb25zUmVxdWVzdBolLmxlZGdlci52MS5DcmVhdGVUcmFuc2FjdGlvbnNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message ledger.v1.Account
@@ -387,6 +387,101 @@ export const ListTransactionsResponseSchema: GenMessage<ListTransactionsResponse
   messageDesc(file_ledger_v1_ledger, 15);
 
 /**
+ * @generated from message ledger.v1.CreateTransactionsRequest
+ */
+export type CreateTransactionsRequest = Message<"ledger.v1.CreateTransactionsRequest"> & {
+  /**
+   * 1 to 1,000 items.
+   *
+   * @generated from field: repeated ledger.v1.CreateTransactionRequest transactions = 1;
+   */
+  transactions: CreateTransactionRequest[];
+};
+
+/**
+ * Describes the message ledger.v1.CreateTransactionsRequest.
+ * Use `create(CreateTransactionsRequestSchema)` to create a new message.
+ */
+export const CreateTransactionsRequestSchema: GenMessage<CreateTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 16);
+
+/**
+ * @generated from message ledger.v1.CreateTransactionsResponse
+ */
+export type CreateTransactionsResponse = Message<"ledger.v1.CreateTransactionsResponse"> & {
+  /**
+   * One per item of the request, in the same order.
+   *
+   * @generated from field: repeated ledger.v1.CreateTransactionResult results = 1;
+   */
+  results: CreateTransactionResult[];
+};
+
+/**
+ * Describes the message ledger.v1.CreateTransactionsResponse.
+ * Use `create(CreateTransactionsResponseSchema)` to create a new message.
+ */
+export const CreateTransactionsResponseSchema: GenMessage<CreateTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 17);
+
+/**
+ * @generated from message ledger.v1.CreateTransactionResult
+ */
+export type CreateTransactionResult = Message<"ledger.v1.CreateTransactionResult"> & {
+  /**
+   * @generated from oneof ledger.v1.CreateTransactionResult.outcome
+   */
+  outcome: {
+    /**
+     * What CreateTransaction would have returned for the item.
+     *
+     * @generated from field: ledger.v1.Transaction transaction = 1;
+     */
+    value: Transaction;
+    case: "transaction";
+  } | {
+    /**
+     * What CreateTransaction would have failed with for the item.
+     *
+     * @generated from field: ledger.v1.ItemError error = 2;
+     */
+    value: ItemError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ledger.v1.CreateTransactionResult.
+ * Use `create(CreateTransactionResultSchema)` to create a new message.
+ */
+export const CreateTransactionResultSchema: GenMessage<CreateTransactionResult> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 18);
+
+/**
+ * @generated from message ledger.v1.ItemError
+ */
+export type ItemError = Message<"ledger.v1.ItemError"> & {
+  /**
+   * The gRPC status code's name, for example "INVALID_ARGUMENT" or "DEADLINE_EXCEEDED".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message ledger.v1.ItemError.
+ * Use `create(ItemErrorSchema)` to create a new message.
+ */
+export const ItemErrorSchema: GenMessage<ItemError> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 19);
+
+/**
  * @generated from enum ledger.v1.TransactionStatus
  */
 export enum TransactionStatus {
@@ -484,6 +579,19 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof ListTransactionsRequestSchema;
     output: typeof ListTransactionsResponseSchema;
+  },
+  /**
+   * Many CreateTransaction calls in one: each item is validated and applied independently, with
+   * its own request_id and its own result in the same position of the response; items for the
+   * same account are applied in the order given. A malformed item fails alone; only a request
+   * that is malformed as a whole (no items, too many) fails the call.
+   *
+   * @generated from rpc ledger.v1.LedgerService.CreateTransactions
+   */
+  createTransactions: {
+    methodKind: "unary";
+    input: typeof CreateTransactionsRequestSchema;
+    output: typeof CreateTransactionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ledger_v1_ledger, 0);

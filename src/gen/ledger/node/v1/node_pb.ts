@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ledger/node/v1/node.proto.
  */
 export const file_ledger_node_v1_node: GenFile = /*@__PURE__*/
-  fileDesc("ChlsZWRnZXIvbm9kZS92MS9ub2RlLnByb3RvEg5sZWRnZXIubm9kZS52MSJVCg5Qcm9wb3NlUmVxdWVzdBIQCghzaGFyZF9pZBgBIAEoCRIPCgdjb21tYW5kGAIgASgMEhIKCnJlcXVlc3RfaWQYAyABKAkSDAoEaG9wcxgEIAEoDSJICg9Qcm9wb3NlUmVzcG9uc2USDgoGcmVzdWx0GAEgASgMEg0KBWluZGV4GAIgASgEEhYKDmxlYWRlcl9ub2RlX2lkGAMgASgJImQKC1JlYWRSZXF1ZXN0EhAKCHNoYXJkX2lkGAEgASgJEg0KBXF1ZXJ5GAIgASgMEjQKC2NvbnNpc3RlbmN5GAMgASgOMh8ubGVkZ2VyLm5vZGUudjEuUmVhZENvbnNpc3RlbmN5IjUKDFJlYWRSZXNwb25zZRIOCgZyZXN1bHQYASABKAwSFQoNYXBwbGllZF9pbmRleBgCIAEoBCIyChRSZXBsaWNhU3RhdGVzUmVxdWVzdBIaChJpbmNsdWRlX3N0YXRlX2hhc2gYASABKAgioAIKDFJlcGxpY2FTdGF0ZRIQCghzaGFyZF9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgEEikKBHJvbGUYAyABKA4yGy5sZWRnZXIubm9kZS52MS5SZXBsaWNhUm9sZRIMCgR0ZXJtGAQgASgEEhkKEWxlYWRlcl9yZXBsaWNhX2lkGAUgASgEEhYKDmxlYWRlcl9ub2RlX2lkGAYgASgJEhQKDGNvbW1pdF9pbmRleBgHIAEoBBIVCg1hcHBsaWVkX2luZGV4GAggASgEEhIKCmxhc3RfaW5kZXgYCSABKAQSFgoOc25hcHNob3RfaW5kZXgYCiABKAQSEQoJY2F1Z2h0X3VwGAsgASgIEhIKCnN0YXRlX2hhc2gYDCABKAwiWAoVUmVwbGljYVN0YXRlc1Jlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSLgoIcmVwbGljYXMYAiADKAsyHC5sZWRnZXIubm9kZS52MS5SZXBsaWNhU3RhdGUiQQoZVHJhbnNmZXJMZWFkZXJzaGlwUmVxdWVzdBIQCghzaGFyZF9pZBgBIAEoCRISCgp0b19ub2RlX2lkGAIgASgJIhwKGlRyYW5zZmVyTGVhZGVyc2hpcFJlc3BvbnNlIioKFlRyaWdnZXJTbmFwc2hvdFJlcXVlc3QSEAoIc2hhcmRfaWQYASABKAkiKAoXVHJpZ2dlclNuYXBzaG90UmVzcG9uc2USDQoFaW5kZXgYASABKAQibwoPTWVzc2FnZXNSZXF1ZXN0EhQKDGZyb21fbm9kZV9pZBgBIAEoCRIWCg5jb25maWdfdmVyc2lvbhgCIAEoDRIuCghtZXNzYWdlcxgDIAMoCzIcLmxlZGdlci5ub2RlLnYxLlNoYXJkTWVzc2FnZSJDCgxTaGFyZE1lc3NhZ2USEAoIc2hhcmRfaWQYASABKAkSIQoHbWVzc2FnZRgCIAEoCzIQLnJhZnQudjEuTWVzc2FnZSISChBNZXNzYWdlc1Jlc3BvbnNlIrYBChZJbnN0YWxsU25hcHNob3RSZXF1ZXN0EjAKBmhlYWRlchgBIAEoCzIeLmxlZGdlci5ub2RlLnYxLlNuYXBzaG90SGVhZGVySAASLgoFY2h1bmsYAiABKAsyHS5sZWRnZXIubm9kZS52MS5TbmFwc2hvdENodW5rSAASMgoHdHJhaWxlchgDIAEoCzIfLmxlZGdlci5ub2RlLnYxLlNuYXBzaG90VHJhaWxlckgAQgYKBGtpbmQicwoOU25hcHNob3RIZWFkZXISFAoMZnJvbV9ub2RlX2lkGAEgASgJEhYKDmNvbmZpZ192ZXJzaW9uGAIgASgNEhAKCHNoYXJkX2lkGAMgASgJEiEKB21lc3NhZ2UYBCABKAsyEC5yYWZ0LnYxLk1lc3NhZ2UiPAoNU25hcHNob3RDaHVuaxIrCgVwYWlycxgBIAMoCzIcLmxlZGdlci5ub2RlLnYxLlNuYXBzaG90UGFpciIqCgxTbmFwc2hvdFBhaXISCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMIjUKD1NuYXBzaG90VHJhaWxlchISCgpwYWlyX2NvdW50GAEgASgEEg4KBnNoYTI1NhgCIAEoDCIZChdJbnN0YWxsU25hcHNob3RSZXNwb25zZSpyCg9SZWFkQ29uc2lzdGVuY3kSIAocUkVBRF9DT05TSVNURU5DWV9VTlNQRUNJRklFRBAAEiEKHVJFQURfQ09OU0lTVEVOQ1lfTElORUFSSVpBQkxFEAESGgoWUkVBRF9DT05TSVNURU5DWV9TVEFMRRACKpsBCgtSZXBsaWNhUm9sZRIcChhSRVBMSUNBX1JPTEVfVU5TUEVDSUZJRUQQABIZChVSRVBMSUNBX1JPTEVfRk9MTE9XRVIQARIeChpSRVBMSUNBX1JPTEVfUFJFX0NBTkRJREFURRACEhoKFlJFUExJQ0FfUk9MRV9DQU5ESURBVEUQAxIXChNSRVBMSUNBX1JPTEVfTEVBREVSEAQyywMKC05vZGVTZXJ2aWNlEkoKB1Byb3Bvc2USHi5sZWRnZXIubm9kZS52MS5Qcm9wb3NlUmVxdWVzdBofLmxlZGdlci5ub2RlLnYxLlByb3Bvc2VSZXNwb25zZRJBCgRSZWFkEhsubGVkZ2VyLm5vZGUudjEuUmVhZFJlcXVlc3QaHC5sZWRnZXIubm9kZS52MS5SZWFkUmVzcG9uc2USXAoNUmVwbGljYVN0YXRlcxIkLmxlZGdlci5ub2RlLnYxLlJlcGxpY2FTdGF0ZXNSZXF1ZXN0GiUubGVkZ2VyLm5vZGUudjEuUmVwbGljYVN0YXRlc1Jlc3BvbnNlEmsKElRyYW5zZmVyTGVhZGVyc2hpcBIpLmxlZGdlci5ub2RlLnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlcXVlc3QaKi5sZWRnZXIubm9kZS52MS5UcmFuc2ZlckxlYWRlcnNoaXBSZXNwb25zZRJiCg9UcmlnZ2VyU25hcHNob3QSJi5sZWRnZXIubm9kZS52MS5UcmlnZ2VyU25hcHNob3RSZXF1ZXN0GicubGVkZ2VyLm5vZGUudjEuVHJpZ2dlclNuYXBzaG90UmVzcG9uc2UyzwEKFFJhZnRUcmFuc3BvcnRTZXJ2aWNlElEKCE1lc3NhZ2VzEh8ubGVkZ2VyLm5vZGUudjEuTWVzc2FnZXNSZXF1ZXN0GiAubGVkZ2VyLm5vZGUudjEuTWVzc2FnZXNSZXNwb25zZSgBMAESZAoPSW5zdGFsbFNuYXBzaG90EiYubGVkZ2VyLm5vZGUudjEuSW5zdGFsbFNuYXBzaG90UmVxdWVzdBonLmxlZGdlci5ub2RlLnYxLkluc3RhbGxTbmFwc2hvdFJlc3BvbnNlKAFiBnByb3RvMw", [file_raft_v1_raft]);
+  fileDesc("ChlsZWRnZXIvbm9kZS92MS9ub2RlLnByb3RvEg5sZWRnZXIubm9kZS52MSJnCg5Qcm9wb3NlUmVxdWVzdBIQCghzaGFyZF9pZBgBIAEoCRIPCgdjb21tYW5kGAIgASgMEhIKCnJlcXVlc3RfaWQYAyABKAkSDAoEaG9wcxgEIAEoDRIQCghjb21tYW5kcxgFIAMoDCJZCg9Qcm9wb3NlUmVzcG9uc2USDgoGcmVzdWx0GAEgASgMEg0KBWluZGV4GAIgASgEEhYKDmxlYWRlcl9ub2RlX2lkGAMgASgJEg8KB3Jlc3VsdHMYBCADKAwiZAoLUmVhZFJlcXVlc3QSEAoIc2hhcmRfaWQYASABKAkSDQoFcXVlcnkYAiABKAwSNAoLY29uc2lzdGVuY3kYAyABKA4yHy5sZWRnZXIubm9kZS52MS5SZWFkQ29uc2lzdGVuY3kiNQoMUmVhZFJlc3BvbnNlEg4KBnJlc3VsdBgBIAEoDBIVCg1hcHBsaWVkX2luZGV4GAIgASgEIjIKFFJlcGxpY2FTdGF0ZXNSZXF1ZXN0EhoKEmluY2x1ZGVfc3RhdGVfaGFzaBgBIAEoCCKgAgoMUmVwbGljYVN0YXRlEhAKCHNoYXJkX2lkGAEgASgJEhIKCnJlcGxpY2FfaWQYAiABKAQSKQoEcm9sZRgDIAEoDjIbLmxlZGdlci5ub2RlLnYxLlJlcGxpY2FSb2xlEgwKBHRlcm0YBCABKAQSGQoRbGVhZGVyX3JlcGxpY2FfaWQYBSABKAQSFgoObGVhZGVyX25vZGVfaWQYBiABKAkSFAoMY29tbWl0X2luZGV4GAcgASgEEhUKDWFwcGxpZWRfaW5kZXgYCCABKAQSEgoKbGFzdF9pbmRleBgJIAEoBBIWCg5zbmFwc2hvdF9pbmRleBgKIAEoBBIRCgljYXVnaHRfdXAYCyABKAgSEgoKc3RhdGVfaGFzaBgMIAEoDCJYChVSZXBsaWNhU3RhdGVzUmVzcG9uc2USDwoHbm9kZV9pZBgBIAEoCRIuCghyZXBsaWNhcxgCIAMoCzIcLmxlZGdlci5ub2RlLnYxLlJlcGxpY2FTdGF0ZSJBChlUcmFuc2ZlckxlYWRlcnNoaXBSZXF1ZXN0EhAKCHNoYXJkX2lkGAEgASgJEhIKCnRvX25vZGVfaWQYAiABKAkiHAoaVHJhbnNmZXJMZWFkZXJzaGlwUmVzcG9uc2UiKgoWVHJpZ2dlclNuYXBzaG90UmVxdWVzdBIQCghzaGFyZF9pZBgBIAEoCSIoChdUcmlnZ2VyU25hcHNob3RSZXNwb25zZRINCgVpbmRleBgBIAEoBCI3CgxDYWxsc1JlcXVlc3QSJwoFY2FsbHMYASADKAsyGC5sZWRnZXIubm9kZS52MS5Ob2RlQ2FsbCKXAQoITm9kZUNhbGwSDwoHY2FsbF9pZBgBIAEoBBISCgp0aW1lb3V0X21zGAIgASgNEjEKB3Byb3Bvc2UYAyABKAsyHi5sZWRnZXIubm9kZS52MS5Qcm9wb3NlUmVxdWVzdEgAEisKBHJlYWQYBCABKAsyGy5sZWRnZXIubm9kZS52MS5SZWFkUmVxdWVzdEgAQgYKBGtpbmQiOwoNQ2FsbHNSZXNwb25zZRIqCgdyZXBsaWVzGAEgAygLMhkubGVkZ2VyLm5vZGUudjEuTm9kZVJlcGx5IrIBCglOb2RlUmVwbHkSDwoHY2FsbF9pZBgBIAEoBBIyCgdwcm9wb3NlGAIgASgLMh8ubGVkZ2VyLm5vZGUudjEuUHJvcG9zZVJlc3BvbnNlSAASLAoEcmVhZBgDIAEoCzIcLmxlZGdlci5ub2RlLnYxLlJlYWRSZXNwb25zZUgAEioKBWVycm9yGAQgASgLMhkubGVkZ2VyLm5vZGUudjEuQ2FsbEVycm9ySABCBgoEa2luZCKTAQoJQ2FsbEVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRI3CgdkZXRhaWxzGAMgAygLMiYubGVkZ2VyLm5vZGUudjEuQ2FsbEVycm9yLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJvCg9NZXNzYWdlc1JlcXVlc3QSFAoMZnJvbV9ub2RlX2lkGAEgASgJEhYKDmNvbmZpZ192ZXJzaW9uGAIgASgNEi4KCG1lc3NhZ2VzGAMgAygLMhwubGVkZ2VyLm5vZGUudjEuU2hhcmRNZXNzYWdlIkMKDFNoYXJkTWVzc2FnZRIQCghzaGFyZF9pZBgBIAEoCRIhCgdtZXNzYWdlGAIgASgLMhAucmFmdC52MS5NZXNzYWdlIhIKEE1lc3NhZ2VzUmVzcG9uc2UitgEKFkluc3RhbGxTbmFwc2hvdFJlcXVlc3QSMAoGaGVhZGVyGAEgASgLMh4ubGVkZ2VyLm5vZGUudjEuU25hcHNob3RIZWFkZXJIABIuCgVjaHVuaxgCIAEoCzIdLmxlZGdlci5ub2RlLnYxLlNuYXBzaG90Q2h1bmtIABIyCgd0cmFpbGVyGAMgASgLMh8ubGVkZ2VyLm5vZGUudjEuU25hcHNob3RUcmFpbGVySABCBgoEa2luZCJzCg5TbmFwc2hvdEhlYWRlchIUCgxmcm9tX25vZGVfaWQYASABKAkSFgoOY29uZmlnX3ZlcnNpb24YAiABKA0SEAoIc2hhcmRfaWQYAyABKAkSIQoHbWVzc2FnZRgEIAEoCzIQLnJhZnQudjEuTWVzc2FnZSI8Cg1TbmFwc2hvdENodW5rEisKBXBhaXJzGAEgAygLMhwubGVkZ2VyLm5vZGUudjEuU25hcHNob3RQYWlyIioKDFNuYXBzaG90UGFpchILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwiNQoPU25hcHNob3RUcmFpbGVyEhIKCnBhaXJfY291bnQYASABKAQSDgoGc2hhMjU2GAIgASgMIhkKF0luc3RhbGxTbmFwc2hvdFJlc3BvbnNlKnIKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX1NUQUxFEAIqmwEKC1JlcGxpY2FSb2xlEhwKGFJFUExJQ0FfUk9MRV9VTlNQRUNJRklFRBAAEhkKFVJFUExJQ0FfUk9MRV9GT0xMT1dFUhABEh4KGlJFUExJQ0FfUk9MRV9QUkVfQ0FORElEQVRFEAISGgoWUkVQTElDQV9ST0xFX0NBTkRJREFURRADEhcKE1JFUExJQ0FfUk9MRV9MRUFERVIQBDKVBAoLTm9kZVNlcnZpY2USSgoHUHJvcG9zZRIeLmxlZGdlci5ub2RlLnYxLlByb3Bvc2VSZXF1ZXN0Gh8ubGVkZ2VyLm5vZGUudjEuUHJvcG9zZVJlc3BvbnNlEkEKBFJlYWQSGy5sZWRnZXIubm9kZS52MS5SZWFkUmVxdWVzdBocLmxlZGdlci5ub2RlLnYxLlJlYWRSZXNwb25zZRJcCg1SZXBsaWNhU3RhdGVzEiQubGVkZ2VyLm5vZGUudjEuUmVwbGljYVN0YXRlc1JlcXVlc3QaJS5sZWRnZXIubm9kZS52MS5SZXBsaWNhU3RhdGVzUmVzcG9uc2USawoSVHJhbnNmZXJMZWFkZXJzaGlwEikubGVkZ2VyLm5vZGUudjEuVHJhbnNmZXJMZWFkZXJzaGlwUmVxdWVzdBoqLmxlZGdlci5ub2RlLnYxLlRyYW5zZmVyTGVhZGVyc2hpcFJlc3BvbnNlEmIKD1RyaWdnZXJTbmFwc2hvdBImLmxlZGdlci5ub2RlLnYxLlRyaWdnZXJTbmFwc2hvdFJlcXVlc3QaJy5sZWRnZXIubm9kZS52MS5UcmlnZ2VyU25hcHNob3RSZXNwb25zZRJICgVDYWxscxIcLmxlZGdlci5ub2RlLnYxLkNhbGxzUmVxdWVzdBodLmxlZGdlci5ub2RlLnYxLkNhbGxzUmVzcG9uc2UoATABMs8BChRSYWZ0VHJhbnNwb3J0U2VydmljZRJRCghNZXNzYWdlcxIfLmxlZGdlci5ub2RlLnYxLk1lc3NhZ2VzUmVxdWVzdBogLmxlZGdlci5ub2RlLnYxLk1lc3NhZ2VzUmVzcG9uc2UoATABEmQKD0luc3RhbGxTbmFwc2hvdBImLmxlZGdlci5ub2RlLnYxLkluc3RhbGxTbmFwc2hvdFJlcXVlc3QaJy5sZWRnZXIubm9kZS52MS5JbnN0YWxsU25hcHNob3RSZXNwb25zZSgBYgZwcm90bzM", [file_raft_v1_raft]);
 
 /**
  * @generated from message ledger.node.v1.ProposeRequest
@@ -24,7 +24,8 @@ export type ProposeRequest = Message<"ledger.node.v1.ProposeRequest"> & {
   shardId: string;
 
   /**
-   * An encoded ledger.core.v1.Command, forwarded as opaque bytes.
+   * An encoded ledger.core.v1.Command, forwarded as opaque bytes. Exactly one of command and
+   * commands is set.
    *
    * @generated from field: bytes command = 2;
    */
@@ -43,6 +44,14 @@ export type ProposeRequest = Message<"ledger.node.v1.ProposeRequest"> & {
    * @generated from field: uint32 hops = 4;
    */
   hops: number;
+
+  /**
+   * A batch: encoded ledger.core.v1.Commands of this shard, replicated as one log entry and
+   * applied in order, each independently (one command's refusal does not touch another's).
+   *
+   * @generated from field: repeated bytes commands = 5;
+   */
+  commands: Uint8Array[];
 };
 
 /**
@@ -77,6 +86,14 @@ export type ProposeResponse = Message<"ledger.node.v1.ProposeResponse"> & {
    * @generated from field: string leader_node_id = 3;
    */
   leaderNodeId: string;
+
+  /**
+   * For a batch: one encoded ledger.core.v1.CommandResult per command, in the batch's order
+   * (result is then empty).
+   *
+   * @generated from field: repeated bytes results = 4;
+   */
+  results: Uint8Array[];
 };
 
 /**
@@ -334,6 +351,158 @@ export const TriggerSnapshotResponseSchema: GenMessage<TriggerSnapshotResponse> 
   messageDesc(file_ledger_node_v1_node, 10);
 
 /**
+ * @generated from message ledger.node.v1.CallsRequest
+ */
+export type CallsRequest = Message<"ledger.node.v1.CallsRequest"> & {
+  /**
+   * @generated from field: repeated ledger.node.v1.NodeCall calls = 1;
+   */
+  calls: NodeCall[];
+};
+
+/**
+ * Describes the message ledger.node.v1.CallsRequest.
+ * Use `create(CallsRequestSchema)` to create a new message.
+ */
+export const CallsRequestSchema: GenMessage<CallsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_node_v1_node, 11);
+
+/**
+ * @generated from message ledger.node.v1.NodeCall
+ */
+export type NodeCall = Message<"ledger.node.v1.NodeCall"> & {
+  /**
+   * The caller's id for the call, unique among its calls in flight on this stream.
+   *
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * How long the caller waits for the answer, in milliseconds (0: the node's default); the
+   * node gives up on the call when they pass, as a unary call's deadline would.
+   *
+   * @generated from field: uint32 timeout_ms = 2;
+   */
+  timeoutMs: number;
+
+  /**
+   * @generated from oneof ledger.node.v1.NodeCall.kind
+   */
+  kind: {
+    /**
+     * @generated from field: ledger.node.v1.ProposeRequest propose = 3;
+     */
+    value: ProposeRequest;
+    case: "propose";
+  } | {
+    /**
+     * @generated from field: ledger.node.v1.ReadRequest read = 4;
+     */
+    value: ReadRequest;
+    case: "read";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ledger.node.v1.NodeCall.
+ * Use `create(NodeCallSchema)` to create a new message.
+ */
+export const NodeCallSchema: GenMessage<NodeCall> = /*@__PURE__*/
+  messageDesc(file_ledger_node_v1_node, 12);
+
+/**
+ * @generated from message ledger.node.v1.CallsResponse
+ */
+export type CallsResponse = Message<"ledger.node.v1.CallsResponse"> & {
+  /**
+   * @generated from field: repeated ledger.node.v1.NodeReply replies = 1;
+   */
+  replies: NodeReply[];
+};
+
+/**
+ * Describes the message ledger.node.v1.CallsResponse.
+ * Use `create(CallsResponseSchema)` to create a new message.
+ */
+export const CallsResponseSchema: GenMessage<CallsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_node_v1_node, 13);
+
+/**
+ * @generated from message ledger.node.v1.NodeReply
+ */
+export type NodeReply = Message<"ledger.node.v1.NodeReply"> & {
+  /**
+   * @generated from field: uint64 call_id = 1;
+   */
+  callId: bigint;
+
+  /**
+   * @generated from oneof ledger.node.v1.NodeReply.kind
+   */
+  kind: {
+    /**
+     * @generated from field: ledger.node.v1.ProposeResponse propose = 2;
+     */
+    value: ProposeResponse;
+    case: "propose";
+  } | {
+    /**
+     * @generated from field: ledger.node.v1.ReadResponse read = 3;
+     */
+    value: ReadResponse;
+    case: "read";
+  } | {
+    /**
+     * @generated from field: ledger.node.v1.CallError error = 4;
+     */
+    value: CallError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ledger.node.v1.NodeReply.
+ * Use `create(NodeReplySchema)` to create a new message.
+ */
+export const NodeReplySchema: GenMessage<NodeReply> = /*@__PURE__*/
+  messageDesc(file_ledger_node_v1_node, 14);
+
+/**
+ * The failure of one call on the Calls stream: what a unary call's status would have carried
+ * (src/transport/status.ts).
+ *
+ * @generated from message ledger.node.v1.CallError
+ */
+export type CallError = Message<"ledger.node.v1.CallError"> & {
+  /**
+   * A LedgerError code, for example NOT_LEADER or UNAVAILABLE.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * The error's details, for example "leader" and "applied".
+   *
+   * @generated from field: map<string, string> details = 3;
+   */
+  details: { [key: string]: string };
+};
+
+/**
+ * Describes the message ledger.node.v1.CallError.
+ * Use `create(CallErrorSchema)` to create a new message.
+ */
+export const CallErrorSchema: GenMessage<CallError> = /*@__PURE__*/
+  messageDesc(file_ledger_node_v1_node, 15);
+
+/**
  * @generated from message ledger.node.v1.MessagesRequest
  */
 export type MessagesRequest = Message<"ledger.node.v1.MessagesRequest"> & {
@@ -360,7 +529,7 @@ export type MessagesRequest = Message<"ledger.node.v1.MessagesRequest"> & {
  * Use `create(MessagesRequestSchema)` to create a new message.
  */
 export const MessagesRequestSchema: GenMessage<MessagesRequest> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 11);
+  messageDesc(file_ledger_node_v1_node, 16);
 
 /**
  * @generated from message ledger.node.v1.ShardMessage
@@ -382,7 +551,7 @@ export type ShardMessage = Message<"ledger.node.v1.ShardMessage"> & {
  * Use `create(ShardMessageSchema)` to create a new message.
  */
 export const ShardMessageSchema: GenMessage<ShardMessage> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 12);
+  messageDesc(file_ledger_node_v1_node, 17);
 
 /**
  * @generated from message ledger.node.v1.MessagesResponse
@@ -395,7 +564,7 @@ export type MessagesResponse = Message<"ledger.node.v1.MessagesResponse"> & {
  * Use `create(MessagesResponseSchema)` to create a new message.
  */
 export const MessagesResponseSchema: GenMessage<MessagesResponse> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 13);
+  messageDesc(file_ledger_node_v1_node, 18);
 
 /**
  * @generated from message ledger.node.v1.InstallSnapshotRequest
@@ -430,7 +599,7 @@ export type InstallSnapshotRequest = Message<"ledger.node.v1.InstallSnapshotRequ
  * Use `create(InstallSnapshotRequestSchema)` to create a new message.
  */
 export const InstallSnapshotRequestSchema: GenMessage<InstallSnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 14);
+  messageDesc(file_ledger_node_v1_node, 19);
 
 /**
  * @generated from message ledger.node.v1.SnapshotHeader
@@ -464,7 +633,7 @@ export type SnapshotHeader = Message<"ledger.node.v1.SnapshotHeader"> & {
  * Use `create(SnapshotHeaderSchema)` to create a new message.
  */
 export const SnapshotHeaderSchema: GenMessage<SnapshotHeader> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 15);
+  messageDesc(file_ledger_node_v1_node, 20);
 
 /**
  * @generated from message ledger.node.v1.SnapshotChunk
@@ -481,7 +650,7 @@ export type SnapshotChunk = Message<"ledger.node.v1.SnapshotChunk"> & {
  * Use `create(SnapshotChunkSchema)` to create a new message.
  */
 export const SnapshotChunkSchema: GenMessage<SnapshotChunk> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 16);
+  messageDesc(file_ledger_node_v1_node, 21);
 
 /**
  * One ledger-state record, keyed relative to the replica's ledger prefix.
@@ -505,7 +674,7 @@ export type SnapshotPair = Message<"ledger.node.v1.SnapshotPair"> & {
  * Use `create(SnapshotPairSchema)` to create a new message.
  */
 export const SnapshotPairSchema: GenMessage<SnapshotPair> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 17);
+  messageDesc(file_ledger_node_v1_node, 22);
 
 /**
  * @generated from message ledger.node.v1.SnapshotTrailer
@@ -529,7 +698,7 @@ export type SnapshotTrailer = Message<"ledger.node.v1.SnapshotTrailer"> & {
  * Use `create(SnapshotTrailerSchema)` to create a new message.
  */
 export const SnapshotTrailerSchema: GenMessage<SnapshotTrailer> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 18);
+  messageDesc(file_ledger_node_v1_node, 23);
 
 /**
  * @generated from message ledger.node.v1.InstallSnapshotResponse
@@ -542,7 +711,7 @@ export type InstallSnapshotResponse = Message<"ledger.node.v1.InstallSnapshotRes
  * Use `create(InstallSnapshotResponseSchema)` to create a new message.
  */
 export const InstallSnapshotResponseSchema: GenMessage<InstallSnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_ledger_node_v1_node, 19);
+  messageDesc(file_ledger_node_v1_node, 24);
 
 /**
  * @generated from enum ledger.node.v1.ReadConsistency
@@ -674,6 +843,19 @@ export const NodeService: GenService<{
     methodKind: "unary";
     input: typeof TriggerSnapshotRequestSchema;
     output: typeof TriggerSnapshotResponseSchema;
+  },
+  /**
+   * The gateway's fast path: one long-lived stream per (gateway, node) pair carrying batches of
+   * proposals and reads, one batch per event-loop turn of the caller. The node answers every
+   * call on the same stream, batched the same way, each reply tagged with its call's id. Each
+   * call means exactly what the unary Propose or Read with the same request means.
+   *
+   * @generated from rpc ledger.node.v1.NodeService.Calls
+   */
+  calls: {
+    methodKind: "bidi_streaming";
+    input: typeof CallsRequestSchema;
+    output: typeof CallsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ledger_node_v1_node, 0);
