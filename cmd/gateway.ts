@@ -15,6 +15,7 @@ import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js"
 import { ClusterBackend } from "../src/gateway/cluster-backend.js";
 import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
+import type { BatchItemObserver } from "../src/gateway/ledger-service.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
 import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
 import { createStatusPage } from "../src/gateway/status-page.js";
@@ -51,9 +52,9 @@ async function loadConfig(path: string): Promise<ClusterConfig> {
   }
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, observe: CallObserver): Promise<LedgerServer> {
+async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, observe: CallObserver, observeBatchItem: BatchItemObserver): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe });
+    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe, observeBatchItem });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("gateway", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));
@@ -81,10 +82,16 @@ async function main(): Promise<void> {
   lifecycle.setStop(() => backend.close());
   const metrics = createGatewayMetrics();
   const status = createStatusPage({ config, logger });
-  const server = await listen(flags, backend, logger, (method, code, seconds) => {
-    metrics.observeCall(method, code, seconds);
-    status.observeCall(method, code, seconds);
-  });
+  const server = await listen(
+    flags,
+    backend,
+    logger,
+    (method, code, seconds) => {
+      metrics.observeCall(method, code, seconds);
+      status.observeCall(method, code, seconds);
+    },
+    metrics.observeBatchItem,
+  );
   const http = await serveHttp(flags, { ...metrics.routes, ...status.routes }, logger, async () => {
     await server.shutdown(0);
     await backend.close();

@@ -291,6 +291,10 @@ export const createTransactionsItemsMax = 1_000;
  * (raftMaxAppendBytes), and an append carrying it fits a peer message (grpcMessageBytesMax) with
  * room to spare. A larger batch could never be replicated, so it is refused before the log. */
 export const proposalEntryBytesMax = raftMaxAppendBytes;
+/** Nesting of messages a request's bytes are searched to this depth for strings that are not
+ * valid UTF-8 (to name the field, e.g. transactions[1].description); protobuf-es decodes to the
+ * same depth (its recursionLimit), and our requests nest two deep. */
+export const requestNestingMax = 100;
 
 // -- gateway-node call streams --
 /** Calls a gateway keeps in flight on its one Calls stream to a node (queued, written, or
@@ -298,6 +302,14 @@ export const proposalEntryBytesMax = raftMaxAppendBytes;
  * the gateway pauses before retrying. Far above the concurrency a gateway sees (each call is
  * one client request), low enough that a stuck node holds a bounded amount of memory. */
 export const gatewayStreamCallsInFlightMax = 4_096;
+/** Request bytes a gateway keeps in flight on one Calls stream (counted like the calls above);
+ * a call that would pass it is refused at once with RESOURCE_EXHAUSTED (applied=no). A batched
+ * proposal can be ~600 KB, so the count alone would let a stuck node hold gigabytes; this is
+ * ~100 of the largest or thousands of ordinary calls. */
+export const gatewayStreamBytesInFlightMax = 64 * 1024 * 1024;
+/** The longest delay setTimeout honours (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms
+ * with a TimeoutOverflowWarning, so call-deadline timers are armed for at most this long. */
+export const timerDelayMsMax = 2 ** 31 - 1;
 /** Calls a node runs at once for one Calls stream (accepted and not yet answered); more get
  * RESOURCE_EXHAUSTED (applied=no) at once. Matches the gateway's bound, so an honest gateway
  * never meets it; a node serves a handful of gateways. */

@@ -95,6 +95,16 @@ export function updateUnknownOutcomeError(command: Command, shardId: ShardId, lo
   );
 }
 
+/**
+ * The error of an update whose outcome the gateway cannot tell for a reason of its own or the
+ * node's making (`fault`): an answer it cannot read (the entry was applied, but did the command
+ * take effect?), or an internal error while the call was out. INTERNAL: a bug somewhere, not a
+ * passing condition; the message still tells the caller how to learn the outcome safely.
+ */
+export function updateFaultError(command: Command, shardId: ShardId, fault: string): LedgerError {
+  return new LedgerError("INTERNAL", `outcome unknown: ${describeCommand(command)} on ${shardId}: ${fault}; ${retryAdvice(command)}`);
+}
+
 /** The error of a query whose deadline passed with no answer. */
 export function queryDeadlineError(query: Query, shardId: ShardId, log: AttemptLog): LedgerError {
   const what = describeQuery(query);

@@ -27,7 +27,7 @@ import { ProposeRequestSchema, ReadConsistency, ReadRequestSchema } from "../gen
 import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
-import { describeCommand, queryDeadlineError, requestIdOf, updateDeadlineError, updateUnknownOutcomeError, type AttemptLog } from "./call-outcome.js";
+import { describeCommand, queryDeadlineError, requestIdOf, updateDeadlineError, updateFaultError, updateUnknownOutcomeError, type AttemptLog } from "./call-outcome.js";
 import { getTransactionQuery } from "./core-requests.js";
 import { gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax } from "./retry-policy.js";
 import { ShardCaller } from "./shard-caller.js";
@@ -100,7 +100,8 @@ export class ClusterBackend implements LedgerBackend {
       onDeadline: (log) => updateDeadlineError(command, shard.id, log),
       onUnknownOutcome: (log) => updateUnknownOutcomeError(command, shard.id, log),
     });
-    const result = fromBinary(CommandResultSchema, answer.value.result);
+    const result = readResult(answer.value.result, command, shard.id);
+    if (result instanceof LedgerError) throw result;
     if (answer.before.mayHaveApplied && refusedAsNoLongerPending(command, result)) {
       return this.confirmEarlierAttempt(accountId, command, result, shard, deadlineMs, answer.before);
     }
@@ -132,6 +133,8 @@ export class ClusterBackend implements LedgerBackend {
     return outcomes;
   }
 
+  /** Sets the outcome of each of the group's items; never throws: a shard's failure stays with
+   * its own items, and the other shards' outcomes are kept. */
   private async proposeShardBatch(group: ShardBatch, items: readonly UpdateItem[], outcomes: (CommandResult | LedgerError)[], deadlineMs: number): Promise<void> {
     const { shard, positions } = group;
     const commandAt = (k: number): Command => items[positions[k]!]!.command;
@@ -156,20 +159,29 @@ export class ClusterBackend implements LedgerBackend {
       });
       results = answer.value.results;
     } catch (e) {
-      if (!isLedgerError(e)) throw e;
-      for (const [k, position] of positions.entries()) outcomes[position] = perItem?.(commandAt(k)) ?? e;
+      if (isLedgerError(e)) {
+        for (const [k, position] of positions.entries()) outcomes[position] = perItem?.(commandAt(k)) ?? e;
+      } else {
+        // A bug of ours while the batch was out: it may have reached the node.
+        this.logger.error({ shard: shard.id, err: e }, "internal error in a batch proposal");
+        const fault = "an internal error in the gateway ended the call (see its log); it may or may not have been applied";
+        for (const [k, position] of positions.entries()) outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
+      }
       return;
     }
+    // The node answered, so the batch's entry was applied: an answer that cannot be read
+    // leaves each item's outcome unknown, not failed.
     if (results.length !== positions.length) {
-      const wrong = new LedgerError("INTERNAL", `${shard.id} answered a batch of ${positions.length} commands with ${results.length} results`);
-      for (const position of positions) outcomes[position] = wrong;
+      const fault = `it answered a batch of ${positions.length} commands with ${results.length} results`;
+      for (const [k, position] of positions.entries()) outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
       return;
     }
     for (const [k, position] of positions.entries()) {
-      const result = fromBinary(CommandResultSchema, results[k]!);
+      const result = readResult(results[k]!, commandAt(k), shard.id);
       // No kind: the shard refused to apply this command (the node checks commands before
       // proposing them, so a correct gateway never sees it); it was not applied.
-      outcomes[position] = result.kind.case === undefined ? new LedgerError("INTERNAL", `${shard.id} refused to apply ${describeCommand(commandAt(k))}; it was not applied`) : result;
+      outcomes[position] =
+        result instanceof LedgerError || result.kind.case !== undefined ? result : new LedgerError("INTERNAL", `${shard.id} refused to apply ${describeCommand(commandAt(k))}; it was not applied`);
     }
   }
 
@@ -259,6 +271,15 @@ export class ClusterBackend implements LedgerBackend {
       return create(CommandResultSchema, { kind: { case: "transaction", value: read.kind.value } });
     }
     return refusal;
+  }
+}
+
+/** A command's result as its shard encoded it, or the unknown-outcome error when it does not decode. */
+function readResult(bytes: Uint8Array, command: Command, shardId: ShardId): CommandResult | LedgerError {
+  try {
+    return fromBinary(CommandResultSchema, bytes);
+  } catch (e) {
+    return updateFaultError(command, shardId, `it answered, so the command reached its log, but the result does not decode (${String(e)})`);
   }
 }
 

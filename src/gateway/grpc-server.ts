@@ -8,7 +8,7 @@ import { addUnaryService, type CallObserver } from "../transport/grpc-service.js
 import { grpcMessageBytesMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
-import { createLedgerService, type LedgerServiceDeps } from "./ledger-service.js";
+import { createLedgerService, ledgerMethodsCheckingUtf8, type BatchItemObserver, type LedgerServiceDeps } from "./ledger-service.js";
 import { HealthReporter } from "../ops/health.js";
 import { addLedgerReflection } from "../ops/reflection.js";
 import { shutdownGraceMsDefault } from "../base/limits.js";
@@ -23,6 +23,8 @@ export interface LedgerServerOptions {
   deps: LedgerServiceDeps;
   /** Told of every finished call (metrics, request rates). */
   observe?: CallObserver;
+  /** Told of the outcome of every item of a CreateTransactions call (metrics). */
+  observeBatchItem?: BatchItemObserver;
 }
 
 export interface LedgerServer {
@@ -41,13 +43,15 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     "grpc.max_receive_message_length": grpcMessageBytesMax,
     "grpc.max_send_message_length": grpcMessageBytesMax,
   });
-  const service = createLedgerService(options.backend, options.deps);
+  const service = createLedgerService(options.backend, options.deps, options.observeBatchItem);
   addUnaryService(
     server,
     LedgerService,
     service,
     (method, error) => logger.error({ method, err: error }, "internal error in a call"),
     options.observe,
+    {},
+    ledgerMethodsCheckingUtf8,
   );
   const health = new HealthReporter(LedgerService.typeName, logger);
   health.addToServer(server);

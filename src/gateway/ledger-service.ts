@@ -47,7 +47,17 @@ export interface LedgerServiceDeps {
 
 const u64Max = (1n << 64n) - 1n;
 
-export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceDeps): UnaryImpl<typeof LedgerService> {
+/** Told of the outcome of every item of a CreateTransactions call: "OK" (created) or the item's
+ * error code. The call itself answers OK whatever its items' outcomes. */
+export type BatchItemObserver = (code: string) => void;
+
+/** The methods whose handlers judge invalid UTF-8 per field themselves (addUnaryService's
+ * checksUtf8Itself): one item of a batch with a bad string fails alone. */
+export const ledgerMethodsCheckingUtf8: readonly string[] = ["createTransactions"];
+
+const itemFieldPattern = /^transactions\[(\d+)\]\./;
+
+export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceDeps, observeBatchItem?: BatchItemObserver): UnaryImpl<typeof LedgerService> {
   const callOptions = (ctx: HandlerContext): CallOptions => ({ deadlineMs: ctx.deadlineMs });
   const randomId = (): bigint => {
     const id = deps.randomU64();
@@ -100,9 +110,17 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
       // not sent. One timestamp for the call: its items are created at the same moment.
       const timestamp = now();
       const results = new Array<CreateTransactionResult>(requests.length);
+      // Strings that were not valid UTF-8 on the wire (decoded with U+FFFD): their item fails
+      // alone, naming the field; one outside every item fails the call.
+      for (const field of ctx.invalidUtf8Fields ?? []) {
+        const i = Number(itemFieldPattern.exec(field)?.[1] ?? -1);
+        if (i < 0 || i >= requests.length) throw new LedgerError("INVALID_ARGUMENT", `${field} is not valid UTF-8`);
+        results[i] ??= itemFailure(new LedgerError("INVALID_ARGUMENT", `${field} is not valid UTF-8`));
+      }
       const items: UpdateItem[] = [];
       const positions: number[] = [];
       for (const [i, item] of requests.entries()) {
+        if (results[i] !== undefined) continue;
         try {
           items.push(newTransaction(item, timestamp, `transactions[${i}].`));
           positions.push(i);
@@ -114,6 +132,9 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
       const outcomes = items.length === 0 ? [] : await backend.updateMany(items, callOptions(ctx));
       assert(outcomes.length === items.length, "the backend answered every item");
       for (const [k, outcome] of outcomes.entries()) results[positions[k]!] = itemOutcome(outcome);
+      if (observeBatchItem !== undefined) {
+        for (const r of results) observeBatchItem(r.outcome.case === "transaction" ? "OK" : (r.outcome.value?.code ?? "INTERNAL"));
+      }
       return create(CreateTransactionsResponseSchema, { results });
     },
 

@@ -141,11 +141,13 @@ export class ShardCaller {
         if (!isLedgerError(e)) throw e;
         error = e;
       }
+      // Recorded before the closed check: an attempt that close() cut short may have reached
+      // the node, and the call's final error must say so.
+      log.lastError = error;
+      if (call.write && proposalMayHaveApplied(error)) log.mayHaveApplied = true;
       this.throwIfClosed(call, log);
       const silent = error.details[attemptTimedOutDetail] === "yes" || (error.code === "DEADLINE_EXCEEDED" && Date.now() >= call.deadlineMs);
       if (silent && !call.stale) this.leaders.demote(shardId, node);
-      log.lastError = error;
-      if (call.write && proposalMayHaveApplied(error)) log.mayHaveApplied = true;
       const action = retryActionFor(error);
       if (action.kind === "fail") {
         // A definite error now does not undo an earlier attempt that may have been appended.
@@ -192,7 +194,14 @@ export class ShardCaller {
       return await call.send(client, controller.signal);
     } catch (e) {
       if (timedOut) {
-        throw new LedgerError("DEADLINE_EXCEEDED", `node ${nodeId} gave no answer within ${this.attemptTimeoutMs} ms`, { [attemptTimedOutDetail]: "yes" });
+        // The stream knows whether the call was ever written (it may have waited for the node
+        // to accept the stream, or for 'drain'): a call never sent stays certainly not applied.
+        const notSent = isLedgerError(e) && e.details["applied"] === "no";
+        throw new LedgerError(
+          "DEADLINE_EXCEEDED",
+          `node ${nodeId} gave no answer within ${this.attemptTimeoutMs} ms${notSent ? "; the call was never sent" : ""}`,
+          notSent ? { [attemptTimedOutDetail]: "yes", applied: "no" } : { [attemptTimedOutDetail]: "yes" },
+        );
       }
       throw e;
     } finally {
@@ -216,10 +225,17 @@ export class ShardCaller {
     });
   }
 
+  /**
+   * Ends a call once close() has run. A write that may have reached a node ends as an unknown
+   * outcome, worded by the caller (per item for a batch, with its request_id advice); the
+   * shutdown is named as the last error, since it is what cut the call short.
+   */
   private throwIfClosed(call: ShardCall<unknown>, log: AttemptLog): void {
     if (!this.closed) return;
-    const unknown = call.write && log.mayHaveApplied ? "; the outcome of this update is unknown" : "";
-    throw new LedgerError("UNAVAILABLE", `the gateway is shutting down${unknown}`);
+    const shutdown = new LedgerError("UNAVAILABLE", "the gateway is shutting down");
+    if (!call.write || !log.mayHaveApplied) throw shutdown;
+    if (call.onUnknownOutcome !== undefined) throw call.onUnknownOutcome({ ...log, lastError: shutdown });
+    throw new LedgerError("UNAVAILABLE", "the gateway is shutting down; the outcome of this update is unknown");
   }
 
 }

@@ -1,7 +1,8 @@
 // Input checks of the public API. Bad input never reaches the core: every rule here rejects with
 // INVALID_ARGUMENT and a message that starts with the offending field's name. Wire-level UTF-8
-// errors are caught earlier by decodeRequest; these checks also hold for in-process callers
-// (the cluster gateway, tests), whose strings may carry lone surrogates.
+// errors are caught earlier by the transport (grpc-service.ts, which names the field's path and
+// lets CreateTransactions fail such an item alone); these checks also hold for in-process
+// callers (the cluster gateway, tests), whose strings may carry lone surrogates.
 
 import { LedgerError } from "../base/errors.js";
 import { descriptionBytesMax, pageSizeDefault, pageSizeMax, requestIdCharsMax } from "../base/limits.js";

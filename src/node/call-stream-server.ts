@@ -11,13 +11,17 @@
 //   runs nothing that arrives after: a call still unanswered at a clean end was not run.
 // - Backpressure: while the client does not read (write() returned false), replies wait and the
 //   stream is not read either, so HTTP/2 flow control holds the client back; the replies waiting
-//   are bounded by the in-flight limit plus one incoming batch's refusals.
+//   are bounded by the in-flight limit plus one incoming batch's refusals, as a batch of more
+//   calls than the in-flight limit (never sent by an honest client, whose own bound matches)
+//   ends the stream with RESOURCE_EXHAUSTED instead of a refusal per call.
+// - A call's signal aborts at its deadline (timeout_ms), as a unary call's does, or when the
+//   stream ends.
 
 import { Metadata, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { callStreamMessageBytesMax, grpcMessageBytesMax, nodeCallDeadlineMsDefault, nodeStreamCallsInFlightMax } from "../base/limits.js";
+import { callStreamMessageBytesMax, grpcMessageBytesMax, nodeCallDeadlineMsDefault, nodeStreamCallsInFlightMax, timerDelayMsMax } from "../base/limits.js";
 import {
   CallErrorSchema,
   NodeReplySchema,
@@ -29,6 +33,7 @@ import {
   type ReadRequest,
 } from "../gen/ledger/node/v1/node_pb.js";
 import type { CallObserver, HandlerContext, UnaryImpl } from "../transport/grpc-service.js";
+import { toServiceError } from "../transport/status.js";
 
 export interface CallStreamOptions {
   /** The unary handlers whose logic every call runs. */
@@ -93,8 +98,8 @@ class CallStream {
   private readonly inFlightMax: number;
   /** Ids of the calls being run. */
   private readonly running = new Set<bigint>();
-  /** The signals handed to running calls, aborted when the stream ends (made on demand: most calls never ask). */
-  private readonly aborts = new Set<AbortController>();
+  /** The running calls whose handler took their signal, aborted when the stream ends. */
+  private readonly signalled = new Set<CallContext>();
   private readonly peer: string;
   private replies: NodeReply[] = [];
   private flushScheduled = false;
@@ -146,14 +151,23 @@ class CallStream {
     if (this.finished) return;
     this.finished = true;
     this.replies = [];
-    for (const a of this.aborts) a.abort();
-    this.aborts.clear();
+    for (const c of this.signalled) c.abort();
+    this.signalled.clear();
     this.onFinished();
   }
 
   private receive(request: CallsRequest): void {
     if (this.finished) return; // arrived after the end: not run (see the contract above)
     this.stats.batchesReceived++;
+    if (request.calls.length > this.inFlightMax) {
+      // More than could ever run at once: a refusal each would only multiply the bytes sent.
+      const message = `a CallsRequest of ${request.calls.length} calls exceeds the ${this.inFlightMax} calls a stream may have in flight (nodeStreamCallsInFlightMax); none was run`;
+      this.o.logger.warn({ peer: this.peer, calls: request.calls.length, limit: this.inFlightMax }, "call stream ended: too many calls in one message");
+      this.finish();
+      // grpc-js sends an 'error' emitted on a server stream as the stream's status.
+      this.call.emit("error", toServiceError(new LedgerError("RESOURCE_EXHAUSTED", message)));
+      return;
+    }
     for (let i = 0; i < request.calls.length; i++) this.accept(request.calls[i]!, i);
   }
 
@@ -176,33 +190,17 @@ class CallStream {
   }
 
   /**
-   * Runs one call. Its signal aborts when the stream ends (the protocol has no per-call cancel;
-   * the deadline is the handler's to keep, as in the unary path). It is made only if the
-   * handler asks (a forwarded proposal): one signal shared by a stream's calls would collect a
-   * listener per forwarded call for as long as the stream lives.
+   * Runs one call. Its signal aborts at the call's deadline or when the stream ends (the
+   * protocol has no per-call cancel); see CallContext for why it is made only on demand.
    */
   private run(c: NodeCall, kind: "propose" | "read"): void {
     const id = c.callId;
     this.running.add(id);
     const started = performance.now();
-    let abort: AbortController | undefined;
-    const aborts = this.aborts;
-    const finished = () => this.finished;
-    const ctx: HandlerContext = {
-      deadlineMs: Date.now() + (c.timeoutMs > 0 ? c.timeoutMs : nodeCallDeadlineMsDefault),
-      get signal(): AbortSignal {
-        if (abort === undefined) {
-          abort = new AbortController();
-          if (finished()) abort.abort();
-          else aborts.add(abort);
-        }
-        return abort.signal;
-      },
-      peer: this.peer,
-    };
+    const ctx = new CallContext(Date.now() + (c.timeoutMs > 0 ? c.timeoutMs : nodeCallDeadlineMsDefault), this.peer, this);
     const done = (code: string, reply: NodeReply): void => {
       this.o.observe?.(methodNames[kind], code, (performance.now() - started) / 1000);
-      if (abort !== undefined) this.aborts.delete(abort);
+      ctx.settled();
       this.running.delete(id);
       this.reply(reply);
       this.endIfDone(); // a stop or a client's end may have waited for this call
@@ -259,6 +257,73 @@ class CallStream {
       }
     }
     this.endIfDone();
+  }
+
+  /** A running call's handler took its signal: it must abort if the stream ends first. */
+  signalTaken(c: CallContext): boolean {
+    if (this.finished) return false;
+    this.signalled.add(c);
+    return true;
+  }
+
+  signalReleased(c: CallContext): void {
+    this.signalled.delete(c);
+  }
+}
+
+/**
+ * One running call's HandlerContext. Its AbortController, and the timer that aborts it at the
+ * deadline, are made only when the handler first takes the signal (a forwarded proposal): most
+ * calls never do, and an AbortController alone costs tens of microseconds (as on the unary
+ * path, grpc-service.ts). A handler that never took the signal cannot observe it: no abort is lost.
+ */
+class CallContext implements HandlerContext {
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    readonly deadlineMs: number,
+    readonly peer: string,
+    private readonly stream: CallStream,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // As in the unary path, a call already answered is not aborted; one whose stream ended is.
+      if (this.done) return this.controller.signal;
+      if (this.stream.signalTaken(this)) this.armDeadline();
+      else this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal, if it was taken (the deadline passed or the stream ended). */
+  abort(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.controller?.abort();
+  }
+
+  /** The handler settled: no abort is due any more. */
+  settled(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.controller !== undefined) this.stream.signalReleased(this);
+  }
+
+  /** Timers may fire early, and a deadline beyond timerDelayMsMax takes several: compare with Date.now(). */
+  private armDeadline(): void {
+    const leftMs = this.deadlineMs - Date.now();
+    if (leftMs <= 0) {
+      this.timer = undefined;
+      this.stream.signalReleased(this);
+      this.controller?.abort();
+      return;
+    }
+    this.timer = setTimeout(() => this.armDeadline(), Math.min(leftMs, timerDelayMsMax));
   }
 }
 

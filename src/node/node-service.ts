@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { nodeCallDeadlineMsDefault, nodeForwardHopsMax, pageSizeMax } from "../base/limits.js";
+import { nodeCallDeadlineMsDefault, nodeForwardHopsMax, nodePendingProposalsMax, pageSizeMax, proposalEntryBytesMax } from "../base/limits.js";
 import type { NodeId } from "../cluster/config.js";
 import { CommandSchema, QueryResultSchema, QuerySchema, CommandResultSchema, type Command, type Query } from "../gen/ledger/core/v1/core_pb.js";
 import type { Replica } from "./replica.js";
@@ -25,6 +25,7 @@ import type { Role } from "../raft/types.js";
 import { createUnaryClient, type HandlerContext, type UnaryClient, type UnaryImpl } from "../transport/grpc-service.js";
 import type { NodeHost } from "./node-host.js";
 import { notApplied } from "./waiters.js";
+import { batchProposalBytes } from "./proposal-envelope.js";
 
 const roles: Record<Role, ReplicaRole> = {
   follower: ReplicaRole.FOLLOWER,
@@ -141,9 +142,22 @@ function checkProposal(replica: Replica, command: Uint8Array, commands: readonly
   if (single === batch) {
     throw notApplied("INVALID_ARGUMENT", single ? "command and commands are both set; set exactly one" : "command or commands must be set (exactly one)");
   }
-  if (single) checkCommand(replica, command, "command");
-  else for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`);
-  return batch;
+  if (single) {
+    checkCommand(replica, command, "command");
+    return false;
+  }
+  // The bounds first, from the lengths alone: decoding every command of an oversized batch (a
+  // broken gateway's hundreds of thousands of tiny ones) would hold the event loop before the
+  // refusal. The host checks them again when it queues the proposal.
+  if (commands.length > nodePendingProposalsMax) {
+    throw notApplied("INVALID_ARGUMENT", `a batch of ${commands.length} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`);
+  }
+  const bytes = batchProposalBytes(commands);
+  if (bytes > proposalEntryBytesMax) {
+    throw notApplied("INVALID_ARGUMENT", `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`);
+  }
+  for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`);
+  return true;
 }
 
 /**

@@ -15,6 +15,9 @@
 //   call it accepted and ran none after (call-stream-server.ts): unanswered calls were not run.
 // - A stream that never connected fails with grpc-js's own message, which says so.
 // A call's deadline and its abort signal are enforced here, at once; the late reply is ignored.
+// The node is told the time left when the call is written, not when it was made: a call can
+// wait long in the queue (for the node to accept the stream, or for 'drain'), and the node must
+// not run it past the gateway's deadline.
 //
 // The stream opens lazily, on the first call after none or after a break; the channel's own
 // reconnect backoff (grpc-js) paces connection attempts: while it is in TRANSIENT_FAILURE a new
@@ -25,7 +28,13 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { ErrorCodes, LedgerError, type ErrorCode } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { callStreamMessageBytesMax, gatewayStreamCallsInFlightMax, grpcMessageBytesMax } from "../base/limits.js";
+import {
+  callStreamMessageBytesMax,
+  gatewayStreamBytesInFlightMax,
+  gatewayStreamCallsInFlightMax,
+  grpcMessageBytesMax,
+  timerDelayMsMax,
+} from "../base/limits.js";
 import {
   CallsResponseSchema,
   NodeService,
@@ -55,6 +64,9 @@ export interface NodeCallStreamOptions {
   defaultDeadlineMs: number;
   /** Calls in flight at most (queued, written or awaiting a reply); gatewayStreamCallsInFlightMax by default. */
   inFlightMax?: number;
+  /** Request bytes of the calls in flight at most; gatewayStreamBytesInFlightMax by default (tests
+   * lower it; below grpcMessageBytesMax, a request larger than it is always refused). */
+  bytesInFlightMax?: number;
   flush?: FlushTiming;
   credentials?: ChannelCredentials;
   /** Merged over channelOptions (reconnect backoff, for instance). */
@@ -67,8 +79,15 @@ type Kind = "propose" | "read";
 interface PendingCall {
   id: number;
   kind: Kind;
-  /** The encoded NodeCall, until it is written. */
-  bytes: Uint8Array | undefined;
+  /** The encoded request, until the call is written. */
+  request: Uint8Array | undefined;
+  /** Request bytes, counted in bytesInFlight until the call settles. */
+  size: number;
+  deadlineMs: number;
+  /** What was left of the deadline when the call was made (for the error message). */
+  timeoutMs: number;
+  /** timeout_ms as flush() writes it, between its sizing and framing passes. */
+  sentTimeoutMs: number;
   resolve(value: ProposeResponse | ReadResponse): void;
   reject(error: LedgerError): void;
   timer: NodeJS.Timeout;
@@ -79,7 +98,8 @@ interface PendingCall {
 type Stream = ClientDuplexStream<Buffer, CallsResponse>;
 
 const callsPath = methodPath(NodeService.method.calls);
-// Batches are framed in flush() from NodeCalls encoded once, when the call was made.
+// Batches are framed in flush() around requests encoded once, when the call was made; only the
+// few header bytes of each NodeCall (id, the time left) are written then.
 const passBytes = (b: Buffer): Buffer => b;
 const decodeResponse = (b: Buffer): CallsResponse => fromBinary(CallsResponseSchema, b);
 
@@ -110,32 +130,34 @@ const kindTags: Record<Kind, number> = { propose: (3 << 3) | 2, read: (4 << 3) |
 const callsTag = (1 << 3) | 2;
 const uint32Max = 0xffff_ffff;
 
-function encodeNodeCall(id: number, timeoutMs: number, kind: Kind, request: Uint8Array): Uint8Array {
-  const size = 1 + varintBytes(id) + 1 + varintBytes(timeoutMs) + 1 + varintBytes(request.length) + request.length;
-  const buf = new Uint8Array(size);
-  let pos = 0;
-  buf[pos++] = callIdTag;
-  pos = writeVarint(buf, pos, id);
-  buf[pos++] = timeoutTag;
-  pos = writeVarint(buf, pos, timeoutMs);
-  buf[pos++] = kindTags[kind];
-  pos = writeVarint(buf, pos, request.length);
-  buf.set(request, pos);
-  assert(pos + request.length === size, "NodeCall size computed exactly");
-  return buf;
+/** Bytes of a NodeCall's encoding. */
+function nodeCallBytes(id: number, timeoutMs: number, requestBytes: number): number {
+  return 1 + varintBytes(id) + 1 + varintBytes(timeoutMs) + 1 + varintBytes(requestBytes) + requestBytes;
 }
 
-/** One CallsRequest from encoded NodeCalls. */
-function frameBatch(calls: readonly Uint8Array[]): Buffer {
-  let size = 0;
-  for (const c of calls) size += 1 + varintBytes(c.length) + c.length;
+/** Bytes a NodeCall adds to a CallsRequest (its tag and length too). */
+function framedCallBytes(id: number, timeoutMs: number, requestBytes: number): number {
+  const n = nodeCallBytes(id, timeoutMs, requestBytes);
+  return 1 + varintBytes(n) + n;
+}
+
+/** One CallsRequest of the calls, each with the timeout_ms flush() chose for it. */
+function frameBatch(calls: readonly PendingCall[], size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
   let pos = 0;
   for (const c of calls) {
+    const request = c.request;
+    assert(request !== undefined, "a call is framed once");
     buf[pos++] = callsTag;
-    pos = writeVarint(buf, pos, c.length);
-    buf.set(c, pos);
-    pos += c.length;
+    pos = writeVarint(buf, pos, nodeCallBytes(c.id, c.sentTimeoutMs, request.length));
+    buf[pos++] = callIdTag;
+    pos = writeVarint(buf, pos, c.id);
+    buf[pos++] = timeoutTag;
+    pos = writeVarint(buf, pos, c.sentTimeoutMs);
+    buf[pos++] = kindTags[c.kind];
+    pos = writeVarint(buf, pos, request.length);
+    buf.set(request, pos);
+    pos += request.length;
   }
   assert(pos === size, "CallsRequest size computed exactly");
   return buf;
@@ -153,6 +175,7 @@ export function callErrorToLedgerError(e: CallError): LedgerError {
 export class NodeCallStream {
   private readonly client: Client;
   private readonly inFlightMax: number;
+  private readonly bytesInFlightMax: number;
   private readonly schedule: (fn: () => void) => void;
   private stream: Stream | undefined;
   /** The node accepted the stream (response headers came); nothing is written before. */
@@ -166,13 +189,16 @@ export class NodeCallStream {
   private readonly pending = new Map<number, PendingCall>();
   /** The pending calls not yet written, in call order. */
   private readonly queued = new Set<PendingCall>();
+  /** Request bytes of the pending calls. */
+  private bytesInFlight = 0;
   /** Streams opened and stream messages written so far (tests and metrics). */
   streamsOpened = 0;
   batchesWritten = 0;
 
   constructor(private readonly o: NodeCallStreamOptions) {
     this.inFlightMax = o.inFlightMax ?? gatewayStreamCallsInFlightMax;
-    assert(this.inFlightMax >= 1 && o.defaultDeadlineMs > 0, "NodeCallStream: bad tunables");
+    this.bytesInFlightMax = o.bytesInFlightMax ?? gatewayStreamBytesInFlightMax;
+    assert(this.inFlightMax >= 1 && this.bytesInFlightMax >= 1 && o.defaultDeadlineMs > 0, "NodeCallStream: bad tunables");
     this.schedule = (o.flush ?? "immediate") === "immediate" ? (fn) => setImmediate(fn) : queueMicrotask;
     this.client = new Client(o.address, o.credentials ?? ChannelCredentials.createInsecure(), { ...channelOptions, ...o.channel });
   }
@@ -219,10 +245,14 @@ export class NodeCallStream {
       const c: PendingCall = {
         id,
         kind,
-        bytes: encodeNodeCall(id, Math.min(uint32Max, Math.ceil(remainingMs)), kind, request),
+        request,
+        size: request.length,
+        deadlineMs,
+        timeoutMs: remainingMs,
+        sentTimeoutMs: 0,
         resolve,
         reject,
-        timer: setTimeout(() => this.deadlinePassed(c, deadlineMs, remainingMs), remainingMs),
+        timer: setTimeout(() => this.deadlinePassed(c), Math.min(remainingMs, timerDelayMsMax)),
         signal: options.signal,
         onAbort: undefined,
       };
@@ -231,6 +261,7 @@ export class NodeCallStream {
         c.signal.addEventListener("abort", c.onAbort, { once: true });
       }
       this.pending.set(id, c);
+      this.bytesInFlight += c.size;
       this.queued.add(c);
       if (this.stream === undefined) this.open();
       this.scheduleFlush();
@@ -247,30 +278,44 @@ export class NodeCallStream {
     if (request.length > grpcMessageBytesMax - 64) {
       return notSent("INVALID_ARGUMENT", `request of ${request.length} bytes exceeds the ${grpcMessageBytesMax}-byte message limit`);
     }
+    if (this.bytesInFlight + request.length > this.bytesInFlightMax) {
+      return notSent(
+        "RESOURCE_EXHAUSTED",
+        `${this.bytesInFlight} request bytes already in flight to node ${this.o.address}; ${request.length} more would pass the ${this.bytesInFlightMax}-byte limit; not sent, retry later`,
+      );
+    }
     return undefined;
   }
 
-  /** Timers may fire a millisecond before Date.now() reaches the deadline; callers compare with Date.now(). */
-  private deadlinePassed(c: PendingCall, deadlineMs: number, timeoutMs: number): void {
-    const leftMs = deadlineMs - Date.now();
+  /**
+   * Timers may fire a millisecond before Date.now() reaches the deadline, and a deadline beyond
+   * timerDelayMsMax takes several timers: callers compare with Date.now().
+   */
+  private deadlinePassed(c: PendingCall): void {
+    const leftMs = c.deadlineMs - Date.now();
     if (leftMs > 0) {
-      c.timer = setTimeout(() => this.deadlinePassed(c, deadlineMs, timeoutMs), leftMs);
+      c.timer = setTimeout(() => this.deadlinePassed(c), Math.min(leftMs, timerDelayMsMax));
       return;
     }
-    this.expire(c, "DEADLINE_EXCEEDED", `deadline exceeded after ${Math.round(timeoutMs)} ms waiting for node ${this.o.address}`);
+    this.expireAtDeadline(c);
+  }
+
+  private expireAtDeadline(c: PendingCall): void {
+    this.expire(c, "DEADLINE_EXCEEDED", `deadline exceeded after ${Math.round(c.timeoutMs)} ms waiting for node ${this.o.address}`);
   }
 
   /** A call's deadline or abort: it fails now; a reply that comes later is ignored. */
   private expire(c: PendingCall, code: ErrorCode, message: string): void {
     if (!this.settle(c)) return;
     // Not yet written: it never will be, so it certainly was not run.
-    c.reject(c.bytes !== undefined ? notSent(code, message) : new LedgerError(code, message));
+    c.reject(c.request !== undefined ? notSent(code, message) : new LedgerError(code, message));
   }
 
   /** Removes the call from every structure; false when it was settled already. */
   private settle(c: PendingCall): boolean {
     if (this.pending.get(c.id) !== c) return false;
     this.pending.delete(c.id);
+    this.bytesInFlight -= c.size;
     this.queued.delete(c);
     clearTimeout(c.timer);
     if (c.onAbort !== undefined) c.signal?.removeEventListener("abort", c.onAbort);
@@ -286,25 +331,42 @@ export class NodeCallStream {
     });
   }
 
-  /** Writes the queued calls: one stream message, or more when they pass callStreamMessageBytesMax. */
+  /**
+   * Writes the queued calls: one stream message, or more when they pass callStreamMessageBytesMax.
+   * Each call's timeout_ms is what is left of its deadline now; a call whose deadline passed
+   * while it waited (its timer not yet run) fails as not sent instead.
+   */
   private flush(): void {
     const stream = this.stream;
     if (stream === undefined || !this.up) return;
     while (this.writable && this.queued.size > 0) {
-      const batch: Uint8Array[] = [];
+      const nowMs = Date.now();
+      const batch: PendingCall[] = [];
       let bytes = 0;
       for (const c of this.queued) {
-        const b = c.bytes;
-        assert(b !== undefined, "a queued call holds its bytes");
-        if (batch.length > 0 && bytes + b.length > callStreamMessageBytesMax) break;
-        batch.push(b);
-        bytes += b.length + 6;
-        c.bytes = undefined;
+        assert(c.request !== undefined, "a queued call holds its request");
+        const leftMs = c.deadlineMs - nowMs;
+        if (leftMs < 1) {
+          this.expireAtDeadline(c); // removes it from queued, which this loop tolerates
+          continue;
+        }
+        // Rounded down, so the node's deadline is not later than ours (0 would mean its default).
+        const timeoutMs = Math.min(uint32Max, Math.floor(leftMs));
+        const framed = framedCallBytes(c.id, timeoutMs, c.request.length);
+        if (batch.length > 0 && bytes + framed > callStreamMessageBytesMax) break;
+        c.sentTimeoutMs = timeoutMs;
+        batch.push(c);
+        bytes += framed;
+      }
+      if (batch.length === 0) continue; // every queued call had expired
+      const message = frameBatch(batch, bytes);
+      for (const c of batch) {
+        c.request = undefined;
         this.queued.delete(c);
       }
       this.batchesWritten++;
       // Written even when this returns false: grpc-js took it; later batches wait for 'drain'.
-      this.writable = stream.write(frameBatch(batch));
+      this.writable = stream.write(message);
       if (this.stream !== stream) return; // the write failed the stream synchronously
     }
   }
@@ -377,7 +439,7 @@ export class NodeCallStream {
 
   private failAll(errorFor: (written: boolean) => LedgerError): void {
     for (const c of [...this.pending.values()]) {
-      const written = c.bytes === undefined;
+      const written = c.request === undefined;
       this.settle(c);
       c.reject(errorFor(written));
     }

@@ -15,11 +15,11 @@ import {
   type UntypedHandleCall,
   type ClientOptions,
 } from "@grpc/grpc-js";
-import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { fromBinary, ScalarType, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { fromServiceError, toServiceError } from "./status.js";
-import { grpcMessageBytesMax } from "../base/limits.js";
+import { grpcMessageBytesMax, requestNestingMax } from "../base/limits.js";
 
 type MethodsOf<S extends DescService> = S extends { method: infer M } ? M : never;
 type UnaryKeys<S extends DescService> = {
@@ -34,6 +34,13 @@ export interface HandlerContext {
   /** Aborted when the caller cancels or the deadline passes. */
   signal: AbortSignal;
   peer: string;
+  /**
+   * Paths of the request's string fields that were not valid UTF-8 ("transactions[1].description"),
+   * decoded with U+FFFD. Only a method registered as checking them itself (addUnaryService's
+   * `checksUtf8Itself`) is called with any; every other method's call fails with
+   * INVALID_ARGUMENT before its handler runs. Absent means none.
+   */
+  invalidUtf8Fields?: readonly string[];
 }
 
 /** Typed unary handlers for every unary method of a service. */
@@ -51,12 +58,17 @@ function definitionOf(method: DescMethod): MethodDefinition<unknown, unknown> {
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
-    requestDeserialize: (b: Buffer) => decodeRequest(method.input, b),
+    // Streaming handlers get messages only (a throw ends the stream); unary ones may get a
+    // FlawedRequest, which addUnaryService answers for.
+    requestDeserialize: method.methodKind === "unary" ? (b: Buffer) => deserializeUnaryRequest(method.input, b) : (b: Buffer) => decodeRequest(method.input, b),
     responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
     responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
   };
 }
 
+/** grpc-js definitions of a service's methods. A unary handler registered from it other than
+ * through addUnaryService gets, for a request that does not decode, an opaque object in place
+ * of the message (see FlawedRequest). */
 export function serviceDefinition(service: DescService): ServiceDefinition {
   const def: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const m of service.methods) def[m.localName] = definitionOf(m);
@@ -65,42 +77,106 @@ export function serviceDefinition(service: DescService): ServiceDefinition {
 
 /**
  * Decodes a request, turning a decode failure into INVALID_ARGUMENT that names the field when
- * it can (protobuf-es says only "not valid for encoding utf-8").
+ * it can (protobuf-es says only "not valid for encoding utf-8"), by its path from the request
+ * ("description", "transactions[1].description").
  */
 export function decodeRequest<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D> {
   try {
     return fromBinary(schema, bytes);
   } catch (e) {
-    const field = findInvalidUtf8Field(schema, bytes);
-    const why = field ? `${field} is not valid UTF-8` : `request is not a valid ${schema.typeName}: ${(e as Error).message}`;
-    throw new LedgerError("INVALID_ARGUMENT", why);
+    throw decodeLeniently(schema, bytes, e).error;
   }
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+/**
+ * What a unary method's server-side deserializer hands on when strict decoding fails: grpc-js
+ * turns a throw from requestDeserialize into INTERNAL "Error deserializing request", which
+ * hides a client's mistake as ours, so the handler wrapper answers for it instead. `message`
+ * is set when invalid UTF-8 was the only problem: the request decoded with U+FFFD in place of
+ * each bad string, whose paths are in `invalidUtf8Fields`.
+ */
+class FlawedRequest {
+  constructor(
+    readonly error: LedgerError,
+    readonly message: unknown,
+    readonly invalidUtf8Fields: readonly string[],
+  ) {}
+}
 
-function findInvalidUtf8Field(schema: DescMessage, bytes: Uint8Array): string | undefined {
+function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: unknown): FlawedRequest {
+  const invalid: string[] = [];
+  let message: unknown;
   try {
-    const reader = new BinaryReader(bytes);
-    while (reader.pos < reader.len) {
-      const [no, wireType] = reader.tag();
-      if (wireType !== WireType.LengthDelimited) {
-        reader.skip(wireType, no);
-        continue;
-      }
-      const value = reader.bytes();
-      const field = schema.fields.find((f) => f.number === no);
-      if (field?.fieldKind !== "scalar" || field.scalar !== 9 /* STRING */) continue;
-      try {
-        strictUtf8.decode(value);
-      } catch {
-        return field.name;
-      }
-    }
+    message = fromBinary(schema, replaceInvalidUtf8(schema, bytes, "", invalid, 0));
   } catch {
-    // Malformed beyond the UTF-8 question: the caller reports the generic error.
+    // Malformed beyond the UTF-8 question: the generic error below.
   }
-  return undefined;
+  const first = invalid[0];
+  if (message === undefined || first === undefined) {
+    return new FlawedRequest(new LedgerError("INVALID_ARGUMENT", `request is not a valid ${schema.typeName}: ${(strictError as Error).message}`), undefined, []);
+  }
+  const more = invalid.length > 1 ? ` (and ${invalid.length - 1} more field${invalid.length === 2 ? "" : "s"})` : "";
+  return new FlawedRequest(new LedgerError("INVALID_ARGUMENT", `${first} is not valid UTF-8${more}`), message, invalid);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * A copy of a message's bytes with every string field that is not valid UTF-8 re-encoded with
+ * U+FFFD in its place, recursing into message fields (single and repeated); the path of each
+ * such field is appended to `invalid`. Everything else is copied as it came (maps and groups
+ * are not entered: a bad string there leaves the request undecodable). Throws on bytes that
+ * are not a message at all, or nest deeper than requestNestingMax.
+ */
+function replaceInvalidUtf8(schema: DescMessage, bytes: Uint8Array, prefix: string, invalid: string[], depth: number): Uint8Array {
+  if (depth > requestNestingMax) throw new Error(`messages nest deeper than ${requestNestingMax}`);
+  const reader = new BinaryReader(bytes);
+  const writer = new BinaryWriter();
+  const seen = new Map<number, number>();
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const [no, wireType] = reader.tag();
+    const field = schema.fields.find((f) => f.number === no);
+    if (wireType !== WireType.LengthDelimited || field === undefined) {
+      reader.skip(wireType, no);
+      writer.raw(bytes.subarray(start, reader.pos));
+      continue;
+    }
+    const value = reader.bytes();
+    const index = seen.get(no) ?? 0;
+    seen.set(no, index + 1);
+    const isString = (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) && field.scalar === ScalarType.STRING;
+    const nested = field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") ? field.message : undefined;
+    const path = field.fieldKind === "list" ? `${prefix}${field.name}[${index}]` : `${prefix}${field.name}`;
+    if (isString && !isValidUtf8(value)) {
+      invalid.push(path);
+      writer.tag(no, WireType.LengthDelimited).string(lenientUtf8.decode(value));
+    } else if (nested !== undefined) {
+      writer.tag(no, WireType.LengthDelimited).bytes(replaceInvalidUtf8(nested, value, `${path}.`, invalid, depth + 1));
+    } else {
+      writer.raw(bytes.subarray(start, reader.pos));
+    }
+  }
+  return writer.finish();
+}
+
+function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The server side of a unary method: never throws (see FlawedRequest). */
+function deserializeUnaryRequest(schema: DescMessage, bytes: Uint8Array): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (e) {
+    return decodeLeniently(schema, bytes, e);
+  }
 }
 
 /**
@@ -113,7 +189,9 @@ export type CallObserver = (method: string, code: string, seconds: number) => vo
 /**
  * Registers typed unary handlers; errors become statuses in one place. `streamHandlers` are raw
  * grpc-js handlers of the service's streaming methods, by local name (grpc-js takes one handler
- * map per service).
+ * map per service). `checksUtf8Itself` names (by local name) the methods whose handlers take a
+ * request with invalid UTF-8 and judge it per field (HandlerContext.invalidUtf8Fields), e.g. to
+ * fail one item of a batch alone.
  */
 export function addUnaryService<S extends DescService>(
   server: Server,
@@ -122,6 +200,7 @@ export function addUnaryService<S extends DescService>(
   onInternalError: (method: string, error: unknown) => void,
   observe?: CallObserver,
   streamHandlers: Record<string, UntypedHandleCall> = {},
+  checksUtf8Itself: readonly string[] = [],
 ): void {
   const handlers: Record<string, UntypedHandleCall> = { ...streamHandlers };
   for (const method of service.methods) {
@@ -161,7 +240,16 @@ export function addUnaryService<S extends DescService>(
         answered = true;
         observe?.(method.name, code, (performance.now() - started) / 1000);
       };
-      fn(call.request, ctx).then(
+      let request = call.request;
+      if (request instanceof FlawedRequest) {
+        if (request.message === undefined || !checksUtf8Itself.includes(method.localName)) {
+          done(request.error.code);
+          return callback(toServiceError(request.error));
+        }
+        ctx.invalidUtf8Fields = request.invalidUtf8Fields;
+        request = request.message;
+      }
+      fn(request, ctx).then(
         (response) => {
           done("OK");
           callback(null, response);

@@ -9,6 +9,7 @@ import {
   Metadata,
   Server,
   ServerCredentials,
+  status as grpcStatus,
   type ClientDuplexStream,
   type ServerDuplexStream,
   type StatusObject,
@@ -142,9 +143,15 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
   return node;
 }
 
-function newStream(address: string, options: { inFlightMax?: number; defaultDeadlineMs?: number } = {}): NodeCallStream {
+function newStream(address: string, options: { inFlightMax?: number; bytesInFlightMax?: number; defaultDeadlineMs?: number } = {}): NodeCallStream {
   return closers.add(
-    new NodeCallStream({ address, defaultDeadlineMs: options.defaultDeadlineMs ?? 10_000, inFlightMax: options.inFlightMax, logger: silent }),
+    new NodeCallStream({
+      address,
+      defaultDeadlineMs: options.defaultDeadlineMs ?? 10_000,
+      inFlightMax: options.inFlightMax,
+      bytesInFlightMax: options.bytesInFlightMax,
+      logger: silent,
+    }),
     (s) => s.close(),
   );
 }
@@ -366,6 +373,51 @@ describe("NodeCallStream over the node's Calls handler", () => {
     await Promise.all(held);
   });
 
+  it("refuses a call that would pass the client's in-flight byte bound at once, as not applied", async () => {
+    const node = await startFakeNode();
+    const stream = newStream(node.address, { bytesInFlightMax: 10_000 });
+    const big = "b".repeat(3_000); // ~6 KB a request: command and request_id each carry it
+    const held = stream.propose(proposal("hold", `h1:${big}`));
+    const error = await failure(stream.propose(proposal("echo", `over:${big}`)));
+    expect(error.code).toBe("RESOURCE_EXHAUSTED");
+    expect(error.details.applied).toBe("no");
+    expect(error.message).toMatch(/10000-byte limit/);
+    // Bytes, not calls: a small call still fits beside the held one.
+    expect(text((await stream.propose(proposal("echo", "small"))).result)).toBe("small");
+    await node.waitHeld(1);
+    for (const h of node.held.values()) h.release();
+    await held;
+    // Released with the held call's answer.
+    expect(text((await stream.propose(proposal("echo", `fits:${big}`))).result)).toBe(`fits:${big}`);
+  });
+
+  it("aborts a call's signal on the node at its deadline and frees its in-flight slot on the stream", async () => {
+    const node = await startFakeNode({ inFlightMax: 1 });
+    const stream = newStream(node.address);
+    const late = await failure(stream.propose(proposal("until-aborted", "late"), { deadlineMs: Date.now() + 300 }));
+    expect(late.code).toBe("DEADLINE_EXCEEDED");
+    await until(() => node.aborted.count === 1, "the node to abort the call's signal at its deadline");
+    // The stream stayed open throughout, and its only slot is free again.
+    expect(text((await stream.propose(proposal("echo", "next"))).result)).toBe("next");
+    expect(stream.streamsOpened).toBe(1);
+  });
+
+  it("ends a stream whose CallsRequest carries more calls than may be in flight, naming the limit, without running any", async () => {
+    const node = await startFakeNode({ inFlightMax: 4 });
+    const raw = new RawCalls(node.address);
+    const ended = raw.ended();
+    raw.send(Array.from({ length: 5 }, (_, i) => ({ callId: BigInt(i + 1), kind: { case: "propose" as const, value: proposal("echo", `c${i}`) } })));
+    const status = await ended;
+    expect(status.code).toBe(grpcStatus.RESOURCE_EXHAUSTED);
+    expect(status.details).toMatch(/5 calls exceeds the 4 calls a stream may have in flight \(nodeStreamCallsInFlightMax\)/);
+    expect(raw.received).toHaveLength(0); // no refusal per call
+    expect(node.observed).toEqual([]);
+    // A message at the limit is served as usual on a new stream.
+    const next = new RawCalls(node.address);
+    next.send(Array.from({ length: 4 }, (_, i) => ({ callId: BigInt(i + 1), kind: { case: "propose" as const, value: proposal("echo", `d${i}`) } })));
+    expect((await next.replies(4)).every((r) => r.kind.case === "propose")).toBe(true);
+  });
+
   it("answers a malformed call with an error naming the field and keeps the stream usable", async () => {
     const node = await startFakeNode();
     const raw = new RawCalls(node.address);
@@ -490,7 +542,7 @@ describe("a stopping node's Calls streams", () => {
 class RawCalls {
   private readonly client: Client;
   private readonly stream: ClientDuplexStream<Buffer, CallsResponse>;
-  private readonly received: CallsResponse["replies"] = [];
+  readonly received: CallsResponse["replies"] = [];
   private readonly waiters: (() => void)[] = [];
 
   constructor(address: string) {
