@@ -130,6 +130,12 @@ function withShardKey(prefix: Uint8Array, key: number): Uint8Array {
   return bytes;
 }
 
+// Keys are built in one scratch buffer and copied out: one allocation per key instead of a
+// Uint8Array and a DataView each (key building was a tenth of a node's busy time applying
+// batches). Safe because nothing here awaits between writing the scratch and copying it.
+const scratch = new Uint8Array(256);
+const scratchView = new DataView(scratch.buffer);
+
 /** [prefix][shard key][account id], then the kind byte and the suffix when given. */
 function accountKey(prefix: Uint8Array, accountId: bigint, kind: number | undefined, suffix: bigint | undefined): Uint8Array {
   assert(kind !== undefined || suffix === undefined, "a key suffix needs a kind");
@@ -138,12 +144,11 @@ function accountKey(prefix: Uint8Array, accountId: bigint, kind: number | undefi
   const base = prefix.length;
   const kindAt = base + shardKeyBytes + uint64Bytes;
   const length = kindAt + (kind === undefined ? 0 : 1) + (suffix === undefined ? 0 : uint64Bytes);
-  const bytes = new Uint8Array(length);
-  const view = new DataView(bytes.buffer);
-  bytes.set(prefix, 0);
-  view.setUint32(base, cachedShardKey(accountId), false);
-  view.setBigUint64(base + shardKeyBytes, accountId, false);
-  if (kind !== undefined) bytes[kindAt] = kind;
-  if (suffix !== undefined) view.setBigUint64(kindAt + 1, suffix, false);
-  return bytes;
+  assert(length <= scratch.length, `ledger key of ${length} bytes: prefix too long`);
+  scratch.set(prefix, 0);
+  scratchView.setUint32(base, cachedShardKey(accountId), false);
+  scratchView.setBigUint64(base + shardKeyBytes, accountId, false);
+  if (kind !== undefined) scratch[kindAt] = kind;
+  if (suffix !== undefined) scratchView.setBigUint64(kindAt + 1, suffix, false);
+  return scratch.slice(0, length);
 }
