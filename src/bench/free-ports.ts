@@ -4,7 +4,8 @@
 
 import { createServer } from "node:net";
 
-function freePort(host: string): Promise<number> {
+/** One loopback port nobody listens on right now (the kernel picks it). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

@@ -5,12 +5,11 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
-import { shardKeyCacheEntriesMax } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
 import type { ShardConfig, NodeId } from "../cluster/config.js";
 import { CommandSchema, type Command, type CommandResult } from "../gen/ledger/core/v1/core_pb.js";
 import { RawNode } from "../raft/raw-node.js";
-import { shardKey } from "../cluster/shard-key.js";
+import { cachedShardKey } from "../cluster/shard-key.js";
 import { commandAccountId } from "../ledger/core.js";
 import type { Entry, RaftConfig, Ready, ReplicaId, Role } from "../raft/types.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
@@ -19,20 +18,6 @@ import { ledgerPrefix } from "../storage/replica-keys.js";
 import { decodeEntryData, type ProposalTag } from "./proposal-envelope.js";
 import type { ReadWaiter } from "./waiters.js";
 
-/** Shard keys of recently seen accounts: every command is checked against its shard (on the
- * leader before proposing, on every replica at apply), and SHA-256 costs about 1.6 us a call.
- * Bounded like the storage's key cache: dropped wholesale when full. */
-const shardKeys = new Map<bigint, number>();
-
-function cachedShardKey(accountId: bigint): number {
-  let key = shardKeys.get(accountId);
-  if (key === undefined) {
-    key = shardKey(accountId);
-    if (shardKeys.size >= shardKeyCacheEntriesMax) shardKeys.clear();
-    shardKeys.set(accountId, key);
-  }
-  return key;
-}
 
 /** The chained batch of one loop turn. */
 export type NodeBatch = ReturnType<LedgerDb["batch"]>;

@@ -10,29 +10,15 @@
 // other.
 
 import { assert } from "../base/assert.js";
-import { shardKey, shardKeyBytes, shardKeyMax } from "../cluster/shard-key.js";
+import { cachedShardKey, shardKeyBytes, shardKeyMax } from "../cluster/shard-key.js";
 import { readUint64BE, uint64Bytes } from "../ledger/ids.js";
 import { isUint64 } from "../ledger/int64.js";
-import { shardKeyCacheEntriesMax } from "../base/limits.js";
-export { shardKeyCacheEntriesMax } from "../base/limits.js";
 
 export const KeyKind = { account: 0x01, transaction: 0x02, creationIndex: 0x03 } as const;
 export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
 
 /** The ledger prefix of the standalone server, which keeps one ledger state per database. */
 export const standaloneLedgerPrefix: Uint8Array = Uint8Array.of(0x4c); // "L"
-
-const shardKeyCache = new Map<bigint, number>();
-
-function cachedShardKey(accountId: bigint): number {
-  let key = shardKeyCache.get(accountId);
-  if (key === undefined) {
-    key = shardKey(accountId);
-    if (shardKeyCache.size >= shardKeyCacheEntriesMax) shardKeyCache.clear();
-    shardKeyCache.set(accountId, key);
-  }
-  return key;
-}
 
 export interface KeyRange {
   readonly gte?: Uint8Array;

@@ -4,9 +4,10 @@
 // applies nothing twice; the replicas of every shard end in identical state; the gateway's call
 // metrics count the method.
 
+import { foldBalances } from "../../src/bench/balance-check.js";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
-import { TransactionStatus, type CreateTransactionInput, type Transaction } from "../../src/client/index.js";
+import type { CreateTransactionInput, Transaction } from "../../src/client/index.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
 
@@ -18,16 +19,7 @@ const items = 1_000;
 const { running, reported } = useCluster({ shards: shardCount, http: true });
 
 function fold(transactions: Iterable<Transaction>): [bigint, bigint] {
-  let available = 0n;
-  let settled = 0n;
-  for (const t of transactions) {
-    if (t.status === TransactionStatus.SETTLED) {
-      available += t.amount;
-      settled += t.amount;
-    } else if (t.status === TransactionStatus.PENDING && t.amount < 0n) {
-      available += t.amount;
-    }
-  }
+  const { available, settled } = foldBalances(transactions);
   return [available, settled];
 }
 
