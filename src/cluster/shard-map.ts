@@ -4,7 +4,7 @@
 
 import { assert } from "../base/assert.js";
 import type { ClusterConfig, ShardConfig } from "./config.js";
-import { shardKey, shardKeyMax } from "./shard-key.js";
+import { cachedShardKey, shardKeyMax } from "./shard-key.js";
 
 /** The shard whose inclusive range holds `key` (an integer in 0..2^32-1). */
 export function shardForKey(config: ClusterConfig, key: number): ShardConfig {
@@ -23,7 +23,8 @@ export function shardForKey(config: ClusterConfig, key: number): ShardConfig {
   return shard;
 }
 
-/** The shard that owns `accountId` (via its SHA-256 shard key). */
+/** The shard that owns `accountId` (via its SHA-256 shard key, from the process's bounded
+ * cache: the gateway routes every call and every batch item through here). */
 export function shardForAccount(config: ClusterConfig, accountId: bigint): ShardConfig {
-  return shardForKey(config, shardKey(accountId));
+  return shardForKey(config, cachedShardKey(accountId));
 }

@@ -9,7 +9,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { isLedgerError, LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs, shardKeyCacheEntriesMax } from "../base/limits.js";
+import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs } from "../base/limits.js";
 import type { ClusterConfig, NodeId, ShardConfig, ShardId } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {
@@ -59,7 +59,6 @@ export class ClusterBackend implements LedgerBackend {
   private readonly logger: Logger;
   private readonly deadlineDefaultMs: number;
   private readonly caller: ShardCaller;
-  private readonly shards = new Map<bigint, ShardConfig>();
 
   constructor(options: ClusterBackendOptions) {
     this.config = options.config;
@@ -82,7 +81,7 @@ export class ClusterBackend implements LedgerBackend {
 
   async update(accountId: bigint, command: Command, options: CallOptions = {}): Promise<CommandResult> {
     assert(commandAccountId(command) === accountId, () => `update routed by account ${accountId} carries a command for another account`);
-    const shard = this.shardOf(accountId);
+    const shard = shardForAccount(this.config, accountId);
     const deadlineMs = this.deadlineOf(options);
     // Encoded once: every attempt sends these exact bytes (see the header comment).
     const request = create(ProposeRequestSchema, {
@@ -122,7 +121,7 @@ export class ClusterBackend implements LedgerBackend {
       // A retry resends the whole batch: safe for creates (their ids are in the command), not
       // for settle/cancel, whose retries need update's confirmation read (confirmEarlierAttempt).
       assert(command.kind.case === "createTransaction" || command.kind.case === "createAccount", "updateMany takes create commands only");
-      const shard = this.shardOf(accountId);
+      const shard = shardForAccount(this.config, accountId);
       let group = groups.get(shard.id);
       if (group === undefined) groups.set(shard.id, (group = { shard, positions: [], commands: [] }));
       group.positions.push(position);
@@ -186,7 +185,7 @@ export class ClusterBackend implements LedgerBackend {
   }
 
   async query(accountId: bigint, query: Query, options: CallOptions = {}): Promise<QueryResult> {
-    const shard = this.shardOf(accountId);
+    const shard = shardForAccount(this.config, accountId);
     const deadlineMs = this.deadlineOf(options);
     const stale = options.stale === true;
     const request = create(ReadRequestSchema, {
@@ -205,17 +204,6 @@ export class ClusterBackend implements LedgerBackend {
     return fromBinary(QueryResultSchema, answer.value.result);
   }
 
-  /** The shard owning `accountId`, through a bounded cache: SHA-256 costs about 1.6 us, and a
-   * batch call routes every item. Dropped wholesale when full, like the storage's key cache. */
-  private shardOf(accountId: bigint): ShardConfig {
-    let shard = this.shards.get(accountId);
-    if (shard === undefined) {
-      shard = shardForAccount(this.config, accountId);
-      if (this.shards.size >= shardKeyCacheEntriesMax) this.shards.clear();
-      this.shards.set(accountId, shard);
-    }
-    return shard;
-  }
 
   /** Closes every node channel; calls still running fail with UNAVAILABLE. */
   async close(): Promise<void> {

@@ -4,37 +4,24 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { create } from "@bufbuild/protobuf";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { LedgerError } from "../../src/base/errors.js";
 import { describe, expect, it } from "vitest";
-import { formatClusterConfig, generateClusterConfig, type NodeId } from "../../src/cluster/config.js";
-import { NodeService, ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { formatClusterConfig, type NodeId } from "../../src/cluster/config.js";
+import { NodeService, ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { addUnaryService } from "../../src/transport/grpc-service.js";
 import type { DevIo } from "../../src/dev/io.js";
 import { runDev } from "../../src/dev/program.js";
 import { buildStatusView, renderStatus, type NodeAnswer } from "../../src/dev/status-table.js";
 import { autoCleanup } from "../support/cleanup.js";
+import { oneShard, oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 import { findFreePort } from "../support/free-port.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 
 autoCleanup();
 
-const config = generateClusterConfig({ nodes: 3, shards: 1, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
-const shard = config.shards[0]!;
-
-function replicaState(nodeId: NodeId, fields: { role: ReplicaRole; term: bigint; applied: bigint; leaderNodeId: NodeId | "" }): ReplicaState {
-  return create(ReplicaStateSchema, {
-    shardId: shard.id,
-    replicaId: BigInt(shard.replicas.find((r) => r.nodeId === nodeId)!.id),
-    role: fields.role,
-    term: fields.term,
-    leaderNodeId: fields.leaderNodeId,
-    commitIndex: fields.applied,
-    appliedIndex: fields.applied,
-    caughtUp: true,
-  });
-}
+const config = oneShardConfig;
+const shard = oneShard;
 
 describe("buildStatusView (review)", () => {
   it("does not name as leader a deposed replica whose term a live replica has moved past under another leader", () => {

@@ -5,36 +5,23 @@
 import { connect } from "node:net";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { chromium } from "playwright-core";
-import { formatClusterConfig, generateClusterConfig, type NodeId } from "../../src/cluster/config.js";
-import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { formatClusterConfig, type NodeId } from "../../src/cluster/config.js";
+import { ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { assembleClusterStatus, type NodeReport } from "../../src/gateway/cluster-status.js";
 import { RequestRates } from "../../src/gateway/request-rates.js";
 import { statusPageHtml } from "../../src/gateway/status-page/page-html.js";
 import { autoCleanup } from "../support/cleanup.js";
+import { oneShard, oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 import { findFreePort } from "../support/free-port.js";
 import { startTsProcess } from "../support/processes.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 
 autoCleanup();
 
-const config = generateClusterConfig({ nodes: 3, shards: 1, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
-const shard = config.shards[0]!;
-
-function replicaState(nodeId: NodeId, fields: { role: ReplicaRole; term: bigint; applied: bigint; leaderNodeId: NodeId | "" }): ReplicaState {
-  return create(ReplicaStateSchema, {
-    shardId: shard.id,
-    replicaId: BigInt(shard.replicas.find((r) => r.nodeId === nodeId)!.id),
-    role: fields.role,
-    term: fields.term,
-    leaderNodeId: fields.leaderNodeId,
-    commitIndex: fields.applied,
-    appliedIndex: fields.applied,
-    caughtUp: true,
-  });
-}
+const config = oneShardConfig;
+const shard = oneShard;
 
 describe("assembleClusterStatus (review)", () => {
   it("does not name as leader a deposed replica whose term a live replica has moved past under another leader", () => {

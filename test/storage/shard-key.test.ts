@@ -1,7 +1,8 @@
 import { webcrypto } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
-import { shardKey } from "../../src/cluster/shard-key.js";
+import { shardKeyCacheEntriesMax } from "../../src/base/limits.js";
+import { cachedShardKey, shardKey } from "../../src/cluster/shard-key.js";
 
 describe("shard key = first 4 bytes (BE) of SHA-256 over the 8-byte BE account id", () => {
   // Expected values from: printf '\x01\x23\x45\x67\x89\xab\xcd\xef' | sha256sum  (and likewise).
@@ -21,6 +22,15 @@ describe("shard key = first 4 bytes (BE) of SHA-256 over the 8-byte BE account i
       new DataView(bytes.buffer).setBigUint64(0, id, false);
       const digest = new DataView(await webcrypto.subtle.digest("SHA-256", bytes));
       expect(shardKey(id)).toBe(digest.getUint32(0, false));
+    }
+  });
+});
+
+describe("cachedShardKey", () => {
+  it("equals shardKey for every account, before and after the bounded cache is dropped when full", () => {
+    const ids = Array.from({ length: shardKeyCacheEntriesMax + 500 }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n % (1n << 64n));
+    for (const pass of [1, 2]) {
+      for (const id of ids) expect(cachedShardKey(id), `pass ${pass}, account ${id}`).toBe(shardKey(id));
     }
   });
 });
