@@ -4,7 +4,7 @@
 // nested field paths, and the status its callers observe.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { createLogger } from "../../src/base/logger.js";
@@ -19,6 +19,7 @@ import {
 } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { decodeRequest } from "../../src/transport/grpc-service.js";
 import { MemoryBackend } from "./memory-backend.js";
+import { corruptUtf8, rawLedgerCall } from "./raw-wire.js";
 
 let server: LedgerServer | undefined;
 let client: Client | undefined;
@@ -53,17 +54,7 @@ async function start(): Promise<void> {
 
 /** A unary call with raw request bytes, as any client could put them on the wire. */
 function rawCall<T>(method: string, bytes: Uint8Array, decode: (b: Buffer) => T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client!.makeUnaryRequest(
-      `/ledger.v1.LedgerService/${method}`,
-      (b: Buffer) => b,
-      decode,
-      Buffer.from(bytes),
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (e: ServiceError | null, value?: T) => (e ? reject(e) : resolve(value!)),
-    );
-  });
+  return rawLedgerCall(client!, method, bytes, decode);
 }
 
 async function callError(method: string, bytes: Uint8Array): Promise<ServiceError> {
@@ -75,14 +66,7 @@ async function callError(method: string, bytes: Uint8Array): Promise<ServiceErro
   );
 }
 
-/** `bytes` with every occurrence of `marker` (ASCII) overwritten by 0xff bytes: same length, invalid UTF-8. */
-function corrupt(bytes: Uint8Array, marker: string): Uint8Array {
-  const out = Buffer.from(bytes);
-  let at = out.indexOf(marker, 0, "latin1");
-  if (at < 0) throw new Error("marker not found");
-  for (; at >= 0; at = out.indexOf(marker, at, "latin1")) out.fill(0xff, at, at + marker.length);
-  return Uint8Array.from(out);
-}
+const corrupt = corruptUtf8;
 
 async function newAccount(): Promise<string> {
   const response = await rawCall("CreateAccount", toBinary(CreateAccountRequestSchema, create(CreateAccountRequestSchema, {})), (b) => fromBinary(CreateAccountResponseSchema, b));

@@ -5,7 +5,7 @@ import { CommandResultSchema, CommandSchema, TransactionRecordSchema } from "../
 import { ProposeResponseSchema, type ProposeRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import type { ClusterConfig } from "../../src/cluster/config.js";
-import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/logger.js";
 import { startLedgerServer, type LedgerServer } from "../../src/gateway/grpc-server.js";
@@ -23,6 +23,7 @@ import { shardForAccount } from "../../src/cluster/shard-map.js";
 import { LedgerError } from "../../src/base/errors.js";
 import type { UpdateItem } from "../../src/ledger/backend.js";
 import { MemoryBackend } from "./memory-backend.js";
+import { corruptUtf8, rawLedgerCall } from "./raw-wire.js";
 import { fakeClusterConfig, hang, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
 
 let server: LedgerServer | undefined;
@@ -55,29 +56,11 @@ async function startServer(): Promise<string> {
   return server.address;
 }
 
-/** A unary call with the request's raw bytes, as any client could put them on the wire. */
 function rawCall<T>(method: string, bytes: Uint8Array, decode: (b: Buffer) => T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client!.makeUnaryRequest(
-      `/ledger.v1.LedgerService/${method}`,
-      (b: Buffer) => b,
-      decode,
-      Buffer.from(bytes),
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (e: ServiceError | null, value?: T) => (e ? reject(e) : resolve(value!)),
-    );
-  });
+  return rawLedgerCall(client!, method, bytes, decode);
 }
 
-/** `bytes` with the first occurrence of `marker` (ASCII) overwritten by 0xff bytes: same length, invalid UTF-8. */
-function corrupt(bytes: Uint8Array, marker: string): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  const at = Buffer.from(out).indexOf(Buffer.from(marker, "latin1"));
-  if (at < 0) throw new Error("marker not found");
-  out.fill(0xff, at, at + marker.length);
-  return out;
-}
+const corrupt = corruptUtf8;
 
 describe("review: CreateTransactions on the wire", () => {
   // DEFECT: one item whose description (or request_id) is not valid UTF-8 fails the WHOLE call,

@@ -42,30 +42,47 @@ async function scrape(metrics: NodeMetrics): Promise<{ contentType: string; expo
   return { contentType: reply.contentType, exposition: parseExposition(String(reply.body)) };
 }
 
-describe("node metrics over a running three-node cluster", () => {
-  let cluster: InProcessCluster;
+/**
+ * An in-process three-node cluster whose nodes report to their own NodeMetrics, started before
+ * the suite's tests and closed after them; no test may leave a fatal error behind. `onStart`
+ * receives the cluster; `metricsOf` gives a node's metrics, `renewMetrics` new ones for a node
+ * about to restart (a restarted process starts from zero).
+ */
+function useObservedCluster(
+  shards: number,
+  onStart: (cluster: InProcessCluster) => void,
+): { metricsOf: (nodeId: NodeId) => NodeMetrics; renewMetrics: (nodeId: NodeId) => NodeMetrics } {
+  let cluster: InProcessCluster | undefined;
   const metrics = new Map<NodeId, NodeMetrics>();
-
   const metricsOf = (nodeId: NodeId): NodeMetrics => {
     const m = metrics.get(nodeId);
     if (m === undefined) throw new Error(`no metrics for ${nodeId}`);
     return m;
   };
-
   beforeAll(async () => {
-    cluster = await InProcessCluster.create({ shards: 3 });
-    for (const id of cluster.nodeIds) metrics.set(id, createNodeMetrics(id));
-    await Promise.all(cluster.nodeIds.map((id) => startObservedNode(cluster, id, metricsOf(id))));
+    const started = await InProcessCluster.create({ shards });
+    cluster = started;
+    onStart(started);
+    for (const id of started.nodeIds) metrics.set(id, createNodeMetrics(id));
+    await Promise.all(started.nodeIds.map((id) => startObservedNode(started, id, metricsOf(id))));
   });
-
   afterEach(() => {
-    expect(cluster.fatalErrors).toEqual([]);
+    expect(cluster?.fatalErrors).toEqual([]);
   });
-
   afterAll(async () => {
     await cluster?.close();
     await cleanUpEverything();
   });
+  const renewMetrics = (nodeId: NodeId): NodeMetrics => {
+    metrics.set(nodeId, createNodeMetrics(nodeId));
+    return metricsOf(nodeId);
+  };
+  return { metricsOf, renewMetrics };
+}
+
+describe("node metrics over a running three-node cluster", () => {
+  let cluster: InProcessCluster;
+  const { metricsOf } = useObservedCluster(3, (c) => (cluster = c));
 
   it("after proposals, /metrics shows each replica's indexes and role, proposals by outcome, fsync, batch and apply histograms, and NodeService calls", async () => {
     const leaders = await cluster.waitForStableLeaders();
@@ -168,27 +185,7 @@ describe("node metrics over a running three-node cluster", () => {
 
 describe("node metrics of a snapshot transfer", () => {
   let cluster: InProcessCluster;
-  const metrics = new Map<NodeId, NodeMetrics>();
-  const metricsOf = (nodeId: NodeId): NodeMetrics => {
-    const m = metrics.get(nodeId);
-    if (m === undefined) throw new Error(`no metrics for ${nodeId}`);
-    return m;
-  };
-
-  beforeAll(async () => {
-    cluster = await InProcessCluster.create({ shards: 1 });
-    for (const id of cluster.nodeIds) metrics.set(id, createNodeMetrics(id));
-    await Promise.all(cluster.nodeIds.map((id) => startObservedNode(cluster, id, metricsOf(id))));
-  });
-
-  afterEach(() => {
-    expect(cluster.fatalErrors).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
-    await cleanUpEverything();
-  });
+  const { metricsOf, renewMetrics } = useObservedCluster(1, (c) => (cluster = c));
 
   it("a follower that missed compacted entries counts a snapshot installed, its leader a snapshot sent, and the snapshot index gauge follows", async () => {
     const shardId = cluster.config.shards[0]?.id ?? "";
@@ -207,8 +204,7 @@ describe("node metrics of a snapshot transfer", () => {
     // Compact the logs of both live replicas past everything the victim has.
     for (const nodeId of others) await cluster.host(nodeId).triggerSnapshot(cluster.host(nodeId).replicaOf(shardId));
 
-    metrics.set(victim, createNodeMetrics(victim));
-    await startObservedNode(cluster, victim, metricsOf(victim));
+    await startObservedNode(cluster, victim, renewMetrics(victim));
     await cluster.waitForConvergence(shardId, lastIndex);
 
     const sent = (await scrape(metricsOf(leader))).exposition;
