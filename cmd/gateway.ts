@@ -20,9 +20,16 @@ import type { LedgerBackend } from "../src/ledger/backend.js";
 import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
 import { createStatusPage } from "../src/gateway/status-page.js";
 import { describeListenError, startOpsHttpServer, type HttpRoute, type OpsHttpServer } from "../src/ops/http-server.js";
-import type { CallObserver } from "../src/transport/grpc-service.js";
+import type { CallObserver, UnaryImpl } from "../src/transport/grpc-service.js";
+import type { AdminService } from "../src/gen/ledger/admin/v1/admin_pb.js";
+import { createAdminService } from "../src/gateway/admin-service.js";
+import { NodeAdminClients } from "../src/gateway/node-admin.js";
+import { statusNodeCallTimeoutMs } from "../src/base/limits.js";
+import type { ApiKeyStore } from "../src/security/key-store.js";
+import type { TransportSecurity } from "../src/security/transport-security.js";
+import { addSecurityFlags, exitOnConflictingSecurityFlags, openApiKeyStore, openTransportSecurity, type SecurityFlags } from "./support/security-flags.js";
 
-interface Flags {
+interface Flags extends SecurityFlags {
   port: number;
   clusterConfig: string;
   host: string;
@@ -40,7 +47,10 @@ function parseFlags(argv: string[]): Flags {
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
     .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat)
     .option("--metrics-port <port>", "serve Prometheus metrics (/metrics) and the live status page (/) on this HTTP port of --host (off when not given)", parsePort);
-  return parseFlagsOrExit<Flags>(program, argv);
+  addSecurityFlags(program, "gateway", true);
+  const flags = parseFlagsOrExit<Flags>(program, argv);
+  exitOnConflictingSecurityFlags(flags);
+  return flags;
 }
 
 async function loadConfig(path: string): Promise<ClusterConfig> {
@@ -52,9 +62,15 @@ async function loadConfig(path: string): Promise<ClusterConfig> {
   }
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, observe: CallObserver, observeBatchItem: BatchItemObserver): Promise<LedgerServer> {
+interface Secured {
+  security: TransportSecurity;
+  apiKeys: ApiKeyStore | undefined;
+  admin: UnaryImpl<typeof AdminService>;
+}
+
+async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, secured: Secured, observe: CallObserver, observeBatchItem: BatchItemObserver): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe, observeBatchItem });
+    return await startLedgerServer({ backend, ...secured, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe, observeBatchItem });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("gateway", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));
@@ -78,14 +94,19 @@ async function main(): Promise<void> {
   const lifecycle = stopOnSignals(logger);
   routeGrpcLogsTo(logger);
   const config = await loadConfig(flags.clusterConfig);
-  const backend = new ClusterBackend({ config, logger });
+  // One certificate for both sides: a client of the nodes (role gateway) and the public API's server.
+  const security = await openTransportSecurity("gateway", flags, { role: "gateway", fileName: "gateway" }, logger);
+  const apiKeys = await openApiKeyStore("gateway", flags, logger);
+  const backend = new ClusterBackend({ config, logger, security });
   lifecycle.setStop(() => backend.close());
   const metrics = createGatewayMetrics();
-  const status = createStatusPage({ config, logger });
+  const admin = new NodeAdminClients(config, (nodeId) => security.channelTo({ role: "node", name: nodeId }), statusNodeCallTimeoutMs);
+  const status = createStatusPage({ config, logger, securityMode: security.mode, admin });
   const server = await listen(
     flags,
     backend,
     logger,
+    { security, apiKeys, admin: createAdminService(config, admin) },
     (method, code, seconds) => {
       metrics.observeCall(method, code, seconds);
       status.observeCall(method, code, seconds);
@@ -100,10 +121,13 @@ async function main(): Promise<void> {
     await server.shutdown();
     await backend.close();
     status.close();
+    admin.close();
     await http?.close();
+    apiKeys?.close();
+    security.close();
   });
   logger.info(
-    { address: server.address, http: http?.address ?? null, clusterConfig: flags.clusterConfig, configVersion: config.version, nodes: config.nodes.length, shards: config.shards.length },
+    { address: server.address, http: http?.address ?? null, security: security.mode, clusterConfig: flags.clusterConfig, configVersion: config.version, nodes: config.nodes.length, shards: config.shards.length },
     "listening",
   );
 }

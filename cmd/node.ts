@@ -17,8 +17,9 @@ import { NodeHost } from "../src/node/node-host.js";
 import { startNodeServer, type NodeServer } from "../src/node/node-server.js";
 import { createNodeMetrics } from "../src/metrics/node-metrics.js";
 import { describeListenError, startOpsHttpServer, type OpsHttpServer } from "../src/ops/http-server.js";
+import { addSecurityFlags, exitOnConflictingSecurityFlags, openTransportSecurity, type SecurityFlags } from "./support/security-flags.js";
 
-interface Flags {
+interface Flags extends SecurityFlags {
   nodeId: string;
   clusterConfig: string;
   dataDir: string;
@@ -55,7 +56,10 @@ function parseFlags(argv: string[]): Flags {
     .option("--metrics-port <port>", "serve Prometheus metrics on http://<metrics-host>:<port>/metrics (off when not given)", parsePort)
     .option("--metrics-host <host>", "interface of the metrics port", parseNonEmpty, "127.0.0.1")
     .option("--compact-after-entries <n>", "snapshot and compact a replica's log once it holds more entries than this (keeps the newest quarter)", parseCompactAfterEntries, raftLogEntriesBeforeCompaction);
-  return parseFlagsOrExit<Flags>(program, argv);
+  addSecurityFlags(program, "<node-id>", false);
+  const flags = parseFlagsOrExit<Flags>(program, argv);
+  exitOnConflictingSecurityFlags(flags);
+  return flags;
 }
 
 async function loadConfig(flags: Flags): Promise<{ config: ClusterConfig; address: string }> {
@@ -76,9 +80,10 @@ async function main(): Promise<void> {
   const lifecycle = stopOnSignals(logger);
   const { config, address } = await loadConfig(flags);
   routeGrpcLogsTo(logger);
+  const security = await openTransportSecurity("node", flags, { role: "node", name: flags.nodeId, fileName: flags.nodeId }, logger);
   const metrics = createNodeMetrics(flags.nodeId);
   let host: NodeHost;
-  const opening = NodeHost.open({ config, nodeId: flags.nodeId, dataDir: flags.dataDir, logger, observer: metrics.observer, compactAfterEntries: flags.compactAfterEntries });
+  const opening = NodeHost.open({ config, nodeId: flags.nodeId, security, dataDir: flags.dataDir, logger, observer: metrics.observer, compactAfterEntries: flags.compactAfterEntries });
   // A stop while the replicas load (a long log replays) closes the DB once it is open.
   lifecycle.setStop(async () => (await opening.catch(() => undefined))?.close());
   try {
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
   }
   let server: NodeServer;
   try {
-    server = await startNodeServer(host, address, logger, { observe: metrics.observeCall });
+    server = await startNodeServer(host, address, logger, { security, observe: metrics.observeCall, onIdentityMismatch: metrics.observeIdentityMismatch });
   } catch (e) {
     await host.close().catch(() => undefined);
     failStartup("node", `cannot listen on ${address}`, e);
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     await server.shutdown();
     await http?.close();
   });
-  logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size, metrics: http?.address ?? null }, "listening");
+  logger.info({ nodeId: flags.nodeId, address, dataDir: flags.dataDir, replicas: host.replicas.size, metrics: http?.address ?? null, security: security.mode }, "listening");
 }
 
 await main();

@@ -13,8 +13,11 @@ import { LocalLedgerBackend } from "../src/node/local-backend.js";
 import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
+import type { ApiKeyStore } from "../src/security/key-store.js";
+import type { TransportSecurity } from "../src/security/transport-security.js";
+import { addSecurityFlags, exitOnConflictingSecurityFlags, openApiKeyStore, openTransportSecurity, type SecurityFlags } from "./support/security-flags.js";
 
-interface Flags {
+interface Flags extends SecurityFlags {
   port: number;
   dataDir: string;
   host: string;
@@ -30,7 +33,10 @@ function parseFlags(argv: string[]): Flags {
     .option("--host <host>", "interface to listen on", parseNonEmpty, "127.0.0.1")
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
     .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat);
-  return parseFlagsOrExit<Flags>(program, argv);
+  addSecurityFlags(program, "gateway", true);
+  const flags = parseFlagsOrExit<Flags>(program, argv);
+  exitOnConflictingSecurityFlags(flags);
+  return flags;
 }
 
 async function openBackend(dataDir: string, logger: Logger): Promise<LedgerBackend> {
@@ -41,9 +47,9 @@ async function openBackend(dataDir: string, logger: Logger): Promise<LedgerBacke
   }
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger): Promise<LedgerServer> {
+async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, security: TransportSecurity, apiKeys: ApiKeyStore | undefined): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, host: flags.host, port: flags.port, logger, deps: systemDeps(logger) });
+    return await startLedgerServer({ backend, security, apiKeys, host: flags.host, port: flags.port, logger, deps: systemDeps(logger) });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("standalone", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));
@@ -55,14 +61,19 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: "standalone", level: flags.logLevel, pretty: flags.logFormat === "pretty" });
   const lifecycle = stopOnSignals(logger);
   routeGrpcLogsTo(logger);
+  // The public port serves with the gateway's certificate: it is the same API.
+  const security = await openTransportSecurity("standalone", flags, { role: "gateway", fileName: "gateway" }, logger);
+  const apiKeys = await openApiKeyStore("standalone", flags, logger);
   const backend = await openBackend(flags.dataDir, logger);
   lifecycle.setStop(() => backend.close());
-  const server = await listen(flags, backend, logger);
+  const server = await listen(flags, backend, logger, security, apiKeys);
   lifecycle.setStop(async () => {
     await server.shutdown();
     await backend.close();
+    apiKeys?.close();
+    security.close();
   });
-  logger.info({ address: server.address, dataDir: flags.dataDir }, "listening");
+  logger.info({ address: server.address, dataDir: flags.dataDir, security: security.mode }, "listening");
 }
 
 await main();

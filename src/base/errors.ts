@@ -16,6 +16,8 @@ export const ErrorCodes = [
   "ABORTED",
   "CANCELLED",
   "INTERNAL",
+  "UNAUTHENTICATED",
+  "PERMISSION_DENIED",
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

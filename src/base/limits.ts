@@ -317,3 +317,92 @@ export const nodeStreamCallsInFlightMax = 4_096;
 /** A batch of calls or replies is cut into stream messages of at most this many bytes, half
  * the gRPC message limit so framing and estimates never push one over it. */
 export const callStreamMessageBytesMax = grpcMessageBytesMax / 2;
+
+// -- transport security and API keys (issue 12) --
+/** Certificates start being valid this long before they are made, so a peer whose clock is a
+ * little behind the issuer's does not refuse a fresh one (Kerberos allows the same skew). */
+export const certClockSkewMs = 5 * 60_000;
+/** How often a process looks at its certificate, key and CA files for a rotation: a stat of
+ * three files, cheap; a rotated certificate is in use for new connections within this long. */
+export const certReloadPollMs = 1_000;
+/** A process logs a warning at start and at each reload when its certificate expires sooner. */
+export const certExpiryWarningDays = 30;
+/** Validity of what `dev secrets init` and `dev certs issue` make: a development CA outlives
+ * the clusters it is used for; principal certificates are meant to be rotated yearly. */
+export const devCaValidDays = 3_650;
+export const devCertValidDaysDefault = 365;
+export const devCertValidDaysMax = 3_650;
+/** A PEM file (certificate chain, key or CA bundle) larger than this is not one. */
+export const tlsFileBytesMax = 1024 * 1024;
+/** How often the gateway looks at the API keys file: a revoked key is refused within this plus
+ * the time to read the file, well inside the second the issue promises. */
+export const apiKeysReloadPollMs = 250;
+/** scrypt cost of a stored API key hash (node:crypto's defaults: N=2^14, r=8, 16 MiB, ~50 ms):
+ * paid once per key and process, after which a verified key is held as a SHA-256 digest. */
+export const apiKeyScryptN = 16_384;
+export const apiKeyScryptR = 8;
+export const apiKeyScryptP = 1;
+export const apiKeyHashBytes = 32;
+export const apiKeySaltBytes = 16;
+/** scrypt runs on the libuv pool (4 threads): bounding concurrent verifications keeps a flood
+ * of made-up keys from starving LevelDB and file I/O of that pool. */
+export const apiKeyVerificationsInFlightMax = 2;
+/** Digests of presented keys that failed verification, remembered so a client that keeps
+ * sending the same wrong key costs one scrypt, not one per call. */
+export const apiKeyRejectedCacheEntriesMax = 1_024;
+/** Keys one keys file may hold (revoked ones included), and its size: bounds what a reload
+ * parses; thousands of keys are far beyond a ledger's callers. */
+export const apiKeysMax = 10_000;
+export const apiKeysFileBytesMax = 4 * 1024 * 1024;
+/** The `authorization` value is "Bearer " and a key of ~70 characters; longer is not one of ours. */
+export const authorizationValueCharsMax = 256;
+
+// -- strict decoding (issue 12) --
+/** Unknown groups (the deprecated proto2 group wire form) nested in one another in a request.
+ * None of our schemas nor the health and reflection ones has a group, so one only comes from a
+ * client built on a newer schema, where real groups nest a level or two. The wire check walks
+ * them without recursion, but the decoders after it (protobuf-es, protobufjs) skip groups
+ * recursively, within protobuf-es's recursion limit of 100 shared with message nesting. */
+export const unknownGroupNestingMax = 32;
+/** Characters (after JSON escaping) of client or peer input an error message quotes. Every
+ * valid id is at most 64 characters (request ids, config node and shard ids), so a valid value
+ * is quoted whole and the start of a longer one is enough to recognise it; an error message then
+ * stays a few hundred bytes, far below the 8 KiB of trailers a standard client accepts. */
+export const quotedInputCharsMax = 64;
+/** A health Check or Watch for a longer service name is refused with INVALID_ARGUMENT: a fully
+ * qualified gRPC service name is a package path and a name (ours: 24 characters), and Watch
+ * keeps each name asked for as a key while its stream lasts. */
+export const healthServiceNameCharsMax = 256;
+/** A wire check error names a field by at most this many path segments from it upwards
+ * ("…child.child.flag"): our requests nest two deep, and a path through a hundred recursive
+ * messages or 32 unknown groups would otherwise make the message kilobytes long. */
+export const wirePathSegmentsShownMax = 6;
+
+// -- peer input and command validation (issue 12) --
+/** The highest Raft term a replica accepts from a peer or campaigns in. At one election per
+ * millisecond (a thousand times faster than the node's 1 s election timeout allows) one would need
+ * 8,900 years to reach it, so nothing legitimate gets near; and it sits 32x below 2^53, so a
+ * term near the integer limit (which no election could follow: the wire refuses terms above
+ * 2^53-1) is refused instead of adopted. */
+export const raftTermMax = 2 ** 48;
+/** How far beyond its own term one peer message may take a replica's term: 10,000 elections,
+ * hours of continuous elections at one per election timeout (1-2 s), so a replica that was away
+ * through any ordinary failure rejoins at once. A replica that was away longer rejoins once its
+ * term credit (one term per election timeout of its own ticks while peers are ahead of it; see
+ * src/raft/term-guard.ts) covers the gap. A forged message can move a term at most this much,
+ * and the credit it spends comes back no faster than elections could use it. */
+export const raftTermJumpMax = 10_000;
+/** A proposed command's timestamp (Unix ns, stamped by the gateway) may be at most this far
+ * ahead of the node's clock: clock skew between the gateway's host and the node's (NTP keeps it
+ * within milliseconds; a VM after a pause may be seconds off). */
+export const commandTimestampAheadMsMax = 60_000;
+/** ... and at most this far behind it: the skew plus how long the gateway may keep retrying the
+ * same bytes for one call (until the caller's deadline; 5 s by default). A longer-lived retry is
+ * refused with INVALID_ARGUMENT (applied=no) and the client retries with the same request_id. */
+export const commandTimestampBehindMsMax = 600_000;
+/** The longest the gateway keeps retrying one call, whatever the caller's deadline: well inside
+ * commandTimestampBehindMsMax (less the skew), so a retried command is never refused as old. */
+export const gatewayDeadlineMsMax = 120_000;
+/** Refusals of peer messages a replica logs in full per reason; after that only the 32nd, 64th,
+ * ... (with the count so far): a broken peer can send one on every heartbeat. */
+export const raftRefusalsLoggedInFull = 16;

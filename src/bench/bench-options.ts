@@ -5,6 +5,7 @@ import { randomInt } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { addressArg, integerArg } from "../dev/arg-parsers.js";
 import { generatedShardsMax } from "../cluster/config.js";
+import { defaultSecretsDir } from "../security/tls-files.js";
 import {
   benchAccountsDefault,
   benchAccountsMax,
@@ -43,6 +44,11 @@ export interface BenchOptions {
   /** Batched mode: each request is one CreateTransactions of this many items; absent: one
    * CreateTransaction per request. */
   batchSize?: number;
+  /** Without TLS and API keys: the own cluster runs with --insecure, or --gateway is insecure. */
+  insecure: boolean;
+  /** For --gateway: where its CA certificate and the admin key are (dev CLI conventions). */
+  secretsDir: string;
+  apiKey?: string;
 }
 
 export interface BenchOutput {
@@ -71,7 +77,10 @@ export function buildBenchProgram(output: BenchOutput): Command {
     .addOption(ownClusterOption("--shards <n>", `shards (1..${generatedShardsMax})`).argParser(integerArg(1, generatedShardsMax)).default(benchShardsDefault))
     .addOption(ownClusterOption("--replication-factor <n>", `replicas per shard (1..${benchNodes})`).argParser(integerArg(1, benchNodes)).default(benchReplicationFactorDefault))
     .addOption(ownClusterOption("--log-dir <dir>", "keep the processes' logs in this existing directory").argParser(nonEmpty))
-    .addOption(ownClusterOption("--cpu-prof-dir <dir>", "write a V8 CPU profile of every server process into this existing directory (node --cpu-prof)").argParser(nonEmpty));
+    .addOption(ownClusterOption("--cpu-prof-dir <dir>", "write a V8 CPU profile of every server process into this existing directory (node --cpu-prof)").argParser(nonEmpty))
+    .addOption(new Option("--insecure", "no TLS and no API keys: the own cluster runs with --insecure (to measure what security costs), or --gateway runs with it").default(false))
+    .option("--secrets-dir <dir>", "with --gateway: where the cluster's CA certificate and admin key are", nonEmpty, defaultSecretsDir)
+    .option("--api-key <key>", `with --gateway: the API key to send (default: $LEDGER_API_KEY, else <secrets-dir>/admin.api-key)`, nonEmpty);
 }
 
 function nonEmpty(text: string): string {
@@ -98,5 +107,8 @@ export function parseBenchOptions(argv: readonly string[], output: BenchOutput):
     ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
     ...(o.cpuProfDir !== undefined ? { cpuProfDir: o.cpuProfDir } : {}),
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    insecure: o.insecure,
+    secretsDir: o.secretsDir,
+    ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}),
   };
 }

@@ -19,12 +19,18 @@ import { createUnaryClient } from "../transport/grpc-service.js";
 import { LedgerClient } from "../client/index.js";
 import { benchClusterStartMsMax, benchLeaderPollMs, benchLogTailLines, benchNodes, benchStopGraceMs } from "../base/limits.js";
 import { freePorts } from "./free-ports.js";
+import { initSecrets } from "../dev/secrets.js";
+import { ledgerClientSecurity, operatorTransport, type DevSecurityOptions } from "../dev/security-options.js";
+import type { TransportSecurity } from "../security/transport-security.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface LaunchOptions {
   shards: number;
   replicationFactor: number;
+  /** Run every process with --insecure (no TLS, no API keys); by default the cluster runs as
+   * `npm start` does, with secrets made in its temp dir. */
+  insecure: boolean;
   /** Existing directory for the log files; the temp dir when absent. */
   logDir?: string;
   /** Existing directory where every server process writes a V8 CPU profile when it exits
@@ -55,8 +61,15 @@ export class OwnCluster {
     readonly config: ClusterConfig,
     readonly gatewayAddress: string,
     private readonly nodeFlags: readonly string[] = [],
+    /** The secrets directory the processes use (undefined with --insecure). */
+    readonly secretsDir: string | undefined = undefined,
   ) {
     process.once("exit", this.exitHook);
+  }
+
+  /** How the bench's clients and tools reach this cluster: its secrets, or --insecure. */
+  securityOptions(): DevSecurityOptions {
+    return this.secretsDir === undefined ? { secretsDir: "", insecure: true } : { secretsDir: this.secretsDir, insecure: false };
   }
 
   /** Process name ("gateway", "node01", ...) -> pid, of those started. */
@@ -152,10 +165,11 @@ async function configOnFreePorts(options: LaunchOptions, ports: number[]): Promi
 }
 
 /** "" when every shard has exactly one leader and every node answered; else why not yet. */
-async function leadersMissing(config: ClusterConfig): Promise<string> {
+async function leadersMissing(config: ClusterConfig, operator: TransportSecurity): Promise<string> {
   const roles = new Map<string, number>(config.shards.map((s) => [s.id, 0]));
   for (const node of config.nodes) {
-    const admin = createUnaryClient(NodeService, node.address, { defaultDeadlineMs: 2_000 });
+    const channel = operator.channelTo({ role: "node", name: node.id });
+    const admin = createUnaryClient(NodeService, node.address, { defaultDeadlineMs: 2_000, credentials: channel.credentials, channel: channel.options });
     try {
       const reply = await admin.replicaStates(create(ReplicaStatesRequestSchema, {}));
       for (const r of reply.replicas) if (r.role === ReplicaRole.LEADER) roles.set(r.shardId, (roles.get(r.shardId) ?? 0) + 1);
@@ -169,17 +183,17 @@ async function leadersMissing(config: ClusterConfig): Promise<string> {
   return without.length === 0 ? "" : `shards without one leader: ${without.join(", ")}`;
 }
 
-async function waitUntilReady(cluster: OwnCluster, options: LaunchOptions): Promise<void> {
+async function waitUntilReady(cluster: OwnCluster, options: LaunchOptions, operator: TransportSecurity): Promise<void> {
   const deadline = Date.now() + benchClusterStartMsMax;
   for (;;) {
     if (options.signal?.aborted) throw new Error("interrupted while the cluster was starting");
     if (cluster.crashes.length > 0) throw new Error(`the cluster failed to start: ${cluster.crashes.join("; ")}`);
-    const missing = await leadersMissing(cluster.config);
+    const missing = await leadersMissing(cluster.config, operator);
     if (missing === "") break;
     if (Date.now() > deadline) throw new Error(`the cluster did not become ready within ${benchClusterStartMsMax} ms: ${missing}`);
     await sleep(benchLeaderPollMs);
   }
-  const client = LedgerClient.connect(cluster.gatewayAddress);
+  const client = LedgerClient.connect(cluster.gatewayAddress, await ledgerClientSecurity(cluster.securityOptions()));
   try {
     await client.waitForReady(deadline);
   } finally {
@@ -196,18 +210,25 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
   await writeFile(configPath, formatClusterConfig(config));
   const logDir = options.logDir !== undefined ? resolve(options.logDir) : dir;
   const profiling = options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.cpuProfDir)] : [];
-  const cluster = new OwnCluster(dir, logDir, config, `127.0.0.1:${ports[benchNodes]}`, profiling);
+  const secretsDir = options.insecure ? undefined : join(dir, "secrets");
+  if (secretsDir !== undefined) await initSecrets(secretsDir, config);
+  const securityArgs = secretsDir === undefined ? ["--insecure"] : ["--secrets-dir", secretsDir];
+  const cluster = new OwnCluster(dir, logDir, config, `127.0.0.1:${ports[benchNodes]}`, profiling, secretsDir);
+  let operator: TransportSecurity | undefined;
   try {
+    operator = await operatorTransport(cluster.securityOptions());
     for (const node of config.nodes) {
-      cluster.start(node.id, ["cmd/node.ts", "--node-id", node.id, "--cluster-config", configPath, "--data-dir", join(dir, node.id)]);
+      cluster.start(node.id, ["cmd/node.ts", "--node-id", node.id, "--cluster-config", configPath, "--data-dir", join(dir, node.id), ...securityArgs]);
     }
-    cluster.start("gateway", ["cmd/gateway.ts", "--port", String(ports[benchNodes]), "--host", "127.0.0.1", "--cluster-config", configPath]);
-    options.say(`bench: started ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; temp dir ${dir}`);
-    await waitUntilReady(cluster, options);
+    cluster.start("gateway", ["cmd/gateway.ts", "--port", String(ports[benchNodes]), "--host", "127.0.0.1", "--cluster-config", configPath, ...securityArgs]);
+    options.say(`bench: started ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; ${secretsDir === undefined ? "INSECURE (no TLS, no API keys)" : "TLS and API keys on"}; temp dir ${dir}`);
+    await waitUntilReady(cluster, options, operator);
   } catch (e) {
     if (e instanceof Error) e.message += `\n${cluster.logTails()}`;
     await cluster.stop();
     throw e;
+  } finally {
+    operator?.close();
   }
   options.say(`bench: cluster ready (${config.shards.length} shards, RF ${options.replicationFactor}, gateway ${cluster.gatewayAddress}, logs in ${logDir})`);
   return cluster;

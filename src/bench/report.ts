@@ -8,6 +8,8 @@ import type { LatencySummary } from "./latency.js";
 
 export interface BenchReport {
   mode: "single" | "batched";
+  /** "tls": TLS inside the cluster and on the API, API keys checked; "insecure": --insecure. */
+  security: "tls" | "insecure";
   target: "own-cluster" | "gateway";
   gateway: string;
   seed: number;
@@ -35,6 +37,7 @@ export interface BenchReport {
 }
 
 export interface ReportInput {
+  security: "tls" | "insecure";
   target: { kind: "own-cluster"; shards: number; replicationFactor: number; nodeIds: readonly string[] } | { kind: "gateway" };
   gateway: string;
   seed: number;
@@ -75,6 +78,7 @@ export function buildReport(input: ReportInput): BenchReport {
   const batch = input.batch;
   return {
     mode: batch === undefined ? "single" : "batched",
+    security: input.security,
     target: input.target.kind,
     gateway: input.gateway,
     seed: input.seed,

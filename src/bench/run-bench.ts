@@ -14,17 +14,19 @@ import { launchCluster, type OwnCluster } from "./cluster-launcher.js";
 import { cpuDelta, readCpu } from "./cpu-usage.js";
 import { buildReport, type BenchReport } from "./report.js";
 import { createFundedAccounts } from "./setup-accounts.js";
+import { ledgerClientSecurity } from "../dev/security-options.js";
 
 export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSignal): Promise<BenchReport> {
   const say = (line: string): void => writeLine(io.stderr, line);
   let cluster: OwnCluster | undefined;
   if (options.gateway === undefined) {
-    cluster = await launchCluster({ shards: options.shards, replicationFactor: options.replicationFactor, say, signal, ...(options.logDir !== undefined ? { logDir: options.logDir } : {}), ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}) });
+    cluster = await launchCluster({ shards: options.shards, replicationFactor: options.replicationFactor, insecure: options.insecure, say, signal, ...(options.logDir !== undefined ? { logDir: options.logDir } : {}), ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}) });
   } else {
     say(`bench: loading the running gateway at ${options.gateway}; only the client's CPU is measured (server processes are not ours to read)`);
   }
   const gateway = cluster?.gatewayAddress ?? options.gateway!;
-  const channels = Array.from({ length: Math.min(options.channels, options.clients) }, () => LedgerClient.connect(gateway));
+  const security = await ledgerClientSecurity(cluster?.securityOptions() ?? { secretsDir: options.secretsDir, insecure: options.insecure, ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}) });
+  const channels = Array.from({ length: Math.min(options.channels, options.clients) }, () => LedgerClient.connect(gateway, security));
   try {
     const client = channels[0]!;
     const accountIds = await createFundedAccounts(client, options.accounts, io.stderr, signal);
@@ -57,6 +59,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
     const balanceCheck = await checkBalances(client, accountIds, benchSetupConcurrency, () => progress.increment());
     progress.stop();
     return buildReport({
+      security: options.insecure ? "insecure" : "tls",
       target: cluster ? { kind: "own-cluster", shards: options.shards, replicationFactor: options.replicationFactor, nodeIds: cluster.config.nodes.map((n) => n.id) } : { kind: "gateway" },
       gateway,
       seed: options.seed,

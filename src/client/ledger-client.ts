@@ -4,7 +4,9 @@
 // the server could not be reached. Input checks beyond the address are the server's job.
 
 import { create } from "@bufbuild/protobuf";
-import { connectivityState } from "@grpc/grpc-js";
+import { CallCredentials, ChannelCredentials, Metadata, connectivityState } from "@grpc/grpc-js";
+import { isIP } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { LedgerError } from "../base/errors.js";
 import { clientDeadlineMsDefault } from "../base/limits.js";
 import {
@@ -32,6 +34,44 @@ export const defaultLedgerAddress = "localhost:8000";
 export interface ConnectOptions {
   /** Deadline of each call, in milliseconds from its start, unless the call sets its own. */
   deadlineMs?: number;
+  /**
+   * How the channel is secured: TLS by default, trusting `ca` (PEM; the system's CAs when
+   * absent) and checking the server's certificate for `serverName` (the address's host when
+   * absent); "insecure" only for a server started with --insecure.
+   */
+  tls?: { ca?: string | Buffer; serverName?: string } | "insecure";
+  /** The API key sent with every call, as `authorization: Bearer <key>` (TLS only: a key is
+   * never sent in the clear). */
+  apiKey?: string;
+}
+
+/** The TLS server name (SNI) sent when the address is an IP: an IP there is refused by RFC 6066
+ * (and warned about by Node); the certificate is still checked for the IP itself. */
+const sniForIpAddresses = "ledger-gateway";
+
+/** Channel credentials and options for `options.tls` and `options.apiKey` (the admin client's too). */
+export function channelSecurity(host: string, options: ConnectOptions): { credentials: ChannelCredentials; channel: Record<string, string> } {
+  const tls = options.tls ?? {};
+  if (tls === "insecure") {
+    if (options.apiKey !== undefined) throw new LedgerError("INVALID_ARGUMENT", "apiKey needs TLS: an API key is never sent over an insecure channel");
+    return { credentials: ChannelCredentials.createInsecure(), channel: {} };
+  }
+  const byIp = tls.serverName === undefined && isIP(host) !== 0;
+  const verify = byIp ? { checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert) } : {};
+  let credentials = ChannelCredentials.createSsl(tls.ca === undefined ? null : Buffer.from(tls.ca), null, null, verify);
+  const key = options.apiKey;
+  if (key !== undefined) {
+    const bearer = `Bearer ${key}`;
+    credentials = credentials.compose(
+      CallCredentials.createFromMetadataGenerator((_params, callback) => {
+        const metadata = new Metadata();
+        metadata.set("authorization", bearer);
+        callback(null, metadata);
+      }),
+    );
+  }
+  const serverName = tls.serverName ?? (byIp ? sniForIpAddresses : undefined);
+  return { credentials, channel: serverName === undefined ? {} : { "grpc.ssl_target_name_override": serverName } };
 }
 
 export interface CallOptions {
@@ -92,7 +132,8 @@ export class LedgerClient {
       throw new LedgerError("INVALID_ARGUMENT", `deadlineMs must be a positive integer, got ${deadlineMs}`);
     }
     const parsed = parseAddress(address);
-    const rpc = createUnaryClient(LedgerService, parsed.text, { defaultDeadlineMs: deadlineMs });
+    const security = channelSecurity(parsed.host, options);
+    const rpc = createUnaryClient(LedgerService, parsed.text, { defaultDeadlineMs: deadlineMs, credentials: security.credentials, channel: security.channel });
     return new LedgerClient(parsed.text, rpc, deadlineMs);
   }
 

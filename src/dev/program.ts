@@ -9,6 +9,8 @@ import { registerSeedAccounts } from "./seed-accounts.js";
 import { registerScenario1 } from "./scenario-1.js";
 import { registerGenClusterConfig } from "./gen-cluster-config.js";
 import { registerStatus } from "./status.js";
+import { registerKeys } from "./keys.js";
+import { registerSecrets } from "./secrets.js";
 
 export const exitOk = 0;
 export const exitFailure = 1;
@@ -16,7 +18,7 @@ export const exitUsage = 2;
 
 export function buildDevProgram(io: DevIo): Command {
   const program = new Command("dev")
-    .description("developer tools for the ledger: seed accounts, run scenarios, generate cluster configs, show cluster status")
+    .description("developer tools for the ledger: seed accounts, run scenarios, generate cluster configs, show cluster status, manage certificates and API keys")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError()
     .exitOverride();
@@ -24,6 +26,8 @@ export function buildDevProgram(io: DevIo): Command {
   registerScenario1(program, io);
   registerGenClusterConfig(program, io);
   registerStatus(program, io);
+  registerSecrets(program, io);
+  registerKeys(program, io);
   return program;
 }
 

@@ -4,7 +4,8 @@
 // and (90, 90).
 
 import type { Command } from "commander";
-import { LedgerClient, defaultLedgerAddress } from "../client/ledger-client.js";
+import { defaultLedgerAddress, type LedgerClient } from "../client/ledger-client.js";
+import { addApiSecurityOptions, connectLedger, type DevSecurityOptions } from "./security-options.js";
 import { TransactionStatus, type Account, type Transaction } from "../gen/ledger/v1/ledger_pb.js";
 import { accountIdArg, addressArg } from "./arg-parsers.js";
 import { writeLine, type DevIo } from "./io.js";
@@ -46,19 +47,19 @@ export async function runScenario1(client: LedgerClient, accountId: string, io: 
   show(formatTransaction(await client.createTransaction({ accountId, amount: -1000n, settled: false, description: "scenario-1 large purchase" })));
 }
 
-interface Scenario1Options {
+interface Scenario1Options extends DevSecurityOptions {
   accountId: string;
   gateway: string;
 }
 
 export function registerScenario1(program: Command, io: DevIo): void {
-  program
+  const command = program
     .command("scenario-1")
     .description("run seed scenario 1 (topup, pending purchase, settle, insufficient funds) on an account")
     .requiredOption("--account-id <id>", "account id (16 lowercase hex characters)", accountIdArg)
-    .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress)
-    .action(async (options: Scenario1Options) => {
-      const client = LedgerClient.connect(options.gateway);
+    .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress);
+  addApiSecurityOptions(command).action(async (options: Scenario1Options) => {
+      const client = await connectLedger(options.gateway, options);
       try {
         await runScenario1(client, options.accountId, io);
       } finally {

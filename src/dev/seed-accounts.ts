@@ -2,7 +2,8 @@
 // into other tools); progress and a summary go to stderr.
 
 import type { Command } from "commander";
-import { LedgerClient, defaultLedgerAddress } from "../client/ledger-client.js";
+import { defaultLedgerAddress, type LedgerClient } from "../client/ledger-client.js";
+import { addApiSecurityOptions, connectLedger, type DevSecurityOptions } from "./security-options.js";
 import { seedAccountsCountMax } from "../base/limits.js";
 import { addressArg, integerArg } from "./arg-parsers.js";
 import { runBounded } from "./bounded.js";
@@ -11,7 +12,7 @@ import { writeLine, type DevIo } from "./io.js";
 import { seedConcurrencyDefault, seedConcurrencyMax } from "../base/limits.js";
 export { seedConcurrencyDefault, seedConcurrencyMax } from "../base/limits.js";
 
-export interface SeedAccountsOptions {
+export interface SeedAccountsOptions extends DevSecurityOptions {
   count: number;
   gateway: string;
   concurrency: number;
@@ -36,14 +37,14 @@ export async function seedAccounts(client: LedgerClient, options: SeedAccountsOp
 }
 
 export function registerSeedAccounts(program: Command, io: DevIo): void {
-  program
+  const command = program
     .command("seed-accounts")
     .description("create accounts and print their ids, one per line")
     .option("--count <n>", `number of accounts to create (1..${seedAccountsCountMax})`, integerArg(1, seedAccountsCountMax), 100)
     .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress)
-    .option("--concurrency <n>", `calls in flight (1..${seedConcurrencyMax})`, integerArg(1, seedConcurrencyMax), seedConcurrencyDefault)
-    .action(async (options: SeedAccountsOptions) => {
-      const client = LedgerClient.connect(options.gateway);
+    .option("--concurrency <n>", `calls in flight (1..${seedConcurrencyMax})`, integerArg(1, seedConcurrencyMax), seedConcurrencyDefault);
+  addApiSecurityOptions(command).action(async (options: SeedAccountsOptions) => {
+      const client = await connectLedger(options.gateway, options);
       try {
         await seedAccounts(client, options, io);
       } finally {

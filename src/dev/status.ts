@@ -22,9 +22,10 @@ import { describeFailure } from "../ops/shard-view.js";
 import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
 import { integerArg } from "./arg-parsers.js";
 import { CliFailure, writeLine, type DevIo } from "./io.js";
+import { addNodeSecurityOptions, operatorTransport, type DevSecurityOptions } from "./security-options.js";
 import { buildStatusView, renderStatus, type NodeAnswer, type StatusView } from "./status-table.js";
 
-export interface StatusOptions {
+export interface StatusOptions extends DevSecurityOptions {
   clusterConfig: string;
   watch: boolean;
   intervalMs: number;
@@ -75,7 +76,13 @@ function isTty(stream: NodeJS.WritableStream): boolean {
 /** Runs the command; `stop` ends --watch (the CLI aborts it on SIGINT/SIGTERM). */
 export async function runStatus(options: StatusOptions, io: DevIo, stop: AbortSignal): Promise<void> {
   const config = await loadClusterConfig(options.clusterConfig);
-  const clients = new Map(config.nodes.map((n) => [n.id, createUnaryClient(NodeService, n.address, { defaultDeadlineMs: options.timeoutMs, channel: adminChannel })]));
+  const security = await operatorTransport(options);
+  const clients = new Map(
+    config.nodes.map((n) => {
+      const channel = security.channelTo({ role: "node", name: n.id });
+      return [n.id, createUnaryClient(NodeService, n.address, { defaultDeadlineMs: options.timeoutMs, credentials: channel.credentials, channel: { ...channel.options, ...adminChannel } })];
+    }),
+  );
   try {
     if (!options.watch) {
       const view = await gatherStatus(config, clients, options.timeoutMs, stop);
@@ -99,11 +106,12 @@ export async function runStatus(options: StatusOptions, io: DevIo, stop: AbortSi
     }
   } finally {
     for (const client of clients.values()) client.close();
+    security.close();
   }
 }
 
 export function registerStatus(program: Command, io: DevIo): void {
-  program
+  const command = program
     .command("status")
     .description("print a table of shards by replicas (role, term, applied index, lag, leader) from every node's admin API")
     .option("--cluster-config <file>", "the cluster config naming the nodes", "cluster_config.json")
@@ -125,8 +133,8 @@ export function registerStatus(program: Command, io: DevIo): void {
       "\nExit codes: 0 when at least one node answered (unreachable nodes are shown as down and named\n" +
         "under the table: information, not a failure); 1 when no node answered or the config cannot\n" +
         "be loaded; 2 for bad flags. With --watch, Ctrl-C exits 0.\n",
-    )
-    .action(async (options: StatusOptions, command: Command) => {
+    );
+  addNodeSecurityOptions(command).action(async (options: StatusOptions, command: Command) => {
       // A pause between refreshes means nothing for one table: say so rather than ignore it.
       if (!options.watch && command.getOptionValueSource("intervalMs") === "cli") {
         command.error("error: --interval-ms applies only with --watch", { exitCode: 2, code: "dev.status.intervalWithoutWatch" });

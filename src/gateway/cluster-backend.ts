@@ -5,11 +5,12 @@
 // applied at most once. No call outlives the caller's deadline. The retry loop itself is in
 // shard-caller.ts; this module adds what is specific to ledger commands and queries.
 
+import type { TransportSecurity } from "../security/transport-security.js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { isLedgerError, LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs } from "../base/limits.js";
+import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs, gatewayDeadlineMsMax } from "../base/limits.js";
 import type { ClusterConfig, NodeId, ShardConfig, ShardId } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {
@@ -36,6 +37,8 @@ export interface ClusterBackendOptions {
   /** A validated config (loadClusterConfig). */
   config: ClusterConfig;
   logger: Logger;
+  /** How channels to the nodes are secured: mutual TLS checking each node's identity. */
+  security: TransportSecurity;
   /** Deadline of a call whose caller set none; gatewayDeadlineDefaultMs by default. */
   deadlineDefaultMs?: number;
   /** NOT_LEADER hints followed at once between two pauses; gatewayLeaderHintFollowsMax by default. */
@@ -68,6 +71,7 @@ export class ClusterBackend implements LedgerBackend {
     this.caller = new ShardCaller({
       config: this.config,
       logger: this.logger,
+      channelTo: (nodeId) => options.security.channelTo({ role: "node", name: nodeId }),
       deadlineDefaultMs: this.deadlineDefaultMs,
       hintFollowsMax: options.leaderHintFollowsMax ?? gatewayLeaderHintFollowsMax,
       attemptTimeoutMs: options.attemptTimeoutMs ?? gatewayAttemptTimeoutMs,
@@ -222,8 +226,12 @@ export class ClusterBackend implements LedgerBackend {
    */
   private deadlineOf(options: CallOptions): number {
     if (options.deadlineMs === undefined) return Date.now() + this.deadlineDefaultMs;
-    const remaining = options.deadlineMs - Date.now();
-    return options.deadlineMs - Math.min(gatewayAnswerMarginMsMax, Math.max(0, remaining) * gatewayAnswerMarginFraction);
+    // A call retries the same command bytes (same timestamp) until its deadline; the nodes refuse
+    // a command older than commandTimestampBehindMsMax, so a longer deadline is cut to the cap
+    // (the caller then hears "outcome unknown" and retries with its request_id).
+    const deadlineMs = Math.min(options.deadlineMs, Date.now() + gatewayDeadlineMsMax);
+    const remaining = deadlineMs - Date.now();
+    return deadlineMs - Math.min(gatewayAnswerMarginMsMax, Math.max(0, remaining) * gatewayAnswerMarginFraction);
   }
 
   /**

@@ -2,9 +2,15 @@
 // while taking calls) and server reflection. Used by the standalone server and (with the Raft
 // router as the backend) by the cluster gateway.
 
-import { Server, ServerCredentials, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
+import { Server, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
+import { assert } from "../base/assert.js";
+import { apiKeyInterceptor } from "../security/auth-interceptors.js";
+import type { ApiKeyStore } from "../security/key-store.js";
+import type { TransportSecurity } from "../security/transport-security.js";
 import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
-import { addUnaryService, type CallObserver } from "../transport/grpc-service.js";
+import { addUnaryService, type CallObserver, type UnaryImpl } from "../transport/grpc-service.js";
+import { AdminService } from "../gen/ledger/admin/v1/admin_pb.js";
+import { strictServerOptions } from "../transport/strict-decoding.js";
 import { grpcMessageBytesMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
@@ -16,6 +22,11 @@ export { shutdownGraceMsDefault } from "../base/limits.js";
 
 export interface LedgerServerOptions {
   backend: LedgerBackend;
+  /** TLS on the port (or the explicit --insecure). */
+  security: TransportSecurity;
+  /** The API keys every call but health and reflection must present; required with TLS
+   * (secure means both), absent only with --insecure. */
+  apiKeys: ApiKeyStore | undefined;
   host: string;
   /** 0 asks the OS for a free port; the bound one is in the result. */
   port: number;
@@ -23,6 +34,8 @@ export interface LedgerServerOptions {
   deps: LedgerServiceDeps;
   /** Told of every finished call (metrics, request rates). */
   observe?: CallObserver;
+  /** The cluster's admin API (the gateway's; the standalone server has none). */
+  admin?: UnaryImpl<typeof AdminService>;
   /** Told of the outcome of every item of a CreateTransactions call (metrics). */
   observeBatchItem?: BatchItemObserver;
 }
@@ -38,11 +51,15 @@ export interface LedgerServer {
 }
 
 export async function startLedgerServer(options: LedgerServerOptions): Promise<LedgerServer> {
-  const { logger } = options;
-  const server = new Server({
+  const { logger, security, apiKeys } = options;
+  assert(security.mode === "insecure" || apiKeys !== undefined, "a TLS ledger server needs API keys: secure means both");
+  // Undecodable requests get INVALID_ARGUMENT, on every service (strict-decoding.ts).
+  const server = new Server(strictServerOptions({
     "grpc.max_receive_message_length": grpcMessageBytesMax,
     "grpc.max_send_message_length": grpcMessageBytesMax,
-  });
+    // Every call but health and reflection presents an API key whose role allows it.
+    interceptors: apiKeys === undefined ? [] : [apiKeyInterceptor(apiKeys, logger, options.observe)],
+  }));
   const service = createLedgerService(options.backend, options.deps, options.observeBatchItem);
   addUnaryService(
     server,
@@ -53,12 +70,15 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     {},
     ledgerMethodsCheckingUtf8,
   );
+  if (options.admin !== undefined) {
+    addUnaryService(server, AdminService, options.admin, (method, error) => logger.error({ method, err: error }, "internal error in an admin call"), options.observe);
+  }
   const health = new HealthReporter(LedgerService.typeName, logger);
   health.addToServer(server);
   addLedgerReflection(server);
   const hostPart = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${hostPart}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${hostPart}:${options.port}`, security.publicServerCredentials(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });

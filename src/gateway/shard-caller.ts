@@ -4,6 +4,7 @@
 // per node, created once, and on it one long-lived Calls stream that carries every call to that
 // node, batched per event-loop turn (src/transport/call-stream-client.ts).
 
+import type { ChannelSecurity } from "../transport/channel-security.js";
 import { assert } from "../base/assert.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
@@ -48,6 +49,8 @@ export interface Answer<T> {
 export interface ShardCallerOptions {
   config: ClusterConfig;
   logger: Logger;
+  /** The channel security of the stream to node `nodeId` (TLS checking its identity). */
+  channelTo(nodeId: NodeId): ChannelSecurity;
   /** Deadline the node clients fall back to; every call here passes its own. */
   deadlineDefaultMs: number;
   hintFollowsMax: number;
@@ -80,13 +83,16 @@ export class ShardCaller {
     this.leaders = new LeaderCache(options.config, this.logger);
     for (const node of options.config.nodes) {
       assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
+      const security = options.channelTo(node.id);
       this.clients.set(
         node.id,
         new NodeCallStream({
           address: node.address,
           defaultDeadlineMs: options.deadlineDefaultMs,
           logger: this.logger,
+          credentials: security.credentials,
           channel: {
+            ...security.options,
             "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
             "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,
           },

@@ -4,6 +4,8 @@
 //                    nodes' admin API, cached briefly), and the gateway's request rates.
 // Composition only: the parts live in cluster-status.ts, request-rates.ts and status-page/.
 
+import type { TransportSecurity } from "../security/transport-security.js";
+import type { NodeAdminClients } from "./node-admin.js";
 import type { Logger } from "../base/logger.js";
 import { requestRateMethodsMax, requestRateWindowSeconds, statusPageRefreshMs, statusNodeCallTimeoutMs } from "../base/limits.js";
 import type { ClusterConfig } from "../cluster/config.js";
@@ -24,16 +26,27 @@ export interface StatusPage {
 
 /** The body of /status.json. */
 export interface StatusDocument extends ClusterStatus {
+  /** "tls" (mutual TLS inside the cluster, API keys on the public API) or "insecure" (--insecure). */
+  security: TransportSecurity["mode"];
   /** When this answer was made (ISO 8601); gatheredAt may be up to statusCacheMs older. */
   servedAt: string;
   requests: RequestRatesSnapshot;
 }
 
-export function createStatusPage(options: { config: ClusterConfig; logger: Logger }): StatusPage {
+export interface StatusPageOptions {
+  config: ClusterConfig;
+  logger: Logger;
+  /** Shown on the page: an insecure cluster gets a warning. */
+  securityMode: TransportSecurity["mode"];
+  /** The gateway's admin channels to the nodes (the page does not close them). */
+  admin: NodeAdminClients;
+}
+
+export function createStatusPage(options: StatusPageOptions): StatusPage {
   // Rates are counted on the monotonic clock: a wall clock stepped back would file calls under
   // seconds already counted (or skip seconds when stepped forward).
   const rates = new RequestRates(requestRateWindowSeconds, requestRateMethodsMax, performance.now());
-  const nodes = new NodeStates({ config: options.config, logger: options.logger });
+  const nodes = new NodeStates({ config: options.config, logger: options.logger, admin: options.admin });
   let closed = false;
   // A page refresh must outlast the slowest node call and the gathering around it.
   const page = statusPageHtml({ refreshMs: statusPageRefreshMs, fetchTimeoutMs: statusNodeCallTimeoutMs * 3 });
@@ -44,7 +57,7 @@ export function createStatusPage(options: { config: ClusterConfig; logger: Logge
       "/status.json": async () => {
         if (closed) return { status: 503, contentType: "text/plain; charset=utf-8", body: "the gateway is shutting down\n" };
         const cluster = await nodes.current();
-        const document: StatusDocument = { ...cluster, servedAt: new Date().toISOString(), requests: rates.snapshot(performance.now()) };
+        const document: StatusDocument = { ...cluster, security: options.securityMode, servedAt: new Date().toISOString(), requests: rates.snapshot(performance.now()) };
         return { contentType: "application/json; charset=utf-8", body: `${JSON.stringify(document, null, 1)}\n` };
       },
     },

@@ -71,6 +71,19 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
       },
     });
   };
+  // Counters kept by each replica's Raft core; copied into the registry at scrape time.
+  new Counter({
+    name: "ledger_raft_messages_refused_total",
+    help: "Peer Raft messages this node's replica of the shard refused without stepping them, by reason: termAboveMax (a term near the integer limit), termJump (a term further ahead than the replica's credit allows), inconsistent (contradicts what the replica knows, e.g. an ack past the leader's log).",
+    labelNames: ["shard", "reason"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const r of host?.replicas.values() ?? []) {
+        for (const [reason, n] of Object.entries(r.raw.status().refused)) this.labels(r.shard.id, reason).inc(n);
+      }
+    },
+  });
   peerCounter("ledger_peer_batches_dropped_total", "Turn batches of Raft messages to the peer node dropped because its stream was down or full (the sender queues nothing of its own).", (p) => p.batchesDropped);
   peerCounter("ledger_peer_streams_opened_total", "Raft message streams opened to the peer node (reconnects after the first).", (p) => p.streamsOpened);
 

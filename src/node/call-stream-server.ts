@@ -34,6 +34,7 @@ import {
 } from "../gen/ledger/node/v1/node_pb.js";
 import type { CallObserver, HandlerContext, UnaryImpl } from "../transport/grpc-service.js";
 import { toServiceError } from "../transport/status.js";
+import { UndecodableRequest } from "../transport/strict-decoding.js";
 
 export interface CallStreamOptions {
   /** The unary handlers whose logic every call runs. */
@@ -158,6 +159,12 @@ class CallStream {
 
   private receive(request: CallsRequest): void {
     if (this.finished) return; // arrived after the end: not run (see the contract above)
+    if ((request as unknown) instanceof UndecodableRequest) {
+      // Only on a server built without strictServerOptions, whose interceptor answers these.
+      this.finish();
+      this.call.emit("error", toServiceError((request as unknown as UndecodableRequest).error));
+      return;
+    }
     this.stats.batchesReceived++;
     if (request.calls.length > this.inFlightMax) {
       // More than could ever run at once: a refusal each would only multiply the bytes sent.

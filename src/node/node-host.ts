@@ -10,6 +10,7 @@
 import { randomInt } from "node:crypto";
 import { ClassicLevel } from "classic-level";
 import { LedgerError } from "../base/errors.js";
+import { quote } from "../base/quote.js";
 import type { Logger } from "../base/logger.js";
 import {
   leaderBalanceIntervalTicks,
@@ -29,6 +30,8 @@ import {
   raftMaxInflightAppends,
   raftMaxInflightBytes,
   raftMaxUncommittedBytes,
+  raftTermJumpMax,
+  raftTermMax,
 } from "../base/limits.js";
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
@@ -48,12 +51,15 @@ import { summarizeReplica, type ReplicaSummary } from "./replica-summary.js";
 export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
 import { refusedProposal } from "./proposal-errors.js";
-import { ThrottledWarning } from "./throttled-warning.js";
+import { ThrottledWarning } from "../base/throttled-warning.js";
 import { nullNodeObserver, type NodeObserver } from "./node-observer.js";
+import type { TransportSecurity } from "../security/transport-security.js";
 
 export interface NodeHostOptions {
   config: ClusterConfig;
   nodeId: NodeId;
+  /** How channels to peer nodes are secured (mutual TLS checking each peer's identity). */
+  security: TransportSecurity;
   dataDir: string;
   logger: Logger;
   tickMs?: number;
@@ -83,6 +89,7 @@ export interface BatchApplied {
 export class NodeHost {
   readonly nodeId: NodeId;
   readonly config: ClusterConfig;
+  readonly security: TransportSecurity;
   readonly replicas = new Map<ShardId, Replica>();
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
@@ -123,6 +130,7 @@ export class NodeHost {
   ) {
     this.nodeId = options.nodeId;
     this.config = options.config;
+    this.security = options.security;
     this.logger = options.logger;
     this.observer = options.observer ?? nullNodeObserver;
     this.compactAfterEntries = options.compactAfterEntries ?? raftLogEntriesBeforeCompaction;
@@ -170,6 +178,8 @@ export class NodeHost {
           maxUncommittedBytes: raftMaxUncommittedBytes,
           preVote: true,
           checkQuorum: true,
+          maxTerm: raftTermMax,
+          maxTermJump: raftTermJumpMax,
         },
       });
       // Leftovers of a snapshot install or a replaced state that a crash interrupted.
@@ -199,7 +209,7 @@ export class NodeHost {
     const r = this.replicas.get(shardId);
     if (r === undefined) {
       const known = this.config.shards.some((s) => s.id === shardId);
-      throw new LedgerError("INVALID_ARGUMENT", known ? `shard_id ${shardId} has no replica on node ${this.nodeId}` : `shard_id ${JSON.stringify(shardId)} is not a shard of the cluster config`);
+      throw new LedgerError("INVALID_ARGUMENT", known ? `shard_id ${shardId} has no replica on node ${this.nodeId}` : `shard_id ${quote(shardId)} is not a shard of the cluster config`);
     }
     return r;
   }
@@ -326,7 +336,7 @@ export class NodeHost {
 
   transferLeadership(replica: Replica, toNodeId: NodeId): void {
     const target = replica.shard.replicas.find((r) => r.nodeId === toNodeId);
-    if (target === undefined) throw new LedgerError("INVALID_ARGUMENT", `to_node_id ${JSON.stringify(toNodeId)} hosts no replica of ${replica.shard.id}`);
+    if (target === undefined) throw new LedgerError("INVALID_ARGUMENT", `to_node_id ${quote(toNodeId)} hosts no replica of ${replica.shard.id}`);
     this.enqueue(() => replica.raw.transferLeadership(target.id));
   }
 

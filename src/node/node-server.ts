@@ -2,18 +2,23 @@
 // message streams and snapshot streams) and grpc.health.v1 on the node's address from the
 // cluster config; and the node's graceful stop.
 
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
+import type { CallWithAuth } from "../transport/channel-security.js";
 import { grpcMessageBytesMax, nodeCallsGraceMs, nodeHealthIntervalMs } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
 import { describeBindError } from "../gateway/grpc-server.js";
 import { HealthReporter } from "../ops/health.js";
 import { addUnaryService, type CallObserver, type HandlerContext } from "../transport/grpc-service.js";
+import { strictServerOptions } from "../transport/strict-decoding.js";
 import { addRaftTransportService } from "../transport/peer-server.js";
 import { drainLeadership } from "./drain.js";
 import type { NodeHost } from "./node-host.js";
 import { createCallStreamService } from "./call-stream-server.js";
 import { createNodeService } from "./node-service.js";
+import { certRoleInterceptor } from "../security/auth-interceptors.js";
+import type { TransportSecurity } from "../security/transport-security.js";
+import type { PeerIdentity } from "../security/identity.js";
 
 export interface NodeServer {
   address: string;
@@ -28,18 +33,26 @@ export interface NodeServer {
 }
 
 export interface NodeServerOptions {
+  /** TLS and peer authentication (or the explicit --insecure). */
+  security: TransportSecurity;
+  /** Told of every peer batch or snapshot whose claimed sender is not its certificate's (metrics). */
+  onIdentityMismatch?: (certified: string) => void;
   /** Told of every finished NodeService call (metrics). */
   observe?: CallObserver;
   /** How often health is recomputed (nodeHealthIntervalMs by default). */
   healthIntervalMs?: number;
 }
 
-export async function startNodeServer(host: NodeHost, address: string, logger: Logger, options: NodeServerOptions = {}): Promise<NodeServer> {
-  // Same message limit as the peers' senders check against (grpcMessageBytesMax).
-  const server = new Server({
+export async function startNodeServer(host: NodeHost, address: string, logger: Logger, options: NodeServerOptions): Promise<NodeServer> {
+  const { security } = options;
+  // Same message limit as the peers' senders check against (grpcMessageBytesMax). Every call
+  // first passes the certificate check: only nodes may send Raft traffic.
+  // Undecodable requests get INVALID_ARGUMENT, on every service (strict-decoding.ts).
+  const server = new Server(strictServerOptions({
     "grpc.max_receive_message_length": grpcMessageBytesMax,
     "grpc.max_send_message_length": grpcMessageBytesMax,
-  });
+    interceptors: [certRoleInterceptor(security, logger, options.observe)],
+  }));
   const service = createNodeService(host, logger);
   const calls = new CallsInFlight();
   const tracked = calls.track(service.impl);
@@ -56,13 +69,17 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
       nodeId: host.nodeId,
       configVersion: host.config.version,
       knownPeer: (nodeId: string) => peerIds.has(nodeId),
+      // With TLS, a peer is who its certificate says; the interceptor let only node
+      // certificates reach this service.
+      ...(security.mode === "tls" ? { authenticatedNode: (call: CallWithAuth) => nodeNamed(security.callerOf(call)) } : {}),
+      onIdentityMismatch: (certified: string) => options.onIdentityMismatch?.(certified),
       onMessages: (fromNodeId, messages) => host.deliver(fromNodeId, messages),
       beginSnapshot: (fromNodeId, shardId, message) => host.snapshots.begin(fromNodeId, shardId, message),
     },
     logger,
   );
   await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(new Error(describeBindError(error))) : resolve(port))),
+    server.bindAsync(address, security.internalServerCredentials(), (error, port) => (error ? reject(new Error(describeBindError(error))) : resolve(port))),
   );
   const updateHealth = (): void => health.set(...describeHealth(host.healthProblems()));
   updateHealth();
@@ -91,6 +108,11 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
     health,
     shutdown: (graceMs = nodeCallsGraceMs) => (stopping ??= stop(graceMs)),
   };
+}
+
+/** The node id a caller's certificate names, if it is a node's certificate. */
+function nodeNamed(caller: PeerIdentity | undefined): string | undefined {
+  return caller?.role === "node" ? caller.name : undefined;
 }
 
 function describeHealth(problems: { replaying: string[]; leaderless: string[] }): [boolean, string] {

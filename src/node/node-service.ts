@@ -26,6 +26,9 @@ import { createUnaryClient, type HandlerContext, type UnaryClient, type UnaryImp
 import type { NodeHost } from "./node-host.js";
 import { notApplied } from "./waiters.js";
 import { batchProposalBytes } from "./proposal-envelope.js";
+import { commandRefusal, timestampRefusal } from "../ledger/command-rules.js";
+import { checkWire } from "../transport/wire-check.js";
+import { quote } from "../base/quote.js";
 
 const roles: Record<Role, ReplicaRole> = {
   follower: ReplicaRole.FOLLOWER,
@@ -35,13 +38,15 @@ const roles: Record<Role, ReplicaRole> = {
 };
 
 export function createNodeService(host: NodeHost, logger: Logger): { impl: UnaryImpl<typeof NodeService>; close(): void } {
+  // Forwarded proposals go to the leader's node over TLS that checks it is that node.
   const peers = new Map<NodeId, UnaryClient<typeof NodeService>>();
   const peer = (nodeId: NodeId): UnaryClient<typeof NodeService> => {
     let c = peers.get(nodeId);
     if (c === undefined) {
       const address = host.config.nodes.find((n) => n.id === nodeId)?.address;
       if (address === undefined) throw new LedgerError("INTERNAL", `no address for node ${nodeId}`);
-      c = createUnaryClient(NodeService, address, { defaultDeadlineMs: nodeCallDeadlineMsDefault });
+      const channel = host.security.channelTo({ role: "node", name: nodeId });
+      c = createUnaryClient(NodeService, address, { defaultDeadlineMs: nodeCallDeadlineMsDefault, credentials: channel.credentials, channel: channel.options });
       peers.set(nodeId, c);
     }
     return c;
@@ -75,10 +80,12 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
     async read(req, ctx) {
       const replica = host.replicaOf(req.shardId);
       let query: Query;
+      const problem = checkWire(QuerySchema, req.query);
+      if (problem !== undefined) throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${problem}`);
       try {
         query = fromBinary(QuerySchema, req.query);
       } catch (e) {
-        throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${String(e)}`);
+        throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${quote(String(e))}`);
       }
       if (query.kind.case === undefined) throw new LedgerError("INVALID_ARGUMENT", "query must set one of get_account, get_transaction, list_transactions");
       if (!replica.ownsAccount(query.kind.value.accountId)) throw new LedgerError("INVALID_ARGUMENT", `query's account belongs to another shard than ${req.shardId}`);
@@ -137,13 +144,15 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
  * proposed). Returns whether it is a batch.
  */
 function checkProposal(replica: Replica, command: Uint8Array, commands: readonly Uint8Array[]): boolean {
+  // One reading of the clock for the whole proposal (Unix ns, as commands carry it).
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
   const single = command.length > 0;
   const batch = commands.length > 0;
   if (single === batch) {
     throw notApplied("INVALID_ARGUMENT", single ? "command and commands are both set; set exactly one" : "command or commands must be set (exactly one)");
   }
   if (single) {
-    checkCommand(replica, command, "command");
+    checkCommand(replica, command, "command", nowNs);
     return false;
   }
   // The bounds first, from the lengths alone: decoding every command of an oversized batch (a
@@ -156,23 +165,29 @@ function checkProposal(replica: Replica, command: Uint8Array, commands: readonly
   if (bytes > proposalEntryBytesMax) {
     throw notApplied("INVALID_ARGUMENT", `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`);
   }
-  for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`);
+  for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`, nowNs);
   return true;
 }
 
 /**
- * Refuses, before it reaches the log, a command that every replica would have to skip: one that
- * does not decode, sets no kind, or belongs to another shard. (The replicas skip such entries
- * deterministically too, as a second line of defence.)
+ * Refuses, before it reaches the log, a command that every replica would have to skip (one that
+ * does not decode, sets no kind, or belongs to another shard: the replicas skip such entries
+ * deterministically too, as a second line of defence), and one the public API would refuse
+ * (the ledger's command rules, the same functions the gateway validates with), and one whose
+ * timestamp is far from this node's clock `nowNs`. The internal path thus never stores what the
+ * public path refuses. Each refusal names the field, e.g. `commands[3].timestamp ...`.
  */
-function checkCommand(replica: Replica, bytes: Uint8Array, field: string): void {
+function checkCommand(replica: Replica, bytes: Uint8Array, field: string, nowNs: bigint): void {
   if (bytes.length === 0) throw notApplied("INVALID_ARGUMENT", `${field} must not be empty`);
+  // Strictly: protobuf-es alone reads a field sent with the wrong wire type as if it were right.
+  const problem = checkWire(CommandSchema, bytes);
+  if (problem !== undefined) throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${problem}`);
   let command: Command;
   try {
     command = fromBinary(CommandSchema, bytes);
   } catch (e) {
-    throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${String(e)}`);
+    throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${quote(String(e))}`);
   }
-  const refusal = replica.refusal(command);
-  if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", field === "command" ? refusal : `${field}: ${refusal}`);
+  const refusal = replica.refusal(command, field) ?? commandRefusal(command, field) ?? timestampRefusal(command.timestamp, nowNs, `${field}.timestamp`);
+  if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", refusal);
 }

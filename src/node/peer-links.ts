@@ -72,6 +72,7 @@ export class PeerLinks {
       configVersion: this.host.config.version,
       peerNodeId: nodeId,
       address: node.address,
+      channel: this.host.security.channelTo({ role: "node", name: nodeId }),
       logger: this.logger,
       onUnreachable: (shardId: string, to: number) => {
         const replica = this.host.replicas.get(shardId);

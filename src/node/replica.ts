@@ -10,6 +10,7 @@ import type { ShardConfig, NodeId } from "../cluster/config.js";
 import { CommandSchema, type Command, type CommandResult } from "../gen/ledger/core/v1/core_pb.js";
 import { RawNode } from "../raft/raw-node.js";
 import { cachedShardKey } from "../cluster/shard-key.js";
+import { coreRefusal } from "../ledger/command-rules.js";
 import { commandAccountId } from "../ledger/core.js";
 import type { Entry, RaftConfig, Ready, ReplicaId, Role } from "../raft/types.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
@@ -222,13 +223,16 @@ export class Replica {
     return key >= this.shard.lowerBound && key <= this.shard.upperBound;
   }
 
-  /** Why this command cannot be applied on this shard, or undefined if it can. */
-  refusal(command: Command): string | undefined {
-    if (command.kind.case === undefined) return "command must set one of create_account, create_transaction, settle_transaction, cancel_transaction";
-    if (!this.ownsAccount(commandAccountId(command))) return `command's account belongs to another shard than ${this.shard.id}`;
-    // The core asserts a non-zero amount (the public service validates it); a command that
-    // bypassed the service must be refused here, or it would stop every replica that applies it.
-    if (command.kind.case === "createTransaction" && command.kind.value.amount === 0n) return "create_transaction.amount must not be zero";
+  /**
+   * Why this command cannot be applied on this shard (naming it `path`), or undefined if it can.
+   * Used at apply time, so it refuses only what the core itself cannot apply (coreRefusal: the
+   * core asserts on it, so such a command would stop every replica that applies it) and what
+   * belongs to another shard; the node checks the public API's rules before proposing.
+   */
+  refusal(command: Command, path = "command"): string | undefined {
+    const core = coreRefusal(command, path);
+    if (core !== undefined) return core;
+    if (!this.ownsAccount(commandAccountId(command))) return `${path}'s account belongs to another shard than ${this.shard.id}`;
     return undefined;
   }
 }

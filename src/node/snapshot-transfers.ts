@@ -20,6 +20,7 @@ import { prefixRange } from "../storage/ledger-keys.js";
 import type { DbWriter } from "../storage/db-writer.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
 import { MessageType, type Message } from "../raft/types.js";
+import { missingLiveStateRefusal, snapshotMetadataRefusal } from "./snapshot-checks.js";
 import { sendSnapshot } from "../transport/snapshot-stream.js";
 import type { NodeHost } from "./node-host.js";
 import type { Replica } from "./replica.js";
@@ -63,6 +64,7 @@ export class SnapshotTransfers {
     const started = Date.now();
     sendSnapshot({
       address,
+      channel: this.host.security.channelTo({ role: "node", name: to }),
       selfNodeId: this.host.nodeId,
       configVersion: this.host.config.version,
       shardId: r.shard.id,
@@ -105,17 +107,22 @@ export class SnapshotTransfers {
     if (learners.length > 0 || voters.length !== members.length || !voters.every((v) => members.includes(v))) {
       throw new LedgerError("INVALID_ARGUMENT", `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] are not the replicas of ${shardId} [${members.join(", ")}]`);
     }
+    // Its metadata must agree with our log before a byte of it is staged.
+    const metadataRefusal = snapshotMetadataRefusal(r.log, message);
+    if (metadataRefusal !== undefined) throw metadataRefusal;
     if (this.receiving.has(r)) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: a snapshot is already being received`);
-    this.receiving.add(r);
     const generation = r.log.generation() + 1;
     // Four billion snapshot installs on one replica: not reachable; refuse rather than wrap.
     if (generation >= generationLimit) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: replica ${r.replicaId} has used every ledger generation`);
+    this.receiving.add(r);
     const prefix = ledgerPrefix(r.replicaId, generation);
     const db = this.host.db;
     const cleared = this.writer.clear(prefixRange(prefix));
     let pairs = 0;
     let committing = false;
     let timedOut = false;
+    /** Refused at commit and already cleaned up: a later abort has nothing left to do. */
+    let refused = false;
     // A peer that opens a receive and then stalls (no deadline of its own) must not block every
     // later snapshot for this replica: give the receive up after a bound.
     const timer = setTimeout(() => {
@@ -132,6 +139,15 @@ export class SnapshotTransfers {
     };
     const alive = () => {
       if (timedOut) throw new LedgerError("DEADLINE_EXCEEDED", `${shardId}: snapshot receive timed out after ${snapshotReceiveTimeoutMs} ms`);
+    };
+    /** Drops a snapshot refused at commit: its staging is cleared before another receive may
+     * start (it would stage under the same generation), then the refusal is the call's error. */
+    const refuse = async (error: LedgerError): Promise<never> => {
+      refused = true;
+      this.logger.warn({ shard: shardId, from: fromNodeId, pairs, err: error.message }, "snapshot refused; nothing of it installed");
+      await this.writer.clear(prefixRange(prefix));
+      finish();
+      throw error;
     };
     this.logger.info({ shard: shardId, from: fromNodeId, index: message.snapshot.metadata.index }, "receiving snapshot");
     return {
@@ -153,18 +169,32 @@ export class SnapshotTransfers {
         committing = true;
         clearTimeout(timer);
         await cleared;
-        await new Promise<void>((resolve) =>
+        // Our state may only be replaced by one that holds it (records are never deleted).
+        // A snapshot at or below our commit index replaces nothing (Raft ignores it).
+        const index = message.snapshot?.metadata.index ?? 0;
+        const liveRefusal = index > r.log.hardState().commit ? await missingLiveStateRefusal(db, ledgerPrefix(r.replicaId, r.log.generation()), prefix, pairs, r.replicaId) : undefined;
+        if (liveRefusal !== undefined) return refuse(liveRefusal);
+        const stepRefused = await new Promise<boolean>((resolve) =>
           this.host.enqueue(() => {
             r.staged = { generation };
             r.stagedStepped = true;
+            const before = refusedCount(r);
             this.host.stepSafely(r, message);
-            resolve();
+            const wasRefused = refusedCount(r) > before;
+            if (wasRefused) {
+              // Raft refused the message itself (its term, or a contradiction with our log):
+              // nothing was installed, and the staging is cleared below, not by settleStaged.
+              r.staged = undefined;
+              r.stagedStepped = false;
+            }
+            resolve(wasRefused);
           }),
         );
-        this.logger.info({ shard: shardId, pairs, index: message.snapshot?.metadata.index }, "snapshot staged and handed to Raft");
+        if (stepRefused) return refuse(new LedgerError("FAILED_PRECONDITION", `header.message was refused by replica ${r.replicaId}'s Raft (its term or metadata contradicts what the replica knows; see its log)`));
+        this.logger.info({ shard: shardId, pairs, index }, "snapshot staged and handed to Raft");
       },
       abort: async (reason) => {
-        if (timedOut) return; // already given up and cleared
+        if (timedOut || refused) return; // already given up and cleared
         finish();
         this.logger.warn({ shard: shardId, from: fromNodeId, reason }, "snapshot receive aborted");
         await cleared;
@@ -192,4 +222,10 @@ export class SnapshotTransfers {
   async close(): Promise<void> {
     for (const c of this.sending) c.abort();
   }
+}
+
+/** Peer messages the replica's Raft has refused so far (it counts each). */
+function refusedCount(r: Replica): number {
+  const { termAboveMax, termJump, inconsistent } = r.raw.status().refused;
+  return termAboveMax + termJump + inconsistent;
 }

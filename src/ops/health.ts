@@ -4,9 +4,15 @@
 // can end them (an open Watch would otherwise hold a graceful server shutdown until its grace
 // runs out).
 
-import type { Server, ServerWritableStream, UntypedHandleCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { status as grpcStatus, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedHandleCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, service as healthServiceDefinition, type ServingStatus } from "grpc-health-check";
+import { LedgerError } from "../base/errors.js";
+import { healthServiceNameCharsMax } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
+import { quote } from "../base/quote.js";
+import { HealthCheckRequestSchema, HealthListRequestSchema } from "../gen/ledger/wire/v1/foreign_requests_pb.js";
+import { toServiceError } from "../transport/status.js";
+import { strictDefinition, type ForeignRequest } from "../transport/strict-decoding.js";
 
 export const healthServiceName = "grpc.health.v1.Health";
 
@@ -47,9 +53,11 @@ export class HealthReporter {
   }
 
   addToServer(server: Server): void {
-    // Hand the library a server stand-in whose addService wraps Watch, to learn of each stream.
+    // Hand the library a server stand-in whose addService decodes strictly, bounds the service
+    // names asked for, and wraps Watch, to learn of each stream.
     this.impl.addToServer({
-      addService: (definition, implementation) => server.addService(definition, this.trackWatches(implementation)),
+      addService: (definition, implementation) =>
+        server.addService(strictDefinition(definition, healthRequests), this.trackWatches(guardServiceNames(implementation))),
     });
   }
 
@@ -73,6 +81,51 @@ export class HealthReporter {
     for (const call of this.watches) call.end();
     this.watches.clear();
   }
+}
+
+/** The schemas the health requests' wire format is checked against (strict-decoding.ts). */
+const healthRequests: Record<string, ForeignRequest> = {
+  [`/${healthServiceName}/Check`]: { schema: HealthCheckRequestSchema, typeName: "grpc.health.v1.HealthCheckRequest" },
+  [`/${healthServiceName}/Watch`]: { schema: HealthCheckRequestSchema, typeName: "grpc.health.v1.HealthCheckRequest" },
+  [`/${healthServiceName}/List`]: { schema: HealthListRequestSchema, typeName: "grpc.health.v1.HealthListRequest" },
+};
+
+/** Why a Check or Watch request's service name is refused, if it is: the library echoes the name
+ * whole in Check's NOT_FOUND (a client refuses trailers past 8 KiB: RESOURCE_EXHAUSTED, or with
+ * grpc-js a call that hangs until its deadline), and Watch keeps it as a key while it lasts. */
+function serviceNameRefusal(request: unknown): LedgerError | undefined {
+  const name = (request as { service?: unknown } | undefined)?.service;
+  if (typeof name !== "string" || name.length <= healthServiceNameCharsMax) return undefined;
+  return new LedgerError("INVALID_ARGUMENT", `service is ${name.length} characters long; at most ${healthServiceNameCharsMax} are allowed`);
+}
+
+/** The library's handlers, with long service names refused and Check's NOT_FOUND quoting the
+ * name bounded. */
+function guardServiceNames(implementation: UntypedServiceImplementation): UntypedServiceImplementation {
+  const check = implementation["check"] as ((call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void) | undefined;
+  const watch = implementation["watch"] as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
+  const guarded: UntypedServiceImplementation = { ...implementation };
+  if (check !== undefined) {
+    const guardedCheck = (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>): void => {
+      const refusal = serviceNameRefusal(call.request);
+      if (refusal !== undefined) return callback(toServiceError(refusal) as ServiceError);
+      check(call, (error, value) => {
+        if (error?.code !== grpcStatus.NOT_FOUND) return callback(error, value);
+        callback({ ...error, details: `service ${quote(String(call.request.service))} has no health status on this server` }, value);
+      });
+    };
+    guarded["check"] = guardedCheck as UntypedHandleCall;
+  }
+  if (watch !== undefined) {
+    const guardedWatch = (call: ServerWritableStream<unknown, unknown>): void => {
+      const refusal = serviceNameRefusal(call.request);
+      // grpc-js sends an 'error' emitted on a server stream as its status.
+      if (refusal !== undefined) return void call.emit("error", toServiceError(refusal));
+      watch(call);
+    };
+    guarded["watch"] = guardedWatch as UntypedHandleCall;
+  }
+  return guarded;
 }
 
 /** The health service's definition (for clients: tests, probes). */

@@ -9,6 +9,8 @@ import type { Server } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { protoPath as healthProtoPath } from "grpc-health-check";
+import { ServerReflectionRequestSchema } from "../gen/ledger/wire/v1/foreign_requests_pb.js";
+import { strictDefinition, type ForeignRequest } from "../transport/strict-decoding.js";
 
 /** The repository's proto/ directory, two levels up from this file (src/ops/). */
 const protoDir = fileURLToPath(new URL("../../proto/", import.meta.url));
@@ -23,5 +25,17 @@ export function addLedgerReflection(server: Pick<Server, "addService">): void {
     includeDirs: [protoDir, healthProtoDir],
     keepCase: true,
   });
-  new ReflectionService(definition).addToServer(server);
+  // A server stand-in whose addService makes the library's request decoding strict.
+  new ReflectionService(definition).addToServer({
+    addService: (service, implementation) => server.addService(strictDefinition(service, reflectionRequests), implementation),
+  });
 }
+
+/** The schemas reflection requests' wire format is checked against (strict-decoding.ts); v1alpha
+ * has the same fields as v1. */
+const reflectionRequests: Record<string, ForeignRequest> = Object.fromEntries(
+  ["v1", "v1alpha"].map((version) => [
+    `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
+    { schema: ServerReflectionRequestSchema, typeName: `grpc.reflection.${version}.ServerReflectionRequest` },
+  ]),
+);

@@ -26,6 +26,12 @@ export function hup(r: Raft, transfer: boolean): void {
 }
 
 export function campaign(r: Raft, kind: CampaignKind): void {
+  // Every kind campaigns in (or, for PreVote, asks about) the term after ours. Past maxTerm no
+  // peer would accept it: stay put rather than adopt a term nobody follows.
+  if (!r.termGuard.mayCampaignIn(r.term + 1)) {
+    r.warn(`${r.id} cannot campaign: term ${r.term + 1} would be above the maximum term ${r.termGuard.maxTerm}`);
+    return;
+  }
   let voteType: MessageType;
   let term: number;
   if (kind === "pre-election") {

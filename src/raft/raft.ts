@@ -5,17 +5,21 @@
 // collected by RawNode.
 
 import { assert } from "../base/assert.js";
+import { raftTermJumpMax, raftTermMax } from "../base/limits.js";
 import type { Prng } from "../base/prng.js";
 import { describeMessage } from "./describe.js";
 import { handleVoteRequest, hup as startElection, stepHigherTerm, stepLowerTerm } from "./election.js";
 import { emptyBytes, newMessage } from "./messages.js";
 import { Progress } from "./progress.js";
+import { messageInconsistency } from "./message-checks.js";
 import { MajorityConfig } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { ReadOnly } from "./read-only.js";
+import { Refusals } from "./refusals.js";
 import { bcastAppend, bcastHeartbeat } from "./replication.js";
 import { stepCandidate, stepFollower } from "./step-follower.js";
 import { releasePendingReadIndex, stepLeader } from "./step-leader.js";
+import { TermGuard } from "./term-guard.js";
 import { EntryType, MessageType, RaftError } from "./types.js";
 import type {
   ConfState,
@@ -25,6 +29,7 @@ import type {
   RaftConfig,
   RaftLogger,
   ReadState,
+  RefusalReason,
   ReplicaId,
   Role,
   SoftState,
@@ -71,6 +76,10 @@ export class Raft {
   readonly maxInflightAppends: number;
   readonly maxInflightBytes: number;
   readonly maxUncommittedBytes: number;
+  /** How far peers' messages may move our term (maxTerm, term credit). */
+  readonly termGuard: TermGuard;
+  /** Peer messages refused, by reason (Status.refused). */
+  readonly refusals: Refusals;
   private readonly random: Prng;
   private readonly logger: RaftLogger | undefined;
 
@@ -87,6 +96,8 @@ export class Raft {
     this.maxUncommittedBytes = cfg.maxUncommittedBytes;
     this.random = cfg.random;
     this.logger = cfg.logger;
+    this.termGuard = new TermGuard(cfg.maxTerm ?? raftTermMax, cfg.maxTermJump ?? raftTermJumpMax, cfg.electionTicks);
+    this.refusals = new Refusals(cfg.id, cfg.logger);
     this.raftLog = new RaftLog(storage);
 
     const { hardState, confState } = storage.initialState();
@@ -256,6 +267,7 @@ export class Raft {
   // --- ticks ---------------------------------------------------------------------------------
 
   tick(): void {
+    this.termGuard.tick();
     if (this.role === "leader") this.tickHeartbeat();
     else this.tickElection();
   }
@@ -307,22 +319,33 @@ export class Raft {
     this.msgs.push(m);
   }
 
-  /** Entry point for every message from a peer: the term rules first, then the role's handler. */
+  /**
+   * Entry point for every message from a peer: what the message must satisfy on its own and
+   * the bounds on its term first (a refused message changes nothing but the refusal count),
+   * then the term rules, then the role's handler.
+   */
   step(m: Message): void {
     if (m.to !== this.id) {
-      this.warn(`${this.id} ignoring a message addressed to ${m.to}: ${describeMessage(m)}`);
+      this.refuse("inconsistent", m, `it is addressed to ${m.to}`);
       return;
     }
-    if (m.term === 0) {
-      // Requests forwarded between replicas (ReadIndex, TransferLeader) carry no term: they
-      // are questions for whoever leads now, not protocol state.
-      if (m.type !== MessageType.ReadIndex && m.type !== MessageType.TransferLeader) {
-        this.warn(`${this.id} ignoring a message without term: ${describeMessage(m)}`);
-        return;
-      }
-    } else if (m.term > this.term) {
+    const inconsistency = messageInconsistency(m, this.id);
+    if (inconsistency !== undefined) {
+      this.refuse("inconsistent", m, inconsistency);
+      return;
+    }
+    const termRefusal = this.termGuard.check(this.term, m.term);
+    if (termRefusal !== undefined) {
+      this.refuse(termRefusal, m, this.termGuard.explain(termRefusal, this.term, m.term));
+      return;
+    }
+    // Requests forwarded between replicas (ReadIndex, TransferLeader) carry no term (0): they
+    // are questions for whoever leads now, not protocol state, and skip the term rules.
+    if (m.term > this.term) {
+      const before = this.term;
       if (!stepHigherTerm(this, m)) return;
-    } else if (m.term < this.term) {
+      if (this.term > before) this.termGuard.spend(this.term - before);
+    } else if (m.term !== 0 && m.term < this.term) {
       stepLowerTerm(this, m);
       return;
     }
@@ -346,6 +369,11 @@ export class Raft {
             return;
         }
     }
+  }
+
+  /** Drops a peer message that no honest peer could have sent (or whose term we refuse). */
+  refuse(reason: RefusalReason, m: Message, why: string): void {
+    this.refusals.note(reason, m, why);
   }
 
   // --- leader: proposals and commit ----------------------------------------------------------
@@ -477,4 +505,6 @@ function validateConfig(cfg: RaftConfig): void {
   assert(cfg.maxInflightAppends > 0, "raft: maxInflightAppends must be positive");
   assert(cfg.maxAppendBytes > 0, "raft: maxAppendBytes must be positive");
   assert(cfg.maxUncommittedBytes >= 0, "raft: maxUncommittedBytes must not be negative");
+  assert(cfg.maxTerm === undefined || (Number.isSafeInteger(cfg.maxTerm) && cfg.maxTerm > 0), "raft: maxTerm must be a positive safe integer");
+  assert(cfg.maxTermJump === undefined || (Number.isSafeInteger(cfg.maxTermJump) && cfg.maxTermJump > 0), "raft: maxTermJump must be a positive safe integer");
 }

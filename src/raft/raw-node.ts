@@ -143,6 +143,7 @@ export class RawNode implements RawNodeApi {
       applied: r.raftLog.applied,
       lastIndex: r.raftLog.lastIndex(),
       leadTransferee: r.leadTransferee,
+      refused: r.refusals.snapshot(),
     };
     if (r.role === "leader") {
       s.progress = new Map();

@@ -15,7 +15,18 @@ function heardFromLeader(r: Raft, m: Message): void {
   r.lead = m.from;
 }
 
+/** Message types only the leader of a term sends. */
+function fromLeader(m: Message): boolean {
+  return m.type === MessageType.Append || m.type === MessageType.Heartbeat || m.type === MessageType.Snapshot;
+}
+
 export function stepFollower(r: Raft, m: Message): void {
+  // A term has one leader: once we know it, another replica claiming to lead the same term is
+  // broken or forged (it would move our leader hint and commit index).
+  if (fromLeader(m) && r.lead !== 0 && m.from !== r.lead) {
+    r.refuse("inconsistent", m, `replica ${r.lead} leads term ${r.term}`);
+    return;
+  }
   switch (m.type) {
     case MessageType.Append:
       heardFromLeader(r, m);
@@ -30,6 +41,12 @@ export function stepFollower(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case MessageType.TimeoutNow:
+      // Only our leader may hand over (it caught us up first): from anyone else this would be a
+      // disruptive election that skips PreVote and the CheckQuorum lease.
+      if (m.from !== r.lead) {
+        r.refuse("inconsistent", m, `TimeoutNow must come from our leader (${r.lead})`);
+        return;
+      }
       // The leader caught us up and asks us to take over: campaign now, skipping PreVote.
       r.info(`${r.id} received TimeoutNow from ${m.from} at term ${r.term}; campaigning for leadership transfer`);
       hup(r, true);
@@ -54,6 +71,13 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     }
     case MessageType.ReadIndexResponse:
+      // We forward reads only to our leader, and a leader change comes with a new term. (A
+      // leader unknown here is no proof: its answer may come with the term that taught us of
+      // a new election, before its first heartbeat names it.)
+      if (r.lead !== 0 && m.from !== r.lead) {
+        r.refuse("inconsistent", m, `a read point must come from our leader (${r.lead})`);
+        return;
+      }
       r.readStates.push({ index: m.index, context: m.context });
       return;
     default:
@@ -138,7 +162,7 @@ function handleHeartbeat(r: Raft, m: Message): void {
   // past our last index comes from a broken or forged peer: ignore the message rather than let
   // a peer trip the log's invariant and stop the whole node.
   if (m.commit > r.raftLog.lastIndex()) {
-    r.warn(`${r.id} ignored a heartbeat from ${m.from} whose commit ${m.commit} is past the last index ${r.raftLog.lastIndex()}`);
+    r.refuse("inconsistent", m, `its commit ${m.commit} is past our last index ${r.raftLog.lastIndex()}`);
     return;
   }
   r.raftLog.commitTo(m.commit);
@@ -151,7 +175,12 @@ function handleSnapshot(r: Raft, m: Message): void {
   const snap = m.snapshot;
   const resp = newMessage(MessageType.AppendResponse, r.id, m.from, r.term);
   if (snap === undefined) {
-    r.warn(`${r.id} received a Snapshot message without a snapshot from ${m.from}`);
+    r.refuse("inconsistent", m, "it carries no snapshot");
+    return;
+  }
+  const inconsistency = snapshotInconsistency(r, snap);
+  if (inconsistency !== undefined) {
+    r.refuse("inconsistent", m, inconsistency);
     return;
   }
   const { index, term } = snap.metadata;
@@ -163,6 +192,31 @@ function handleSnapshot(r: Raft, m: Message): void {
     resp.index = r.raftLog.committed;
   }
   r.send(resp);
+}
+
+/**
+ * Why `snap` contradicts what this replica knows for certain: its committed log and its voters.
+ * Only committed entries are certain: an uncommitted entry at the snapshot's index may rightly
+ * differ (a deposed leader's), and the snapshot then replaces it. Everything after our commit
+ * index has a term at least that of our committed entry (terms never decrease along a log).
+ */
+function snapshotInconsistency(r: Raft, snap: Snapshot): string | undefined {
+  const { index, term, confState } = snap.metadata;
+  const log = r.raftLog;
+  const committedTerm = log.termOrZero(log.committed);
+  if (index <= log.committed) {
+    const ours = log.termOrZero(index);
+    if (ours !== 0 && ours !== term) return `its snapshot ${term}/${index} contradicts our committed entry of term ${ours}`;
+  } else if (term < committedTerm) {
+    return `its snapshot ${term}/${index} is past our commit index ${log.committed} but of an older term than our committed ${committedTerm}`;
+  }
+  // Membership changes are not supported yet: a snapshot must keep our voters (an empty list
+  // keeps them too). When they are, this becomes the ConfChange rules.
+  const voters = confState.voters;
+  if (voters.length > 0 && (new Set(voters).size !== r.config.voters.length || !voters.every((v) => r.config.has(v)))) {
+    return `its snapshot's voters (${voters.join(" ")}) are not ours (${r.config.voters.join(" ")})`;
+  }
+  return undefined;
 }
 
 /** Installs `snap` unless our log already covers it. Returns whether the log was replaced. */

@@ -24,6 +24,12 @@ export function stepLeader(r: Raft, m: Message): void {
         r.debug(`${r.id} no progress for ${m.from}`);
         return;
       }
+      // Before anything of it is believed (recent activity included).
+      const inconsistency = m.type === MessageType.AppendResponse ? appendResponseInconsistency(r, m) : undefined;
+      if (inconsistency !== undefined) {
+        r.refuse("inconsistent", m, inconsistency);
+        return;
+      }
       pr.recentActive = true;
       if (m.type === MessageType.AppendResponse) handleAppendResponse(r, pr, m);
       else handleHeartbeatResponse(r, pr, m);
@@ -32,12 +38,23 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.Append:
     case MessageType.Heartbeat:
     case MessageType.Snapshot:
-      // Two leaders in one term would break election safety: never expected.
-      r.warn(`${r.id} leader at term ${r.term} received ${MessageType[m.type]} from ${m.from} in the same term`);
+      // Two leaders in one term would break election safety: no honest peer sends this.
+      r.refuse("inconsistent", m, `this replica leads term ${r.term}`);
       return;
     default:
       r.debug(`${r.id} leader ignores ${MessageType[m.type]} from ${m.from}`);
   }
+}
+
+/**
+ * An answer to an append or snapshot of ours is about our log: every index it names (matched
+ * or rejected) is one we sent, so none is past our last index. Believing one that is would set
+ * a match the log cannot back, and the next append to that follower would fail to read it.
+ */
+function appendResponseInconsistency(r: Raft, m: Message): string | undefined {
+  const last = r.raftLog.lastIndex();
+  if (m.index > last) return `it ${m.reject ? "rejects" : "acknowledges"} index ${m.index}, past this leader's last index ${last}`;
+  return undefined;
 }
 
 function handleAppendResponse(r: Raft, pr: Progress, m: Message): void {

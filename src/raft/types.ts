@@ -127,7 +127,20 @@ export interface Status {
   lastIndex: number;
   leadTransferee: ReplicaId; // 0 = no transfer in progress
   progress?: Map<ReplicaId, ProgressStatus>; // only on the leader
+  /** Peer messages refused since start, by reason (for the node's metrics). */
+  refused: RefusedCounts;
 }
+
+/**
+ * Why a peer message was refused (never stepped into the protocol):
+ *  - termAboveMax: its term is above maxTerm;
+ *  - termJump: its term is further beyond ours than our term credit allows;
+ *  - inconsistent: it contradicts itself or what this replica knows, in a way no honest peer's
+ *    message can (an acknowledgement past the leader's log, entries out of order, ...).
+ */
+export type RefusalReason = "termAboveMax" | "termJump" | "inconsistent";
+
+export type RefusedCounts = Readonly<Record<RefusalReason, number>>;
 
 /**
  * Read-side storage the core consults. Writes are the driver's job (it persists each Ready).
@@ -178,6 +191,19 @@ export interface RaftConfig {
   preVote: boolean;
   checkQuorum: boolean;
   logger?: RaftLogger;
+  /**
+   * The highest term this replica accepts from a peer or campaigns in (raftTermMax by default).
+   * Far below 2^53 so that a term near the integer limit, which no election could follow (the
+   * wire refuses terms above 2^53-1), is refused rather than adopted.
+   */
+  maxTerm?: number;
+  /**
+   * How far beyond its own term a peer's message may take this replica's term at once
+   * (raftTermJumpMax by default). Term credit spent on accepted jumps comes back at one term per
+   * election timeout of ticks (see term-guard.ts), so no sequence of forged messages can push
+   * the term ahead faster than elections could.
+   */
+  maxTermJump?: number;
 }
 
 export type RaftErrorCode =

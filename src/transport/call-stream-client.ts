@@ -28,6 +28,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { ErrorCodes, LedgerError, type ErrorCode } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
+import { quote } from "../base/quote.js";
 import {
   callStreamMessageBytesMax,
   gatewayStreamBytesInFlightMax,
@@ -168,7 +169,7 @@ const codes = new Set<string>(ErrorCodes);
 /** A node's CallError as the LedgerError the unary path would have produced. */
 export function callErrorToLedgerError(e: CallError): LedgerError {
   const known = codes.has(e.code);
-  const message = known ? e.message : `node answered with unknown code ${JSON.stringify(e.code)}: ${e.message}`;
+  const message = known ? e.message : `node answered with unknown code ${quote(e.code)}: ${e.message}`;
   return new LedgerError(known ? (e.code as ErrorCode) : "INTERNAL", message, { ...e.details });
 }
 

@@ -20,6 +20,9 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { fromServiceError, toServiceError } from "./status.js";
 import { grpcMessageBytesMax, requestNestingMax } from "../base/limits.js";
+import { quote } from "../base/quote.js";
+import { UndecodableRequest, invalidRequest } from "./strict-decoding.js";
+import { checkWire } from "./wire-check.js";
 
 type MethodsOf<S extends DescService> = S extends { method: infer M } ? M : never;
 type UnaryKeys<S extends DescService> = {
@@ -52,58 +55,59 @@ export function methodPath(method: DescMethod): string {
   return `/${method.parent.typeName}/${method.name}`;
 }
 
-function definitionOf(method: DescMethod): MethodDefinition<unknown, unknown> {
+/** `handlerAnswers`: an undecodable request of this (unary) method goes to addUnaryService's
+ * handler wrapper, which answers it, instead of being answered by the server interceptor. */
+function definitionOf(method: DescMethod, handlerAnswers = false): MethodDefinition<unknown, unknown> {
   return {
     path: methodPath(method),
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestSerialize: (m: unknown) => Buffer.from(toBinary(method.input, m as never)),
-    // Streaming handlers get messages only (a throw ends the stream); unary ones may get a
-    // FlawedRequest, which addUnaryService answers for.
-    requestDeserialize: method.methodKind === "unary" ? (b: Buffer) => deserializeUnaryRequest(method.input, b) : (b: Buffer) => decodeRequest(method.input, b),
+    // Never throws (grpc-js would answer INTERNAL): bad bytes give an UndecodableRequest, which
+    // the server interceptor (strict-decoding.ts) or addUnaryService's wrapper answers.
+    requestDeserialize: (b: Buffer) => deserializeRequest(method.input, b, handlerAnswers),
     responseSerialize: (m: unknown) => Buffer.from(toBinary(method.output, m as never)),
     responseDeserialize: (b: Buffer) => fromBinary(method.output, b),
   };
 }
 
-/** grpc-js definitions of a service's methods. A unary handler registered from it other than
- * through addUnaryService gets, for a request that does not decode, an opaque object in place
- * of the message (see FlawedRequest). */
+/** grpc-js definitions of a service's methods. For a request that does not decode their
+ * deserializers return an UndecodableRequest, which a server built with strictServerOptions()
+ * answers with INVALID_ARGUMENT before any handler sees it. */
 export function serviceDefinition(service: DescService): ServiceDefinition {
+  return definitionsOf(service, false);
+}
+
+function definitionsOf(service: DescService, unaryHandlersAnswer: boolean): ServiceDefinition {
   const def: Record<string, MethodDefinition<unknown, unknown>> = {};
-  for (const m of service.methods) def[m.localName] = definitionOf(m);
+  for (const m of service.methods) def[m.localName] = definitionOf(m, unaryHandlersAnswer && m.methodKind === "unary");
   return def as ServiceDefinition;
 }
 
 /**
  * Decodes a request, turning a decode failure into INVALID_ARGUMENT that names the field when
  * it can (protobuf-es says only "not valid for encoding utf-8"), by its path from the request
- * ("description", "transactions[1].description").
+ * ("description", "transactions[1].description"). The wire format is checked first
+ * (wire-check.ts): protobuf-es alone would read a field sent with the wrong wire type.
  */
 export function decodeRequest<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D> {
+  const decoded = deserializeRequest(schema, bytes, false);
+  if (decoded instanceof UndecodableRequest) throw decoded.error;
+  return decoded as MessageShape<D>;
+}
+
+/** The server side of every method: never throws (see UndecodableRequest). */
+function deserializeRequest(schema: DescMessage, bytes: Uint8Array, handlerAnswers: boolean): unknown {
+  const problem = checkWire(schema, bytes);
+  if (problem !== undefined) return new UndecodableRequest(invalidRequest(schema.typeName, problem), undefined, [], handlerAnswers);
   try {
     return fromBinary(schema, bytes);
   } catch (e) {
-    throw decodeLeniently(schema, bytes, e).error;
+    return decodeLeniently(schema, bytes, e, handlerAnswers);
   }
 }
 
-/**
- * What a unary method's server-side deserializer hands on when strict decoding fails: grpc-js
- * turns a throw from requestDeserialize into INTERNAL "Error deserializing request", which
- * hides a client's mistake as ours, so the handler wrapper answers for it instead. `message`
- * is set when invalid UTF-8 was the only problem: the request decoded with U+FFFD in place of
- * each bad string, whose paths are in `invalidUtf8Fields`.
- */
-class FlawedRequest {
-  constructor(
-    readonly error: LedgerError,
-    readonly message: unknown,
-    readonly invalidUtf8Fields: readonly string[],
-  ) {}
-}
-
-function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: unknown): FlawedRequest {
+function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: unknown, handlerAnswers: boolean): UndecodableRequest {
   const invalid: string[] = [];
   let message: unknown;
   try {
@@ -113,10 +117,10 @@ function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: un
   }
   const first = invalid[0];
   if (message === undefined || first === undefined) {
-    return new FlawedRequest(new LedgerError("INVALID_ARGUMENT", `request is not a valid ${schema.typeName}: ${(strictError as Error).message}`), undefined, []);
+    return new UndecodableRequest(invalidRequest(schema.typeName, quote(String((strictError as Error)?.message ?? strictError))), undefined, [], handlerAnswers);
   }
   const more = invalid.length > 1 ? ` (and ${invalid.length - 1} more field${invalid.length === 2 ? "" : "s"})` : "";
-  return new FlawedRequest(new LedgerError("INVALID_ARGUMENT", `${first} is not valid UTF-8${more}`), message, invalid);
+  return new UndecodableRequest(new LedgerError("INVALID_ARGUMENT", `${first} is not valid UTF-8${more}`), message, invalid, handlerAnswers);
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -167,15 +171,6 @@ function isValidUtf8(bytes: Uint8Array): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** The server side of a unary method: never throws (see FlawedRequest). */
-function deserializeUnaryRequest(schema: DescMessage, bytes: Uint8Array): unknown {
-  try {
-    return fromBinary(schema, bytes);
-  } catch (e) {
-    return decodeLeniently(schema, bytes, e);
   }
 }
 
@@ -241,7 +236,7 @@ export function addUnaryService<S extends DescService>(
         observe?.(method.name, code, (performance.now() - started) / 1000);
       };
       let request = call.request;
-      if (request instanceof FlawedRequest) {
+      if (request instanceof UndecodableRequest) {
         if (request.message === undefined || !checksUtf8Itself.includes(method.localName)) {
           done(request.error.code);
           return callback(toServiceError(request.error));
@@ -266,7 +261,7 @@ export function addUnaryService<S extends DescService>(
       );
     };
   }
-  server.addService(serviceDefinition(service), handlers);
+  server.addService(definitionsOf(service, true), handlers);
 }
 
 /** Default channel options: bounded message sizes, keepalive so dead peers are noticed. */

@@ -11,7 +11,8 @@
 // "Up" means the peer sent response headers: our server sends them as soon as it accepts the
 // stream, so a batch is written only into a stream that reached the peer.
 
-import { ChannelCredentials, Client, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import { Client, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
+import type { ChannelSecurity } from "./channel-security.js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../base/logger.js";
 import { assert } from "../base/assert.js";
@@ -47,6 +48,8 @@ export interface PeerSenderOptions {
   configVersion: number;
   peerNodeId: string;
   address: string;
+  /** TLS to the peer, checking that it is node `peerNodeId` (or insecure). */
+  channel: ChannelSecurity;
   logger: Logger;
   /** Called once per (shard, replica) of a dropped batch: the driver calls reportUnreachable. */
   onUnreachable: (shardId: string, to: number) => void;
@@ -83,8 +86,9 @@ export class PeerSender {
   batchesDropped = 0;
 
   constructor(private readonly o: PeerSenderOptions) {
-    this.client = new Client(o.address, ChannelCredentials.createInsecure(), {
+    this.client = new Client(o.address, o.channel.credentials, {
       ...channelOptions,
+      ...o.channel.options,
       // grpc-js would otherwise back off up to 2 minutes between connection attempts, far beyond
       // our own retry cadence: a restarted peer would stay unreachable that long.
       "grpc.initial_reconnect_backoff_ms": peerReconnectDelayMsMin,

@@ -10,13 +10,17 @@
 //
 // InstallSnapshot: see snapshot-receiver.ts.
 
+import type { CallWithAuth } from "./channel-security.js";
 import { Metadata, type Server, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
 import type { Logger } from "../base/logger.js";
 import { serverWarningsPerStreamMax } from "../base/limits.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
+import { clip } from "../base/quote.js";
 import { RaftTransportService, type MessagesRequest, type MessagesResponse } from "../gen/ledger/node/v1/node_pb.js";
 import type { Message } from "../raft/types.js";
 import { serviceDefinition } from "./grpc-service.js";
+import { toServiceError } from "./status.js";
+import { UndecodableRequest } from "./strict-decoding.js";
 import { messageFromProto } from "./raft-codec.js";
 import { receiveSnapshot, type SnapshotSink } from "./snapshot-receiver.js";
 
@@ -34,6 +38,16 @@ export interface RaftTransportHandlers {
   configVersion: number;
   knownPeer(nodeId: string): boolean;
   /**
+   * The node id the caller's verified TLS client certificate names (undefined when it names no
+   * node). Absent when the cluster runs without TLS (--insecure): then, and only then, the
+   * sender's own claim (from_node_id) is believed. With it, a batch or snapshot whose claimed
+   * sender differs from the certificate is dropped and counted.
+   */
+  authenticatedNode?: (call: CallWithAuth) => string | undefined;
+  /** Told of every batch or snapshot dropped because its claimed sender is not the
+   * certificate's (metrics: ledger_peer_identity_mismatches_total). */
+  onIdentityMismatch?: (certified: string) => void;
+  /**
    * One call per accepted batch, with its valid messages in the order sent. Must not throw for
    * a message it cannot use (e.g. an unknown shard): drop it. A LedgerError it throws is logged
    * and the batch is lost; any other error is a bug and crashes the node.
@@ -49,18 +63,27 @@ export interface RaftTransportStats {
   batchesAccepted: number;
   batchesDropped: number;
   messagesDropped: number;
+  /** Batches whose from_node_id was not the node the TLS certificate names. */
+  identityMismatches: number;
 }
 
 export { serverWarningsPerStreamMax } from "../base/limits.js";
 
 export function addRaftTransportService(server: Server, handlers: RaftTransportHandlers, logger: Logger): RaftTransportStats {
-  const stats: RaftTransportStats = { streamsOpened: 0, batchesAccepted: 0, batchesDropped: 0, messagesDropped: 0 };
+  const stats: RaftTransportStats = { streamsOpened: 0, batchesAccepted: 0, batchesDropped: 0, messagesDropped: 0, identityMismatches: 0 };
   const messages = (call: ServerDuplexStream<MessagesRequest, MessagesResponse>) => {
     stats.streamsOpened++;
     // Response headers at once: the sender treats them as "this stream reached the peer".
     call.sendMetadata(new Metadata());
     const stream = new StreamWarnings(logger, call.getPeer());
-    call.on("data", (req: MessagesRequest) => handleBatch(req, handlers, stats, stream));
+    // The stream's sender, from its certificate: fixed for the stream's life (one connection).
+    const certified = handlers.authenticatedNode === undefined ? undefined : (handlers.authenticatedNode(call) ?? "");
+    call.on("data", (req: MessagesRequest) => {
+      // Only on a server built without strictServerOptions, whose interceptor answers these;
+      // grpc-js sends an 'error' emitted on a server stream as its status.
+      if ((req as unknown) instanceof UndecodableRequest) return void call.emit("error", toServiceError((req as unknown as UndecodableRequest).error));
+      handleBatch(req, certified, handlers, stats, stream);
+    });
     call.on("end", () => {
       stream.summary();
       call.end();
@@ -76,11 +99,19 @@ export function addRaftTransportService(server: Server, handlers: RaftTransportH
   return stats;
 }
 
-function handleBatch(req: MessagesRequest, h: RaftTransportHandlers, stats: RaftTransportStats, log: StreamWarnings): void {
+/** `certified`: the sender named by the stream's TLS certificate ("" when it names no node),
+ * or undefined without TLS. */
+function handleBatch(req: MessagesRequest, certified: string | undefined, h: RaftTransportHandlers, stats: RaftTransportStats, log: StreamWarnings): void {
   const from = req.fromNodeId;
+  if (certified !== undefined && from !== certified) {
+    stats.batchesDropped++;
+    stats.identityMismatches++;
+    h.onIdentityMismatch?.(certified);
+    return log.warn({ from: clip(from), certified }, "raft batch whose from_node_id is not the node its TLS certificate names dropped");
+  }
   if (!h.knownPeer(from) || from === h.nodeId) {
     stats.batchesDropped++;
-    return log.warn({ from }, "raft batch from an unknown node dropped");
+    return log.warn({ from: clip(from) }, "raft batch from an unknown node dropped");
   }
   if (req.configVersion !== h.configVersion) {
     stats.batchesDropped++;
@@ -96,7 +127,7 @@ function handleBatch(req: MessagesRequest, h: RaftTransportHandlers, stats: Raft
     } catch (e) {
       if (!isLedgerError(e)) throw e;
       stats.messagesDropped++;
-      log.warn({ from, shardId: sm.shardId, err: e.message }, "malformed raft message dropped");
+      log.warn({ from, shardId: clip(sm.shardId), err: e.message }, "malformed raft message dropped");
     }
   }
   stats.batchesAccepted++;

@@ -6,13 +6,16 @@
 // a LedgerError status; the sender's snapshot-stream.ts rejects with it.
 
 import type { ServerReadableStream, sendUnaryData } from "@grpc/grpc-js";
+import type { CallWithAuth } from "./channel-security.js";
 import type { Logger } from "../base/logger.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
+import { quote } from "../base/quote.js";
 import type { InstallSnapshotRequest, InstallSnapshotResponse, SnapshotHeader, SnapshotChunk, SnapshotTrailer } from "../gen/ledger/node/v1/node_pb.js";
 import { MessageType, type Message } from "../raft/types.js";
 import { messageFromProto } from "./raft-codec.js";
 import { SnapshotDigest, checkSnapshotPair, equalBytes, type SnapshotPairBytes } from "./snapshot-format.js";
 import { toServiceError } from "./status.js";
+import { UndecodableRequest } from "./strict-decoding.js";
 
 /**
  * Where a snapshot's pairs are staged. Calls come one at a time: write (any number), then
@@ -28,6 +31,9 @@ export interface SnapshotSink {
 export interface SnapshotHandlers {
   configVersion: number;
   knownPeer(nodeId: string): boolean;
+  /** As in RaftTransportHandlers: the node the caller's certificate names; absent without TLS. */
+  authenticatedNode?: (call: CallWithAuth) => string | undefined;
+  onIdentityMismatch?: (certified: string) => void;
   beginSnapshot(fromNodeId: string, shardId: string, message: Message): SnapshotSink;
 }
 
@@ -49,6 +55,7 @@ export function receiveSnapshot(
   let shardId = "";
   const digest = new SnapshotDigest();
   let queue: Promise<void> = Promise.resolve();
+  const certified = handlers.authenticatedNode === undefined ? undefined : (handlers.authenticatedNode(call) ?? "");
 
   const finish = (error: LedgerError | undefined) => {
     if (phase === "done") return;
@@ -68,10 +75,12 @@ export function receiveSnapshot(
 
   const step = async (req: InstallSnapshotRequest) => {
     if (phase === "done") return; // failed (cancel, error) while this request waited its turn
+    // Only on a server built without strictServerOptions, whose interceptor answers these.
+    if ((req as unknown) instanceof UndecodableRequest) throw (req as unknown as UndecodableRequest).error;
     const kind = req.kind;
     if (phase === "header") {
       if (kind.case !== "header") throw invalid("snapshot stream must start with a header");
-      sink = openSink(kind.value, handlers);
+      sink = openSink(kind.value, handlers, certified);
       from = kind.value.fromNodeId;
       shardId = kind.value.shardId;
       phase = "chunks";
@@ -120,8 +129,12 @@ export function receiveSnapshot(
   });
 }
 
-function openSink(h: SnapshotHeader, handlers: SnapshotHandlers): SnapshotSink {
-  if (!handlers.knownPeer(h.fromNodeId)) throw invalid(`header.from_node_id ${JSON.stringify(h.fromNodeId)} is not a known node`);
+function openSink(h: SnapshotHeader, handlers: SnapshotHandlers, certified: string | undefined): SnapshotSink {
+  if (certified !== undefined && h.fromNodeId !== certified) {
+    handlers.onIdentityMismatch?.(certified);
+    throw new LedgerError("PERMISSION_DENIED", `header.from_node_id is not ${certified}, the node your TLS certificate names`);
+  }
+  if (!handlers.knownPeer(h.fromNodeId)) throw invalid(`header.from_node_id ${quote(h.fromNodeId)} is not a known node`);
   if (h.configVersion !== handlers.configVersion) {
     throw new LedgerError("FAILED_PRECONDITION", `header.config_version is ${h.configVersion}, this node has ${handlers.configVersion}`);
   }

@@ -5,7 +5,8 @@
 // pair is not read while the stream's buffer is full (we wait for 'drain'). The receiving side
 // is in peer-server.ts.
 
-import { ChannelCredentials, Client, Metadata, type ClientWritableStream } from "@grpc/grpc-js";
+import { Client, Metadata, type ClientWritableStream } from "@grpc/grpc-js";
+import type { ChannelSecurity } from "./channel-security.js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
@@ -37,8 +38,10 @@ export interface SendSnapshotOptions {
   signal?: AbortSignal;
   /** Absolute deadline in Date.now() milliseconds for the whole transfer. */
   deadlineMs: number;
-  /** A channel to the peer to reuse; when absent one is opened and closed for this transfer. */
+  /** A channel to the peer to reuse; when absent one is opened (with `channel`) and closed for this transfer. */
   client?: Client;
+  /** How to open that channel (TLS to the peer node); required without `client`. */
+  channel?: ChannelSecurity;
 }
 
 const installSnapshotPath = methodPath(RaftTransportService.method.installSnapshot);
@@ -56,7 +59,8 @@ function deserializeResponse(b: Buffer) {
 /** Resolves once the receiver has verified and committed the snapshot; rejects with LedgerError. */
 export async function sendSnapshot(o: SendSnapshotOptions): Promise<void> {
   assert(o.message.type === MessageType.Snapshot && o.message.snapshot !== undefined, "sendSnapshot needs a Snapshot message with a snapshot");
-  const client = o.client ?? new Client(o.address, ChannelCredentials.createInsecure(), channelOptions);
+  assert(o.client !== undefined || o.channel !== undefined, "sendSnapshot needs a client or the channel security to open one");
+  const client = o.client ?? new Client(o.address, o.channel!.credentials, { ...channelOptions, ...o.channel!.options });
   let stopped = false;
   let call!: ClientWritableStream<InstallSnapshotRequest>;
   const outcome = new Promise<void>((resolve, reject) => {

@@ -22,6 +22,8 @@ const toGrpc: Record<ErrorCode, GrpcStatus> = {
   ABORTED: GrpcStatus.ABORTED,
   CANCELLED: GrpcStatus.CANCELLED,
   INTERNAL: GrpcStatus.INTERNAL,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
 };
 
 const fromGrpc = new Map<number, ErrorCode>([
@@ -35,6 +37,8 @@ const fromGrpc = new Map<number, ErrorCode>([
   [GrpcStatus.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED"],
   [GrpcStatus.ABORTED, "ABORTED"],
   [GrpcStatus.CANCELLED, "CANCELLED"],
+  [GrpcStatus.UNAUTHENTICATED, "UNAUTHENTICATED"],
+  [GrpcStatus.PERMISSION_DENIED, "PERMISSION_DENIED"],
 ]);
 
 export function grpcStatusOf(code: ErrorCode): GrpcStatus {

@@ -26,7 +26,7 @@ describe("npm run bench", () => {
 
     expect(bench.stdoutLines).toHaveLength(1);
     const report = JSON.parse(bench.stdoutLines[0]!);
-    expect(report).toMatchObject({ mode: "single", target: "own-cluster", accounts: 200, clients: 8, shards: 4, replicationFactor: 3, seed: 11 });
+    expect(report).toMatchObject({ mode: "single", security: "tls", target: "own-cluster", accounts: 200, clients: 8, shards: 4, replicationFactor: 3, seed: 11 });
     expect(report.transactions).toBeGreaterThan(0);
     expect(report.opsPerSec).toBeGreaterThan(0);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
@@ -48,14 +48,14 @@ describe("npm run bench", () => {
     expect(existsSync(started![2]!)).toBe(false);
   });
 
-  it("in batched mode (--batch-size) runs a short load of CreateTransactions, reporting items and requests, and its balance check passes", async () => {
-    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "2", "--batch-size", "50", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "12"]);
+  it("in batched mode (--batch-size) and with --insecure runs a short load of CreateTransactions, reporting items and requests, and its balance check passes", async () => {
+    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "2", "--batch-size", "50", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "12", "--insecure"]);
     const exit = await bench.exited;
     expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
 
     expect(bench.stdoutLines).toHaveLength(1);
     const report = JSON.parse(bench.stdoutLines[0]!);
-    expect(report).toMatchObject({ mode: "batched", batchSize: 50, target: "own-cluster", accounts: 200, clients: 2, shards: 4, seed: 12 });
+    expect(report).toMatchObject({ mode: "batched", security: "insecure", batchSize: 50, target: "own-cluster", accounts: 200, clients: 2, shards: 4, seed: 12 });
     expect(report.requests).toBeGreaterThan(0);
     // Every answered request holds batchSize items, each a transaction or an item error.
     expect(report.transactions + report.errors.total).toBe(report.requests * 50);

@@ -96,6 +96,7 @@ describe("bench report", () => {
     const latency = new LatencyRecorder();
     for (let us = 1; us <= 1000; us++) latency.record(us * 10);
     const report = buildReport({
+      security: "tls",
       target: { kind: "own-cluster", shards: 16, replicationFactor: 3, nodeIds: ["node01", "node02"] },
       gateway: "127.0.0.1:1",
       seed: 1,
@@ -119,6 +120,7 @@ describe("bench report", () => {
   });
 
   const batchedInput = (batch?: { size: number; requests: number }) => ({
+    security: "insecure" as const,
     target: { kind: "own-cluster" as const, shards: 16, replicationFactor: 3, nodeIds: ["node01"] },
     gateway: "127.0.0.1:1",
     seed: 1,
@@ -154,6 +156,7 @@ describe("bench report", () => {
 
   it("gives null, not 0, for server CPU it could not measure (a running gateway)", () => {
     const report = buildReport({
+      security: "tls",
       target: { kind: "gateway" },
       gateway: "127.0.0.1:1",
       seed: 1,
@@ -185,9 +188,10 @@ describe("bench flags", () => {
     }
   };
 
-  it("takes the issue's defaults", () => {
+  it("takes the issue's defaults, secure unless told --insecure", () => {
     const { options } = parse(["--seed", "5"]);
-    expect(options).toMatchObject({ accounts: 10_000, clients: 64, durationS: 10, seed: 5, shards: 16, replicationFactor: 3 });
+    expect(options).toMatchObject({ accounts: 10_000, clients: 64, durationS: 10, seed: 5, shards: 16, replicationFactor: 3, insecure: false, secretsDir: "./data/secrets" });
+    expect(parse(["--insecure"]).options?.insecure).toBe(true);
   });
 
   it("takes --batch-size for the batched mode, and leaves it unset (single mode) by default", () => {

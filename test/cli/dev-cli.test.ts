@@ -54,7 +54,7 @@ describe("dev CLI against an unreachable ledger (a closed port)", () => {
     [["scenario-1", "--account-id", "0123456789abcdef"], ["step 1: get account 0123456789abcdef"]],
   ])("%j exits 1 with one error line naming the address", async (args, stdoutLines) => {
     const address = `127.0.0.1:${await findFreePort()}`;
-    const { code, stdout, stderr } = await runDev([...args, "--gateway", address]);
+    const { code, stdout, stderr } = await runDev([...args, "--gateway", address, "--insecure"]);
     expect(code).toBe(1);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toMatch(new RegExp(`^error: UNAVAILABLE: cannot reach ledger at ${address} \\(.+\\)$`));

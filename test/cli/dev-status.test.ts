@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatClusterConfig, generateClusterConfig } from "../../src/cluster/config.js";
 import type { DevIo } from "../../src/dev/io.js";
 import { runDev } from "../../src/dev/program.js";
@@ -41,7 +41,7 @@ function collectingIo(): { io: DevIo; stdout: () => string[]; stderr: () => stri
 
 async function status(args: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
   const { io, stdout, stderr } = collectingIo();
-  const code = await runDev(["node", "dev", "status", ...args], io);
+  const code = await runDev(["node", "dev", "status", ...args, ...securityArgs()], io);
   return { code, stdout: stdout(), stderr: stderr() };
 }
 
@@ -56,8 +56,18 @@ function shardRows(lines: string[], shardIds: string[]): Map<string, string> {
   return rows;
 }
 
+/** The secured cluster's secrets for the CLI (the operator's certificate); --insecure for the
+ * unreachable configs of other tests, which have none. */
+let securityArgs = (): string[] => ["--insecure"];
+
 describe("dev status on a real cluster", () => {
   const { running, reported } = useCluster({ shards: shardCount, gateway: false });
+  beforeAll(() => {
+    securityArgs = () => running().secrets!.args;
+  });
+  afterAll(() => {
+    securityArgs = () => ["--insecure"];
+  });
 
   it(
     "shows 3 nodes up and each of the 4 shards with a leader, exit 0",
@@ -92,7 +102,7 @@ describe("dev status on a real cluster", () => {
     "--watch (a process, stdout not a TTY) prints a timestamped table per refresh and exits 0 on SIGINT",
     reported(async () => {
       const cluster = running();
-      const watch = startTsProcess("cmd/dev.ts", ["status", "--cluster-config", cluster.configPath, "--watch", "--interval-ms", "200"], { name: "dev status --watch" });
+      const watch = startTsProcess("cmd/dev.ts", ["status", "--cluster-config", cluster.configPath, "--watch", "--interval-ms", "200", ...securityArgs()], { name: "dev status --watch" });
       const isStamp = (l: string): boolean => /^--- \d{4}-\d\d-\d\dT[\d:.]+Z ---$/.test(l);
       const first = await watch.waitForLine(isStamp, 30_000);
       // Refreshes are at least --interval-ms apart, so the second table's stamp differs.
@@ -179,7 +189,7 @@ describe("dev status without a cluster", () => {
       if (chunk.includes("nodes up 0/3") && ++tables === 2) stop.abort();
       return original(chunk);
     }) as typeof io.stdout.write;
-    await runStatus({ clusterConfig: path, watch: true, intervalMs: 100, timeoutMs: 500 }, io, stop.signal);
+    await runStatus({ clusterConfig: path, watch: true, intervalMs: 100, timeoutMs: 500, insecure: true, secretsDir: "" }, io, stop.signal);
     const text = stdout().join("\n");
     const [before, ...screens] = text.split("\x1b[H\x1b[2J");
     expect(before).toBe("");

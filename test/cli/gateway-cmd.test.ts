@@ -67,7 +67,7 @@ describe("cmd/gateway.ts", () => {
       const port = (holder.address() as { port: number }).port;
       nodes = await startFakeNodes(1);
       const path = await writeConfig(formatClusterConfig(fakeClusterConfig(nodes, 1)));
-      const proc = startTsProcess("cmd/gateway.ts", ["--port", String(port), "--cluster-config", path]);
+      const proc = startTsProcess("cmd/gateway.ts", ["--port", String(port), "--cluster-config", path, "--insecure"]);
       expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
       expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^gateway: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/)]);
     } finally {
@@ -87,10 +87,10 @@ describe("cmd/gateway.ts", () => {
         return answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id, availableBalance: 90n, settledBalance: 100n } } }));
       };
     }
-    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path], { name: "gateway" });
+    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path, "--insecure"], { name: "gateway" });
     const listening = await gateway.waitForJson((entry) => entry.msg === "listening");
     expect(listening.address).toMatch(/^127\.0\.0\.1:\d+$/);
-    const client = LedgerClient.connect(listening.address as string);
+    const client = LedgerClient.connect(listening.address as string, { tls: "insecure" });
     try {
       const account = await client.getAccount(formatAccountId(accountId));
       expect([account.id, account.availableBalance, account.settledBalance]).toEqual([formatAccountId(accountId), 90n, 100n]);

@@ -63,7 +63,7 @@ describe("cmd/node.ts", () => {
     const holder = await holdPort();
     try {
       const { path, dir } = await oneNodeConfig((holder.address() as { port: number }).port);
-      const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data")]);
+      const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--insecure"]);
       expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
       expect(stderrLines(proc)).toEqual([expect.stringMatching(/^node: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/)]);
     } finally {
@@ -75,14 +75,14 @@ describe("cmd/node.ts", () => {
     const { path, dir } = await oneNodeConfig();
     const file = join(dir, "not-a-dir");
     await writeFile(file, "x");
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", file]);
+    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", file, "--insecure"]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(stderrLines(proc)).toEqual([expect.stringMatching(new RegExp(`^node: cannot open data dir ${file}: `))]);
   });
 
   it("serves its replicas' states once listening, and exits 0 on SIGTERM", async () => {
     const { path, dir, address } = await oneNodeConfig();
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--tick-ms", "20"]);
+    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--tick-ms", "20", "--insecure"]);
     const listening = await proc.waitForJson((e) => e["msg"] === "listening");
     expect(listening).toMatchObject({ nodeId: "node01", address, replicas: 2 });
     const admin = createUnaryClient(NodeService, address, { defaultDeadlineMs: 2_000 });

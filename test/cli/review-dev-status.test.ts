@@ -59,7 +59,7 @@ describe("dev status reasons (review)", () => {
     const path = join(await makeTempDir(), "cluster_config.json");
     await writeFile(path, formatClusterConfig({ ...config, nodes }));
     const { io, stderr } = collectingIo();
-    const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "3000"], io);
+    const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "3000", "--insecure"], io);
     expect(code).toBe(1);
     // The status page (describeFailure) says "UNAVAILABLE: no connection (connect ECONNREFUSED ...)".
     expect(stderr()).toMatch(/node01 at 127\.0\.0\.1:\d+ \(UNAVAILABLE: no connection \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\)/);
@@ -85,7 +85,7 @@ describe("dev status output (review)", () => {
       const path = join(await makeTempDir(), "cluster_config.json");
       await writeFile(path, formatClusterConfig({ ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: nodes[i]!.address })) }));
       const { io, stdout, stderr } = collectingIo();
-      const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "5000"], io);
+      const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "5000", "--insecure"], io);
       expect(code).toBe(1);
       expect(stderr()).toContain("replica store broken");
       expect(stdout() + stderr()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);

@@ -8,19 +8,24 @@ import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { startTsProcess } from "../support/processes.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { autoCleanup } from "../support/cleanup.js";
+import { makeTestSecrets, type TestSecrets } from "../support/test-secrets.js";
 
 autoCleanup();
 
+let secrets: TestSecrets;
+
+/** A standalone server secured as by default; the dev CLI finds its secrets by --secrets-dir. */
 async function startStandalone(): Promise<string> {
   const dataDir = await makeTempDir();
-  const server = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", dataDir], { name: "standalone" });
+  secrets = await makeTestSecrets();
+  const server = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", dataDir, ...secrets.args], { name: "standalone" });
   const listening = await server.waitForJson((entry) => entry.msg === "listening");
   expect(listening.address).toMatch(/^127\.0\.0\.1:\d+$/);
   return listening.address as string;
 }
 
 async function runDev(args: string[]) {
-  const proc = startTsProcess("cmd/dev.ts", args, { name: `dev ${args[0]}` });
+  const proc = startTsProcess("cmd/dev.ts", [...args, ...secrets.args], { name: `dev ${args[0]}` });
   const exit = await proc.waitForExit(30_000);
   return { code: exit.code, stdout: proc.stdoutLines, stderr: proc.stderrLines, report: proc.report() };
 }
@@ -28,7 +33,7 @@ async function runDev(args: string[]) {
 describe("dev CLI against a standalone server", () => {
   it("seed-accounts --count 5 prints 5 distinct ids of new accounts; scenario-1 prints the seed's balances", async () => {
     const address = await startStandalone();
-    const client = LedgerClient.connect(address);
+    const client = LedgerClient.connect(address, secrets.client());
     try {
       const seeded = await runDev(["seed-accounts", "--count", "5", "--gateway", address]);
       expect(seeded.code, seeded.report).toBe(0);

@@ -23,7 +23,7 @@ let client: LedgerClient;
 
 beforeAll(async () => {
   server = await ScriptedServer.start();
-  client = LedgerClient.connect(server.address, { deadlineMs: 5_000 });
+  client = LedgerClient.connect(server.address, { deadlineMs: 5_000, tls: "insecure" });
 });
 
 afterAll(() => {

@@ -63,6 +63,10 @@ describe("LedgerClient.connect", () => {
     expect(() => LedgerClient.connect("localhost:8000", { deadlineMs: 0 })).toThrow("deadlineMs must be a positive integer, got 0");
   });
 
+  it("refuses to send an API key over an insecure channel", () => {
+    expect(() => LedgerClient.connect("localhost:8000", { tls: "insecure", apiKey: "lk_000000000000_x" })).toThrow("apiKey needs TLS");
+  });
+
   it("defaults to localhost:8000", () => {
     const client = LedgerClient.connect();
     expect(client.address).toBe("localhost:8000");
@@ -105,7 +109,7 @@ describe("LedgerClient against a scripted server", () => {
 
   beforeAll(async () => {
     server = await ScriptedServer.start();
-    client = LedgerClient.connect(server.address, { deadlineMs: 2_000 });
+    client = LedgerClient.connect(server.address, { deadlineMs: 2_000, tls: "insecure" });
   });
   beforeEach(() => server.reset());
   afterAll(() => {
@@ -187,7 +191,7 @@ describe("LedgerClient against a scripted server", () => {
   });
 
   it("the connect-time deadline applies to calls that set none", async () => {
-    const hasty = LedgerClient.connect(server.address, { deadlineMs: 100 });
+    const hasty = LedgerClient.connect(server.address, { deadlineMs: 100, tls: "insecure" });
     let deadlineSeen: number | undefined;
     server.handlers.getAccount = (_req, ctx) => {
       deadlineSeen = ctx.deadlineMs;

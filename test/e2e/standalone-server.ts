@@ -3,6 +3,7 @@
 import type { Account, Transaction } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { LedgerClient } from "../../src/client/ledger-client.js";
 import { startTsProcess, type TestProcess } from "../support/processes.js";
+import { makeTestSecrets, type TestSecrets } from "../support/test-secrets.js";
 
 export { LedgerClient };
 
@@ -10,17 +11,24 @@ export interface RunningStandalone {
   process: TestProcess;
   address: string;
   client: LedgerClient;
+  secrets: TestSecrets;
 }
 
-/** Starts the server on a free loopback port and waits for its "listening" log line. */
+/** Secrets per data dir: a restarted server keeps its certificate and keys, as in production. */
+const secretsByDataDir = new Map<string, TestSecrets>();
+
+/** Starts the server (TLS and API keys, as by default) on a free loopback port and waits for
+ * its "listening" log line; its client calls with the admin key. */
 export async function startStandalone(dataDir: string, extraArgs: string[] = []): Promise<RunningStandalone> {
-  const process = startTsProcess("cmd/standalone.ts", ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...extraArgs], {
+  let secrets = secretsByDataDir.get(dataDir);
+  if (secrets === undefined) secretsByDataDir.set(dataDir, (secrets = await makeTestSecrets()));
+  const process = startTsProcess("cmd/standalone.ts", ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...secrets.args, ...extraArgs], {
     name: "standalone",
   });
   const listening = await process.waitForJson((entry) => entry.msg === "listening");
   const address = String(listening.address);
-  const client = LedgerClient.connect(address, { deadlineMs: 10_000 });
-  return { process, address, client };
+  const client = LedgerClient.connect(address, { deadlineMs: 10_000, ...secrets.client() });
+  return { process, address, client, secrets };
 }
 
 export async function createAccount(client: LedgerClient, requestId = ""): Promise<Account> {

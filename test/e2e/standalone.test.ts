@@ -187,7 +187,7 @@ describe("standalone process behaviour", () => {
     const dir = await makeTempDir();
     const holder = await startStandalone(join(dir, "a"));
     const port = holder.address.split(":").at(-1)!;
-    const proc = startTsProcess("cmd/standalone.ts", ["--port", port, "--data-dir", join(dir, "b")]);
+    const proc = startTsProcess("cmd/standalone.ts", ["--port", port, "--data-dir", join(dir, "b"), ...holder.secrets.args]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^standalone: cannot listen on .*address already in use/)]);
     holder.client.close();
@@ -197,7 +197,7 @@ describe("standalone process behaviour", () => {
     const dir = await makeTempDir();
     const notADir = join(dir, "file");
     await writeFile(notADir, "not a database");
-    const proc = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", join(notADir, "data")]);
+    const proc = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", join(notADir, "data"), "--insecure"]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^standalone: cannot open data dir /)]);
   });

@@ -51,7 +51,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
   const cluster = await startCluster({ shards: options.shards, proxies: true, nodeArgs: ["--compact-after-entries", String(options.compactAfterEntries)] });
   try {
     await cluster.waitForLeaders(60_000);
-    const workload = new Workload({ gatewayAddress: cluster.gatewayAddress, clients: options.clients, accounts: options.accounts, random, callTimeoutMs: 3_000, listPageSize: 1_000 });
+    const workload = new Workload({ gatewayAddress: cluster.gatewayAddress, security: cluster.clientSecurity(), clients: options.clients, accounts: options.accounts, random, callTimeoutMs: 3_000, listPageSize: 1_000 });
     await workload.start(`run${options.seed}`);
     options.log(`workload started: ${options.clients} clients over ${options.accounts} accounts`);
     const faultLog: string[] = [];

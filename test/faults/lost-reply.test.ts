@@ -25,7 +25,7 @@ describe("a write whose reply is lost", () => {
       const c = running();
       const proxy = await TcpProxy.start(c.gatewayAddress);
       opened.push(proxy);
-      const client = LedgerClient.connect(proxy.address, { deadlineMs: 3_000 });
+      const client = LedgerClient.connect(proxy.address, { deadlineMs: 3_000, ...c.clientSecurity() });
       opened.push(client);
       const account = await client.createAccount({ requestId: "lost-reply-account" });
       const request = { accountId: account.id, amount: 7n, settled: true, requestId: "lost-reply-topup" };

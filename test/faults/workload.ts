@@ -5,7 +5,7 @@
 // the outcome is open). An unknown create is retried with the same request_id, as the API
 // promises is safe; the retry is an operation of its own in the history.
 
-import { LedgerClient, TransactionStatus, type Account, type Transaction } from "../../src/client/index.js";
+import { LedgerClient, TransactionStatus, type Account, type ConnectOptions, type Transaction } from "../../src/client/index.js";
 import { isLedgerError } from "../../src/base/errors.js";
 import type { Prng } from "../../src/base/prng.js";
 import { transactionLocalIdFromRequestId } from "../../src/gateway/request-ids.js";
@@ -38,6 +38,8 @@ export interface RecordedOp {
 
 export interface WorkloadOptions {
   gatewayAddress: string;
+  /** TLS and API key of the clients (the cluster's clientSecurity()). */
+  security: Pick<ConnectOptions, "tls" | "apiKey">;
   clients: number;
   /** Accounts created before the clients start (their creation is recorded too). */
   accounts: number;
@@ -62,7 +64,7 @@ export class Workload {
   private running: Promise<void>[] = [];
 
   constructor(private readonly options: WorkloadOptions) {
-    for (let i = 0; i < options.clients; i++) this.clients.push(LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs }));
+    for (let i = 0; i < options.clients; i++) this.clients.push(LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs, ...options.security }));
   }
 
   /** Creates the accounts (retrying unknown outcomes with the same request_id), then starts the clients. */

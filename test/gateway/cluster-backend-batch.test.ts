@@ -17,6 +17,7 @@ import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import type { UpdateItem } from "../../src/ledger/backend.js";
 import { formatTransactionId } from "../../src/ledger/ids.js";
 import { fakeClusterConfig, hang, notLeader, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 const now = 1_700_000_000_000_000_000n;
 let nodes: FakeNode[] = [];
@@ -32,7 +33,7 @@ afterEach(async () => {
 async function cluster(count: number, shardCount: number) {
   nodes = await startFakeNodes(count);
   const config = fakeClusterConfig(nodes, shardCount);
-  const backend = new ClusterBackend({ config, logger: createLogger({ name: "gateway-test", level: "silent" }), random: () => 0.5 });
+  const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "gateway-test", level: "silent" }), random: () => 0.5 });
   backends.push(backend);
   return { backend, config };
 }

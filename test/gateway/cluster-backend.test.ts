@@ -43,6 +43,7 @@ import {
   type FakeNode,
 } from "./fake-nodes.js";
 import { ledgerRejection as rejection } from "../support/rejection.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 /** How late after its deadline a failed call may settle: timer and event-loop slack only. */
 const deadlineSlackMs = 250;
@@ -67,7 +68,7 @@ async function cluster(count: number, shardCount: number, options: { down?: numb
     level: "debug",
     destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
   });
-  const backend = new ClusterBackend({ config, logger, random: () => 0.5, ...options });
+  const backend = new ClusterBackend({ config, logger, security: insecureTransport(), random: () => 0.5, ...options });
   backends.push(backend);
   return { backend, config, logLines };
 }

@@ -20,6 +20,7 @@ import {
 import { decodeRequest } from "../../src/transport/grpc-service.js";
 import { MemoryBackend } from "./memory-backend.js";
 import { corruptUtf8, rawLedgerCall } from "./raw-wire.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 let server: LedgerServer | undefined;
 let client: Client | undefined;
@@ -41,6 +42,8 @@ async function start(): Promise<void> {
   observed = [];
   items = [];
   server = await startLedgerServer({
+    security: insecureTransport(),
+    apiKeys: undefined,
     backend,
     host: "127.0.0.1",
     port: 0,

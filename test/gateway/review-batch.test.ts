@@ -25,6 +25,7 @@ import type { UpdateItem } from "../../src/ledger/backend.js";
 import { MemoryBackend } from "./memory-backend.js";
 import { corruptUtf8, rawLedgerCall } from "./raw-wire.js";
 import { fakeClusterConfig, hang, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 let server: LedgerServer | undefined;
 let client: Client | undefined;
@@ -46,6 +47,8 @@ afterEach(async () => {
 async function startServer(): Promise<string> {
   let random = 0x5000n;
   server = await startLedgerServer({
+    security: insecureTransport(),
+    apiKeys: undefined,
     backend: new MemoryBackend(),
     host: "127.0.0.1",
     port: 0,
@@ -116,7 +119,7 @@ describe("review: ClusterBackend.updateMany error contract", () => {
   it("a batch in flight when the gateway closes: each item's error says outcome unknown with its request_id advice", async () => {
     nodes = await startFakeNodes(1);
     const config = fakeClusterConfig(nodes, 1);
-    const backend = new ClusterBackend({ config, logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
     backends.push(backend);
     let received!: () => void;
     const arrived = new Promise<void>((resolve) => (received = resolve));
@@ -173,7 +176,7 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
   it("an undecodable result from one shard fails only that item; the other shard's item keeps its result", async () => {
     nodes = await startFakeNodes(2);
     const config = fakeClusterConfig(nodes, 2);
-    const backend = new ClusterBackend({ config, logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
     backends.push(backend);
     for (const node of nodes) {
       node.onPropose = async (req) => {
@@ -208,7 +211,7 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
   it("a batch answer with the wrong number of results: each item's error says its outcome is unknown, with its request_id advice", async () => {
     nodes = await startFakeNodes(1);
     const config = fakeClusterConfig(nodes, 1);
-    const backend = new ClusterBackend({ config, logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
     backends.push(backend);
     nodes[0]!.onPropose = async (req) => {
       const answer = answerBatch(req, nodes[0]!.id);

@@ -14,6 +14,7 @@ import { CommandResultSchema, CommandSchema, TransactionRecordSchema, type Comma
 import { ProposeResponseSchema, type ProposeRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { fakeClusterConfig, hang, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 let nodes: FakeNode[] = [];
 let backend: ClusterBackend | undefined;
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 async function oneNodeBackend(): Promise<ClusterBackend> {
   nodes = await startFakeNodes(1);
-  backend = new ClusterBackend({ config: fakeClusterConfig(nodes, 1), logger: createLogger({ name: "update-faults", level: "silent" }), random: () => 0.5 });
+  backend = new ClusterBackend({ security: insecureTransport(), config: fakeClusterConfig(nodes, 1), logger: createLogger({ name: "update-faults", level: "silent" }), random: () => 0.5 });
   return backend;
 }
 

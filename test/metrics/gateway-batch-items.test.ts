@@ -13,6 +13,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "../../src/metrics/gat
 import { createUnaryClient, type UnaryClient } from "../../src/transport/grpc-service.js";
 import { MemoryBackend } from "../gateway/memory-backend.js";
 import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 let server: LedgerServer | undefined;
 let client: UnaryClient<typeof LedgerService> | undefined;
@@ -36,6 +37,8 @@ describe("gateway metrics: CreateTransactions items", () => {
     const logger = createLogger({ name: "gateway-batch-items", level: "silent" });
     let random = 0x9000n;
     server = await startLedgerServer({
+      security: insecureTransport(),
+      apiKeys: undefined,
       backend: new MemoryBackend(),
       host: "127.0.0.1",
       port: 0,

@@ -17,14 +17,15 @@ import { notApplied, outcomeUnknown } from "../../src/node/waiters.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { InProcessCluster, accountIn, testTickMs, testTimestamp } from "../node/support/in-process-cluster.js";
 import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 /** Starts a member of the harness's cluster like its startNode does, with metrics attached. */
 async function startObservedNode(cluster: InProcessCluster, nodeId: NodeId, metrics: NodeMetrics): Promise<void> {
   const m = cluster.member(nodeId);
   const logger = createLogger({ name: nodeId, level: "silent" });
-  const host = await NodeHost.open({ config: cluster.config, nodeId, dataDir: m.dataDir, logger, observer: metrics.observer });
+  const host = await NodeHost.open({ config: cluster.config, nodeId, security: insecureTransport(), dataDir: m.dataDir, logger, observer: metrics.observer });
   try {
-    m.server = await startNodeServer(host, m.address, logger, { observe: metrics.observeCall });
+    m.server = await startNodeServer(host, m.address, logger, { security: insecureTransport(), observe: metrics.observeCall });
   } catch (e) {
     await host.close();
     throw e;

@@ -124,8 +124,8 @@ describe("batch proposals", () => {
     for (const [bad, says] of [
       [new Uint8Array(0), "commands[1] must not be empty"],
       [new Uint8Array([0xff, 0xff, 0xff]), "commands[1] is not a valid"],
-      [noKind, "commands[1]: command must set one of"],
-      [elsewhere, "commands[1]: command's account belongs to another shard"],
+      [noKind, "commands[1] must set one of"],
+      [elsewhere, "commands[1]'s account belongs to another shard"],
     ] as const) {
       const e = await ledgerRejection(cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, commands: [good, bad, good] })));
       expect(e.code).toBe("INVALID_ARGUMENT");

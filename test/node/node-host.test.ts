@@ -12,6 +12,7 @@ import { createAccountCommand, createTransactionCommand } from "../../src/gatewa
 import { TransferLeadershipRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { InProcessCluster, accountIn, accountOfResult, testTimestamp, transactionOfResult, waitFor } from "./support/in-process-cluster.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 
 describe("NodeHost: a running three-node cluster", () => {
   let cluster: InProcessCluster;
@@ -135,7 +136,7 @@ describe("NodeHost.deliver: the inbound message filter", () => {
   // test's back; delivered messages are still stepped by the loop.
   async function openIdleHost(): Promise<{ cluster: InProcessCluster; host: NodeHost }> {
     const cluster = await InProcessCluster.create({ shards: 2 });
-    const host = await NodeHost.open({ config: cluster.config, nodeId: "node01", dataDir: cluster.member("node01").dataDir, logger: createLogger({ name: "node01", level: "silent" }) });
+    const host = await NodeHost.open({ config: cluster.config, nodeId: "node01", security: insecureTransport(), dataDir: cluster.member("node01").dataDir, logger: createLogger({ name: "node01", level: "silent" }) });
     hosts.push(host);
     return { cluster, host };
   }

@@ -2,22 +2,20 @@
 // review. Each test states the behaviour the design promises; at the time of the review each
 // one fails, for the reason given in its comment.
 
-import { toBinary } from "@bufbuild/protobuf";
-import { ChannelCredentials, Client, Metadata } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAccountCommand, createTransactionCommand, getAccountQuery, listTransactionsQuery } from "../../src/gateway/core-requests.js";
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
-import { MessagesRequestSchema, RaftTransportService, type MessagesRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
+import type { MessagesRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import type { NodeHost } from "../../src/node/node-host.js";
 import { LedgerError } from "../../src/base/errors.js";
 import type { SnapshotSink } from "../../src/node/snapshot-transfers.js";
 import { MessageType, type Message } from "../../src/raft/types.js";
 import { prefixRange } from "../../src/storage/ledger-keys.js";
 import { ledgerPrefix } from "../../src/storage/replica-keys.js";
-import { channelOptions, methodPath } from "../../src/transport/grpc-service.js";
 import { messageToProto } from "../../src/transport/raft-codec.js";
 import { cleanUpEverything } from "../support/cleanup.js";
+import { sendRaftBatch } from "../support/raw-raft.js";
 import { InProcessCluster, accountIn, accountOfResult, testTimestamp, waitFor } from "./support/in-process-cluster.js";
 
 let cluster: InProcessCluster | undefined;
@@ -65,28 +63,7 @@ async function depositAccount(c: InProcessCluster, shardId: string, leader: stri
 
 /** Sends one MessagesRequest on a fresh RaftTransportService/Messages stream, as a peer would. */
 async function sendRawBatch(address: string, request: MessagesRequest): Promise<void> {
-  const client = new Client(address, ChannelCredentials.createInsecure(), channelOptions);
-  try {
-    const call = client.makeBidiStreamRequest(
-      methodPath(RaftTransportService.method.messages),
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      new Metadata(),
-      {},
-    );
-    await new Promise<void>((resolve) => call.once("metadata", () => resolve()));
-    const bytes = toBinary(MessagesRequestSchema, request);
-    call.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    call.end();
-    await new Promise<void>((resolve) => {
-      call.on("data", () => undefined);
-      call.once("end", resolve);
-      call.once("error", () => resolve());
-      call.once("close", resolve);
-    });
-  } finally {
-    client.close();
-  }
+  await sendRaftBatch(address, request);
 }
 
 describe("review R1: node correctness", () => {

@@ -4,13 +4,15 @@
 // the standalone server likewise.
 // The node tests run in order on one cluster; each is one step of the scenario.
 
-import { credentials, makeGenericClientConstructor, type Client, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import { makeGenericClientConstructor, type Client, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { autoCleanup } from "../support/cleanup.js";
 import { useCluster } from "../support/cluster-processes.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { startStandalone } from "../e2e/standalone-server.js";
+import type { ChannelSecurity } from "../../src/transport/channel-security.js";
+import type { TestCluster } from "../support/cluster-processes.js";
 
 autoCleanup("all");
 
@@ -26,13 +28,18 @@ interface HealthClient extends Client {
   watch(request: { service: string }): ClientReadableStream<{ status: Status }>;
 }
 
-const HealthClientCtor = makeGenericClientConstructor(healthService, "Health") as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient;
+const HealthClientCtor = makeGenericClientConstructor(healthService, "Health") as unknown as new (address: string, creds: ChannelSecurity["credentials"], options: object) => HealthClient;
 const clients: HealthClient[] = [];
 
-function healthClient(address: string): HealthClient {
-  const client = new HealthClientCtor(address, credentials.createInsecure());
+/** A health client over `channel` (a node's health needs a client certificate; the public ports only TLS). */
+function healthClient(address: string, channel: ChannelSecurity): HealthClient {
+  const client = new HealthClientCtor(address, channel.credentials, channel.options);
   clients.push(client);
   return client;
+}
+
+function operatorChannel(c: TestCluster, nodeId: string): ChannelSecurity {
+  return c.secrets!.operator.channelTo({ role: "node", name: nodeId });
 }
 
 function check(client: HealthClient, service = ""): Promise<Status> {
@@ -107,7 +114,7 @@ describe("health of a node, with and without a quorum", () => {
     reported(async () => {
       const c = running();
       await c.waitForLeaders();
-      const client = healthClient(c.addressOf("node01"));
+      const client = healthClient(c.addressOf("node01"), operatorChannel(c, "node01"));
       await checkUntil(client, "SERVING");
       await checkUntil(client, "SERVING", transitionMsMax, "ledger.node.v1.NodeService");
       nodeWatch = watch(client);
@@ -123,7 +130,7 @@ describe("health of a node, with and without a quorum", () => {
       if (!nodeWatch) throw new Error("the first step did not run");
       await c.killNode("node02");
       await c.killNode("node03");
-      const client = healthClient(c.addressOf("node01"));
+      const client = healthClient(c.addressOf("node01"), operatorChannel(c, "node01"));
       await checkUntil(client, "NOT_SERVING");
       notServingAt = await nodeWatch.seen("NOT_SERVING");
       expect(await check(client, "ledger.node.v1.NodeService")).toBe("NOT_SERVING");
@@ -140,7 +147,7 @@ describe("health of a node, with and without a quorum", () => {
       const c = running();
       if (!nodeWatch || notServingAt < 0) throw new Error("the earlier steps did not run");
       await c.startNode("node02");
-      await checkUntil(healthClient(c.addressOf("node01")), "SERVING");
+      await checkUntil(healthClient(c.addressOf("node01"), operatorChannel(c, "node01")), "SERVING");
       await nodeWatch.seen("SERVING", notServingAt + 1);
     }),
     60_000,
@@ -154,7 +161,7 @@ describe("health of the gateway", () => {
     "reports SERVING while taking calls, and a Watch stream sees NOT_SERVING before the process exits",
     reported(async () => {
       const c = running();
-      const client = healthClient(c.gatewayAddress);
+      const client = healthClient(c.gatewayAddress, c.secrets!.publicChannel());
       expect(await check(client)).toBe("SERVING");
       expect(await check(client, "ledger.v1.LedgerService")).toBe("SERVING");
       const w = watch(client);
@@ -173,7 +180,7 @@ describe("health of the standalone server", () => {
   it("reports SERVING while taking calls, and a Watch stream sees NOT_SERVING when it stops", async () => {
     const server = await startStandalone(await makeTempDir("health-standalone-"));
     try {
-      const client = healthClient(server.address);
+      const client = healthClient(server.address, server.secrets.publicChannel());
       expect(await check(client, "ledger.v1.LedgerService")).toBe("SERVING");
       const w = watch(client);
       await w.seen("SERVING");

@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
-import { credentials, loadPackageDefinition, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor } from "@grpc/grpc-js";
+import { loadPackageDefinition, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoCleanup } from "../support/cleanup.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { startStandalone, type RunningStandalone } from "../e2e/standalone-server.js";
+import type { ChannelSecurity } from "../../src/transport/channel-security.js";
 
 autoCleanup("all");
 
@@ -26,11 +27,11 @@ interface ReflectionResponse {
   error_response?: { error_code: number; error_message: string };
 }
 
-function reflectionClient(address: string): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
+function reflectionClient(address: string, channel: ChannelSecurity): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
   const definition = loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [reflectionProtoDir], keepCase: true });
   const pkg = loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: GrpcObject } } };
   const Client = pkg.grpc.reflection.v1["ServerReflection"] as ServiceClientConstructor;
-  const client = new Client(address, credentials.createInsecure());
+  const client = new Client(address, channel.credentials, channel.options);
   return {
     ask: (request) =>
       new Promise((resolve, reject) => {
@@ -55,7 +56,7 @@ describe("server reflection on the standalone server", () => {
 
   beforeAll(async () => {
     server = await startStandalone(await makeTempDir("reflection-"));
-    reflection = reflectionClient(server.address);
+    reflection = reflectionClient(server.address, server.secrets.publicChannel());
   }, 60_000);
 
   afterAll(() => {

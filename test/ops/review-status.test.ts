@@ -104,7 +104,7 @@ describe("the gateway's operations HTTP server (review)", () => {
     const nodes = await Promise.all(config.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })));
     const path = join(await makeTempDir(), "cluster_config.json");
     await writeFile(path, formatClusterConfig({ ...config, nodes }));
-    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--metrics-port", "0", "--cluster-config", path, "--log-format", "json"], { name: "gateway" });
+    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--metrics-port", "0", "--cluster-config", path, "--log-format", "json", "--insecure"], { name: "gateway" });
     const listening = await gateway.waitForJson((e) => e.msg === "listening" && typeof e.http === "string", 30_000);
     const port = Number(String(listening.http).split(":").at(-1));
     // "//[" passes Node's HTTP parser but is not a URL that `new URL(..., base)` accepts.

@@ -1,13 +1,15 @@
 // NodeStates: how the status page gathers the nodes' replica states (fake nodes, fed clock),
 // and the page's routes against nodes that are not there at all.
 
-import { describe, expect, it } from "vitest";
+import { NodeAdminClients } from "../../src/gateway/node-admin.js";
+import { insecureChannel } from "../../src/transport/channel-security.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import type { IncomingMessage } from "node:http";
 import { createLogger } from "../../src/base/logger.js";
 import { LedgerError } from "../../src/base/errors.js";
 import { statusReasonCharsMax } from "../../src/base/limits.js";
-import { generateClusterConfig, parseClusterConfig, type NodeConfig } from "../../src/cluster/config.js";
+import { generateClusterConfig, parseClusterConfig, type ClusterConfig, type NodeConfig } from "../../src/cluster/config.js";
 import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { NodeStates } from "../../src/gateway/status-page/node-states.js";
 import { describeFailure } from "../../src/ops/shard-view.js";
@@ -105,9 +107,21 @@ describe("NodeStates", () => {
   });
 });
 
+const admins: NodeAdminClients[] = [];
+afterAll(() => {
+  for (const a of admins) a.close();
+});
+
+/** Plain-TCP admin channels to the config's nodes (closed after the file's tests). */
+function adminOf(c: ClusterConfig): NodeAdminClients {
+  const admin = new NodeAdminClients(c, () => insecureChannel, 1_000);
+  admins.push(admin);
+  return admin;
+}
+
 describe("createStatusPage routes", () => {
   it("serve a self-contained page whose script parses", async () => {
-    const page = createStatusPage({ config, logger });
+    const page = createStatusPage({ config, logger, securityMode: "tls", admin: adminOf(config) });
     try {
       const reply = await page.routes["/"]!({} as IncomingMessage);
       expect(reply.contentType).toBe("text/html; charset=utf-8");
@@ -117,7 +131,7 @@ describe("createStatusPage routes", () => {
       const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
       expect(scripts).toHaveLength(1);
       expect(() => new Function(scripts[0]!)).not.toThrow();
-      for (const id of ["summary", "nodes", "shards", "rates", "refreshed", "problem"]) expect(html).toContain(`id="${id}"`);
+      for (const id of ["summary", "nodes", "shards", "rates", "refreshed", "problem", "insecure"]) expect(html).toContain(`id="${id}"`);
     } finally {
       page.close();
     }
@@ -127,7 +141,7 @@ describe("createStatusPage routes", () => {
     // Free ports with nothing listening: every node's call is refused at once.
     const ports = [await findFreePort(), await findFreePort(), await findFreePort()];
     const unreachable = parseClusterConfig({ ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: `127.0.0.1:${ports[i]}` })) }, "test config");
-    const page = createStatusPage({ config: unreachable, logger });
+    const page = createStatusPage({ config: unreachable, logger, securityMode: "insecure", admin: adminOf(unreachable) });
     try {
       page.observeCall("CreateAccount", "OK", 0.01);
       page.observeCall("CreateAccount", "OK", 0.01);
@@ -136,6 +150,7 @@ describe("createStatusPage routes", () => {
       expect(reply.contentType).toBe("application/json; charset=utf-8");
       const document = JSON.parse(String(reply.body)) as StatusDocument;
       expect(document.summary).toEqual({ nodes: 3, nodesUp: 0, shards: 2, shardsWithLeader: 0 });
+      expect(document.security).toBe("insecure");
       for (const node of document.nodes) expect(node).toMatchObject({ state: "down", reason: expect.stringMatching(/^UNAVAILABLE: /) });
       expect(document.requests).toMatchObject({ calls: 3, errors: 1, byCode: [{ code: "OK", calls: 2 }, { code: "NOT_FOUND", calls: 1 }] });
       expect(document.requests.callsPerSecond).toBeGreaterThan(0);
@@ -145,7 +160,7 @@ describe("createStatusPage routes", () => {
   });
 
   it("answer /status.json with 503 once closed (the gateway is shutting down)", async () => {
-    const page = createStatusPage({ config, logger });
+    const page = createStatusPage({ config, logger, securityMode: "tls", admin: adminOf(config) });
     page.close();
     expect(await page.routes["/status.json"]!({} as IncomingMessage)).toMatchObject({ status: 503, body: "the gateway is shutting down\n" });
   });

@@ -118,6 +118,9 @@ describe("the gateway's status page in headless Chromium", () => {
       }
       expect(await p.locator("#summary").innerText()).toContain(`3 of 3 nodes up · ${shardCount} of ${shardCount} shards have a leader`);
       expect(await p.locator("#refreshed").innerText()).toMatch(/^Last refreshed at /);
+      // The cluster runs with TLS and keys (the default): no insecure warning.
+      expect(await p.evaluate("document.body.dataset.security")).toBe("tls");
+      expect(await p.locator("#insecure").isHidden()).toBe(true);
       expect(pageErrors).toEqual([]);
     }),
     120_000,

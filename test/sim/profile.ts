@@ -2,6 +2,7 @@
 // runs together cover calm and violent histories alike. The Raft tuning is small on purpose:
 // tiny append and uncommitted budgets exercise flow control and backpressure at low cost.
 
+import { raftTermJumpMax, raftTermMax } from "../../src/base/limits.js";
 import type { Prng } from "../../src/base/prng.js";
 import type { RaftTuning } from "./replica.js";
 
@@ -13,6 +14,10 @@ export const raftTuning: RaftTuning = {
   maxUncommittedBytes: 96, // 24 payloads: a cut-off leader refuses soon
   preVote: true,
   checkQuorum: true,
+  // The node's bounds on peers' terms (no run comes near them: they must never refuse an
+  // honest message, which the liveness check would catch).
+  maxTerm: raftTermMax,
+  maxTermJump: raftTermJumpMax,
 };
 
 /** Per-step chances (cluster-wide unless named per replica). */

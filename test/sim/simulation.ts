@@ -8,6 +8,7 @@ import { describeEntries, describeHardState, describeMessage, describeSnapshot, 
 import { type Message, MessageType, type Ready, type ReplicaId } from "../../src/raft/types.js";
 import { SafetyChecker } from "./checkers/safety-checker.js";
 import { SimClient } from "./client.js";
+import { Forger } from "./forger.js";
 import { Nemesis } from "./nemesis.js";
 import { type InFlight, SimNetwork } from "./network.js";
 import { drawProfile, type Profile, raftTuning } from "./profile.js";
@@ -55,6 +56,8 @@ export interface SimStats {
   truncations: number;
   delivered: number;
   dropped: number;
+  /** Forged messages stepped into replicas (each refused, or the run fails). */
+  forged: number;
 }
 
 export interface SimResult {
@@ -80,6 +83,7 @@ export function runSimulation(options: SimOptions): SimResult {
     sim.stats.snapshotsInstalled += r.installs;
     sim.stats.truncations += r.truncations;
   }
+  sim.stats.forged = sim.forger.forged;
   Object.assign(sim.stats, { proposals: c.proposals, refusals: c.refusals, acks: sim.checker.ackCount, reads: c.reads, readAnswers: c.readAnswers });
   const result: SimResult = { seed: options.seed, replicas: sim.replicas.length, traceHash: sim.trace.hash, stats: sim.stats, traceTail: [] };
   if (failure !== undefined) {
@@ -99,11 +103,12 @@ export class Simulation implements ReplicaHost {
   readonly profile: Profile;
   readonly brokenHeal: boolean;
   private readonly nemesis: Nemesis;
+  readonly forger: Forger;
   now = 0;
   /** Faults are on (chaos phase); after the heal every replica ticks every step. */
   faultsOn = true;
   readonly stats: SimStats = {
-    steps: 0, settleSteps: 0, settleBound: 0, leaders: 0, proposals: 0, refusals: 0, acks: 0, reads: 0, readAnswers: 0, crashes: 0, snapshotsDelivered: 0, snapshotsInstalled: 0, truncations: 0, delivered: 0, dropped: 0,
+    steps: 0, settleSteps: 0, settleBound: 0, leaders: 0, proposals: 0, refusals: 0, acks: 0, reads: 0, readAnswers: 0, crashes: 0, snapshotsDelivered: 0, snapshotsInstalled: 0, truncations: 0, delivered: 0, dropped: 0, forged: 0,
   };
 
   constructor(options: SimOptions) {
@@ -116,6 +121,7 @@ export class Simulation implements ReplicaHost {
     const ids = Array.from({ length: n }, (_, i) => i + 1);
     for (const id of ids) this.replicas.push(new SimReplica(id, ids, this, options.brokenDurability === true));
     this.nemesis = new Nemesis(this);
+    this.forger = new Forger(options.seed);
     this.brokenHeal = options.brokenHeal === true;
   }
 
@@ -142,9 +148,19 @@ export class Simulation implements ReplicaHost {
     for (const r of this.replicas) this.startReplica(r);
     for (let i = 0; i < chaosSteps; i++) {
       this.nemesis.strike();
+      this.forge();
       this.step();
     }
     healAndSettle(this);
+  }
+
+  /** Now and then a forged message into a live replica, which must refuse it (forger.ts). */
+  private forge(): void {
+    const live = this.replicas.filter((r) => r.up && !r.paused(this.now));
+    const r = live[this.forger.pick(live.length)];
+    if (r === undefined) return;
+    const kind = this.forger.maybeForge(r, this.replicas.length);
+    if (kind >= 0) this.trace.record(TraceKind.Forge, r.id, kind);
   }
 
   /** One unit of time: deliver what is due, tick everyone, then drive every Ready. */

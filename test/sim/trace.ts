@@ -25,6 +25,7 @@ export enum TraceKind {
   Campaign,
   Settled,
   Pause,
+  Forge,
 }
 
 const fieldsPerRecord = 6;
@@ -127,6 +128,8 @@ function formatRecord(r: Float64Array, o: number): string {
       return `${at} replica ${a} campaigns`;
     case TraceKind.Pause:
       return `${at} replica ${a} pauses for ${b} steps`;
+    case TraceKind.Forge:
+      return `${at} a forged message (kind ${b}) refused by replica ${a}`;
     case TraceKind.Settled:
       return `${at} settled: commit ${a}, ${b} acknowledged writes`;
   }

@@ -11,7 +11,8 @@ export type Property =
   | "acked-write-lost"
   | "liveness"
   | "entry-data"
-  | "snapshot-data";
+  | "snapshot-data"
+  | "peer-input";
 
 export class SafetyViolation extends Error {
   override name = "SafetyViolation";

@@ -44,7 +44,13 @@ import {
   type QueryResult,
 } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { createUnaryClient, type UnaryClient } from "../../src/transport/grpc-service.js";
-import { LedgerClient } from "../../src/client/index.js";
+import { LedgerClient, type ConnectOptions } from "../../src/client/index.js";
+import { createLogger } from "../../src/base/logger.js";
+import { principalPaths } from "../../src/security/tls-files.js";
+import { makeTestSecrets, type TestSecrets } from "./test-secrets.js";
+import { TlsWatcher } from "../../src/security/tls-watcher.js";
+import { tlsTransport, type TransportSecurity } from "../../src/security/transport-security.js";
+import { insecureChannel } from "../../src/transport/channel-security.js";
 import { accountIdFromRequestId } from "../../src/gateway/request-ids.js";
 import { describeExit, startTsProcess, type Exit, type TestProcess } from "./processes.js";
 import { findFreePort } from "./free-port.js";
@@ -84,6 +90,21 @@ export interface StartClusterOptions {
   proxies?: boolean;
   /** Extra flags for every node process (e.g. ["--compact-after-entries", "200"]). */
   nodeArgs?: string[];
+  /** Run every process with --insecure (default false: TLS and API keys, from a secrets
+   * directory made for this cluster, as `npm start` runs them). */
+  insecure?: boolean;
+}
+
+/** How the harness itself calls a cluster: its secrets, and the operator's transport for the
+ * nodes' admin API; undefined with --insecure. */
+export interface ClusterSecrets extends TestSecrets {
+  operator: TransportSecurity;
+}
+
+async function makeSecrets(dir: string, config: ClusterConfig): Promise<ClusterSecrets> {
+  const secrets = await makeTestSecrets(config.nodes, join(dir, "secrets"));
+  const operator = tlsTransport(await TlsWatcher.open(principalPaths(secrets.dir, "admin"), { role: "admin" }, createLogger({ name: "test-operator", level: "silent" })));
+  return { ...secrets, operator };
 }
 
 /** Generates a config and gives each node its own free loopback port. */
@@ -102,16 +123,20 @@ export async function startCluster(options: StartClusterOptions): Promise<TestCl
   const config = await configOnFreePorts(options.nodes ?? 3, options.shards);
   const configPath = join(dir, "cluster_config.json");
   await writeFile(configPath, formatClusterConfig(config));
-  const cluster = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false, options.nodeArgs ?? []);
+  let cluster: TestCluster | undefined;
   try {
-    if (options.proxies ?? false) await cluster.addProxies();
-    await Promise.all(config.nodes.map((n) => cluster.startNode(n.id)));
-    if (options.gateway ?? true) await cluster.startGateway();
+    const secrets = options.insecure === true ? undefined : await makeSecrets(dir, config);
+    const c = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false, options.nodeArgs ?? [], secrets);
+    cluster = c;
+    if (options.proxies ?? false) await c.addProxies();
+    await Promise.all(config.nodes.map((n) => c.startNode(n.id)));
+    if (options.gateway ?? true) await c.startGateway();
+    return c;
   } catch (e) {
-    await cluster.stop();
+    if (cluster !== undefined) await cluster.stop();
+    else await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  return cluster;
 }
 
 export type Probe<T> = { done: true; value: T } | { done: false; why: string };
@@ -141,7 +166,20 @@ export class TestCluster {
     private readonly logLevel: string,
     private readonly http = false,
     private readonly nodeArgs: string[] = [],
+    /** Undefined when the cluster runs with --insecure. */
+    readonly secrets: ClusterSecrets | undefined = undefined,
   ) {}
+
+  /** The security flags every process of this cluster runs with. */
+  private securityArgs(): string[] {
+    return this.secrets === undefined ? ["--insecure"] : this.secrets.args;
+  }
+
+  /** Options for a LedgerClient of this cluster's gateway: TLS trusting the cluster CA, with
+   * `apiKey` (the admin key by default). */
+  clientSecurity(apiKey?: string): Pick<ConnectOptions, "tls" | "apiKey"> {
+    return this.secrets === undefined ? { tls: "insecure" } : this.secrets.client(apiKey);
+  }
 
   /** host:port of the running process's HTTP port (metrics; the status page on the gateway). */
   httpAddress(name: NodeId | "gateway"): string {
@@ -231,7 +269,7 @@ export class TestCluster {
   /** Starts the node's process and resolves once it logs "listening". */
   async startNode(nodeId: NodeId): Promise<TestProcess> {
     if (this.nodes.has(nodeId)) throw new Error(`${nodeId} is already running`);
-    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...this.nodeArgs, ...(await this.httpArgs())];
+    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...this.securityArgs(), ...this.nodeArgs, ...(await this.httpArgs())];
     const proc = this.spawn(nodeId, "cmd/node.ts", args);
     this.nodes.set(nodeId, proc);
     void proc.exited.then(() => {
@@ -266,7 +304,7 @@ export class TestCluster {
   async startGateway(port?: number): Promise<string> {
     if (this.gateway) throw new Error("the gateway is already running");
     port ??= await findFreePort();
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel, ...(await this.httpArgs())];
+    const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel, ...this.securityArgs(), ...(await this.httpArgs())];
     const proc = this.spawn("gateway", "cmd/gateway.ts", args);
     const listening = await proc.waitForJson((e) => e.msg === "listening", processStartMsMax);
     this.noteHttp("gateway", listening, "http");
@@ -292,7 +330,7 @@ export class TestCluster {
 
   /** A new client of the gateway; closed by stop(). */
   gatewayClient(deadlineMs = 10_000): LedgerClient {
-    const client = LedgerClient.connect(this.gatewayAddress, { deadlineMs });
+    const client = LedgerClient.connect(this.gatewayAddress, { deadlineMs, ...this.clientSecurity() });
     this.clients.push(client);
     return client;
   }
@@ -301,7 +339,8 @@ export class TestCluster {
   nodeAdmin(nodeId: NodeId): UnaryClient<typeof NodeService> {
     let admin = this.admins.get(nodeId);
     if (!admin) {
-      admin = createUnaryClient(NodeService, this.addressOf(nodeId), { defaultDeadlineMs: adminCallDeadlineMs, channel: adminChannelOptions });
+      const channel = this.secrets?.operator.channelTo({ role: "node", name: nodeId }) ?? insecureChannel;
+      admin = createUnaryClient(NodeService, this.addressOf(nodeId), { defaultDeadlineMs: adminCallDeadlineMs, credentials: channel.credentials, channel: { ...channel.options, ...adminChannelOptions } });
       this.admins.set(nodeId, admin);
     }
     return admin;
@@ -402,6 +441,7 @@ export class TestCluster {
       this.nodes.clear();
       await Promise.all([...this.links.values()].map((p) => p.close()));
       this.links.clear();
+      this.secrets?.operator.close();
       await rm(this.dir, { recursive: true, force: true });
     }
   }

@@ -10,6 +10,7 @@ import type { SnapshotSink } from "../../src/transport/peer-server.js";
 import type { SnapshotPairBytes } from "../../src/transport/snapshot-format.js";
 import { peerConnectTimeoutMs, peerSnapshotsInFlightMax } from "../../src/base/limits.js";
 import { Closers, collectingLogger, configVersion, heartbeat, startTransportServer } from "./peer-harness.js";
+import { insecureChannel } from "../../src/transport/channel-security.js";
 
 const closers = new Closers();
 afterEach(() => closers.closeAll());
@@ -28,6 +29,7 @@ function newSender(address: string, onSnapshotDone?: (shardId: string, to: numbe
   const waiters: { state: PeerStreamState; resolve: () => void }[] = [];
   const sender = closers.add(
     new PeerSender({
+      channel: insecureChannel,
       selfNodeId: "n1",
       configVersion,
       peerNodeId: "n2",

@@ -13,6 +13,7 @@ import { snapshotChunkBytesMax, snapshotKeyBytesMax } from "../../src/base/limit
 import { fromServiceError } from "../../src/transport/status.js";
 import { Closers, configVersion, startTransportServer, type TransportServer } from "./peer-harness.js";
 import { ledgerRejection as rejectionOf } from "../support/rejection.js";
+import { insecureChannel } from "../../src/transport/channel-security.js";
 
 const closers = new Closers();
 afterEach(() => closers.closeAll());
@@ -85,7 +86,7 @@ async function serverWith(sink: RecordingSink): Promise<TransportServer> {
 }
 
 function send(address: string, source: AsyncIterable<SnapshotPairBytes>, signal?: AbortSignal): Promise<void> {
-  return sendSnapshot({ address, selfNodeId: "n1", configVersion, shardId: "s05", message: snapMessage, pairs: source, signal, deadlineMs: Date.now() + 20_000 });
+  return sendSnapshot({ address, channel: insecureChannel, selfNodeId: "n1", configVersion, shardId: "s05", message: snapMessage, pairs: source, signal, deadlineMs: Date.now() + 20_000 });
 }
 
 /** Writes requests on InstallSnapshot as a (possibly broken) peer would; resolves with the outcome. */

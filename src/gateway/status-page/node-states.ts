@@ -4,13 +4,14 @@
 // node is asked in parallel with a short deadline over its own long-lived channel: a dead node
 // answers fast (connection refused) or within the deadline, and is shown down with the reason.
 
+import type { NodeAdminClients } from "../node-admin.js";
+import { assert } from "../../base/assert.js";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../../base/logger.js";
 import { LedgerError } from "../../base/errors.js";
-import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs, statusCacheMs, statusNodeCallTimeoutMs } from "../../base/limits.js";
+import { statusCacheMs, statusNodeCallTimeoutMs } from "../../base/limits.js";
 import type { ClusterConfig, NodeConfig, NodeId } from "../../cluster/config.js";
-import { NodeService, ReplicaStatesRequestSchema, type ReplicaState } from "../../gen/ledger/node/v1/node_pb.js";
-import { createUnaryClient, type UnaryClient } from "../../transport/grpc-service.js";
+import { ReplicaStatesRequestSchema, type ReplicaState } from "../../gen/ledger/node/v1/node_pb.js";
 import { describeFailure } from "../../ops/shard-view.js";
 import { assembleClusterStatus, type ClusterStatus, type NodeReport } from "../cluster-status.js";
 
@@ -20,8 +21,10 @@ export type AskNode = (node: NodeConfig, deadlineMs: number) => Promise<readonly
 export interface NodeStatesOptions {
   config: ClusterConfig;
   logger: Logger;
-  /** How nodes are asked; by default over gRPC, one channel per node. */
+  /** How nodes are asked; by default over gRPC, one channel per node, secured by `channelTo`. */
   askNode?: AskNode;
+  /** The gateway's admin channels to the nodes (required unless askNode is given). */
+  admin?: NodeAdminClients;
   /** The clock (ms); Date.now by default. */
   nowMs?: () => number;
   cacheMs?: number;
@@ -35,7 +38,7 @@ export class NodeStates {
   private readonly nowMs: () => number;
   private readonly cacheMs: number;
   private readonly callTimeoutMs: number;
-  private readonly clients = new Map<NodeId, UnaryClient<typeof NodeService>>();
+  private readonly admin: NodeAdminClients | undefined;
   private cached: { atMs: number; status: ClusterStatus } | undefined;
   private gathering: Promise<ClusterStatus> | undefined;
   /** Each node's last known state, so a change is logged once rather than at every refresh. */
@@ -46,6 +49,8 @@ export class NodeStates {
     this.config = options.config;
     this.logger = options.logger;
     this.askNode = options.askNode ?? ((node, deadlineMs) => this.askOverGrpc(node, deadlineMs));
+    this.admin = options.admin;
+    assert(options.askNode !== undefined || options.admin !== undefined, "NodeStates: asking nodes over gRPC needs the admin channels");
     this.nowMs = options.nowMs ?? Date.now;
     this.cacheMs = options.cacheMs ?? statusCacheMs;
     this.callTimeoutMs = options.callTimeoutMs ?? statusNodeCallTimeoutMs;
@@ -63,8 +68,6 @@ export class NodeStates {
 
   close(): void {
     this.closed = true;
-    for (const client of this.clients.values()) client.close();
-    this.clients.clear();
   }
 
   private async gather(): Promise<ClusterStatus> {
@@ -88,17 +91,7 @@ export class NodeStates {
 
   private async askOverGrpc(node: NodeConfig, deadlineMs: number): Promise<readonly ReplicaState[]> {
     if (this.closed) throw new LedgerError("UNAVAILABLE", "the status page is shutting down");
-    let client = this.clients.get(node.id);
-    if (client === undefined) {
-      client = createUnaryClient(NodeService, node.address, {
-        defaultDeadlineMs: this.callTimeoutMs,
-        // A restarted node should be shown up again within a refresh or two, not after grpc-js's
-        // default reconnect backoff of up to two minutes.
-        channel: { "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs, "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs },
-      });
-      this.clients.set(node.id, client);
-    }
-    const reply = await client.replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }), { deadlineMs });
+    const reply = await this.admin!.of(node.id).replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }), { deadlineMs });
     return reply.replicas;
   }
 

@@ -19,6 +19,7 @@ const styles = `
   .muted { color: #68717a; }
   #problem { background: #fde7e5; border: 1px solid #b3261e; color: #7a1a14; padding: .5em .8em; }
   #summary { font-size: 1.05em; }
+  #insecure { background: #fff4ce; border: 1px solid #b06000; color: #5c3300; padding: .5em .8em; font-weight: 600; }
 `;
 
 /** The page, asking for status.json every refreshMs and giving up on one request after fetchTimeoutMs. */
@@ -35,6 +36,7 @@ export function statusPageHtml(options: { refreshMs: number; fetchTimeoutMs: num
 <h1>Ledger cluster status</h1>
 <p id="refreshed" class="muted">Loading…</p>
 <p id="problem" role="alert" hidden></p>
+<p id="insecure" role="alert" hidden>This cluster runs without TLS and API keys (--insecure): anyone who can reach its ports can read and change the ledger.</p>
 <p id="summary"></p>
 <h2>Nodes</h2>
 <table id="nodes">

@@ -37,6 +37,11 @@ export const statusPageScript = String.raw`
     return n + " " + word + (n === 1 ? "" : "s");
   }
 
+  function renderSecurity(doc) {
+    body.dataset.security = doc.security;
+    document.getElementById("insecure").hidden = doc.security !== "insecure";
+  }
+
   function renderSummary(doc) {
     var s = doc.summary;
     var summary = document.getElementById("summary");
@@ -154,6 +159,7 @@ export const statusPageScript = String.raw`
       var doc = await fetchStatus();
       if (doc instanceof Error) return showProblem(doc.message);
       try {
+        renderSecurity(doc);
         renderSummary(doc);
         renderNodes(doc);
         renderShards(doc);

@@ -15,6 +15,12 @@ import { startNodeServer, type NodeServer } from "../../../src/node/node-server.
 import { createUnaryClient, type UnaryClient } from "../../../src/transport/grpc-service.js";
 import { findFreePort } from "../../support/free-port.js";
 import { makeTempDir } from "../../support/temp-dirs.js";
+import { initSecrets } from "../../../src/dev/secrets.js";
+import type { CertRole } from "../../../src/security/identity.js";
+import { principalPaths } from "../../../src/security/tls-files.js";
+import { TlsWatcher } from "../../../src/security/tls-watcher.js";
+import { insecureTransport, tlsTransport, type TransportSecurity } from "../../../src/security/transport-security.js";
+import { insecureChannel } from "../../../src/transport/channel-security.js";
 
 /** Small enough that elections (10-20 ticks) take well under a second. */
 export const testTickMs = 20;
@@ -27,11 +33,15 @@ export interface Member {
   dataDir: string;
   host: NodeHost | undefined;
   server: NodeServer | undefined;
+  security?: TransportSecurity | undefined;
 }
 
 export interface InProcessClusterOptions {
   shards: number;
   tickMs?: number;
+  /** Mutual TLS between the nodes and for the test's clients (an admin certificate), from a
+   * secrets directory made for the cluster; plain TCP when false (the default). */
+  tls?: boolean;
 }
 
 export class InProcessCluster {
@@ -43,7 +53,17 @@ export class InProcessCluster {
   private constructor(
     readonly config: ClusterConfig,
     private readonly tickMs: number,
+    /** The secrets directory (TLS files of every node, "gateway" and "admin"), when TLS is on. */
+    readonly secretsDir: string | undefined,
   ) {}
+
+  /** The transport security of principal `name` ("node01", "gateway", "admin"): TLS with its
+   * certificate when the cluster has TLS, else insecure. Closed by the caller. */
+  async securityOf(role: CertRole, name: string): Promise<TransportSecurity> {
+    if (this.secretsDir === undefined) return insecureTransport();
+    const logger = createLogger({ name, level: "silent" });
+    return tlsTransport(await TlsWatcher.open(principalPaths(this.secretsDir, name), { role, name }, logger));
+  }
 
   /** A config with every node on its own free port; hosts not started yet. */
   static async create(options: InProcessClusterOptions): Promise<InProcessCluster> {
@@ -51,7 +71,12 @@ export class InProcessCluster {
     const nodes = [];
     for (const n of generated.nodes) nodes.push({ id: n.id, address: `127.0.0.1:${await findFreePort()}` });
     const config: ClusterConfig = { ...generated, nodes };
-    const cluster = new InProcessCluster(config, options.tickMs ?? testTickMs);
+    let secretsDir: string | undefined;
+    if (options.tls === true) {
+      secretsDir = await makeTempDir("secrets-");
+      await initSecrets(secretsDir, config);
+    }
+    const cluster = new InProcessCluster(config, options.tickMs ?? testTickMs, secretsDir);
     for (const n of nodes) cluster.members.set(n.id, { nodeId: n.id, address: n.address, dataDir: await makeTempDir(`node-${n.id}-`), host: undefined, server: undefined });
     return cluster;
   }
@@ -59,6 +84,7 @@ export class InProcessCluster {
   /** Creates the cluster and starts all three hosts. */
   static async start(options: InProcessClusterOptions): Promise<InProcessCluster> {
     const cluster = await InProcessCluster.create(options);
+    if (cluster.secretsDir !== undefined) cluster.clientSecurity = await cluster.securityOf("admin", "admin");
     await Promise.all(cluster.nodeIds.map((id) => cluster.startNode(id)));
     return cluster;
   }
@@ -101,14 +127,17 @@ export class InProcessCluster {
     const m = this.member(nodeId);
     if (m.host !== undefined) throw new Error(`node ${nodeId} is already running`);
     const logger = createLogger({ name: nodeId, level: "silent" });
-    const host = await NodeHost.open({ config: this.config, nodeId, dataDir: m.dataDir, logger });
+    const security = await this.securityOf("node", nodeId);
+    const host = await NodeHost.open({ config: this.config, nodeId, dataDir: m.dataDir, logger, security });
     let server: NodeServer;
     try {
-      server = await startNodeServer(host, m.address, logger);
+      server = await startNodeServer(host, m.address, logger, { security });
     } catch (e) {
       await host.close();
+      security.close();
       throw e;
     }
+    m.security = security;
     host.start((error) => this.fatalErrors.push({ nodeId, error }), this.tickMs);
     m.host = host;
     m.server = server;
@@ -118,12 +147,15 @@ export class InProcessCluster {
   async stopNode(nodeId: NodeId): Promise<void> {
     const m = this.member(nodeId);
     const { host, server } = m;
+    const security = m.security;
     m.host = undefined;
     m.server = undefined;
+    m.security = undefined;
     this.clients.get(nodeId)?.close();
     this.clients.delete(nodeId);
     if (server !== undefined) await server.shutdown(0);
     if (host !== undefined) await host.close();
+    security?.close();
   }
 
   async restartNode(nodeId: NodeId): Promise<NodeHost> {
@@ -134,6 +166,7 @@ export class InProcessCluster {
   async close(): Promise<void> {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    this.clientSecurity?.close();
     await Promise.all(this.nodeIds.map((id) => this.stopNode(id)));
   }
 
@@ -141,11 +174,15 @@ export class InProcessCluster {
   client(nodeId: NodeId): UnaryClient<typeof NodeService> {
     let c = this.clients.get(nodeId);
     if (c === undefined) {
-      c = createUnaryClient(NodeService, this.member(nodeId).address, { defaultDeadlineMs: 5_000 });
+      const channel = this.clientSecurity?.channelTo({ role: "node", name: nodeId }) ?? insecureChannel;
+      c = createUnaryClient(NodeService, this.member(nodeId).address, { defaultDeadlineMs: 5_000, credentials: channel.credentials, channel: channel.options });
       this.clients.set(nodeId, c);
     }
     return c;
   }
+
+  /** With TLS, the test's own clients call as the operator (an admin certificate). */
+  private clientSecurity: TransportSecurity | undefined;
 
   /** Summaries of one shard's replica on every running node, by node id. */
   async shardSummaries(shardId: ShardId, includeStateHash: boolean): Promise<Map<NodeId, ReplicaSummary>> {
@@ -258,8 +295,10 @@ export async function waitFor<T>(what: string, timeoutMs: number | undefined, pr
 
 // ---- account ids that route to a chosen shard, and unwrappers of core results ----
 
-/** Nanoseconds; commands carry the proposer's clock, any fixed value will do in tests. */
-export const testTimestamp = 1_700_000_000_000_000_000n;
+/** Nanoseconds; commands carry the proposer's clock. Read once when the test file loads: a node
+ * refuses a proposal whose timestamp is far from its own clock (commandTimestampBehindMsMax, ten
+ * minutes, longer than any test file runs), and proposeOn skips that check. */
+export const testTimestamp = BigInt(Date.now()) * 1_000_000n;
 
 let nextCandidate = 0x1000n;
 

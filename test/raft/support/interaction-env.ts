@@ -1,12 +1,15 @@
 // A scripted cluster of RawNodes for the data-driven scenario tests. Commands:
 //   add-nodes N [seed= pre-vote= check-quorum= election= heartbeat= max-inflight=
-//                max-inflight-bytes= max-append-bytes= max-uncommitted=]
+//                max-inflight-bytes= max-append-bytes= max-uncommitted= max-term= max-term-jump=]
 //   campaign ID... | propose ID DATA | propose-many ID n= [size=] | read-index ID CTX
 //   transfer-leadership from= to= | report-unreachable from= to=
 //   tick ID... [n=] | tick-all [n=] | process-ready ID... | deliver-msgs [ID...] [drop=(..)] [type=]
 //   stabilize [ID...] | partition 1 2 | 3 | heal | crash ID | ready-then-crash ID
-//   restart ID [applied=] | compact ID index= | print-log (raft-log) ID | status ID | raft-state
+//   restart ID [applied= max-term-jump=] | compact ID index= | print-log (raft-log) ID | status ID | raft-state
 //   msg-stats (message counts since the last msg-stats) | log-level debug|info|none
+//   inject-msg type= from= to= term= [log-term= index= commit= reject= hint= hint-term=
+//              entries=(term/index ...) snapshot=term/index snapshot-voters=(..) context=]
+//     steps a message no replica sent (a broken or forged peer's) straight into `to`
 // It plays the driver for every replica, following the Ready contract exactly: persist
 // (snapshot, entries, hardState) into the replica's MemoryStorage, then queue the messages, then
 // apply committed entries, then advance. Storage is what survives a crash; everything else is
@@ -23,8 +26,9 @@ import {
   describeData,
 } from "../../../src/raft/describe.js";
 import { MemoryStorage } from "../../../src/raft/memory-storage.js";
+import { newMessage } from "../../../src/raft/messages.js";
 import { RawNode } from "../../../src/raft/raw-node.js";
-import { MessageType, RaftError } from "../../../src/raft/types.js";
+import { EntryType, MessageType, RaftError } from "../../../src/raft/types.js";
 import type { Message, RaftConfig, RaftLogger, Ready, ReplicaId } from "../../../src/raft/types.js";
 import { parseArgs, parseIdList, tokenize } from "./datadriven.js";
 import type { Args } from "./datadriven.js";
@@ -52,6 +56,8 @@ interface Tuning {
   maxInflightBytes: number;
   maxAppendBytes: number;
   maxUncommittedBytes: number;
+  maxTerm: number | undefined;
+  maxTermJump: number | undefined;
 }
 
 const stabilizeRoundsMax = 200; // a scenario that needs more is livelocked
@@ -136,6 +142,8 @@ export class InteractionEnv {
         return this.raftState();
       case "msg-stats":
         return this.msgStats();
+      case "inject-msg":
+        return this.injectMsg(a);
       default:
         throw new Error(`unknown command: ${cmd}`);
     }
@@ -157,6 +165,8 @@ export class InteractionEnv {
       maxInflightBytes: int("max-inflight-bytes", 0),
       maxAppendBytes: int("max-append-bytes", 1024 * 1024),
       maxUncommittedBytes: int("max-uncommitted", 0),
+      maxTerm: a.named.has("max-term") ? num(a.named.get("max-term")) : undefined,
+      maxTermJump: a.named.has("max-term-jump") ? num(a.named.get("max-term-jump")) : undefined,
     };
     const base = this.replicas.size;
     for (let i = 1; i <= n; i++) {
@@ -169,8 +179,8 @@ export class InteractionEnv {
     }
   }
 
-  private config(r: Replica, peers: ReplicaId[]): RaftConfig {
-    const t = this.tuning;
+  private config(r: Replica, peers: ReplicaId[], overrides: Partial<Tuning> = {}): RaftConfig {
+    const t = this.tuning === undefined ? undefined : { ...this.tuning, ...overrides };
     if (t === undefined) throw new Error("add-nodes first");
     return {
       id: r.id,
@@ -186,6 +196,8 @@ export class InteractionEnv {
       preVote: t.preVote,
       checkQuorum: t.checkQuorum,
       logger: this.logger(),
+      ...(t.maxTerm === undefined ? {} : { maxTerm: t.maxTerm }),
+      ...(t.maxTermJump === undefined ? {} : { maxTermJump: t.maxTermJump }),
     };
   }
 
@@ -346,6 +358,41 @@ export class InteractionEnv {
     }
   }
 
+  /** Steps a hand-made message into its recipient, as if a broken or forged peer had sent it. */
+  private injectMsg(a: Args): void {
+    const field = (k: string, d = 0): number => (a.named.has(k) ? num(a.named.get(k)) : d);
+    const typeName = a.named.get("type") ?? "";
+    const type = MessageType[typeName as keyof typeof MessageType];
+    if (type === undefined) throw new Error(`unknown message type: ${typeName}`);
+    const m = newMessage(type, field("from"), field("to"), field("term"));
+    m.logTerm = field("log-term");
+    m.index = field("index");
+    m.commit = field("commit");
+    m.reject = a.named.get("reject") === "true";
+    m.rejectHint = field("hint");
+    m.hintTerm = field("hint-term");
+    if (a.named.has("context")) m.context = bytes(a.named.get("context") ?? "");
+    if (a.named.has("entries")) {
+      m.entries = (a.named.get("entries") ?? "").replace(/[()]/g, " ").split(/\s+/).filter((w) => w !== "").map((w) => {
+        const [term, index] = w.split("/").map(num);
+        return { term: term ?? 0, index: index ?? 0, type: EntryType.Normal, data: new Uint8Array(0) };
+      });
+    }
+    if (a.named.has("snapshot")) {
+      const [term, index] = (a.named.get("snapshot") ?? "").split("/").map(num);
+      const voters = a.named.has("snapshot-voters") ? parseIdList(a.named.get("snapshot-voters") ?? "") : [...this.replicas.keys()];
+      m.snapshot = { metadata: { index: index ?? 0, term: term ?? 0, confState: { voters, learners: [] } }, data: bytes("forged") };
+    }
+    const to = this.live(this.replica(m.to));
+    this.out.push(`  ${describeMessage(m)} (injected)`);
+    this.indent = "    ";
+    try {
+      to.step(m);
+    } finally {
+      this.indent = "";
+    }
+  }
+
   private count(m: Message, dropped: boolean): void {
     let key = MessageType[m.type];
     if (m.reject) key += " rejected";
@@ -401,7 +448,9 @@ export class InteractionEnv {
       r.applied = num(a.named.get("applied"));
       r.appliedData = [];
     }
-    r.node = new RawNode(this.config(r, [...this.replicas.keys()]), r.storage);
+    // A restart may bring a different term credit, e.g. to make one replica fall behind.
+    const overrides: Partial<Tuning> = a.named.has("max-term-jump") ? { maxTermJump: num(a.named.get("max-term-jump")) } : {};
+    r.node = new RawNode(this.config(r, [...this.replicas.keys()], overrides), r.storage);
   }
 
   private compact(a: Args): void {
@@ -428,8 +477,10 @@ export class InteractionEnv {
 
   private printStatus(r: Replica): void {
     const st = this.live(r).status();
+    const refused = Object.entries(st.refused ?? {}).filter(([, n]) => n > 0);
     this.out.push(
-      `${st.id}: ${describeSoftState(st.softState)} ${describeHardState(st.hardState)} applied=${st.applied} last=${st.lastIndex} transferee=${st.leadTransferee}`,
+      `${st.id}: ${describeSoftState(st.softState)} ${describeHardState(st.hardState)} applied=${st.applied} last=${st.lastIndex} transferee=${st.leadTransferee}` +
+        (refused.length === 0 ? "" : ` refused=(${refused.map(([k, n]) => `${k}:${n}`).join(" ")})`),
     );
     if (st.progress !== undefined) {
       for (const [id, p] of [...st.progress].sort((x, y) => x[0] - y[0])) {
