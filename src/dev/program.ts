@@ -11,6 +11,7 @@ import { registerGenClusterConfig } from "./gen-cluster-config.js";
 import { registerStatus } from "./status.js";
 import { registerKeys } from "./keys.js";
 import { registerSecrets } from "./secrets.js";
+import { registerAdmin } from "./admin.js";
 
 export const exitOk = 0;
 export const exitFailure = 1;
@@ -28,6 +29,7 @@ export function buildDevProgram(io: DevIo): Command {
   registerStatus(program, io);
   registerSecrets(program, io);
   registerKeys(program, io);
+  registerAdmin(program, io);
   return program;
 }
 

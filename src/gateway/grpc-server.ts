@@ -75,7 +75,7 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
   }
   const health = new HealthReporter(LedgerService.typeName, logger);
   health.addToServer(server);
-  addLedgerReflection(server);
+  addLedgerReflection(server, { admin: options.admin !== undefined });
   const hostPart = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${hostPart}:${options.port}`, security.publicServerCredentials(), (error, bound) =>

@@ -18,10 +18,13 @@ const protoDir = fileURLToPath(new URL("../../proto/", import.meta.url));
 const healthProtoDir = dirname(dirname(dirname(healthProtoPath)));
 
 export const ledgerProtoFile = "ledger/v1/ledger.proto";
+export const adminProtoFile = "ledger/admin/v1/admin.proto";
 
-/** Adds reflection over ledger.v1.LedgerService and grpc.health.v1.Health to `server`. */
-export function addLedgerReflection(server: Pick<Server, "addService">): void {
-  const definition = loadSync([ledgerProtoFile, "health/v1/health.proto"], {
+/** Adds reflection over ledger.v1.LedgerService, grpc.health.v1.Health and, where it is served
+ * (the gateway), ledger.admin.v1.AdminService to `server`. */
+export function addLedgerReflection(server: Pick<Server, "addService">, options: { admin: boolean }): void {
+  const files = [ledgerProtoFile, "health/v1/health.proto", ...(options.admin ? [adminProtoFile] : [])];
+  const definition = loadSync(files, {
     includeDirs: [protoDir, healthProtoDir],
     keepCase: true,
   });

@@ -16,6 +16,9 @@ import { describeIdentity } from "./identity.js";
 import { AuthenticationFailure, type ApiKeyStore } from "./key-store.js";
 import type { TransportSecurity } from "./transport-security.js";
 
+/** NodeService methods that change nothing. */
+const readOnlyNodeMethods = new Set(["ReplicaStates", "Read"]);
+
 /** Told of every refused call: metrics count it under the method and code. */
 export type RefusalObserver = CallObserver;
 
@@ -98,6 +101,12 @@ export function certRoleInterceptor(security: TransportSecurity, logger: Logger,
       refusals.note({ method: path, caller: describeIdentity(caller), peer: call.getPeer() }, "call refused: the certificate's role does not allow it");
       throw new LedgerError("PERMISSION_DENIED", `${describeIdentity(caller)} may not call ${splitMethodPath(path)[1]}`);
     }
-    if (caller.role === "admin") logger.info({ method: path, caller: describeIdentity(caller), peer: call.getPeer() }, "admin call");
+    // An operator's calls are logged; the read-only ones (`dev status --watch` asks every node
+    // each second) only at debug, so watching the cluster does not flood its logs.
+    if (caller.role === "admin") {
+      const fields = { method: path, caller: describeIdentity(caller), peer: call.getPeer() };
+      if (readOnlyNodeMethods.has(splitMethodPath(path)[1])) logger.debug(fields, "admin call");
+      else logger.info(fields, "admin call");
+    }
   }, observe);
 }

@@ -6,9 +6,8 @@ import { describe, expect, it } from "vitest";
 import { X509Certificate } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { formatClusterConfig, generateClusterConfig } from "../../src/cluster/config.js";
-import { runDev } from "../../src/dev/program.js";
+import { devInProcess } from "../support/dev-in-process.js";
 import { readKeysFile, tokenMatches } from "../../src/security/api-keys.js";
 import { identityOfSubjectText } from "../../src/security/identity.js";
 import { loadTlsMaterial, principalPaths } from "../../src/security/tls-files.js";
@@ -17,20 +16,7 @@ import { autoCleanup } from "../support/cleanup.js";
 
 autoCleanup();
 
-async function dev(args: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink = (chunks: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        chunks.push(chunk.toString());
-        done();
-      },
-    });
-  const code = await runDev(["node", "dev", ...args], { stdout: sink(out), stderr: sink(err) });
-  const lines = (chunks: string[]) => chunks.join("").split("\n").filter((l) => l !== "");
-  return { code, stdout: lines(out), stderr: lines(err) };
-}
+const dev = devInProcess;
 
 async function configFile(dir: string): Promise<string> {
   const path = join(dir, "cluster_config.json");

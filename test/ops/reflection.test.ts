@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoCleanup } from "../support/cleanup.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { startStandalone, type RunningStandalone } from "../e2e/standalone-server.js";
-import type { ChannelSecurity } from "../../src/transport/channel-security.js";
+import { insecureChannel, type ChannelSecurity } from "../../src/transport/channel-security.js";
+import { createLogger } from "../../src/base/logger.js";
+import { startLedgerServer, type LedgerServer } from "../../src/gateway/grpc-server.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
+import { MemoryBackend } from "../gateway/memory-backend.js";
 
 autoCleanup("all");
 
@@ -80,5 +84,37 @@ describe("server reflection on the standalone server", () => {
     expect(methods).toContain("CreateTransaction");
     const createTransaction = ledgerFile!.service[0]!.method.find((m) => m.name === "CreateTransaction")!;
     expect(createTransaction.inputType).toBe(".ledger.v1.CreateTransactionRequest");
+  });
+});
+
+describe("server reflection on a server with the admin API (the gateway's)", () => {
+  let server: LedgerServer | undefined;
+  let reflection: ReturnType<typeof reflectionClient> | undefined;
+
+  beforeAll(async () => {
+    const logger = createLogger({ name: "reflection", level: "silent" });
+    const unused = (): Promise<never> => Promise.reject(new Error("not called"));
+    server = await startLedgerServer({
+      backend: new MemoryBackend(),
+      security: insecureTransport(),
+      apiKeys: undefined,
+      admin: { clusterStatus: unused, transferLeadership: unused, triggerSnapshot: unused },
+      host: "127.0.0.1",
+      port: 0,
+      logger,
+      deps: { now: () => 1n, randomU64: () => 1n, logger },
+    });
+    reflection = reflectionClient(server.address, insecureChannel);
+  });
+
+  afterAll(async () => {
+    reflection?.close();
+    await server?.shutdown(0);
+  });
+
+  it("lists ledger.admin.v1.AdminService next to the LedgerService", async () => {
+    const response = await reflection!.ask({ list_services: "" });
+    const names = response.list_services_response?.service.map((s) => s.name) ?? [];
+    expect(names).toEqual(expect.arrayContaining(["ledger.v1.LedgerService", "ledger.admin.v1.AdminService", "grpc.health.v1.Health"]));
   });
 });

@@ -19,6 +19,7 @@ import { apiRoles, roleAllows, type ApiRole } from "../../src/security/api-keys.
 import { issueCertificate } from "../../src/security/cert-issue.js";
 import { caCertPath, caKeyPath, principalPaths } from "../../src/security/tls-files.js";
 import { createKey, revokeKey } from "../../src/dev/keys.js";
+import { devInProcess } from "../support/dev-in-process.js";
 import { encodeProposal } from "../../src/node/proposal-envelope.js";
 import { insecureChannel } from "../../src/transport/channel-security.js";
 import { ConcurrentWriters } from "../support/concurrent-writers.js";
@@ -234,6 +235,31 @@ describe("API keys on the gateway", () => {
   );
 });
 
+describe("the admin API through the dev CLI", () => {
+  it(
+    "snapshots a replica with the admin key, and is refused with PERMISSION_DENIED with a write key",
+    reported(async () => {
+      const c = running();
+      const secrets = secretsOf(c);
+      const shardId = c.shardIds[1]!;
+      const base = ["admin", "snapshot", "--shard", shardId, "--node", "node02", "--gateway", c.gatewayAddress, ...secrets.args];
+      const ok = await devInProcess(base);
+      expect(ok.code, ok.stderr.join("\n")).toBe(0);
+      expect(BigInt(ok.stdout[0]!)).toBeGreaterThan(0n);
+      const { token } = await createKey(join(secrets.dir, "api-keys.json"), "write", "admin CLI test");
+      let refused = await devInProcess([...base, "--api-key", token]);
+      // The new key may reach the gateway a poll after it was written.
+      for (let i = 0; i < 40 && refused.stderr[0]?.startsWith("error: UNAUTHENTICATED") === true; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        refused = await devInProcess([...base, "--api-key", token]);
+      }
+      expect(refused.code).toBe(1);
+      expect(refused.stderr[0]).toMatch(/^error: PERMISSION_DENIED: API key [0-9a-f]{12} has role write; TriggerSnapshot needs admin$/);
+    }),
+    60_000,
+  );
+});
+
 describe("certificate rotation", () => {
   it(
     "replaces a node's certificate under load without a failed call: new connections get the new one",
@@ -317,3 +343,4 @@ function servedSerial(address: string, ca: Buffer, cert: Buffer, key: Buffer): P
 function normalSerial(hex: string): string {
   return hex.toUpperCase().replace(/^0+/, "");
 }
+
