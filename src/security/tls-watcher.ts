@@ -28,6 +28,7 @@ export class TlsWatcher implements experimental.CertificateProvider {
   private versions: string;
   private checking = false;
   private lastError = "";
+  private lastExpiryWarningMs = Number.NEGATIVE_INFINITY;
   /** Reloads that took effect (tests and metrics). */
   reloads = 0;
 
@@ -65,6 +66,7 @@ export class TlsWatcher implements experimental.CertificateProvider {
     if (this.checking || this.timer === undefined) return;
     this.checking = true;
     try {
+      this.warnIfExpiringSoon();
       const versions = await TlsWatcher.statAll(this.paths);
       if (versions === this.versions) return;
       let material: TlsMaterial;
@@ -83,6 +85,7 @@ export class TlsWatcher implements experimental.CertificateProvider {
       const previous = this.material;
       this.material = material;
       this.reloads++;
+      this.lastExpiryWarningMs = Number.NEGATIVE_INFINITY;
       this.logger.info(
         { identity: describeIdentity(material.identity), serial: material.serial, notAfter: material.notAfter.toISOString(), previousSerial: previous.serial },
         "TLS certificate reloaded; new connections use it",
@@ -94,11 +97,16 @@ export class TlsWatcher implements experimental.CertificateProvider {
     }
   }
 
+  /** At start, after a reload, and then at most daily while it lasts: a certificate near its
+   * end (or past it: peers refuse it then) is a rotation someone must do. */
   private warnIfExpiringSoon(): void {
-    const days = (this.material.notAfter.getTime() - Date.now()) / dayMs;
-    if (days < certExpiryWarningDays) {
-      this.logger.warn({ cert: this.paths.cert, notAfter: this.material.notAfter.toISOString(), days: Math.floor(days) }, "TLS certificate expires soon; rotate it (dev certs issue)");
-    }
+    const now = Date.now();
+    const days = (this.material.notAfter.getTime() - now) / dayMs;
+    if (days >= certExpiryWarningDays || now - this.lastExpiryWarningMs < dayMs) return;
+    this.lastExpiryWarningMs = now;
+    const fields = { cert: this.paths.cert, notAfter: this.material.notAfter.toISOString(), days: Math.floor(days) };
+    if (days < 0) this.logger.error(fields, "TLS certificate has expired: peers refuse it; rotate it (dev certs issue)");
+    else this.logger.warn(fields, "TLS certificate expires soon; rotate it (dev certs issue)");
   }
 
   private emit(): void {
