@@ -337,9 +337,12 @@ export const tlsFileBytesMax = 1024 * 1024;
 /** How often the gateway looks at the API keys file: a revoked key is refused within this plus
  * the time to read the file, well inside the second the issue promises. */
 export const apiKeysReloadPollMs = 250;
-/** scrypt cost of a stored API key hash (node:crypto's defaults: N=2^14, r=8, 16 MiB, ~50 ms):
- * paid once per key and process, after which a verified key is held as a SHA-256 digest. */
-export const apiKeyScryptN = 16_384;
+/** scrypt cost of a stored API key hash: N=2^12, r=8 (4 MiB, ~8 ms here). A key's secret is
+ * 256 random bits, so no hash cost makes guessing it from a leaked keys file any harder than it
+ * already is; scrypt is defense in depth, and a low cost keeps a flood of made-up secrets cheap
+ * (each unverified presentation costs one). Paid once per key and process, after which a
+ * verified key is held as a SHA-256 digest. Stored per key, so older keys keep their cost. */
+export const apiKeyScryptN = 4_096;
 export const apiKeyScryptR = 8;
 export const apiKeyScryptP = 1;
 export const apiKeyHashBytes = 32;
@@ -347,6 +350,17 @@ export const apiKeySaltBytes = 16;
 /** scrypt runs on the libuv pool (4 threads): bounding concurrent verifications keeps a flood
  * of made-up keys from starving LevelDB and file I/O of that pool. */
 export const apiKeyVerificationsInFlightMax = 2;
+/** Wrong secrets presented for one key id within apiKeyWrongSecretsWindowMs before that id is
+ * refused without a scrypt until the window ends: whoever knows a key id (ids are not secret:
+ * logs and errors name them) can otherwise make the gateway run a scrypt per made-up secret
+ * and keep every key not yet verified waiting behind them. A verified key keeps working. */
+export const apiKeyWrongSecretsMax = 8;
+export const apiKeyWrongSecretsWindowMs = 60_000;
+/** Calls of the methods anyone may call (health, reflection) open at once on a public server;
+ * more are refused with RESOURCE_EXHAUSTED. A Watch or reflection stream stays open as long as
+ * its client wants (each ~10 KB), so without a bound one client without a key could hold
+ * gigabytes; load balancers and tools need a handful. */
+export const openCallsMax = 1_000;
 /** Digests of presented keys that failed verification, remembered so a client that keeps
  * sending the same wrong key costs one scrypt, not one per call. */
 export const apiKeyRejectedCacheEntriesMax = 1_024;

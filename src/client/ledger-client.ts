@@ -7,6 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { CallCredentials, ChannelCredentials, Metadata, connectivityState } from "@grpc/grpc-js";
 import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { identityOfCertificate } from "../security/identity.js";
 import { LedgerError } from "../base/errors.js";
 import { clientDeadlineMsDefault } from "../base/limits.js";
 import {
@@ -49,6 +50,13 @@ export interface ConnectOptions {
  * (and warned about by Node); the certificate is still checked for the IP itself. */
 const sniForIpAddresses = "ledger-gateway";
 
+/** An error when `cert` names a cluster principal other than a gateway. */
+function notAGateway(cert: PeerCertificate): Error | undefined {
+  const principal = identityOfCertificate(cert);
+  if (principal === undefined || principal.role === "gateway") return undefined;
+  return new Error(`the server's certificate names ${principal.role} ${principal.name}, not a gateway`);
+}
+
 /** Channel credentials and options for `options.tls` and `options.apiKey` (the admin client's too). */
 export function channelSecurity(host: string, options: ConnectOptions): { credentials: ChannelCredentials; channel: Record<string, string> } {
   const tls = options.tls ?? {};
@@ -57,7 +65,13 @@ export function channelSecurity(host: string, options: ConnectOptions): { creden
     return { credentials: ChannelCredentials.createInsecure(), channel: {} };
   }
   const byIp = tls.serverName === undefined && isIP(host) !== 0;
-  const verify = byIp ? { checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert) } : {};
+  const expectedName = tls.serverName ?? host;
+  const verify = {
+    // The usual host name check, and then: a certificate that names a principal of the cluster
+    // must name a gateway. A node's or an operator's certificate (same CA) may carry the host
+    // name too; its holder must not be able to pose as the gateway and collect API keys.
+    checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(expectedName, cert) ?? notAGateway(cert),
+  };
   let credentials = ChannelCredentials.createSsl(tls.ca === undefined ? null : Buffer.from(tls.ca), null, null, verify);
   const key = options.apiKey;
   if (key !== undefined) {

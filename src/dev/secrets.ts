@@ -16,7 +16,6 @@ import { access, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { devCaValidDays, devCertValidDaysDefault, devCertValidDaysMax } from "../base/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../cluster/config.js";
-import { parseAddress } from "../cluster/address.js";
 import { newApiKey, writeFileAtomically, writeKeysFile } from "../security/api-keys.js";
 import { createCa, issueCertificate, type PemPair } from "../security/cert-issue.js";
 import { certRoles, isCertRole, principalNameProblem, type CertRole, type PeerIdentity } from "../security/identity.js";
@@ -27,6 +26,7 @@ import { addSecretsDirOption, devAdminKeyFile, devAdminPrincipal } from "./secur
 
 /** Names every local client may dial the gateway by. */
 const localNames = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"] };
+const noHosts = { dnsNames: [], ipAddresses: [] };
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -80,12 +80,11 @@ export async function initSecrets(dir: string, config: Pick<ClusterConfig, "node
     await writePrincipal(dir, fileName, await issueCertificate(ca, { identity, validDays, ...hosts }));
     made.push(`${fileName}.crt`);
   };
-  for (const node of config.nodes) {
-    const host = parseAddress(node.address).host;
-    await issue({ role: "node", name: node.id }, node.id, splitHosts([host, ...localNames.dnsNames, ...localNames.ipAddresses]));
-  }
+  // Nodes carry no host names: peers check a node by the name in its certificate, and a node
+  // certificate that matched a client-facing host name could pose as the gateway.
+  for (const node of config.nodes) await issue({ role: "node", name: node.id }, node.id, noHosts);
   await issue({ role: "gateway", name: "gateway" }, "gateway", localNames);
-  await issue({ role: "admin", name: devAdminPrincipal }, devAdminPrincipal, { dnsNames: [], ipAddresses: [] });
+  await issue({ role: "admin", name: devAdminPrincipal }, devAdminPrincipal, noHosts);
   const keysPath = join(dir, "api-keys.json");
   if (!(await exists(keysPath))) {
     const { token, record } = await newApiKey("admin", "development admin key (dev secrets init)");
@@ -128,10 +127,13 @@ export function registerSecrets(program: Command, io: DevIo): void {
   addSecretsDirOption(certs.command("issue").description("make (or replace, to rotate) the certificate and key of one principal, signed by <secrets-dir>/ca.key"))
     .requiredOption("--role <role>", `node (a cluster node), gateway, or admin (an operator's tools)`, roleArg)
     .requiredOption("--name <name>", "the principal: a node's id from the cluster config, a gateway's name, an operator's name", nameArg)
-    .option("--host <names>", "host names or IP addresses clients dial it by (comma-separated, repeatable); nodes check each other by name, so these matter for the gateway's public port", hostsArg)
+    .option("--host <names>", "gateway only: host names or IP addresses clients dial it by (comma-separated, repeatable; default localhost, 127.0.0.1, ::1)", hostsArg)
     .option("--days <n>", `validity in days (1..${devCertValidDaysMax})`, integerArg(1, devCertValidDaysMax), devCertValidDaysDefault)
     .option("--out-name <file-name>", "file name (without .crt/.key) to write, default the --name", nameArg)
-    .action(async (options: { secretsDir: string; role: CertRole; name: string; host?: string[]; days: number; outName?: string }) => {
+    .action(async (options: { secretsDir: string; role: CertRole; name: string; host?: string[]; days: number; outName?: string }, command: Command) => {
+      if (options.host !== undefined && options.role !== "gateway") {
+        command.error("error: --host applies to --role gateway only (nodes are checked by the name in their certificate; host names would let a node pose as the gateway)", { exitCode: 2, code: "dev.certs.hostWithoutGateway" });
+      }
       const ca = await readCa(options.secretsDir);
       const hosts = splitHosts(options.host ?? (options.role === "gateway" ? [...localNames.dnsNames, ...localNames.ipAddresses] : []));
       const pair = await issueCertificate(ca, { identity: { role: options.role, name: options.name }, validDays: options.days, ...hosts });

@@ -4,14 +4,14 @@
 
 import { Server, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
 import { assert } from "../base/assert.js";
-import { apiKeyInterceptor } from "../security/auth-interceptors.js";
+import { apiKeyInterceptor, openCallsLimiter } from "../security/auth-interceptors.js";
 import type { ApiKeyStore } from "../security/key-store.js";
 import type { TransportSecurity } from "../security/transport-security.js";
 import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
 import { addUnaryService, type CallObserver, type UnaryImpl } from "../transport/grpc-service.js";
 import { AdminService } from "../gen/ledger/admin/v1/admin_pb.js";
 import { strictServerOptions } from "../transport/strict-decoding.js";
-import { grpcMessageBytesMax } from "../base/limits.js";
+import { grpcMessageBytesMax, openCallsMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
 import { createLedgerService, ledgerMethodsCheckingUtf8, type BatchItemObserver, type LedgerServiceDeps } from "./ledger-service.js";
@@ -34,6 +34,8 @@ export interface LedgerServerOptions {
   deps: LedgerServiceDeps;
   /** Told of every finished call (metrics, request rates). */
   observe?: CallObserver;
+  /** Health and reflection calls open at once (openCallsMax by default). */
+  openCallsMax?: number;
   /** The cluster's admin API (the gateway's; the standalone server has none). */
   admin?: UnaryImpl<typeof AdminService>;
   /** Told of the outcome of every item of a CreateTransactions call (metrics). */
@@ -58,7 +60,8 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     "grpc.max_receive_message_length": grpcMessageBytesMax,
     "grpc.max_send_message_length": grpcMessageBytesMax,
     // Every call but health and reflection presents an API key whose role allows it.
-    interceptors: apiKeys === undefined ? [] : [apiKeyInterceptor(apiKeys, logger, options.observe)],
+    // and health and reflection calls, which need none, are bounded in number.
+    interceptors: [...(apiKeys === undefined ? [] : [apiKeyInterceptor(apiKeys, logger, options.observe)]), openCallsLimiter(options.openCallsMax ?? openCallsMax, logger, options.observe)],
   }));
   const service = createLedgerService(options.backend, options.deps, options.observeBatchItem);
   addUnaryService(

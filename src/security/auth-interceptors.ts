@@ -110,3 +110,44 @@ export function certRoleInterceptor(security: TransportSecurity, logger: Logger,
     }
   }, observe);
 }
+
+/**
+ * Bounds the calls of the methods anyone may call (health, reflection: requiredApiRole "open")
+ * open at once on a public server: beyond `max`, RESOURCE_EXHAUSTED. A Watch or reflection
+ * stream lasts as long as its client wants, so without this one client without a key could
+ * hold any number of them. Other methods pass untouched (they need a key, and their work is
+ * bounded by the backend's queues).
+ */
+export function openCallsLimiter(max: number, logger: Logger, observe?: RefusalObserver): ServerInterceptor {
+  let open = 0;
+  const refusals = new ThrottledWarning(logger, droppedMessageLogIntervalMs / 5);
+  return (method: ServerMethodDefinition<unknown, unknown>, call: ServerInterceptingCallInterface) => {
+    if (requiredApiRole(method.path) !== "open") return new ServerInterceptingCall(call);
+    let counted = false;
+    const release = (): void => {
+      if (!counted) return;
+      counted = false;
+      open--;
+    };
+    const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            if (open >= max) {
+              refusals.note({ method: method.path, open, peer: call.getPeer() }, "call refused: too many open health and reflection calls");
+              return refuse(intercepting, new LedgerError("RESOURCE_EXHAUSTED", `${open} health and reflection calls are open, at most ${max}; retry later`), observe, method.path);
+            }
+            open++;
+            counted = true;
+            pass(metadata);
+          },
+          onCancel: release,
+        }),
+      sendStatus: (status, next) => {
+        release();
+        next(status);
+      },
+    });
+    return intercepting;
+  };
+}

@@ -1,19 +1,21 @@
 // The gateway's view of the API keys file: who a presented key is, fast, and a revoked key
 // refused within a second.
 //
-// A key is verified against its stored scrypt hash once per process (about 50 ms of the libuv
-// pool); the SHA-256 digest of a key that verified is then kept in memory and later calls
+// A key is verified against its stored scrypt hash once per process (a few milliseconds of the
+// libuv pool); the SHA-256 digest of a key that verified is then kept in memory and later calls
 // compare digests with timingSafeEqual (a microsecond). Calls presenting the same unverified
 // key at once share one verification. The file is polled (apiKeysReloadPollMs); a change
 // rebuilds the records and drops every remembered verification whose record is gone, revoked
-// or re-hashed, so revocation takes effect at the next poll. A file that stops parsing is
+// or re-hashed, so revocation takes effect at the next poll. Wrong secrets for one key id are
+// budgeted (apiKeyWrongSecretsMax a window): past the budget that id is refused without a
+// scrypt, so knowing a key id does not buy a stream of scrypts. A file that stops parsing is
 // logged and the previous keys stay in force (failing open to "no keys" would lock everyone
 // out; failing to "previous keys" keeps a revoked key alive only until the file is fixed).
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { apiKeyRejectedCacheEntriesMax, apiKeysReloadPollMs, apiKeyVerificationsInFlightMax } from "../base/limits.js";
+import { apiKeyRejectedCacheEntriesMax, apiKeysReloadPollMs, apiKeyVerificationsInFlightMax, apiKeyWrongSecretsMax, apiKeyWrongSecretsWindowMs } from "../base/limits.js";
 import { fileVersions } from "./file-version.js";
 import { parseToken, readKeysFile, tokenMatches, type ApiRole, type KeyRecord } from "./api-keys.js";
 
@@ -26,7 +28,7 @@ export interface AuthenticatedKey {
 /** Why a key was refused: the log line's reason, and the key id when the key named one. */
 export class AuthenticationFailure extends LedgerError {
   constructor(
-    readonly reason: "missing" | "malformed" | "unknown" | "revoked" | "wrong secret" | "busy",
+    readonly reason: "missing" | "malformed" | "unknown" | "revoked" | "wrong secret" | "locked" | "busy",
     readonly keyId: string | undefined,
     message: string,
   ) {
@@ -48,6 +50,10 @@ export class ApiKeyStore {
   private verified = new Map<string, Verified>();
   private readonly rejected = new Set<string>();
   private readonly verifying = new Map<string, Promise<boolean>>();
+  /** Verifications queued or running per key id. */
+  private readonly pendingById = new Map<string, number>();
+  /** Wrong secrets per key id in the current window (see apiKeyWrongSecretsMax). */
+  private readonly wrongSecrets = new Map<string, { count: number; sinceMs: number }>();
   private verificationsInFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private version = "";
@@ -118,6 +124,7 @@ export class ApiKeyStore {
     }
     this.verified = kept;
     this.rejected.clear();
+    for (const id of this.wrongSecrets.keys()) if (!this.records.has(id)) this.wrongSecrets.delete(id);
   }
 
   /** Who the `authorization` metadata value names; throws AuthenticationFailure. */
@@ -139,6 +146,7 @@ export class ApiKeyStore {
     }
     const digestHex = digest.toString("hex");
     if (this.rejected.has(digestHex)) throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
+    this.refuseIfLocked(parsed.id);
     const ok = await this.verifyOnce(record, parsed.token, digestHex);
     // The file may have changed while scrypt ran: judge by the record in force now.
     const current = this.records.get(parsed.id);
@@ -148,10 +156,31 @@ export class ApiKeyStore {
     if (!ok) {
       if (this.rejected.size >= apiKeyRejectedCacheEntriesMax) this.rejected.delete(this.rejected.values().next().value!);
       this.rejected.add(digestHex);
+      this.noteWrongSecret(parsed.id);
       throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
     }
+    this.wrongSecrets.delete(parsed.id);
     this.verified.set(parsed.id, { digest, record: current });
     return this.answer(current);
+  }
+
+  /** An id that saw too many wrong secrets lately is refused without a scrypt (until its window ends). */
+  private refuseIfLocked(id: string, nowMs = Date.now()): void {
+    const w = this.wrongSecrets.get(id);
+    if (w === undefined) return;
+    if (nowMs - w.sinceMs >= apiKeyWrongSecretsWindowMs) {
+      this.wrongSecrets.delete(id);
+      return;
+    }
+    if (w.count < apiKeyWrongSecretsMax) return;
+    const retryS = Math.ceil((w.sinceMs + apiKeyWrongSecretsWindowMs - nowMs) / 1000);
+    throw new AuthenticationFailure("locked", id, `API key ${id}: too many wrong secrets lately; retry in ${retryS} s`);
+  }
+
+  private noteWrongSecret(id: string, nowMs = Date.now()): void {
+    const w = this.wrongSecrets.get(id);
+    if (w === undefined || nowMs - w.sinceMs >= apiKeyWrongSecretsWindowMs) this.wrongSecrets.set(id, { count: 1, sinceMs: nowMs });
+    else w.count++;
   }
 
   private answer(r: KeyRecord): AuthenticatedKey {
@@ -162,10 +191,22 @@ export class ApiKeyStore {
   private verifyOnce(record: KeyRecord, token: string, digestHex: string): Promise<boolean> {
     let pending = this.verifying.get(digestHex);
     if (pending === undefined) {
+      // One key id may hold only as many places in the queue as it may fail verifications: a
+      // burst of made-up secrets for it cannot fill the queue ahead of other keys.
+      const queued = this.pendingById.get(record.id) ?? 0;
+      if (queued >= apiKeyWrongSecretsMax) throw new AuthenticationFailure("busy", record.id, `API key ${record.id}: too many verifications of it pending; retry`);
+      this.pendingById.set(record.id, queued + 1);
       pending = this.withSlot(() => {
+        // Again here: a burst of made-up secrets all passed the first look before any failed.
+        this.refuseIfLocked(record.id);
         this.verifications++;
         return tokenMatches(record, token);
-      }).finally(() => this.verifying.delete(digestHex));
+      }).finally(() => {
+        this.verifying.delete(digestHex);
+        const left = (this.pendingById.get(record.id) ?? 1) - 1;
+        if (left === 0) this.pendingById.delete(record.id);
+        else this.pendingById.set(record.id, left);
+      });
       this.verifying.set(digestHex, pending);
     }
     return pending;

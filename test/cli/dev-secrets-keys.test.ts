@@ -86,20 +86,35 @@ describe("dev keys", () => {
 });
 
 describe("dev certs issue", () => {
-  it("makes a new node's certificate signed by the CA, with the host names asked for, and replaces it on a second run", async () => {
+  it("makes a new node's certificate signed by the CA, with no host names, and replaces it on a second run", async () => {
     const dir = await makeTempDir("certs-cli-");
     const secrets = join(dir, "secrets");
     await dev(["secrets", "init", "--secrets-dir", secrets, "--cluster-config", await configFile(dir)]);
-    const r = await dev(["certs", "issue", "--role", "node", "--name", "node04", "--host", "10.0.0.4,node04.internal", "--days", "30", "--secrets-dir", secrets]);
+    const r = await dev(["certs", "issue", "--role", "node", "--name", "node04", "--days", "30", "--secrets-dir", secrets]);
     expect(r.code, r.stderr.join("\n")).toBe(0);
     const m = await loadTlsMaterial(principalPaths(secrets, "node04"), { role: "node", name: "node04" });
     const cert = new X509Certificate(m.certPem);
     expect(identityOfSubjectText(cert.subject)).toEqual({ role: "node", name: "node04" });
-    expect(cert.subjectAltName).toContain("DNS:node04.internal");
-    expect(cert.subjectAltName).toContain("IP Address:10.0.0.4");
+    expect(cert.subjectAltName).toBeUndefined();
     expect(new Date(cert.validTo).getTime() - Date.now()).toBeLessThan(31 * 86_400_000);
     await dev(["certs", "issue", "--role", "node", "--name", "node04", "--secrets-dir", secrets]);
     expect((await loadTlsMaterial(principalPaths(secrets, "node04"), { role: "node", name: "node04" })).serial).not.toBe(m.serial);
+    // secrets init gave the nodes no host names either: only the gateway is dialled by name.
+    expect(new X509Certificate(await readFile(join(secrets, "node01.crt"))).subjectAltName).toBeUndefined();
+  });
+
+  it("gives a gateway the host names asked for, and refuses host names for any other role (exit 2)", async () => {
+    const dir = await makeTempDir("certs-cli-");
+    const secrets = join(dir, "secrets");
+    await dev(["secrets", "init", "--secrets-dir", secrets, "--cluster-config", await configFile(dir)]);
+    const r = await dev(["certs", "issue", "--role", "gateway", "--name", "gw-eu", "--host", "10.0.0.4,ledger.example.com", "--secrets-dir", secrets]);
+    expect(r.code, r.stderr.join("\n")).toBe(0);
+    const cert = new X509Certificate((await loadTlsMaterial(principalPaths(secrets, "gw-eu"), { role: "gateway", name: "gw-eu" })).certPem);
+    expect(cert.subjectAltName).toContain("DNS:ledger.example.com");
+    expect(cert.subjectAltName).toContain("IP Address:10.0.0.4");
+    const refused = await dev(["certs", "issue", "--role", "node", "--name", "node05", "--host", "localhost", "--secrets-dir", secrets]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr[0]).toMatch(/^error: --host applies to --role gateway only/);
   });
 
   it("exits 2 for a bad name or role and 1 when there is no CA to sign with", async () => {

@@ -3,7 +3,9 @@
 // refused once revoked, and unchanged by a broken file.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
+import { apiKeyWrongSecretsMax } from "../../src/base/limits.js";
 import { join } from "node:path";
 import { createLogger } from "../../src/base/logger.js";
 import { newApiKey, parseKeysFile, parseToken, readKeysFile, roleAllows, tokenMatches, writeKeysFile } from "../../src/security/api-keys.js";
@@ -117,6 +119,27 @@ describe("the gateway's key store", () => {
     const verified = store!.verifications;
     expect(await store!.authenticate(`Bearer ${tokens[1]}`)).toMatchObject({ role: "read" });
     expect(store!.verifications).toBe(verified);
+  });
+
+  it("under a flood of made-up secrets for one known key id, runs a bounded number of scrypts and still admits another valid key at once", async () => {
+    const { tokens, ids } = await storeWith(["read", "write"]);
+    const flood = Array.from({ length: 1_100 }, () => store!.authenticate(`Bearer lk_${ids[0]}_${randomBytes(32).toString("base64url")}`).catch((e: unknown) => e));
+    expect(await store!.authenticate(`Bearer ${tokens[1]}`)).toMatchObject({ id: ids[1], role: "write" });
+    const outcomes = await Promise.all(flood);
+    const reasons = new Map<string, number>();
+    for (const o of outcomes) {
+      expect(o).toBeInstanceOf(AuthenticationFailure);
+      const reason = (o as AuthenticationFailure).reason;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    expect(reasons.get("wrong secret")).toBe(apiKeyWrongSecretsMax);
+    // The rest: refused for holding too many places in the queue, or for the id's spent budget.
+    for (const reason of reasons.keys()) expect(["wrong secret", "busy", "locked"]).toContain(reason);
+    // The wrong secrets' budget plus the victim's one verification; the rest never ran scrypt.
+    expect(store!.verifications).toBe(apiKeyWrongSecretsMax + 1);
+    // The right secret of the flooded id is locked out too until the window ends, unless it was
+    // verified before: a verified key never needs scrypt again.
+    expect((await failure(store!.authenticate(`Bearer ${tokens[0]}`))).reason).toBe("locked");
   });
 
   it("keeps the previous keys when the file stops parsing, and takes a fixed file again", async () => {
