@@ -21,7 +21,10 @@ const exitUsage = 2;
 
 function parse(): BenchOptions | number {
   try {
-    return parseBenchOptions(process.argv, { writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    return parseBenchOptions(process.argv, {
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+    });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? exitOk : exitUsage;
     throw e;
@@ -50,7 +53,10 @@ async function main(): Promise<number> {
     const report = await runBench(options, processIo, interrupt.signal);
     writeLine(process.stdout, formatReport(report));
     if (!report.balanceCheck.ok) {
-      writeLine(process.stderr, `bench: balance check FAILED for ${report.balanceCheck.mismatchCount} of ${report.balanceCheck.accounts} accounts`);
+      writeLine(
+        process.stderr,
+        `bench: balance check FAILED for ${report.balanceCheck.mismatchCount} of ${report.balanceCheck.accounts} accounts`,
+      );
       return exitFailure;
     }
     return exitOk;

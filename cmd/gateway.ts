@@ -10,10 +10,25 @@
 
 import { Command } from "commander";
 import { createLogger, type LogFormat, type LogLevel, type Logger } from "../src/base/logger.js";
-import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
+import {
+  failStartup,
+  logFormatHelp,
+  logLevelHelp,
+  parseFlagsOrExit,
+  parseLogFormat,
+  parseLogLevel,
+  parseNonEmpty,
+  parsePort,
+  stopOnSignals,
+} from "./support/server-cli.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { ClusterBackend } from "../src/gateway/cluster-backend.js";
-import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
+import {
+  describeBindError,
+  routeGrpcLogsTo,
+  startLedgerServer,
+  type LedgerServer,
+} from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
 import type { BatchItemObserver } from "../src/gateway/ledger-service.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
@@ -27,7 +42,13 @@ import { NodeAdminClients } from "../src/gateway/node-admin.js";
 import { statusNodeCallTimeoutMs } from "../src/base/limits.js";
 import type { ApiKeyStore } from "../src/security/key-store.js";
 import type { TransportSecurity } from "../src/security/transport-security.js";
-import { addSecurityFlags, exitOnConflictingSecurityFlags, openApiKeyStore, openTransportSecurity, type SecurityFlags } from "./support/security-flags.js";
+import {
+  addSecurityFlags,
+  exitOnConflictingSecurityFlags,
+  openApiKeyStore,
+  openTransportSecurity,
+  type SecurityFlags,
+} from "./support/security-flags.js";
 
 interface Flags extends SecurityFlags {
   port: number;
@@ -46,7 +67,11 @@ function parseFlags(argv: string[]): Flags {
     .option("--host <host>", "interface to listen on", parseNonEmpty, "127.0.0.1")
     .option("--log-level <level>", logLevelHelp, parseLogLevel, "info" as LogLevel)
     .option("--log-format <format>", logFormatHelp, parseLogFormat, "json" as LogFormat)
-    .option("--metrics-port <port>", "serve Prometheus metrics (/metrics) and the live status page (/) on this HTTP port of --host (off when not given)", parsePort);
+    .option(
+      "--metrics-port <port>",
+      "serve Prometheus metrics (/metrics) and the live status page (/) on this HTTP port of --host (off when not given)",
+      parsePort,
+    );
   addSecurityFlags(program, "gateway", true);
   const flags = parseFlagsOrExit<Flags>(program, argv);
   exitOnConflictingSecurityFlags(flags);
@@ -68,9 +93,25 @@ interface Secured {
   admin: UnaryImpl<typeof AdminService>;
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, secured: Secured, observe: CallObserver, observeBatchItem: BatchItemObserver): Promise<LedgerServer> {
+async function listen(
+  flags: Flags,
+  backend: LedgerBackend,
+  logger: Logger,
+  secured: Secured,
+  observe: CallObserver,
+  observeBatchItem: BatchItemObserver,
+): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, ...secured, host: flags.host, port: flags.port, logger, deps: systemDeps(logger), observe, observeBatchItem });
+    return await startLedgerServer({
+      backend,
+      ...secured,
+      host: flags.host,
+      port: flags.port,
+      logger,
+      deps: systemDeps(logger),
+      observe,
+      observeBatchItem,
+    });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("gateway", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));
@@ -78,7 +119,12 @@ async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, secu
 }
 
 /** The HTTP port for metrics and the status page, when asked for; a failure to bind stops the gateway. */
-async function serveHttp(flags: Flags, routes: Record<string, HttpRoute>, logger: Logger, undo: () => Promise<void>): Promise<OpsHttpServer | undefined> {
+async function serveHttp(
+  flags: Flags,
+  routes: Record<string, HttpRoute>,
+  logger: Logger,
+  undo: () => Promise<void>,
+): Promise<OpsHttpServer | undefined> {
   if (flags.metricsPort === undefined) return undefined;
   try {
     return await startOpsHttpServer({ host: flags.host, port: flags.metricsPort, routes, logger });
@@ -100,7 +146,11 @@ async function main(): Promise<void> {
   const backend = new ClusterBackend({ config, logger, security });
   lifecycle.setStop(() => backend.close());
   const metrics = createGatewayMetrics();
-  const admin = new NodeAdminClients(config, (nodeId) => security.channelTo({ role: "node", name: nodeId }), statusNodeCallTimeoutMs);
+  const admin = new NodeAdminClients(
+    config,
+    (nodeId) => security.channelTo({ role: "node", name: nodeId }),
+    statusNodeCallTimeoutMs,
+  );
   const status = createStatusPage({ config, logger, securityMode: security.mode, admin });
   const server = await listen(
     flags,
@@ -127,7 +177,15 @@ async function main(): Promise<void> {
     security.close();
   });
   logger.info(
-    { address: server.address, http: http?.address ?? null, security: security.mode, clusterConfig: flags.clusterConfig, configVersion: config.version, nodes: config.nodes.length, shards: config.shards.length },
+    {
+      address: server.address,
+      http: http?.address ?? null,
+      security: security.mode,
+      clusterConfig: flags.clusterConfig,
+      configVersion: config.version,
+      nodes: config.nodes.length,
+      shards: config.shards.length,
+    },
     "listening",
   );
 }

@@ -8,14 +8,35 @@
 
 import { Command } from "commander";
 import { createLogger, type LogFormat, type LogLevel, type Logger } from "../src/base/logger.js";
-import { failStartup, logFormatHelp, logLevelHelp, parseFlagsOrExit, parseLogFormat, parseLogLevel, parseNonEmpty, parsePort, stopOnSignals } from "./support/server-cli.js";
+import {
+  failStartup,
+  logFormatHelp,
+  logLevelHelp,
+  parseFlagsOrExit,
+  parseLogFormat,
+  parseLogLevel,
+  parseNonEmpty,
+  parsePort,
+  stopOnSignals,
+} from "./support/server-cli.js";
 import { LocalLedgerBackend } from "../src/node/local-backend.js";
-import { describeBindError, routeGrpcLogsTo, startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
+import {
+  describeBindError,
+  routeGrpcLogsTo,
+  startLedgerServer,
+  type LedgerServer,
+} from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
 import type { ApiKeyStore } from "../src/security/key-store.js";
 import type { TransportSecurity } from "../src/security/transport-security.js";
-import { addSecurityFlags, exitOnConflictingSecurityFlags, openApiKeyStore, openTransportSecurity, type SecurityFlags } from "./support/security-flags.js";
+import {
+  addSecurityFlags,
+  exitOnConflictingSecurityFlags,
+  openApiKeyStore,
+  openTransportSecurity,
+  type SecurityFlags,
+} from "./support/security-flags.js";
 
 interface Flags extends SecurityFlags {
   port: number;
@@ -47,9 +68,23 @@ async function openBackend(dataDir: string, logger: Logger): Promise<LedgerBacke
   }
 }
 
-async function listen(flags: Flags, backend: LedgerBackend, logger: Logger, security: TransportSecurity, apiKeys: ApiKeyStore | undefined): Promise<LedgerServer> {
+async function listen(
+  flags: Flags,
+  backend: LedgerBackend,
+  logger: Logger,
+  security: TransportSecurity,
+  apiKeys: ApiKeyStore | undefined,
+): Promise<LedgerServer> {
   try {
-    return await startLedgerServer({ backend, security, apiKeys, host: flags.host, port: flags.port, logger, deps: systemDeps(logger) });
+    return await startLedgerServer({
+      backend,
+      security,
+      apiKeys,
+      host: flags.host,
+      port: flags.port,
+      logger,
+      deps: systemDeps(logger),
+    });
   } catch (e) {
     await backend.close().catch(() => undefined);
     failStartup("standalone", `cannot listen on ${flags.host}:${flags.port}`, describeBindError(e));

@@ -9,7 +9,12 @@ import { ApiKeyStore } from "../../src/security/key-store.js";
 import type { CertRole } from "../../src/security/identity.js";
 import { defaultSecretsDir, principalPaths } from "../../src/security/tls-files.js";
 import { TlsWatcher } from "../../src/security/tls-watcher.js";
-import { insecureTransport, tlsTransport, warnIfInsecure, type TransportSecurity } from "../../src/security/transport-security.js";
+import {
+  insecureTransport,
+  tlsTransport,
+  warnIfInsecure,
+  type TransportSecurity,
+} from "../../src/security/transport-security.js";
 import { failStartup, parseNonEmpty } from "./server-cli.js";
 import { join } from "node:path";
 
@@ -28,12 +33,20 @@ const tlsFlagNames = ["tlsCert", "tlsKey", "tlsCa", "apiKeys"] as const;
  * file names (<secrets-dir>/<principal>.crt and .key), `withApiKeys` adds --api-keys. */
 export function addSecurityFlags(program: Command, principal: string, withApiKeys: boolean): Command {
   program
-    .option("--secrets-dir <dir>", "directory of the TLS files (ca.crt, <name>.crt, <name>.key) and the API keys file (made by `npm start` or `dev secrets init`)", parseNonEmpty, defaultSecretsDir)
+    .option(
+      "--secrets-dir <dir>",
+      "directory of the TLS files (ca.crt, <name>.crt, <name>.key) and the API keys file (made by `npm start` or `dev secrets init`)",
+      parseNonEmpty,
+      defaultSecretsDir,
+    )
     .option("--tls-cert <file>", `this process's certificate (default: <secrets-dir>/${principal}.crt)`, parseNonEmpty)
     .option("--tls-key <file>", `its private key (default: <secrets-dir>/${principal}.key)`, parseNonEmpty)
     .option("--tls-ca <file>", "the cluster CA certificate(s) to trust (default: <secrets-dir>/ca.crt)", parseNonEmpty);
-  if (withApiKeys) program.option("--api-keys <file>", "the API keys file (default: <secrets-dir>/api-keys.json)", parseNonEmpty);
-  program.addOption(new Option("--insecure", "run WITHOUT TLS and API keys: only on a trusted, isolated network").default(false));
+  if (withApiKeys)
+    program.option("--api-keys <file>", "the API keys file (default: <secrets-dir>/api-keys.json)", parseNonEmpty);
+  program.addOption(
+    new Option("--insecure", "run WITHOUT TLS and API keys: only on a trusted, isolated network").default(false),
+  );
   return program;
 }
 
@@ -42,7 +55,9 @@ export function exitOnConflictingSecurityFlags(flags: SecurityFlags): void {
   if (!flags.insecure) return;
   const given = tlsFlagNames.filter((name) => flags[name] !== undefined);
   if (given.length === 0) return;
-  process.stderr.write(`error: --insecure cannot be combined with ${given.map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}\n`);
+  process.stderr.write(
+    `error: --insecure cannot be combined with ${given.map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}\n`,
+  );
   process.exit(2);
 }
 
@@ -59,18 +74,43 @@ export async function openTransportSecurity(
     return security;
   }
   const defaults = principalPaths(flags.secretsDir, principal.fileName);
-  const paths = { ca: flags.tlsCa ?? defaults.ca, cert: flags.tlsCert ?? defaults.cert, key: flags.tlsKey ?? defaults.key };
+  const paths = {
+    ca: flags.tlsCa ?? defaults.ca,
+    cert: flags.tlsCert ?? defaults.cert,
+    key: flags.tlsKey ?? defaults.key,
+  };
   try {
-    const watcher = await TlsWatcher.open(paths, { role: principal.role, ...(principal.name === undefined ? {} : { name: principal.name }) }, logger);
-    logger.info({ identity: `${watcher.current.identity.role} ${watcher.current.identity.name}`, cert: paths.cert, notAfter: watcher.current.notAfter.toISOString() }, "TLS on");
+    const watcher = await TlsWatcher.open(
+      paths,
+      { role: principal.role, ...(principal.name === undefined ? {} : { name: principal.name }) },
+      logger,
+    );
+    logger.info(
+      {
+        identity: `${watcher.current.identity.role} ${watcher.current.identity.name}`,
+        cert: paths.cert,
+        notAfter: watcher.current.notAfter.toISOString(),
+      },
+      "TLS on",
+    );
     return tlsTransport(watcher);
   } catch (e) {
-    failStartup(processName, "TLS", new Error(`${(e as Error).message} (npm start makes the development files; \`npx tsx cmd/dev.ts secrets init\` too; or pass --insecure)`));
+    failStartup(
+      processName,
+      "TLS",
+      new Error(
+        `${(e as Error).message} (npm start makes the development files; \`npx tsx cmd/dev.ts secrets init\` too; or pass --insecure)`,
+      ),
+    );
   }
 }
 
 /** The API keys the public port checks: none with --insecure. */
-export async function openApiKeyStore(processName: string, flags: SecurityFlags, logger: Logger): Promise<ApiKeyStore | undefined> {
+export async function openApiKeyStore(
+  processName: string,
+  flags: SecurityFlags,
+  logger: Logger,
+): Promise<ApiKeyStore | undefined> {
   if (flags.insecure) return undefined;
   const path = flags.apiKeys ?? join(flags.secretsDir, "api-keys.json");
   try {
@@ -78,6 +118,12 @@ export async function openApiKeyStore(processName: string, flags: SecurityFlags,
     logger.info({ file: path, keys: store.activeKeys }, "API keys on");
     return store;
   } catch (e) {
-    failStartup(processName, "API keys", new Error(`${(e as Error).message} (make one with \`npx tsx cmd/dev.ts keys create --role admin\`, or pass --insecure)`));
+    failStartup(
+      processName,
+      "API keys",
+      new Error(
+        `${(e as Error).message} (make one with \`npx tsx cmd/dev.ts keys create --role admin\`, or pass --insecure)`,
+      ),
+    );
   }
 }

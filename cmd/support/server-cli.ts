@@ -3,7 +3,14 @@
 // and a graceful stop on SIGTERM/SIGINT.
 
 import { CommanderError, InvalidArgumentError, type Command } from "commander";
-import { isLogLevel, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "../../src/base/logger.js";
+import {
+  isLogLevel,
+  logFormats,
+  logLevels,
+  type LogFormat,
+  type LogLevel,
+  type Logger,
+} from "../../src/base/logger.js";
 
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65_535) {

@@ -28,7 +28,8 @@ export function isLogLevel(text: string): text is LogLevel {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.destination ?? (options.pretty ? prettyStdout() : pino.destination({ dest: 1, sync: true }));
+  const destination =
+    options.destination ?? (options.pretty ? prettyStdout() : pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       name: options.name,
@@ -67,5 +68,11 @@ const bigintWalkDepthMax = 8;
  * is lost at exit: `HH:MM:ss.l LEVEL (name): msg` and the fields below it.
  */
 function prettyStdout(): DestinationStream {
-  return pinoPretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", singleLine: true });
+  return pinoPretty({
+    sync: true,
+    colorize: process.stdout.isTTY === true,
+    translateTime: "HH:MM:ss.l",
+    ignore: "pid,hostname",
+    singleLine: true,
+  });
 }

@@ -49,7 +49,11 @@ export interface BalanceCheck {
 }
 
 /** The mismatch of one account, or undefined when its balances equal the fold. */
-export function compareAccount(accountId: string, stored: Balances, transactions: readonly Pick<Transaction, "amount" | "status">[]): Mismatch | undefined {
+export function compareAccount(
+  accountId: string,
+  stored: Balances,
+  transactions: readonly Pick<Transaction, "amount" | "status">[],
+): Mismatch | undefined {
   const expected = foldBalances(transactions);
   if (expected.available === stored.available && expected.settled === stored.settled) return undefined;
   return {
@@ -66,7 +70,11 @@ async function checkOne(client: LedgerClient, accountId: string): Promise<Mismat
   const transactions: Transaction[] = [];
   for await (const t of client.transactions(accountId, { pageSize: benchListPageSize })) transactions.push(t);
   const account = await client.getAccount(accountId);
-  return compareAccount(accountId, { available: account.availableBalance, settled: account.settledBalance }, transactions);
+  return compareAccount(
+    accountId,
+    { available: account.availableBalance, settled: account.settledBalance },
+    transactions,
+  );
 }
 
 /**
@@ -74,7 +82,12 @@ async function checkOne(client: LedgerClient, accountId: string): Promise<Mismat
  * (a deadline) may still be applied after the run, between our two reads of an account; a
  * mismatch therefore counts only if a second reading shows it too.
  */
-export async function checkBalances(client: LedgerClient, accountIds: readonly string[], concurrency: number, onChecked: () => void = () => undefined): Promise<BalanceCheck> {
+export async function checkBalances(
+  client: LedgerClient,
+  accountIds: readonly string[],
+  concurrency: number,
+  onChecked: () => void = () => undefined,
+): Promise<BalanceCheck> {
   const mismatches: Mismatch[] = [];
   await runBounded(accountIds.length, concurrency, async (i) => {
     const accountId = accountIds[i]!;
@@ -84,5 +97,10 @@ export async function checkBalances(client: LedgerClient, accountIds: readonly s
     }
     onChecked();
   });
-  return { accounts: accountIds.length, ok: mismatches.length === 0, mismatchCount: mismatches.length, mismatches: mismatches.slice(0, benchMismatchesListedMax) };
+  return {
+    accounts: accountIds.length,
+    ok: mismatches.length === 0,
+    mismatchCount: mismatches.length,
+    mismatches: mismatches.slice(0, benchMismatchesListedMax),
+  };
 }

@@ -62,25 +62,93 @@ function ownClusterOption(flags: string, description: string): Option {
 
 export function buildBenchProgram(output: BenchOutput): Command {
   return new Command("bench")
-    .description("Load the ledger with concurrent clients, one CreateTransaction per request (or with --batch-size, one CreateTransactions of that many); print one JSON line of results")
+    .description(
+      "Load the ledger with concurrent clients, one CreateTransaction per request (or with --batch-size, one CreateTransactions of that many); print one JSON line of results",
+    )
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
     .showHelpAfterError()
     .exitOverride()
-    .option("--accounts <n>", `accounts created (and topped up) before the run (1..${benchAccountsMax})`, integerArg(1, benchAccountsMax), benchAccountsDefault)
-    .option("--clients <n>", `concurrent clients, one request in flight each (1..${benchClientsMax})`, integerArg(1, benchClientsMax), benchClientsDefault)
-    .option("--channels <n>", `gRPC channels (LedgerClient instances) the clients share round-robin (1..${benchClientsMax}; at most --clients are used)`, integerArg(1, benchClientsMax), benchChannelsDefault)
-    .option("--duration-s <s>", `measured seconds (1..${benchDurationSMax})`, integerArg(1, benchDurationSMax), benchDurationSDefault)
-    .option("--warmup-s <s>", `unmeasured seconds of load before the measured window (0..${benchWarmupSMax})`, integerArg(0, benchWarmupSMax), benchWarmupSDefault)
-    .option("--gateway <host:port>", "load this running gateway instead of starting a cluster (then only the client's CPU is measured)", addressArg)
-    .option("--batch-size <n>", `batched mode: each request is one CreateTransactions of this many random items (1..${createTransactionsItemsMax})`, integerArg(1, createTransactionsItemsMax))
-    .option("--seed <n>", `seed of the workload's random choices (0..${seedMax}; random when not given)`, integerArg(0, seedMax))
-    .addOption(ownClusterOption("--shards <n>", `shards (1..${generatedShardsMax})`).argParser(integerArg(1, generatedShardsMax)).default(benchShardsDefault))
-    .addOption(ownClusterOption("--replication-factor <n>", `replicas per shard (1..${benchNodes})`).argParser(integerArg(1, benchNodes)).default(benchReplicationFactorDefault))
-    .addOption(ownClusterOption("--log-dir <dir>", "keep the processes' logs in this existing directory").argParser(nonEmpty))
-    .addOption(ownClusterOption("--cpu-prof-dir <dir>", "write a V8 CPU profile of every server process into this existing directory (node --cpu-prof)").argParser(nonEmpty))
-    .addOption(new Option("--insecure", "no TLS and no API keys: the own cluster runs with --insecure (to measure what security costs), or --gateway runs with it").default(false))
-    .option("--secrets-dir <dir>", "with --gateway: where the cluster's CA certificate and admin key are", nonEmpty, defaultSecretsDir)
-    .option("--api-key <key>", `with --gateway: the API key to send (default: $LEDGER_API_KEY, else <secrets-dir>/admin.api-key)`, nonEmpty);
+    .option(
+      "--accounts <n>",
+      `accounts created (and topped up) before the run (1..${benchAccountsMax})`,
+      integerArg(1, benchAccountsMax),
+      benchAccountsDefault,
+    )
+    .option(
+      "--clients <n>",
+      `concurrent clients, one request in flight each (1..${benchClientsMax})`,
+      integerArg(1, benchClientsMax),
+      benchClientsDefault,
+    )
+    .option(
+      "--channels <n>",
+      `gRPC channels (LedgerClient instances) the clients share round-robin (1..${benchClientsMax}; at most --clients are used)`,
+      integerArg(1, benchClientsMax),
+      benchChannelsDefault,
+    )
+    .option(
+      "--duration-s <s>",
+      `measured seconds (1..${benchDurationSMax})`,
+      integerArg(1, benchDurationSMax),
+      benchDurationSDefault,
+    )
+    .option(
+      "--warmup-s <s>",
+      `unmeasured seconds of load before the measured window (0..${benchWarmupSMax})`,
+      integerArg(0, benchWarmupSMax),
+      benchWarmupSDefault,
+    )
+    .option(
+      "--gateway <host:port>",
+      "load this running gateway instead of starting a cluster (then only the client's CPU is measured)",
+      addressArg,
+    )
+    .option(
+      "--batch-size <n>",
+      `batched mode: each request is one CreateTransactions of this many random items (1..${createTransactionsItemsMax})`,
+      integerArg(1, createTransactionsItemsMax),
+    )
+    .option(
+      "--seed <n>",
+      `seed of the workload's random choices (0..${seedMax}; random when not given)`,
+      integerArg(0, seedMax),
+    )
+    .addOption(
+      ownClusterOption("--shards <n>", `shards (1..${generatedShardsMax})`)
+        .argParser(integerArg(1, generatedShardsMax))
+        .default(benchShardsDefault),
+    )
+    .addOption(
+      ownClusterOption("--replication-factor <n>", `replicas per shard (1..${benchNodes})`)
+        .argParser(integerArg(1, benchNodes))
+        .default(benchReplicationFactorDefault),
+    )
+    .addOption(
+      ownClusterOption("--log-dir <dir>", "keep the processes' logs in this existing directory").argParser(nonEmpty),
+    )
+    .addOption(
+      ownClusterOption(
+        "--cpu-prof-dir <dir>",
+        "write a V8 CPU profile of every server process into this existing directory (node --cpu-prof)",
+      ).argParser(nonEmpty),
+    )
+    .addOption(
+      new Option(
+        "--insecure",
+        "no TLS and no API keys: the own cluster runs with --insecure (to measure what security costs), or --gateway runs with it",
+      ).default(false),
+    )
+    .option(
+      "--secrets-dir <dir>",
+      "with --gateway: where the cluster's CA certificate and admin key are",
+      nonEmpty,
+      defaultSecretsDir,
+    )
+    .option(
+      "--api-key <key>",
+      `with --gateway: the API key to send (default: $LEDGER_API_KEY, else <secrets-dir>/admin.api-key)`,
+      nonEmpty,
+    );
 }
 
 function nonEmpty(text: string): string {

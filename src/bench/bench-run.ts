@@ -54,7 +54,15 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
   assert(plan.channels.length > 0 && plan.clients > 0, "a run needs clients and channels");
   const latency = new LatencyRecorder();
   const byCode: Record<string, number> = {};
-  const result: RunResult = { transactions: 0, insufficientFunds: 0, errors: { total: 0, byCode }, requests: 0, latency, windowSeconds: 0, interrupted: false };
+  const result: RunResult = {
+    transactions: 0,
+    insufficientFunds: 0,
+    errors: { total: 0, byCode },
+    requests: 0,
+    latency,
+    windowSeconds: 0,
+    interrupted: false,
+  };
   const failed = (code: string, count: number): void => {
     byCode[code] = (byCode[code] ?? 0) + count;
     result.errors.total += count;
@@ -71,10 +79,14 @@ export async function runLoad(plan: RunPlan): Promise<RunResult> {
     const channel = plan.channels[index % plan.channels.length]!;
     const batchSize = plan.batchSize;
     while (phase !== "done" && !stop.signal.aborted) {
-      const items = batchSize === undefined ? [drawRequest(prng, plan.accountIds)] : drawBatch(prng, plan.accountIds, batchSize);
+      const items =
+        batchSize === undefined ? [drawRequest(prng, plan.accountIds)] : drawBatch(prng, plan.accountIds, batchSize);
       const started = performance.now();
       try {
-        const outcomes: CreateTransactionOutcome[] = batchSize === undefined ? [{ transaction: await channel.createTransaction(items[0]!) }] : await channel.createTransactions(items);
+        const outcomes: CreateTransactionOutcome[] =
+          batchSize === undefined
+            ? [{ transaction: await channel.createTransaction(items[0]!) }]
+            : await channel.createTransactions(items);
         if (phase !== "window") continue;
         latency.record((performance.now() - started) * 1000);
         result.requests++;

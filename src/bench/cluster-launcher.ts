@@ -13,11 +13,22 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
-import { formatClusterConfig, generateClusterConfig, parseClusterConfig, type ClusterConfig } from "../cluster/config.js";
+import {
+  formatClusterConfig,
+  generateClusterConfig,
+  parseClusterConfig,
+  type ClusterConfig,
+} from "../cluster/config.js";
 import { NodeService, ReplicaRole, ReplicaStatesRequestSchema } from "../gen/ledger/node/v1/node_pb.js";
 import { createUnaryClient } from "../transport/grpc-service.js";
 import { LedgerClient } from "../client/index.js";
-import { benchClusterStartMsMax, benchLeaderPollMs, benchLogTailLines, benchNodes, benchStopGraceMs } from "../base/limits.js";
+import {
+  benchClusterStartMsMax,
+  benchLeaderPollMs,
+  benchLogTailLines,
+  benchNodes,
+  benchStopGraceMs,
+} from "../base/limits.js";
 import { freePorts } from "./free-ports.js";
 import { initSecrets } from "../dev/secrets.js";
 import { ledgerClientSecurity, operatorTransport, type DevSecurityOptions } from "../dev/security-options.js";
@@ -69,7 +80,9 @@ export class OwnCluster {
 
   /** How the bench's clients and tools reach this cluster: its secrets, or --insecure. */
   securityOptions(): DevSecurityOptions {
-    return this.secretsDir === undefined ? { secretsDir: "", insecure: true } : { secretsDir: this.secretsDir, insecure: false };
+    return this.secretsDir === undefined
+      ? { secretsDir: "", insecure: true }
+      : { secretsDir: this.secretsDir, insecure: false };
   }
 
   /** Process name ("gateway", "node01", ...) -> pid, of those started. */
@@ -79,7 +92,9 @@ export class OwnCluster {
 
   /** Processes that exited without being asked to, with how. */
   get crashes(): string[] {
-    return this.members.filter((m) => m.exit !== undefined && !this.stopping).map((m) => `${m.name} (pid ${m.child.pid}) exited: ${m.exit}`);
+    return this.members
+      .filter((m) => m.exit !== undefined && !this.stopping)
+      .map((m) => `${m.name} (pid ${m.child.pid}) exited: ${m.exit}`);
   }
 
   start(name: string, args: string[]): void {
@@ -87,7 +102,10 @@ export class OwnCluster {
     const fd = openSync(logFile, "a");
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...this.nodeFlags, "--import", "tsx", ...args], { cwd: repoRoot, stdio: ["ignore", fd, fd] });
+      child = spawn(process.execPath, [...this.nodeFlags, "--import", "tsx", ...args], {
+        cwd: repoRoot,
+        stdio: ["ignore", fd, fd],
+      });
     } finally {
       closeSync(fd); // the child holds its own copy
     }
@@ -159,7 +177,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 async function configOnFreePorts(options: LaunchOptions, ports: number[]): Promise<ClusterConfig> {
-  const generated = generateClusterConfig({ nodes: benchNodes, shards: options.shards, replicationFactor: options.replicationFactor, basePort: 7000 });
+  const generated = generateClusterConfig({
+    nodes: benchNodes,
+    shards: options.shards,
+    replicationFactor: options.replicationFactor,
+    basePort: 7000,
+  });
   const nodes = generated.nodes.map((n, i) => ({ ...n, address: `127.0.0.1:${ports[i]}` }));
   return parseClusterConfig({ ...generated, nodes }, "bench cluster config");
 }
@@ -169,10 +192,15 @@ async function leadersMissing(config: ClusterConfig, operator: TransportSecurity
   const roles = new Map<string, number>(config.shards.map((s) => [s.id, 0]));
   for (const node of config.nodes) {
     const channel = operator.channelTo({ role: "node", name: node.id });
-    const admin = createUnaryClient(NodeService, node.address, { defaultDeadlineMs: 2_000, credentials: channel.credentials, channel: channel.options });
+    const admin = createUnaryClient(NodeService, node.address, {
+      defaultDeadlineMs: 2_000,
+      credentials: channel.credentials,
+      channel: channel.options,
+    });
     try {
       const reply = await admin.replicaStates(create(ReplicaStatesRequestSchema, {}));
-      for (const r of reply.replicas) if (r.role === ReplicaRole.LEADER) roles.set(r.shardId, (roles.get(r.shardId) ?? 0) + 1);
+      for (const r of reply.replicas)
+        if (r.role === ReplicaRole.LEADER) roles.set(r.shardId, (roles.get(r.shardId) ?? 0) + 1);
     } catch (e) {
       return `${node.id} does not answer (${(e as Error).message.split("\n")[0]})`;
     } finally {
@@ -190,7 +218,8 @@ async function waitUntilReady(cluster: OwnCluster, options: LaunchOptions, opera
     if (cluster.crashes.length > 0) throw new Error(`the cluster failed to start: ${cluster.crashes.join("; ")}`);
     const missing = await leadersMissing(cluster.config, operator);
     if (missing === "") break;
-    if (Date.now() > deadline) throw new Error(`the cluster did not become ready within ${benchClusterStartMsMax} ms: ${missing}`);
+    if (Date.now() > deadline)
+      throw new Error(`the cluster did not become ready within ${benchClusterStartMsMax} ms: ${missing}`);
     await sleep(benchLeaderPollMs);
   }
   const client = LedgerClient.connect(cluster.gatewayAddress, await ledgerClientSecurity(cluster.securityOptions()));
@@ -209,7 +238,8 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
   const configPath = join(dir, "cluster_config.json");
   await writeFile(configPath, formatClusterConfig(config));
   const logDir = options.logDir !== undefined ? resolve(options.logDir) : dir;
-  const profiling = options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.cpuProfDir)] : [];
+  const profiling =
+    options.cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", resolve(options.cpuProfDir)] : [];
   const secretsDir = options.insecure ? undefined : join(dir, "secrets");
   if (secretsDir !== undefined) await initSecrets(secretsDir, config);
   const securityArgs = secretsDir === undefined ? ["--insecure"] : ["--secrets-dir", secretsDir];
@@ -218,10 +248,30 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
   try {
     operator = await operatorTransport(cluster.securityOptions());
     for (const node of config.nodes) {
-      cluster.start(node.id, ["cmd/node.ts", "--node-id", node.id, "--cluster-config", configPath, "--data-dir", join(dir, node.id), ...securityArgs]);
+      cluster.start(node.id, [
+        "cmd/node.ts",
+        "--node-id",
+        node.id,
+        "--cluster-config",
+        configPath,
+        "--data-dir",
+        join(dir, node.id),
+        ...securityArgs,
+      ]);
     }
-    cluster.start("gateway", ["cmd/gateway.ts", "--port", String(ports[benchNodes]), "--host", "127.0.0.1", "--cluster-config", configPath, ...securityArgs]);
-    options.say(`bench: started ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; ${secretsDir === undefined ? "INSECURE (no TLS, no API keys)" : "TLS and API keys on"}; temp dir ${dir}`);
+    cluster.start("gateway", [
+      "cmd/gateway.ts",
+      "--port",
+      String(ports[benchNodes]),
+      "--host",
+      "127.0.0.1",
+      "--cluster-config",
+      configPath,
+      ...securityArgs,
+    ]);
+    options.say(
+      `bench: started ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; ${secretsDir === undefined ? "INSECURE (no TLS, no API keys)" : "TLS and API keys on"}; temp dir ${dir}`,
+    );
     await waitUntilReady(cluster, options, operator);
   } catch (e) {
     if (e instanceof Error) e.message += `\n${cluster.logTails()}`;
@@ -230,6 +280,8 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
   } finally {
     operator?.close();
   }
-  options.say(`bench: cluster ready (${config.shards.length} shards, RF ${options.replicationFactor}, gateway ${cluster.gatewayAddress}, logs in ${logDir})`);
+  options.say(
+    `bench: cluster ready (${config.shards.length} shards, RF ${options.replicationFactor}, gateway ${cluster.gatewayAddress}, logs in ${logDir})`,
+  );
   return cluster;
 }

@@ -18,10 +18,14 @@ export function parseProcStatTicks(text: string): number {
   const close = text.lastIndexOf(")");
   if (close < 0) throw new LedgerError("INVALID_ARGUMENT", "/proc stat: no command name in parentheses");
   // After ")": field 3 (state) is first, so field n is at index n - 3.
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const field = (n: number): number => {
     const raw = fields[n - 3];
-    if (raw === undefined || !/^\d+$/.test(raw)) throw new LedgerError("INVALID_ARGUMENT", `/proc stat: field ${n} is ${JSON.stringify(raw)}, not a tick count`);
+    if (raw === undefined || !/^\d+$/.test(raw))
+      throw new LedgerError("INVALID_ARGUMENT", `/proc stat: field ${n} is ${JSON.stringify(raw)}, not a tick count`);
     return Number(raw);
   };
   return field(14) + field(15);

@@ -13,7 +13,13 @@ export interface LatencySummary {
 }
 
 export class LatencyRecorder {
-  private readonly histogram = hdr.build({ bitBucketSize: 32, autoResize: false, lowestDiscernibleValue: 1, highestTrackableValue: benchLatencyUsMax, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    bitBucketSize: 32,
+    autoResize: false,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: benchLatencyUsMax,
+    numberOfSignificantValueDigits: 3,
+  });
 
   /** One call's latency, in microseconds (fractions rounded; clamped to [1, benchLatencyUsMax]). */
   record(us: number): void {

@@ -38,7 +38,9 @@ export interface BenchReport {
 
 export interface ReportInput {
   security: "tls" | "insecure";
-  target: { kind: "own-cluster"; shards: number; replicationFactor: number; nodeIds: readonly string[] } | { kind: "gateway" };
+  target:
+    | { kind: "own-cluster"; shards: number; replicationFactor: number; nodeIds: readonly string[] }
+    | { kind: "gateway" };
   gateway: string;
   seed: number;
   accounts: number;
@@ -69,7 +71,10 @@ export function buildReport(input: ReportInput): BenchReport {
     const s = input.cpu.get(name);
     return s === undefined ? null : round(s, 3);
   };
-  const cpuSeconds: BenchReport["cpuSeconds"] = { client: cpuOf("client") ?? 0, gateway: own ? cpuOf("gateway") : null };
+  const cpuSeconds: BenchReport["cpuSeconds"] = {
+    client: cpuOf("client") ?? 0,
+    gateway: own ? cpuOf("gateway") : null,
+  };
   const serverNames = own ? ["gateway", ...own.nodeIds] : [];
   for (const id of own?.nodeIds ?? []) cpuSeconds[id] = cpuOf(id);
   const serverSeconds = serverNames.reduce((sum, name) => sum + (input.cpu.get(name) ?? 0), 0);
@@ -91,8 +96,15 @@ export function buildReport(input: ReportInput): BenchReport {
     windowS: round(input.windowSeconds, 3),
     transactions: input.transactions,
     opsPerSec: perSec(input.transactions),
-    ...(batch === undefined ? {} : { batchSize: batch.size, requests: batch.requests, requestsPerSec: perSec(batch.requests) }),
-    latencyMs: { p50: us(input.latencyUs.p50), p99: us(input.latencyUs.p99), p999: us(input.latencyUs.p999), max: us(input.latencyUs.max) },
+    ...(batch === undefined
+      ? {}
+      : { batchSize: batch.size, requests: batch.requests, requestsPerSec: perSec(batch.requests) }),
+    latencyMs: {
+      p50: us(input.latencyUs.p50),
+      p99: us(input.latencyUs.p99),
+      p999: us(input.latencyUs.p999),
+      max: us(input.latencyUs.max),
+    },
     errors: { total: input.errors.total, byCode: { ...input.errors.byCode } },
     insufficientFunds: input.insufficientFunds,
     cpuSeconds,

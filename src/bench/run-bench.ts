@@ -20,18 +20,41 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
   const say = (line: string): void => writeLine(io.stderr, line);
   let cluster: OwnCluster | undefined;
   if (options.gateway === undefined) {
-    cluster = await launchCluster({ shards: options.shards, replicationFactor: options.replicationFactor, insecure: options.insecure, say, signal, ...(options.logDir !== undefined ? { logDir: options.logDir } : {}), ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}) });
+    cluster = await launchCluster({
+      shards: options.shards,
+      replicationFactor: options.replicationFactor,
+      insecure: options.insecure,
+      say,
+      signal,
+      ...(options.logDir !== undefined ? { logDir: options.logDir } : {}),
+      ...(options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir } : {}),
+    });
   } else {
-    say(`bench: loading the running gateway at ${options.gateway}; only the client's CPU is measured (server processes are not ours to read)`);
+    say(
+      `bench: loading the running gateway at ${options.gateway}; only the client's CPU is measured (server processes are not ours to read)`,
+    );
   }
   const gateway = cluster?.gatewayAddress ?? options.gateway!;
-  const security = await ledgerClientSecurity(cluster?.securityOptions() ?? { secretsDir: options.secretsDir, insecure: options.insecure, ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}) });
-  const channels = Array.from({ length: Math.min(options.channels, options.clients) }, () => LedgerClient.connect(gateway, security));
+  const security = await ledgerClientSecurity(
+    cluster?.securityOptions() ?? {
+      secretsDir: options.secretsDir,
+      insecure: options.insecure,
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    },
+  );
+  const channels = Array.from({ length: Math.min(options.channels, options.clients) }, () =>
+    LedgerClient.connect(gateway, security),
+  );
   try {
     const client = channels[0]!;
     const accountIds = await createFundedAccounts(client, options.accounts, io.stderr, signal);
-    const each = options.batchSize === undefined ? "one CreateTransaction" : `one CreateTransactions of ${options.batchSize} items`;
-    say(`bench: ${options.clients} clients (${each} per request), ${options.warmupS} s warm-up, then ${options.durationS} s measured (seed ${options.seed})`);
+    const each =
+      options.batchSize === undefined
+        ? "one CreateTransaction"
+        : `one CreateTransactions of ${options.batchSize} items`;
+    say(
+      `bench: ${options.clients} clients (${each} per request), ${options.warmupS} s warm-up, then ${options.durationS} s measured (seed ${options.seed})`,
+    );
     const pids = cluster?.pids ?? new Map<string, number>();
     let before = new Map<string, number>();
     let cpu = new Map<string, number>();
@@ -53,14 +76,22 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
       },
     });
     if (run.interrupted) throw new Error("interrupted");
-    if (cluster !== undefined && cluster.crashes.length > 0) throw new Error(`processes exited during the run: ${cluster.crashes.join("; ")}`);
+    if (cluster !== undefined && cluster.crashes.length > 0)
+      throw new Error(`processes exited during the run: ${cluster.crashes.join("; ")}`);
     say(`bench: ${run.transactions} transactions in ${run.windowSeconds.toFixed(2)} s; checking balances`);
     const progress = startProgress(accountIds.length, "bench: checking balances", io.stderr);
     const balanceCheck = await checkBalances(client, accountIds, benchSetupConcurrency, () => progress.increment());
     progress.stop();
     return buildReport({
       security: options.insecure ? "insecure" : "tls",
-      target: cluster ? { kind: "own-cluster", shards: options.shards, replicationFactor: options.replicationFactor, nodeIds: cluster.config.nodes.map((n) => n.id) } : { kind: "gateway" },
+      target: cluster
+        ? {
+            kind: "own-cluster",
+            shards: options.shards,
+            replicationFactor: options.replicationFactor,
+            nodeIds: cluster.config.nodes.map((n) => n.id),
+          }
+        : { kind: "gateway" },
       gateway,
       seed: options.seed,
       accounts: options.accounts,
@@ -84,7 +115,9 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
     if (cluster !== undefined) {
       say("bench: stopping the cluster");
       await cluster.stop();
-      say(`bench: stopped ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; removed ${cluster.dir}`);
+      say(
+        `bench: stopped ${[...cluster.pids].map(([name, pid]) => `${name} pid ${pid}`).join(", ")}; removed ${cluster.dir}`,
+      );
     }
   }
 }

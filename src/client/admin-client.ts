@@ -6,7 +6,11 @@ import { LedgerError } from "../base/errors.js";
 import { clientDeadlineMsDefault } from "../base/limits.js";
 import { parseAddress } from "../cluster/address.js";
 import { AdminService, type ClusterStatusResponse } from "../gen/ledger/admin/v1/admin_pb.js";
-import { ClusterStatusRequestSchema, TransferLeadershipRequestSchema, TriggerSnapshotRequestSchema } from "../gen/ledger/admin/v1/admin_pb.js";
+import {
+  ClusterStatusRequestSchema,
+  TransferLeadershipRequestSchema,
+  TriggerSnapshotRequestSchema,
+} from "../gen/ledger/admin/v1/admin_pb.js";
 import { createUnaryClient, type UnaryClient } from "../transport/grpc-service.js";
 import { channelSecurity, defaultLedgerAddress, type ConnectOptions } from "./ledger-client.js";
 
@@ -18,10 +22,18 @@ export class AdminClient {
 
   static connect(address: string = defaultLedgerAddress, options: ConnectOptions = {}): AdminClient {
     const deadlineMs = options.deadlineMs ?? clientDeadlineMsDefault;
-    if (!Number.isInteger(deadlineMs) || deadlineMs <= 0) throw new LedgerError("INVALID_ARGUMENT", `deadlineMs must be a positive integer, got ${deadlineMs}`);
+    if (!Number.isInteger(deadlineMs) || deadlineMs <= 0)
+      throw new LedgerError("INVALID_ARGUMENT", `deadlineMs must be a positive integer, got ${deadlineMs}`);
     const parsed = parseAddress(address);
     const security = channelSecurity(parsed.host, options);
-    return new AdminClient(parsed.text, createUnaryClient(AdminService, parsed.text, { defaultDeadlineMs: deadlineMs, credentials: security.credentials, channel: security.channel }));
+    return new AdminClient(
+      parsed.text,
+      createUnaryClient(AdminService, parsed.text, {
+        defaultDeadlineMs: deadlineMs,
+        credentials: security.credentials,
+        channel: security.channel,
+      }),
+    );
   }
 
   clusterStatus(): Promise<ClusterStatusResponse> {

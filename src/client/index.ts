@@ -12,4 +12,9 @@ export {
 export { AdminClient } from "./admin-client.js";
 export { parseAddress, addressProblem, type Address } from "../cluster/address.js";
 export { LedgerError, type ErrorCode } from "../base/errors.js";
-export { TransactionStatus, type Account, type Transaction, type ListTransactionsResponse } from "../gen/ledger/v1/ledger_pb.js";
+export {
+  TransactionStatus,
+  type Account,
+  type Transaction,
+  type ListTransactionsResponse,
+} from "../gen/ledger/v1/ledger_pb.js";

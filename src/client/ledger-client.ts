@@ -58,10 +58,14 @@ function notAGateway(cert: PeerCertificate): Error | undefined {
 }
 
 /** Channel credentials and options for `options.tls` and `options.apiKey` (the admin client's too). */
-export function channelSecurity(host: string, options: ConnectOptions): { credentials: ChannelCredentials; channel: Record<string, string> } {
+export function channelSecurity(
+  host: string,
+  options: ConnectOptions,
+): { credentials: ChannelCredentials; channel: Record<string, string> } {
   const tls = options.tls ?? {};
   if (tls === "insecure") {
-    if (options.apiKey !== undefined) throw new LedgerError("INVALID_ARGUMENT", "apiKey needs TLS: an API key is never sent over an insecure channel");
+    if (options.apiKey !== undefined)
+      throw new LedgerError("INVALID_ARGUMENT", "apiKey needs TLS: an API key is never sent over an insecure channel");
     return { credentials: ChannelCredentials.createInsecure(), channel: {} };
   }
   const byIp = tls.serverName === undefined && isIP(host) !== 0;
@@ -70,7 +74,8 @@ export function channelSecurity(host: string, options: ConnectOptions): { creden
     // The usual host name check, and then: a certificate that names a principal of the cluster
     // must name a gateway. A node's or an operator's certificate (same CA) may carry the host
     // name too; its holder must not be able to pose as the gateway and collect API keys.
-    checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(expectedName, cert) ?? notAGateway(cert),
+    checkServerIdentity: (_name: string, cert: PeerCertificate) =>
+      checkServerIdentity(expectedName, cert) ?? notAGateway(cert),
   };
   let credentials = ChannelCredentials.createSsl(tls.ca === undefined ? null : Buffer.from(tls.ca), null, null, verify);
   const key = options.apiKey;
@@ -112,7 +117,9 @@ export interface ListTransactionsInput {
 }
 
 /** One item's outcome in a CreateTransactions reply. */
-export type CreateTransactionOutcome = { transaction: Transaction; error?: undefined } | { transaction?: undefined; error: { code: string; message: string } };
+export type CreateTransactionOutcome =
+  | { transaction: Transaction; error?: undefined }
+  | { transaction?: undefined; error: { code: string; message: string } };
 
 function createTransactionRequest(input: CreateTransactionInput): CreateTransactionRequest {
   return create(CreateTransactionRequestSchema, {
@@ -147,7 +154,11 @@ export class LedgerClient {
     }
     const parsed = parseAddress(address);
     const security = channelSecurity(parsed.host, options);
-    const rpc = createUnaryClient(LedgerService, parsed.text, { defaultDeadlineMs: deadlineMs, credentials: security.credentials, channel: security.channel });
+    const rpc = createUnaryClient(LedgerService, parsed.text, {
+      defaultDeadlineMs: deadlineMs,
+      credentials: security.credentials,
+      channel: security.channel,
+    });
     return new LedgerClient(parsed.text, rpc, deadlineMs);
   }
 
@@ -158,7 +169,10 @@ export class LedgerClient {
   }
 
   async getAccount(accountId: string, options?: CallOptions): Promise<Account> {
-    const reply = await this.call((o) => this.rpc.getAccount(create(GetAccountRequestSchema, { accountId }), o), options);
+    const reply = await this.call(
+      (o) => this.rpc.getAccount(create(GetAccountRequestSchema, { accountId }), o),
+      options,
+    );
     return present(reply.account, "account");
   }
 
@@ -174,11 +188,17 @@ export class LedgerClient {
    * returned or the error it would have failed with (code: the gRPC status code's name). Rejects
    * only when the call as a whole fails.
    */
-  async createTransactions(items: readonly CreateTransactionInput[], options?: CallOptions): Promise<CreateTransactionOutcome[]> {
+  async createTransactions(
+    items: readonly CreateTransactionInput[],
+    options?: CallOptions,
+  ): Promise<CreateTransactionOutcome[]> {
     const request = create(CreateTransactionsRequestSchema, { transactions: items.map(createTransactionRequest) });
     const reply = await this.call((o) => this.rpc.createTransactions(request, o), options);
     if (reply.results.length !== items.length) {
-      throw new LedgerError("INTERNAL", `the server answered ${items.length} items with ${reply.results.length} results`);
+      throw new LedgerError(
+        "INTERNAL",
+        `the server answered ${items.length} items with ${reply.results.length} results`,
+      );
     }
     return reply.results.map((r, i): CreateTransactionOutcome => {
       const { outcome } = r;
@@ -218,7 +238,9 @@ export class LedgerClient {
 
   /** Every transaction of an account, in creation order, fetching page after page as needed. */
   transactions(accountId: string, options: { pageSize?: number } & CallOptions = {}): AsyncGenerator<Transaction> {
-    return listAllTransactions((pageToken) => this.listTransactions({ accountId, pageSize: options.pageSize, pageToken }, options));
+    return listAllTransactions((pageToken) =>
+      this.listTransactions({ accountId, pageSize: options.pageSize, pageToken }, options),
+    );
   }
 
   /**
@@ -228,7 +250,8 @@ export class LedgerClient {
   waitForReady(deadline: Date | number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.rpc.raw.waitForReady(deadline, (error) => {
-        if (error) reject(unreachableError("UNAVAILABLE", this.address, `not connected before the deadline: ${error.message}`));
+        if (error)
+          reject(unreachableError("UNAVAILABLE", this.address, `not connected before the deadline: ${error.message}`));
         else resolve();
       });
     });
@@ -238,7 +261,10 @@ export class LedgerClient {
     this.rpc.close();
   }
 
-  private async call<T>(run: (o: { deadlineMs: number; signal?: AbortSignal }) => Promise<T>, options?: CallOptions): Promise<T> {
+  private async call<T>(
+    run: (o: { deadlineMs: number; signal?: AbortSignal }) => Promise<T>,
+    options?: CallOptions,
+  ): Promise<T> {
     const deadlineMs = Date.now() + (options?.timeoutMs ?? this.deadlineMs);
     try {
       return await run(options?.signal ? { deadlineMs, signal: options.signal } : { deadlineMs });

@@ -14,7 +14,10 @@ export async function* listAllTransactions(
     yield* page.transactions;
     if (page.nextPageToken === "") return;
     if (seen.has(page.nextPageToken)) {
-      throw new LedgerError("INTERNAL", `ListTransactions returned page token ${JSON.stringify(page.nextPageToken)} twice`);
+      throw new LedgerError(
+        "INTERNAL",
+        `ListTransactions returned page token ${JSON.stringify(page.nextPageToken)} twice`,
+      );
     }
     seen.add(page.nextPageToken);
     token = page.nextPageToken;

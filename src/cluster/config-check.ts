@@ -62,10 +62,13 @@ function checkShardsAndReplicas(config: ClusterConfig, fail: Fail): void {
     shard.replicas.forEach((replica, j) => {
       const at = `shards[${i}].replicas[${j}]`;
       replicaIds(String(replica.id), String(replica.id), `${at}.id`);
-      if (!nodeIds.has(replica.nodeId)) fail(`${at}.nodeId ${JSON.stringify(replica.nodeId)} is not a node of the config`);
+      if (!nodeIds.has(replica.nodeId))
+        fail(`${at}.nodeId ${JSON.stringify(replica.nodeId)} is not a node of the config`);
       const first = nodesOfShard.get(replica.nodeId);
       if (first !== undefined) {
-        fail(`${at}.nodeId ${JSON.stringify(replica.nodeId)} already hosts shards[${i}].replicas[${first}] (a shard's replicas must be on distinct nodes)`);
+        fail(
+          `${at}.nodeId ${JSON.stringify(replica.nodeId)} already hosts shards[${i}].replicas[${first}] (a shard's replicas must be on distinct nodes)`,
+        );
       }
       nodesOfShard.set(replica.nodeId, j);
     });

@@ -38,7 +38,9 @@ function checkOptions(o: GenerateClusterConfigOptions, host: string): void {
   inRange("shards", o.shards, 1, generatedShardsMax);
   inRange("replication factor", o.replicationFactor, 1, generatedNodesMax);
   if (o.replicationFactor > o.nodes) {
-    invalid(`replication factor ${o.replicationFactor} exceeds the number of nodes ${o.nodes} (a shard's replicas must be on distinct nodes)`);
+    invalid(
+      `replication factor ${o.replicationFactor} exceeds the number of nodes ${o.nodes} (a shard's replicas must be on distinct nodes)`,
+    );
   }
   inRange("base port", o.basePort, 1, portMax);
   if (o.basePort + o.nodes - 1 > portMax) {

@@ -13,7 +13,8 @@ const idPattern = /^[A-Za-z0-9_-]{1,64}$/;
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
@@ -68,7 +69,10 @@ function node(value: unknown, path: string, fail: Fail): NodeConfig {
 function replica(value: unknown, path: string, fail: Fail): ReplicaConfig {
   const r = object(value, path, ["id", "nodeId"], fail);
   // Raft reserves replica id 0 for "none".
-  return { id: integer(r.id, `${path}.id`, 1, Number.MAX_SAFE_INTEGER, fail), nodeId: id(r.nodeId, `${path}.nodeId`, fail) };
+  return {
+    id: integer(r.id, `${path}.id`, 1, Number.MAX_SAFE_INTEGER, fail),
+    nodeId: id(r.nodeId, `${path}.nodeId`, fail),
+  };
 }
 
 function shard(value: unknown, path: string, fail: Fail): ShardConfig {

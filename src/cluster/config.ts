@@ -13,7 +13,12 @@
 
 import type { ReplicaId } from "../raft/types.js";
 
-export { generateClusterConfig, generatedNodesMax, generatedShardsMax, type GenerateClusterConfigOptions } from "./config-generate.js";
+export {
+  generateClusterConfig,
+  generatedNodesMax,
+  generatedShardsMax,
+  type GenerateClusterConfigOptions,
+} from "./config-generate.js";
 export { parseClusterConfig, loadClusterConfig, configErrorPrefix } from "./config-load.js";
 export { shardKeyMax } from "./shard-key.js";
 

@@ -24,7 +24,9 @@ export class Placement {
 
   /** The replicas `nodeId` hosts, in shard order (one per shard at most). */
   replicasOnNode(nodeId: NodeId): HostedReplica[] {
-    return this.config.shards.flatMap((shard) => shard.replicas.filter((r) => r.nodeId === nodeId).map((replica) => ({ shard, replica })));
+    return this.config.shards.flatMap((shard) =>
+      shard.replicas.filter((r) => r.nodeId === nodeId).map((replica) => ({ shard, replica })),
+    );
   }
 
   /** The nodes hosting `shard`'s replicas, in the shard's replica order. */

@@ -19,7 +19,10 @@ export function shardForKey(config: ClusterConfig, key: number): ShardConfig {
     else hi = mid;
   }
   const shard = shards[lo];
-  assert(shard !== undefined && shard.lowerBound <= key && key <= shard.upperBound, `no shard covers key ${key}: config not validated`);
+  assert(
+    shard !== undefined && shard.lowerBound <= key && key <= shard.upperBound,
+    `no shard covers key ${key}: config not validated`,
+  );
   return shard;
 }
 

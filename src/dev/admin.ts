@@ -13,7 +13,8 @@ interface AdminOptions extends DevSecurityOptions {
 }
 
 function idArg(text: string): string {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) throw new InvalidArgumentError("expected an id from the cluster config (1-64 letters, digits, '.', '_', '-')");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text))
+    throw new InvalidArgumentError("expected an id from the cluster config (1-64 letters, digits, '.', '_', '-')");
   return text;
 }
 
@@ -28,17 +29,27 @@ async function withAdmin<T>(options: AdminOptions, fn: (admin: AdminClient) => P
 
 export function registerAdmin(program: Command, io: DevIo): void {
   const admin = program.command("admin").description("the gateway's admin API (an API key of role admin)");
-  const withGateway = (c: Command): Command => addApiSecurityOptions(c.option("--gateway <host:port>", "address of the gateway", addressArg, defaultLedgerAddress));
+  const withGateway = (c: Command): Command =>
+    addApiSecurityOptions(
+      c.option("--gateway <host:port>", "address of the gateway", addressArg, defaultLedgerAddress),
+    );
 
   withGateway(admin.command("transfer-leadership").description("hand a shard's leadership to its replica on a node"))
     .requiredOption("--shard <id>", "the shard, e.g. shard-03", idArg)
     .requiredOption("--to <node-id>", "the node whose replica should lead", idArg)
     .action(async (options: AdminOptions & { shard: string; to: string }) => {
       await withAdmin(options, (a) => a.transferLeadership(options.shard, options.to));
-      writeLine(io.stderr, `admin: asked ${options.shard} to move its leadership to ${options.to} (it does within an election timeout, or stays; see dev status)`);
+      writeLine(
+        io.stderr,
+        `admin: asked ${options.shard} to move its leadership to ${options.to} (it does within an election timeout, or stays; see dev status)`,
+      );
     });
 
-  withGateway(admin.command("snapshot").description("snapshot a shard's replica on a node at its applied index and compact its log"))
+  withGateway(
+    admin
+      .command("snapshot")
+      .description("snapshot a shard's replica on a node at its applied index and compact its log"),
+  )
     .requiredOption("--shard <id>", "the shard, e.g. shard-03", idArg)
     .requiredOption("--node <node-id>", "the node whose replica to snapshot", idArg)
     .action(async (options: AdminOptions & { shard: string; node: string }) => {

@@ -4,7 +4,11 @@
 
 import { assert } from "../base/assert.js";
 
-export async function runBounded(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function runBounded(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   assert(Number.isInteger(count) && count >= 0, `count must be a non-negative integer: ${count}`);
   assert(Number.isInteger(concurrency) && concurrency >= 1, `concurrency must be a positive integer: ${concurrency}`);
   let next = 0;

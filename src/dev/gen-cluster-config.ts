@@ -5,7 +5,12 @@
 import { rename, rm, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { isLedgerError } from "../base/errors.js";
-import { formatClusterConfig, generateClusterConfig, generatedNodesMax, generatedShardsMax } from "../cluster/config.js";
+import {
+  formatClusterConfig,
+  generateClusterConfig,
+  generatedNodesMax,
+  generatedShardsMax,
+} from "../cluster/config.js";
 import { hostArg, integerArg } from "./arg-parsers.js";
 import { CliFailure, writeLine, type DevIo } from "./io.js";
 
@@ -36,7 +41,12 @@ export function registerGenClusterConfig(program: Command, io: DevIo): void {
     .option("--nodes <n>", `number of nodes (1..${generatedNodesMax})`, integerArg(1, generatedNodesMax), 3)
     .option("--shards <n>", `number of shards (1..${generatedShardsMax})`, integerArg(1, generatedShardsMax), 16)
     .option("--replication-factor <n>", "replicas per shard (at most --nodes)", integerArg(1, generatedNodesMax), 3)
-    .option("--base-port <port>", "port of the first node; node i listens on base-port + i", integerArg(1, 65_535), 7000)
+    .option(
+      "--base-port <port>",
+      "port of the first node; node i listens on base-port + i",
+      integerArg(1, 65_535),
+      7000,
+    )
     .option("--host <host>", "host of every node address", hostArg, "127.0.0.1")
     .option("--out <file>", "where to write the config", "cluster_config.json")
     .action(async (options: GenOptions, command: Command) => {
@@ -49,6 +59,9 @@ export function registerGenClusterConfig(program: Command, io: DevIo): void {
         throw e;
       }
       await writeAtomically(options.out, text);
-      writeLine(io.stdout, `wrote ${options.out}: ${options.nodes} nodes, ${options.shards} shards, ${options.replicationFactor} replicas each`);
+      writeLine(
+        io.stdout,
+        `wrote ${options.out}: ${options.nodes} nodes, ${options.shards} shards, ${options.replicationFactor} replicas each`,
+      );
     });
 }

@@ -23,12 +23,14 @@ function roleArg(text: string): ApiRole {
 }
 
 function labelArg(text: string): string {
-  if (text.length === 0 || text.length > 100 || /[\p{Cc}]/u.test(text)) throw new InvalidArgumentError("expected 1-100 characters without control characters");
+  if (text.length === 0 || text.length > 100 || /[\p{Cc}]/u.test(text))
+    throw new InvalidArgumentError("expected 1-100 characters without control characters");
   return text;
 }
 
 function keyIdArg(text: string): string {
-  if (!/^[0-9a-f]{12}$/.test(text)) throw new InvalidArgumentError("expected a key id: 12 lowercase hex characters (see `dev keys list`)");
+  if (!/^[0-9a-f]{12}$/.test(text))
+    throw new InvalidArgumentError("expected a key id: 12 lowercase hex characters (see `dev keys list`)");
   return text;
 }
 
@@ -52,7 +54,8 @@ export async function revokeKey(path: string, id: string): Promise<{ role: ApiRo
 
 export function registerKeys(program: Command, io: DevIo): void {
   const keys = program.command("keys").description("manage API keys (roles: read, write, admin)");
-  const withFile = (c: Command): Command => addSecretsDirOption(c).option("--keys-file <file>", "the API keys file (default: <secrets-dir>/api-keys.json)");
+  const withFile = (c: Command): Command =>
+    addSecretsDirOption(c).option("--keys-file <file>", "the API keys file (default: <secrets-dir>/api-keys.json)");
 
   withFile(keys.command("create").description("make a key and print it once (store it: it cannot be shown again)"))
     .requiredOption("--role <role>", `what the key may do: ${apiRoles.join(", ")}`, roleArg)
@@ -61,21 +64,43 @@ export function registerKeys(program: Command, io: DevIo): void {
       const path = keysFileOf(options);
       const { id, token } = await createKey(path, options.role, options.name);
       writeLine(io.stdout, token);
-      writeLine(io.stderr, `keys: created key ${id} (role ${options.role}) in ${path}; it is printed above and nowhere else`);
+      writeLine(
+        io.stderr,
+        `keys: created key ${id} (role ${options.role}) in ${path}; it is printed above and nowhere else`,
+      );
     });
 
-  withFile(keys.command("revoke").description("revoke a key: gateways refuse it within a second").argument("<id>", "the key's id", keyIdArg)).action(
-    async (id: string, options: KeysOptions) => {
-      const path = keysFileOf(options);
-      const revoked = await revokeKey(path, id);
-      writeLine(io.stderr, revoked.already ? `keys: key ${id} was already revoked` : `keys: revoked key ${id} (role ${revoked.role}, ${revoked.name})`);
-    },
-  );
+  withFile(
+    keys
+      .command("revoke")
+      .description("revoke a key: gateways refuse it within a second")
+      .argument("<id>", "the key's id", keyIdArg),
+  ).action(async (id: string, options: KeysOptions) => {
+    const path = keysFileOf(options);
+    const revoked = await revokeKey(path, id);
+    writeLine(
+      io.stderr,
+      revoked.already
+        ? `keys: key ${id} was already revoked`
+        : `keys: revoked key ${id} (role ${revoked.role}, ${revoked.name})`,
+    );
+  });
 
-  withFile(keys.command("list").description("list the keys: id, role, state, created, name (never the keys themselves)")).action(async (options: KeysOptions) => {
+  withFile(
+    keys.command("list").description("list the keys: id, role, state, created, name (never the keys themselves)"),
+  ).action(async (options: KeysOptions) => {
     const file = await readKeysFile(keysFileOf(options));
     for (const k of file.keys) {
-      writeLine(io.stdout, [k.id, k.role.padEnd(5), (k.revokedAt === undefined ? "active" : `revoked ${k.revokedAt}`).padEnd(32), k.createdAt, k.name].join("  "));
+      writeLine(
+        io.stdout,
+        [
+          k.id,
+          k.role.padEnd(5),
+          (k.revokedAt === undefined ? "active" : `revoked ${k.revokedAt}`).padEnd(32),
+          k.createdAt,
+          k.name,
+        ].join("  "),
+      );
     }
   });
 }

@@ -19,7 +19,9 @@ export const exitUsage = 2;
 
 export function buildDevProgram(io: DevIo): Command {
   const program = new Command("dev")
-    .description("developer tools for the ledger: seed accounts, run scenarios, generate cluster configs, show cluster status, manage certificates and API keys")
+    .description(
+      "developer tools for the ledger: seed accounts, run scenarios, generate cluster configs, show cluster status, manage certificates and API keys",
+    )
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError()
     .exitOverride();

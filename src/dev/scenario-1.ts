@@ -28,10 +28,19 @@ export async function runScenario1(client: LedgerClient, accountId: string, io: 
   show(formatBalance(await client.getAccount(accountId)));
 
   step("instant topup +100 (settled)");
-  show(formatTransaction(await client.createTransaction({ accountId, amount: 100n, settled: true, description: "scenario-1 topup" })));
+  show(
+    formatTransaction(
+      await client.createTransaction({ accountId, amount: 100n, settled: true, description: "scenario-1 topup" }),
+    ),
+  );
 
   step("pending purchase -10");
-  const purchase = await client.createTransaction({ accountId, amount: -10n, settled: false, description: "scenario-1 purchase" });
+  const purchase = await client.createTransaction({
+    accountId,
+    amount: -10n,
+    settled: false,
+    description: "scenario-1 purchase",
+  });
   show(formatTransaction(purchase));
 
   step("get account");
@@ -44,7 +53,16 @@ export async function runScenario1(client: LedgerClient, accountId: string, io: 
   show(formatBalance(await client.getAccount(accountId)));
 
   step("pending purchase -1000 (more than the available balance)");
-  show(formatTransaction(await client.createTransaction({ accountId, amount: -1000n, settled: false, description: "scenario-1 large purchase" })));
+  show(
+    formatTransaction(
+      await client.createTransaction({
+        accountId,
+        amount: -1000n,
+        settled: false,
+        description: "scenario-1 large purchase",
+      }),
+    ),
+  );
 }
 
 interface Scenario1Options extends DevSecurityOptions {
@@ -59,11 +77,11 @@ export function registerScenario1(program: Command, io: DevIo): void {
     .requiredOption("--account-id <id>", "account id (16 lowercase hex characters)", accountIdArg)
     .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress);
   addApiSecurityOptions(command).action(async (options: Scenario1Options) => {
-      const client = await connectLedger(options.gateway, options);
-      try {
-        await runScenario1(client, options.accountId, io);
-      } finally {
-        client.close();
-      }
-    });
+    const client = await connectLedger(options.gateway, options);
+    try {
+      await runScenario1(client, options.accountId, io);
+    } finally {
+      client.close();
+    }
+  });
 }

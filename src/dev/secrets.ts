@@ -39,7 +39,9 @@ async function readCa(dir: string): Promise<PemPair> {
   try {
     return { certPem: await readFile(caCertPath(dir), "utf8"), keyPem: await readFile(caKeyPath(dir), "utf8") };
   } catch (e) {
-    throw new CliFailure(`cannot read the CA to sign with (${caCertPath(dir)}, ${caKeyPath(dir)}): ${(e as Error).message}`);
+    throw new CliFailure(
+      `cannot read the CA to sign with (${caCertPath(dir)}, ${caKeyPath(dir)}): ${(e as Error).message}`,
+    );
   }
 }
 
@@ -62,7 +64,11 @@ export interface InitResult {
 }
 
 /** Makes whatever of the development secrets is missing in `dir` for `config`. */
-export async function initSecrets(dir: string, config: Pick<ClusterConfig, "nodes">, validDays = devCertValidDaysDefault): Promise<InitResult> {
+export async function initSecrets(
+  dir: string,
+  config: Pick<ClusterConfig, "nodes">,
+  validDays = devCertValidDaysDefault,
+): Promise<InitResult> {
   const made: string[] = [];
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const freshCa = !(await exists(caCertPath(dir)));
@@ -73,7 +79,11 @@ export async function initSecrets(dir: string, config: Pick<ClusterConfig, "node
     made.push("ca.crt");
   }
   let ca: PemPair | undefined;
-  const issue = async (identity: PeerIdentity, fileName: string, hosts: { dnsNames: string[]; ipAddresses: string[] }): Promise<void> => {
+  const issue = async (
+    identity: PeerIdentity,
+    fileName: string,
+    hosts: { dnsNames: string[]; ipAddresses: string[] },
+  ): Promise<void> => {
     // A new CA invalidates every certificate an older one signed: issue them all again.
     if (!freshCa && (await exists(principalPaths(dir, fileName).cert))) return;
     ca ??= await readCa(dir);
@@ -108,38 +118,89 @@ function nameArg(text: string): string {
 
 function hostsArg(text: string, previous: string[] = []): string[] {
   const hosts = text.split(",").map((h) => h.trim());
-  for (const h of hosts) if (!/^[A-Za-z0-9.:-]{1,253}$/.test(h)) throw new InvalidArgumentError(`not a host name or IP address: ${JSON.stringify(h.slice(0, 64))}`);
+  for (const h of hosts)
+    if (!/^[A-Za-z0-9.:-]{1,253}$/.test(h))
+      throw new InvalidArgumentError(`not a host name or IP address: ${JSON.stringify(h.slice(0, 64))}`);
   return [...previous, ...hosts];
 }
 
 export function registerSecrets(program: Command, io: DevIo): void {
-  const secrets = program.command("secrets").description("the development CA, certificates and admin key a secure cluster runs with");
-  addSecretsDirOption(secrets.command("init").description("make whatever is missing: CA, a certificate per node of the config, gateway, admin, API keys file with an admin key"))
+  const secrets = program
+    .command("secrets")
+    .description("the development CA, certificates and admin key a secure cluster runs with");
+  addSecretsDirOption(
+    secrets
+      .command("init")
+      .description(
+        "make whatever is missing: CA, a certificate per node of the config, gateway, admin, API keys file with an admin key",
+      ),
+  )
     .option("--cluster-config <file>", "the cluster config naming the nodes", "cluster_config.json")
     .action(async (options: { secretsDir: string; clusterConfig: string }) => {
       const config = await loadClusterConfig(options.clusterConfig);
       const { made } = await initSecrets(options.secretsDir, config);
-      if (made.length === 0) writeLine(io.stderr, `secrets: ${options.secretsDir} has everything ${options.clusterConfig} needs`);
-      else writeLine(io.stderr, `secrets: made ${made.join(", ")} in ${options.secretsDir} (the admin API key is in ${join(options.secretsDir, devAdminKeyFile)})`);
+      if (made.length === 0)
+        writeLine(io.stderr, `secrets: ${options.secretsDir} has everything ${options.clusterConfig} needs`);
+      else
+        writeLine(
+          io.stderr,
+          `secrets: made ${made.join(", ")} in ${options.secretsDir} (the admin API key is in ${join(options.secretsDir, devAdminKeyFile)})`,
+        );
     });
 
   const certs = program.command("certs").description("certificates signed by the cluster CA");
-  addSecretsDirOption(certs.command("issue").description("make (or replace, to rotate) the certificate and key of one principal, signed by <secrets-dir>/ca.key"))
+  addSecretsDirOption(
+    certs
+      .command("issue")
+      .description(
+        "make (or replace, to rotate) the certificate and key of one principal, signed by <secrets-dir>/ca.key",
+      ),
+  )
     .requiredOption("--role <role>", `node (a cluster node), gateway, or admin (an operator's tools)`, roleArg)
-    .requiredOption("--name <name>", "the principal: a node's id from the cluster config, a gateway's name, an operator's name", nameArg)
-    .option("--host <names>", "gateway only: host names or IP addresses clients dial it by (comma-separated, repeatable; default localhost, 127.0.0.1, ::1)", hostsArg)
-    .option("--days <n>", `validity in days (1..${devCertValidDaysMax})`, integerArg(1, devCertValidDaysMax), devCertValidDaysDefault)
+    .requiredOption(
+      "--name <name>",
+      "the principal: a node's id from the cluster config, a gateway's name, an operator's name",
+      nameArg,
+    )
+    .option(
+      "--host <names>",
+      "gateway only: host names or IP addresses clients dial it by (comma-separated, repeatable; default localhost, 127.0.0.1, ::1)",
+      hostsArg,
+    )
+    .option(
+      "--days <n>",
+      `validity in days (1..${devCertValidDaysMax})`,
+      integerArg(1, devCertValidDaysMax),
+      devCertValidDaysDefault,
+    )
     .option("--out-name <file-name>", "file name (without .crt/.key) to write, default the --name", nameArg)
-    .action(async (options: { secretsDir: string; role: CertRole; name: string; host?: string[]; days: number; outName?: string }, command: Command) => {
-      if (options.host !== undefined && options.role !== "gateway") {
-        command.error("error: --host applies to --role gateway only (nodes are checked by the name in their certificate; host names would let a node pose as the gateway)", { exitCode: 2, code: "dev.certs.hostWithoutGateway" });
-      }
-      const ca = await readCa(options.secretsDir);
-      const hosts = splitHosts(options.host ?? (options.role === "gateway" ? [...localNames.dnsNames, ...localNames.ipAddresses] : []));
-      const pair = await issueCertificate(ca, { identity: { role: options.role, name: options.name }, validDays: options.days, ...hosts });
-      const fileName = options.outName ?? options.name;
-      await writePrincipal(options.secretsDir, fileName, pair);
-      const paths = principalPaths(options.secretsDir, fileName);
-      writeLine(io.stderr, `certs: wrote ${paths.cert} and ${paths.key} (${options.role} ${options.name}, ${options.days} days); a running process picks them up within a second`);
-    });
+    .action(
+      async (
+        options: { secretsDir: string; role: CertRole; name: string; host?: string[]; days: number; outName?: string },
+        command: Command,
+      ) => {
+        if (options.host !== undefined && options.role !== "gateway") {
+          command.error(
+            "error: --host applies to --role gateway only (nodes are checked by the name in their certificate; host names would let a node pose as the gateway)",
+            { exitCode: 2, code: "dev.certs.hostWithoutGateway" },
+          );
+        }
+        const ca = await readCa(options.secretsDir);
+        const hosts = splitHosts(
+          options.host ?? (options.role === "gateway" ? [...localNames.dnsNames, ...localNames.ipAddresses] : []),
+        );
+        const pair = await issueCertificate(ca, {
+          identity: { role: options.role, name: options.name },
+          validDays: options.days,
+          ...hosts,
+        });
+        const fileName = options.outName ?? options.name;
+        await writePrincipal(options.secretsDir, fileName, pair);
+        const paths = principalPaths(options.secretsDir, fileName);
+        writeLine(
+          io.stderr,
+          `certs: wrote ${paths.cert} and ${paths.key} (${options.role} ${options.name}, ${options.days} days); a running process picks them up within a second`,
+        );
+      },
+    );
 }

@@ -26,17 +26,26 @@ export interface DevSecurityOptions {
 }
 
 export function addSecretsDirOption(command: Command): Command {
-  return command.option("--secrets-dir <dir>", "where the cluster's TLS files and keys are (made by `npm start` / `dev secrets init`)", defaultSecretsDir);
+  return command.option(
+    "--secrets-dir <dir>",
+    "where the cluster's TLS files and keys are (made by `npm start` / `dev secrets init`)",
+    defaultSecretsDir,
+  );
 }
 
 function addInsecureOption(command: Command, what: string): Command {
-  return command.addOption(new Option("--insecure", `talk to ${what} started with --insecure (no TLS, no key)`).default(false));
+  return command.addOption(
+    new Option("--insecure", `talk to ${what} started with --insecure (no TLS, no key)`).default(false),
+  );
 }
 
 /** For commands that call the public API: the CA to trust and the API key. */
 export function addApiSecurityOptions(command: Command): Command {
   addSecretsDirOption(command);
-  command.option("--api-key <key>", `the API key to send (default: $${apiKeyEnv}, else <secrets-dir>/${devAdminKeyFile})`);
+  command.option(
+    "--api-key <key>",
+    `the API key to send (default: $${apiKeyEnv}, else <secrets-dir>/${devAdminKeyFile})`,
+  );
   return addInsecureOption(command, "a gateway");
 }
 
@@ -54,19 +63,25 @@ async function apiKeyOf(options: DevSecurityOptions): Promise<string> {
   try {
     return (await readFile(path, "utf8")).trim();
   } catch {
-    throw new CliFailure(`no API key: pass --api-key, set $${apiKeyEnv}, or run \`npm start\` (or \`dev secrets init\`) to make ${path}`);
+    throw new CliFailure(
+      `no API key: pass --api-key, set $${apiKeyEnv}, or run \`npm start\` (or \`dev secrets init\`) to make ${path}`,
+    );
   }
 }
 
 /** LedgerClient options for a gateway secured as the options say: the CA and the API key. */
-export async function ledgerClientSecurity(options: DevSecurityOptions): Promise<Pick<ConnectOptions, "tls" | "apiKey">> {
+export async function ledgerClientSecurity(
+  options: DevSecurityOptions,
+): Promise<Pick<ConnectOptions, "tls" | "apiKey">> {
   if (options.insecure) return { tls: "insecure" };
   const caPath = caCertPath(options.secretsDir);
   let ca: Buffer;
   try {
     ca = await readBoundedFile(caPath, "CA certificate");
   } catch (e) {
-    throw new CliFailure(`${(e as Error).message}: run \`npm start\` (or \`dev secrets init\`), pass --secrets-dir, or --insecure for an insecure gateway`);
+    throw new CliFailure(
+      `${(e as Error).message}: run \`npm start\` (or \`dev secrets init\`), pass --secrets-dir, or --insecure for an insecure gateway`,
+    );
   }
   return { tls: { ca }, apiKey: await apiKeyOf(options) };
 }
@@ -80,9 +95,15 @@ export async function connectLedger(gateway: string, options: DevSecurityOptions
 export async function operatorTransport(options: DevSecurityOptions): Promise<TransportSecurity> {
   if (options.insecure) return insecureTransport();
   try {
-    const watcher = await TlsWatcher.open(principalPaths(options.secretsDir, devAdminPrincipal), { role: "admin" }, createLogger({ name: "dev", level: "silent" }));
+    const watcher = await TlsWatcher.open(
+      principalPaths(options.secretsDir, devAdminPrincipal),
+      { role: "admin" },
+      createLogger({ name: "dev", level: "silent" }),
+    );
     return tlsTransport(watcher);
   } catch (e) {
-    throw new CliFailure(`${(e as Error).message}: run \`npm start\` (or \`dev secrets init\`), pass --secrets-dir, or --insecure for an insecure cluster`);
+    throw new CliFailure(
+      `${(e as Error).message}: run \`npm start\` (or \`dev secrets init\`), pass --secrets-dir, or --insecure for an insecure cluster`,
+    );
   }
 }

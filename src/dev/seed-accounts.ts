@@ -40,15 +40,25 @@ export function registerSeedAccounts(program: Command, io: DevIo): void {
   const command = program
     .command("seed-accounts")
     .description("create accounts and print their ids, one per line")
-    .option("--count <n>", `number of accounts to create (1..${seedAccountsCountMax})`, integerArg(1, seedAccountsCountMax), 100)
+    .option(
+      "--count <n>",
+      `number of accounts to create (1..${seedAccountsCountMax})`,
+      integerArg(1, seedAccountsCountMax),
+      100,
+    )
     .option("--gateway <host:port>", "address of the ledger API", addressArg, defaultLedgerAddress)
-    .option("--concurrency <n>", `calls in flight (1..${seedConcurrencyMax})`, integerArg(1, seedConcurrencyMax), seedConcurrencyDefault);
+    .option(
+      "--concurrency <n>",
+      `calls in flight (1..${seedConcurrencyMax})`,
+      integerArg(1, seedConcurrencyMax),
+      seedConcurrencyDefault,
+    );
   addApiSecurityOptions(command).action(async (options: SeedAccountsOptions) => {
-      const client = await connectLedger(options.gateway, options);
-      try {
-        await seedAccounts(client, options, io);
-      } finally {
-        client.close();
-      }
-    });
+    const client = await connectLedger(options.gateway, options);
+    try {
+      await seedAccounts(client, options, io);
+    } finally {
+      client.close();
+    }
+  });
 }

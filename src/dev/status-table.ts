@@ -80,7 +80,9 @@ export function buildStatusView(config: ClusterConfig, answers: ReadonlyMap<Node
   const down = config.nodes.flatMap((node) => {
     const answer = answers.get(node.id)!;
     // Escaped again here: whatever a caller passes in, the terminal must not get control characters.
-    return answer.ok ? [] : [{ nodeId: node.id, address: node.address, reason: escapeControlCharacters(answer.reason) }];
+    return answer.ok
+      ? []
+      : [{ nodeId: node.id, address: node.address, reason: escapeControlCharacters(answer.reason) }];
   });
   return {
     nodes: config.nodes.length,
@@ -125,7 +127,11 @@ export function renderStatus(view: StatusView): string[] {
     while (cells.length < width) cells.push("");
     table.push([row.shardId, row.leader ?? noLeaderMark, ...cells]);
   }
-  const lines = [summaryLine(view), ...table.toString().split("\n"), `replica: node role t<term> @<applied index> lag <entries>; ${lagLegend}`];
+  const lines = [
+    summaryLine(view),
+    ...table.toString().split("\n"),
+    `replica: node role t<term> @<applied index> lag <entries>; ${lagLegend}`,
+  ];
   if (view.down.length > 0) {
     lines.push(`unreachable: ${view.down.map((d) => `${d.nodeId} at ${d.address} (${d.reason})`).join("; ")}`);
   }

@@ -64,8 +64,15 @@ async function askNode(client: AdminClient, timeoutMs: number, stop: AbortSignal
 }
 
 /** One round: every node asked in parallel; resolves within about timeoutMs. */
-export async function gatherStatus(config: ClusterConfig, clients: ReadonlyMap<NodeId, AdminClient>, timeoutMs: number, stop: AbortSignal): Promise<StatusView> {
-  const answers = await Promise.all(config.nodes.map(async (node) => [node.id, await askNode(clients.get(node.id)!, timeoutMs, stop)] as const));
+export async function gatherStatus(
+  config: ClusterConfig,
+  clients: ReadonlyMap<NodeId, AdminClient>,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<StatusView> {
+  const answers = await Promise.all(
+    config.nodes.map(async (node) => [node.id, await askNode(clients.get(node.id)!, timeoutMs, stop)] as const),
+  );
   return buildStatusView(config, new Map(answers));
 }
 
@@ -80,14 +87,23 @@ export async function runStatus(options: StatusOptions, io: DevIo, stop: AbortSi
   const clients = new Map(
     config.nodes.map((n) => {
       const channel = security.channelTo({ role: "node", name: n.id });
-      return [n.id, createUnaryClient(NodeService, n.address, { defaultDeadlineMs: options.timeoutMs, credentials: channel.credentials, channel: { ...channel.options, ...adminChannel } })];
+      return [
+        n.id,
+        createUnaryClient(NodeService, n.address, {
+          defaultDeadlineMs: options.timeoutMs,
+          credentials: channel.credentials,
+          channel: { ...channel.options, ...adminChannel },
+        }),
+      ];
     }),
   );
   try {
     if (!options.watch) {
       const view = await gatherStatus(config, clients, options.timeoutMs, stop);
       if (view.nodesUp === 0) {
-        throw new CliFailure(`no node answered: ${view.down.map((d) => `${d.nodeId} at ${d.address} (${d.reason})`).join("; ")}`);
+        throw new CliFailure(
+          `no node answered: ${view.down.map((d) => `${d.nodeId} at ${d.address} (${d.reason})`).join("; ")}`,
+        );
       }
       for (const line of renderStatus(view)) writeLine(io.stdout, line);
       return;
@@ -113,7 +129,9 @@ export async function runStatus(options: StatusOptions, io: DevIo, stop: AbortSi
 export function registerStatus(program: Command, io: DevIo): void {
   const command = program
     .command("status")
-    .description("print a table of shards by replicas (role, term, applied index, lag, leader) from every node's admin API")
+    .description(
+      "print a table of shards by replicas (role, term, applied index, lag, leader) from every node's admin API",
+    )
     .option("--cluster-config <file>", "the cluster config naming the nodes", "cluster_config.json")
     .option("--watch", "redraw the table every --interval-ms until Ctrl-C", false)
     .option(
@@ -135,20 +153,23 @@ export function registerStatus(program: Command, io: DevIo): void {
         "be loaded; 2 for bad flags. With --watch, Ctrl-C exits 0.\n",
     );
   addNodeSecurityOptions(command).action(async (options: StatusOptions, command: Command) => {
-      // A pause between refreshes means nothing for one table: say so rather than ignore it.
-      if (!options.watch && command.getOptionValueSource("intervalMs") === "cli") {
-        command.error("error: --interval-ms applies only with --watch", { exitCode: 2, code: "dev.status.intervalWithoutWatch" });
-      }
-      const stop = new AbortController();
-      // Only --watch takes over Ctrl-C (to exit 0 after closing its channels); a one-shot run
-      // keeps the default, immediate exit.
-      const onSignal = (): void => stop.abort();
-      const signals = options.watch ? (["SIGINT", "SIGTERM"] as const) : [];
-      for (const signal of signals) process.on(signal, onSignal);
-      try {
-        await runStatus(options, io, stop.signal);
-      } finally {
-        for (const signal of signals) process.off(signal, onSignal);
-      }
-    });
+    // A pause between refreshes means nothing for one table: say so rather than ignore it.
+    if (!options.watch && command.getOptionValueSource("intervalMs") === "cli") {
+      command.error("error: --interval-ms applies only with --watch", {
+        exitCode: 2,
+        code: "dev.status.intervalWithoutWatch",
+      });
+    }
+    const stop = new AbortController();
+    // Only --watch takes over Ctrl-C (to exit 0 after closing its channels); a one-shot run
+    // keeps the default, immediate exit.
+    const onSignal = (): void => stop.abort();
+    const signals = options.watch ? (["SIGINT", "SIGTERM"] as const) : [];
+    for (const signal of signals) process.on(signal, onSignal);
+    try {
+      await runStatus(options, io, stop.signal);
+    } finally {
+      for (const signal of signals) process.off(signal, onSignal);
+    }
+  });
 }

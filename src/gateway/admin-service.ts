@@ -14,20 +14,28 @@ import {
   TransferLeadershipResponseSchema,
   TriggerSnapshotResponseSchema,
 } from "../gen/ledger/admin/v1/admin_pb.js";
-import { ReplicaStatesRequestSchema, TransferLeadershipRequestSchema, TriggerSnapshotRequestSchema } from "../gen/ledger/node/v1/node_pb.js";
+import {
+  ReplicaStatesRequestSchema,
+  TransferLeadershipRequestSchema,
+  TriggerSnapshotRequestSchema,
+} from "../gen/ledger/node/v1/node_pb.js";
 import { describeFailure } from "../ops/shard-view.js";
 import type { HandlerContext, UnaryImpl } from "../transport/grpc-service.js";
 import type { NodeAdminClients } from "./node-admin.js";
 
 function shardOf(config: ClusterConfig, shardId: string): ShardConfig {
   const shard = config.shards.find((s) => s.id === shardId);
-  if (shard === undefined) throw new LedgerError("INVALID_ARGUMENT", `shard_id ${quote(shardId)} is not a shard of the cluster config`);
+  if (shard === undefined)
+    throw new LedgerError("INVALID_ARGUMENT", `shard_id ${quote(shardId)} is not a shard of the cluster config`);
   return shard;
 }
 
 function hostingNode(shard: ShardConfig, nodeId: string, field: string): string {
   if (!shard.replicas.some((r) => r.nodeId === nodeId)) {
-    throw new LedgerError("INVALID_ARGUMENT", `${field} ${quote(nodeId)} hosts no replica of ${shard.id} (its nodes: ${shard.replicas.map((r) => r.nodeId).join(", ")})`);
+    throw new LedgerError(
+      "INVALID_ARGUMENT",
+      `${field} ${quote(nodeId)} hosts no replica of ${shard.id} (its nodes: ${shard.replicas.map((r) => r.nodeId).join(", ")})`,
+    );
   }
   return nodeId;
 }
@@ -44,10 +52,22 @@ export function createAdminService(config: ClusterConfig, admin: NodeAdminClient
       const nodes = await Promise.all(
         config.nodes.map(async (node) => {
           try {
-            const reply = await admin.of(node.id).replicaStates(create(ReplicaStatesRequestSchema, {}), { deadlineMs, signal: ctx.signal });
-            return create(NodeStatusSchema, { nodeId: node.id, address: node.address, up: true, replicas: reply.replicas });
+            const reply = await admin
+              .of(node.id)
+              .replicaStates(create(ReplicaStatesRequestSchema, {}), { deadlineMs, signal: ctx.signal });
+            return create(NodeStatusSchema, {
+              nodeId: node.id,
+              address: node.address,
+              up: true,
+              replicas: reply.replicas,
+            });
           } catch (e) {
-            return create(NodeStatusSchema, { nodeId: node.id, address: node.address, up: false, reason: describeFailure(e) });
+            return create(NodeStatusSchema, {
+              nodeId: node.id,
+              address: node.address,
+              up: false,
+              reason: describeFailure(e),
+            });
           }
         }),
       );
@@ -58,14 +78,24 @@ export function createAdminService(config: ClusterConfig, admin: NodeAdminClient
       const shard = shardOf(config, req.shardId);
       const to = hostingNode(shard, req.toNodeId, "to_node_id");
       // The target's replica forwards the request to whoever leads the shard now.
-      await admin.of(to).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: shard.id, toNodeId: to }), { deadlineMs: deadlineOf(ctx), signal: ctx.signal });
+      await admin
+        .of(to)
+        .transferLeadership(create(TransferLeadershipRequestSchema, { shardId: shard.id, toNodeId: to }), {
+          deadlineMs: deadlineOf(ctx),
+          signal: ctx.signal,
+        });
       return create(TransferLeadershipResponseSchema, {});
     },
 
     async triggerSnapshot(req, ctx) {
       const shard = shardOf(config, req.shardId);
       const node = hostingNode(shard, req.nodeId, "node_id");
-      const reply = await admin.of(node).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId: shard.id }), { deadlineMs: deadlineOf(ctx), signal: ctx.signal });
+      const reply = await admin
+        .of(node)
+        .triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId: shard.id }), {
+          deadlineMs: deadlineOf(ctx),
+          signal: ctx.signal,
+        });
       return create(TriggerSnapshotResponseSchema, { index: reply.index });
     },
   };

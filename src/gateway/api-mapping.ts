@@ -4,7 +4,14 @@
 
 import { create } from "@bufbuild/protobuf";
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { AccountSchema, ItemErrorSchema, TransactionSchema, type Account, type ItemError, type Transaction } from "../gen/ledger/v1/ledger_pb.js";
+import {
+  AccountSchema,
+  ItemErrorSchema,
+  TransactionSchema,
+  type Account,
+  type ItemError,
+  type Transaction,
+} from "../gen/ledger/v1/ledger_pb.js";
 import { grpcStatusOf } from "../transport/status.js";
 import {
   CoreErrorCode,

@@ -72,7 +72,10 @@ function retryAdvice(command: Command): string {
 export function updateDeadlineError(command: Command, shardId: ShardId, log: AttemptLog): LedgerError {
   const what = describeCommand(command);
   if (log.attempts === 0) {
-    return new LedgerError("DEADLINE_EXCEEDED", `${what}: the deadline passed before it was sent to ${shardId}; it was not applied`);
+    return new LedgerError(
+      "DEADLINE_EXCEEDED",
+      `${what}: the deadline passed before it was sent to ${shardId}; it was not applied`,
+    );
   }
   if (log.mayHaveApplied) {
     return new LedgerError(
@@ -81,7 +84,10 @@ export function updateDeadlineError(command: Command, shardId: ShardId, log: Att
     );
   }
   const code = log.lastError?.code === "RESOURCE_EXHAUSTED" ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE";
-  return new LedgerError(code, `${what} was not applied: no replica of ${shardId} could take it before the deadline (${lastErrorText(log)})`);
+  return new LedgerError(
+    code,
+    `${what} was not applied: no replica of ${shardId} could take it before the deadline (${lastErrorText(log)})`,
+  );
 }
 
 /**
@@ -102,7 +108,10 @@ export function updateUnknownOutcomeError(command: Command, shardId: ShardId, lo
  * passing condition; the message still tells the caller how to learn the outcome safely.
  */
 export function updateFaultError(command: Command, shardId: ShardId, fault: string): LedgerError {
-  return new LedgerError("INTERNAL", `outcome unknown: ${describeCommand(command)} on ${shardId}: ${fault}; ${retryAdvice(command)}`);
+  return new LedgerError(
+    "INTERNAL",
+    `outcome unknown: ${describeCommand(command)} on ${shardId}: ${fault}; ${retryAdvice(command)}`,
+  );
 }
 
 /** The error of a query whose deadline passed with no answer. */
@@ -111,5 +120,8 @@ export function queryDeadlineError(query: Query, shardId: ShardId, log: AttemptL
   if (log.attempts === 0 || log.lastError?.code === "DEADLINE_EXCEEDED") {
     return new LedgerError("DEADLINE_EXCEEDED", `${what} on ${shardId} timed out (${lastErrorText(log)})`);
   }
-  return new LedgerError("UNAVAILABLE", `${what} failed: no replica of ${shardId} could serve it before the deadline (${lastErrorText(log)})`);
+  return new LedgerError(
+    "UNAVAILABLE",
+    `${what} failed: no replica of ${shardId} could serve it before the deadline (${lastErrorText(log)})`,
+  );
 }

@@ -10,7 +10,12 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { isLedgerError, LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax, gatewayAttemptTimeoutMs, gatewayDeadlineMsMax } from "../base/limits.js";
+import {
+  gatewayAnswerMarginFraction,
+  gatewayAnswerMarginMsMax,
+  gatewayAttemptTimeoutMs,
+  gatewayDeadlineMsMax,
+} from "../base/limits.js";
 import type { ClusterConfig, NodeId, ShardConfig, ShardId } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {
@@ -28,9 +33,22 @@ import { ProposeRequestSchema, ReadConsistency, ReadRequestSchema } from "../gen
 import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
-import { describeCommand, queryDeadlineError, requestIdOf, updateDeadlineError, updateFaultError, updateUnknownOutcomeError, type AttemptLog } from "./call-outcome.js";
+import {
+  describeCommand,
+  queryDeadlineError,
+  requestIdOf,
+  updateDeadlineError,
+  updateFaultError,
+  updateUnknownOutcomeError,
+  type AttemptLog,
+} from "./call-outcome.js";
 import { getTransactionQuery } from "./core-requests.js";
-import { gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax } from "./retry-policy.js";
+import {
+  gatewayBackoffBaseMs,
+  gatewayBackoffCapMs,
+  gatewayDeadlineDefaultMs,
+  gatewayLeaderHintFollowsMax,
+} from "./retry-policy.js";
 import { ShardCaller } from "./shard-caller.js";
 
 export interface ClusterBackendOptions {
@@ -84,7 +102,10 @@ export class ClusterBackend implements LedgerBackend {
   }
 
   async update(accountId: bigint, command: Command, options: CallOptions = {}): Promise<CommandResult> {
-    assert(commandAccountId(command) === accountId, () => `update routed by account ${accountId} carries a command for another account`);
+    assert(
+      commandAccountId(command) === accountId,
+      () => `update routed by account ${accountId} carries a command for another account`,
+    );
     const shard = shardForAccount(this.config, accountId);
     const deadlineMs = this.deadlineOf(options);
     // Encoded once: every attempt sends these exact bytes (see the header comment).
@@ -121,10 +142,16 @@ export class ClusterBackend implements LedgerBackend {
     const deadlineMs = this.deadlineOf(options);
     const groups = new Map<ShardId, ShardBatch>();
     for (const [position, { accountId, command }] of items.entries()) {
-      assert(commandAccountId(command) === accountId, () => `update routed by account ${accountId} carries a command for another account`);
+      assert(
+        commandAccountId(command) === accountId,
+        () => `update routed by account ${accountId} carries a command for another account`,
+      );
       // A retry resends the whole batch: safe for creates (their ids are in the command), not
       // for settle/cancel, whose retries need update's confirmation read (confirmEarlierAttempt).
-      assert(command.kind.case === "createTransaction" || command.kind.case === "createAccount", "updateMany takes create commands only");
+      assert(
+        command.kind.case === "createTransaction" || command.kind.case === "createAccount",
+        "updateMany takes create commands only",
+      );
       const shard = shardForAccount(this.config, accountId);
       let group = groups.get(shard.id);
       if (group === undefined) groups.set(shard.id, (group = { shard, positions: [], commands: [] }));
@@ -138,16 +165,23 @@ export class ClusterBackend implements LedgerBackend {
 
   /** Sets the outcome of each of the group's items; never throws: a shard's failure stays with
    * its own items, and the other shards' outcomes are kept. */
-  private async proposeShardBatch(group: ShardBatch, items: readonly UpdateItem[], outcomes: (CommandResult | LedgerError)[], deadlineMs: number): Promise<void> {
+  private async proposeShardBatch(
+    group: ShardBatch,
+    items: readonly UpdateItem[],
+    outcomes: (CommandResult | LedgerError)[],
+    deadlineMs: number,
+  ): Promise<void> {
     const { shard, positions } = group;
     const commandAt = (k: number): Command => items[positions[k]!]!.command;
     const request = create(ProposeRequestSchema, { shardId: shard.id, commands: group.commands });
     // The retry loop ends with one error for the call; each item gets its own wording of it.
     let perItem: ((command: Command) => LedgerError) | undefined;
-    const ended = (wording: typeof updateDeadlineError) => (log: AttemptLog): LedgerError => {
-      perItem = (command) => wording(command, shard.id, log);
-      return wording(commandAt(0), shard.id, log);
-    };
+    const ended =
+      (wording: typeof updateDeadlineError) =>
+      (log: AttemptLog): LedgerError => {
+        perItem = (command) => wording(command, shard.id, log);
+        return wording(commandAt(0), shard.id, log);
+      };
     let results: readonly Uint8Array[];
     try {
       const answer = await this.caller.call({
@@ -167,8 +201,10 @@ export class ClusterBackend implements LedgerBackend {
       } else {
         // A bug of ours while the batch was out: it may have reached the node.
         this.logger.error({ shard: shard.id, err: e }, "internal error in a batch proposal");
-        const fault = "an internal error in the gateway ended the call (see its log); it may or may not have been applied";
-        for (const [k, position] of positions.entries()) outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
+        const fault =
+          "an internal error in the gateway ended the call (see its log); it may or may not have been applied";
+        for (const [k, position] of positions.entries())
+          outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
       }
       return;
     }
@@ -176,7 +212,8 @@ export class ClusterBackend implements LedgerBackend {
     // leaves each item's outcome unknown, not failed.
     if (results.length !== positions.length) {
       const fault = `it answered a batch of ${positions.length} commands with ${results.length} results`;
-      for (const [k, position] of positions.entries()) outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
+      for (const [k, position] of positions.entries())
+        outcomes[position] = updateFaultError(commandAt(k), shard.id, fault);
       return;
     }
     for (const [k, position] of positions.entries()) {
@@ -184,7 +221,12 @@ export class ClusterBackend implements LedgerBackend {
       // No kind: the shard refused to apply this command (the node checks commands before
       // proposing them, so a correct gateway never sees it); it was not applied.
       outcomes[position] =
-        result instanceof LedgerError || result.kind.case !== undefined ? result : new LedgerError("INTERNAL", `${shard.id} refused to apply ${describeCommand(commandAt(k))}; it was not applied`);
+        result instanceof LedgerError || result.kind.case !== undefined
+          ? result
+          : new LedgerError(
+              "INTERNAL",
+              `${shard.id} refused to apply ${describeCommand(commandAt(k))}; it was not applied`,
+            );
     }
   }
 
@@ -207,7 +249,6 @@ export class ClusterBackend implements LedgerBackend {
     });
     return fromBinary(QueryResultSchema, answer.value.result);
   }
-
 
   /** Closes every node channel; calls still running fail with UNAVAILABLE. */
   async close(): Promise<void> {
@@ -253,7 +294,10 @@ export class ClusterBackend implements LedgerBackend {
     before: AttemptLog,
   ): Promise<CommandResult> {
     const { kind } = command;
-    assert(kind.case === "settleTransaction" || kind.case === "cancelTransaction", "only settle and cancel are confirmed");
+    assert(
+      kind.case === "settleTransaction" || kind.case === "cancelTransaction",
+      "only settle and cancel are confirmed",
+    );
     const wanted = kind.case === "settleTransaction" ? TransactionStatus.SETTLED : TransactionStatus.CANCELLED;
     let read: QueryResult;
     try {
@@ -263,7 +307,10 @@ export class ClusterBackend implements LedgerBackend {
       throw updateDeadlineError(command, shard.id, { ...before, attempts: before.attempts + 1, lastError: e });
     }
     if (read.kind.case === "transaction" && read.kind.value.status === wanted) {
-      this.logger.debug({ shard: shard.id }, "retried command was refused as already done; an earlier attempt applied it");
+      this.logger.debug(
+        { shard: shard.id },
+        "retried command was refused as already done; an earlier attempt applied it",
+      );
       return create(CommandResultSchema, { kind: { case: "transaction", value: read.kind.value } });
     }
     return refusal;
@@ -275,7 +322,11 @@ function readResult(bytes: Uint8Array, command: Command, shardId: ShardId): Comm
   try {
     return fromBinary(CommandResultSchema, bytes);
   } catch (e) {
-    return updateFaultError(command, shardId, `it answered, so the command reached its log, but the result does not decode (${String(e)})`);
+    return updateFaultError(
+      command,
+      shardId,
+      `it answered, so the command reached its log, but the result does not decode (${String(e)})`,
+    );
   }
 }
 

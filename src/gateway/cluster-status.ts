@@ -60,7 +60,11 @@ export interface ClusterStatus {
 }
 
 /** Builds the document from one report per configured node (every node must have one). */
-export function assembleClusterStatus(config: ClusterConfig, reports: ReadonlyMap<NodeId, NodeReport>, gatheredAtMs: number): ClusterStatus {
+export function assembleClusterStatus(
+  config: ClusterConfig,
+  reports: ReadonlyMap<NodeId, NodeReport>,
+  gatheredAtMs: number,
+): ClusterStatus {
   for (const node of config.nodes) assert(reports.has(node.id), `assembleClusterStatus: no report for ${node.id}`);
   const shards = config.shards.map((shard) => shardStatus(shard.id, shard.replicas, reports));
   const nodes: NodeStatus[] = config.nodes.map((node) => {
@@ -83,7 +87,11 @@ export function assembleClusterStatus(config: ClusterConfig, reports: ReadonlyMa
   };
 }
 
-function shardStatus(shardId: ShardId, placement: readonly { id: number; nodeId: NodeId }[], reports: ReadonlyMap<NodeId, NodeReport>): ShardStatus {
+function shardStatus(
+  shardId: ShardId,
+  placement: readonly { id: number; nodeId: NodeId }[],
+  reports: ReadonlyMap<NodeId, NodeReport>,
+): ShardStatus {
   const live = placement.map((replica) => {
     const report = reports.get(replica.nodeId);
     const state = report?.ok ? report.replicas.find((s) => s.shardId === shardId) : undefined;

@@ -14,7 +14,12 @@ import { strictServerOptions } from "../transport/strict-decoding.js";
 import { grpcMessageBytesMax, openCallsMax } from "../base/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
-import { createLedgerService, ledgerMethodsCheckingUtf8, type BatchItemObserver, type LedgerServiceDeps } from "./ledger-service.js";
+import {
+  createLedgerService,
+  ledgerMethodsCheckingUtf8,
+  type BatchItemObserver,
+  type LedgerServiceDeps,
+} from "./ledger-service.js";
 import { HealthReporter } from "../ops/health.js";
 import { addLedgerReflection } from "../ops/reflection.js";
 import { shutdownGraceMsDefault } from "../base/limits.js";
@@ -54,15 +59,23 @@ export interface LedgerServer {
 
 export async function startLedgerServer(options: LedgerServerOptions): Promise<LedgerServer> {
   const { logger, security, apiKeys } = options;
-  assert(security.mode === "insecure" || apiKeys !== undefined, "a TLS ledger server needs API keys: secure means both");
+  assert(
+    security.mode === "insecure" || apiKeys !== undefined,
+    "a TLS ledger server needs API keys: secure means both",
+  );
   // Undecodable requests get INVALID_ARGUMENT, on every service (strict-decoding.ts).
-  const server = new Server(strictServerOptions({
-    "grpc.max_receive_message_length": grpcMessageBytesMax,
-    "grpc.max_send_message_length": grpcMessageBytesMax,
-    // Every call but health and reflection presents an API key whose role allows it.
-    // and health and reflection calls, which need none, are bounded in number.
-    interceptors: [...(apiKeys === undefined ? [] : [apiKeyInterceptor(apiKeys, logger, options.observe)]), openCallsLimiter(options.openCallsMax ?? openCallsMax, logger, options.observe)],
-  }));
+  const server = new Server(
+    strictServerOptions({
+      "grpc.max_receive_message_length": grpcMessageBytesMax,
+      "grpc.max_send_message_length": grpcMessageBytesMax,
+      // Every call but health and reflection presents an API key whose role allows it.
+      // and health and reflection calls, which need none, are bounded in number.
+      interceptors: [
+        ...(apiKeys === undefined ? [] : [apiKeyInterceptor(apiKeys, logger, options.observe)]),
+        openCallsLimiter(options.openCallsMax ?? openCallsMax, logger, options.observe),
+      ],
+    }),
+  );
   const service = createLedgerService(options.backend, options.deps, options.observeBatchItem);
   addUnaryService(
     server,
@@ -74,7 +87,13 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
     ledgerMethodsCheckingUtf8,
   );
   if (options.admin !== undefined) {
-    addUnaryService(server, AdminService, options.admin, (method, error) => logger.error({ method, err: error }, "internal error in an admin call"), options.observe);
+    addUnaryService(
+      server,
+      AdminService,
+      options.admin,
+      (method, error) => logger.error({ method, err: error }, "internal error in an admin call"),
+      options.observe,
+    );
   }
   const health = new HealthReporter(LedgerService.typeName, logger);
   health.addToServer(server);

@@ -24,7 +24,10 @@ export class LeaderCache {
   ) {
     config.shards.forEach((shard, index) => {
       this.leaders.set(shard.id, preferredLeaderNode(shard, index));
-      this.replicaNodes.set(shard.id, shard.replicas.map((r) => r.nodeId));
+      this.replicaNodes.set(
+        shard.id,
+        shard.replicas.map((r) => r.nodeId),
+      );
     });
   }
 

@@ -34,7 +34,15 @@ import {
 } from "./validation.js";
 import { accountIdFromRequestId, transactionLocalIdFromRequestId } from "./request-ids.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import { expectAccount, expectPage, expectTransaction, toApiAccount, toApiTransaction, toItemError, toLedgerError } from "./api-mapping.js";
+import {
+  expectAccount,
+  expectPage,
+  expectTransaction,
+  toApiAccount,
+  toApiTransaction,
+  toItemError,
+  toLedgerError,
+} from "./api-mapping.js";
 import * as core from "./core-requests.js";
 
 export interface LedgerServiceDeps {
@@ -57,7 +65,11 @@ export const ledgerMethodsCheckingUtf8: readonly string[] = ["createTransactions
 
 const itemFieldPattern = /^transactions\[(\d+)\]\./;
 
-export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceDeps, observeBatchItem?: BatchItemObserver): UnaryImpl<typeof LedgerService> {
+export function createLedgerService(
+  backend: LedgerBackend,
+  deps: LedgerServiceDeps,
+  observeBatchItem?: BatchItemObserver,
+): UnaryImpl<typeof LedgerService> {
   const callOptions = (ctx: HandlerContext): CallOptions => ({ deadlineMs: ctx.deadlineMs });
   const randomId = (): bigint => {
     const id = deps.randomU64();
@@ -78,14 +90,28 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
     const description = validateDescription(request.description, `${prefix}description`);
     const requestId = validateRequestId(request.requestId, `${prefix}request_id`);
     const localId = requestId === "" ? randomId() : transactionLocalIdFromRequestId(accountId, requestId);
-    return { accountId, command: core.createTransactionCommand(timestamp, { accountId, localId, amount, description, settled: request.settled, requestId }) };
+    return {
+      accountId,
+      command: core.createTransactionCommand(timestamp, {
+        accountId,
+        localId,
+        amount,
+        description,
+        settled: request.settled,
+        requestId,
+      }),
+    };
   };
 
   return {
     async createAccount(request, ctx) {
       const requestId = validateRequestId(request.requestId);
       const accountId = requestId === "" ? randomId() : accountIdFromRequestId(requestId);
-      const result = await backend.update(accountId, core.createAccountCommand(now(), accountId, requestId), callOptions(ctx));
+      const result = await backend.update(
+        accountId,
+        core.createAccountCommand(now(), accountId, requestId),
+        callOptions(ctx),
+      );
       return create(CreateAccountResponseSchema, { account: toApiAccount(expectAccount(result)) });
     },
 
@@ -104,7 +130,10 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
     async createTransactions(request, ctx) {
       const requests = request.transactions;
       if (requests.length < 1 || requests.length > createTransactionsItemsMax) {
-        throw new LedgerError("INVALID_ARGUMENT", `transactions must hold 1 to ${createTransactionsItemsMax} items (createTransactionsItemsMax); got ${requests.length}`);
+        throw new LedgerError(
+          "INVALID_ARGUMENT",
+          `transactions must hold 1 to ${createTransactionsItemsMax} items (createTransactionsItemsMax); got ${requests.length}`,
+        );
       }
       // Each item exactly as CreateTransaction would take it; an invalid one fails alone and is
       // not sent. One timestamp for the call: its items are created at the same moment.
@@ -133,7 +162,8 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
       assert(outcomes.length === items.length, "the backend answered every item");
       for (const [k, outcome] of outcomes.entries()) results[positions[k]!] = itemOutcome(outcome);
       if (observeBatchItem !== undefined) {
-        for (const r of results) observeBatchItem(r.outcome.case === "transaction" ? "OK" : (r.outcome.value?.code ?? "INTERNAL"));
+        for (const r of results)
+          observeBatchItem(r.outcome.case === "transaction" ? "OK" : (r.outcome.value?.code ?? "INTERNAL"));
       }
       return create(CreateTransactionsResponseSchema, { results });
     },
@@ -160,7 +190,11 @@ export function createLedgerService(backend: LedgerBackend, deps: LedgerServiceD
       const accountId = validateAccountId(request.accountId);
       const limit = validatePageSize(request.pageSize);
       const afterSeq = decodePageToken(request.pageToken, accountId);
-      const result = await backend.query(accountId, core.listTransactionsQuery(accountId, afterSeq, limit), callOptions(ctx));
+      const result = await backend.query(
+        accountId,
+        core.listTransactionsQuery(accountId, afterSeq, limit),
+        callOptions(ctx),
+      );
       const page = expectPage(result);
       assert(page.transactions.length <= limit, "core returned more transactions than the page size");
       return create(ListTransactionsResponseSchema, {
@@ -179,5 +213,7 @@ function itemFailure(e: LedgerError): CreateTransactionResult {
 function itemOutcome(outcome: CommandResult | LedgerError): CreateTransactionResult {
   if (outcome instanceof LedgerError) return itemFailure(outcome);
   if (outcome.kind.case === "error") return itemFailure(toLedgerError(outcome.kind.value));
-  return create(CreateTransactionResultSchema, { outcome: { case: "transaction", value: toApiTransaction(expectTransaction(outcome)) } });
+  return create(CreateTransactionResultSchema, {
+    outcome: { case: "transaction", value: toApiTransaction(expectTransaction(outcome)) },
+  });
 }

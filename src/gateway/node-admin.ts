@@ -34,7 +34,11 @@ export class NodeAdminClients {
       credentials: security.credentials,
       // A restarted node should be reachable again within a second or two, not after grpc-js's
       // default reconnect backoff of up to two minutes.
-      channel: { ...security.options, "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs, "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs },
+      channel: {
+        ...security.options,
+        "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
+        "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,
+      },
     });
     this.clients.set(nodeId, client);
     return client;

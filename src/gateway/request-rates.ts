@@ -67,9 +67,21 @@ export class RequestRates {
     private readonly methodsMax: number,
     private readonly startedMs: number,
   ) {
-    assert(Number.isInteger(windowSeconds) && windowSeconds >= 1, `RequestRates: windowSeconds must be a positive integer, got ${windowSeconds}`);
-    assert(Number.isInteger(methodsMax) && methodsMax >= 1, `RequestRates: methodsMax must be a positive integer, got ${methodsMax}`);
-    this.ring = Array.from({ length: windowSeconds + 1 }, () => ({ second: -1, calls: 0, errors: 0, byMethod: new Map(), byCode: new Map() }));
+    assert(
+      Number.isInteger(windowSeconds) && windowSeconds >= 1,
+      `RequestRates: windowSeconds must be a positive integer, got ${windowSeconds}`,
+    );
+    assert(
+      Number.isInteger(methodsMax) && methodsMax >= 1,
+      `RequestRates: methodsMax must be a positive integer, got ${methodsMax}`,
+    );
+    this.ring = Array.from({ length: windowSeconds + 1 }, () => ({
+      second: -1,
+      calls: 0,
+      errors: 0,
+      byMethod: new Map(),
+      byCode: new Map(),
+    }));
   }
 
   observe(method: string, code: string, nowMs: number): void {
@@ -118,9 +130,17 @@ export class RequestRates {
       errorsPerSecond: errors / spanSeconds,
       errorRatio: calls === 0 ? 0 : errors / calls,
       byMethod: [...byMethod]
-        .map(([method, c]) => ({ method, calls: c.calls, errors: c.errors, callsPerSecond: c.calls / spanSeconds, errorsPerSecond: c.errors / spanSeconds }))
+        .map(([method, c]) => ({
+          method,
+          calls: c.calls,
+          errors: c.errors,
+          callsPerSecond: c.calls / spanSeconds,
+          errorsPerSecond: c.errors / spanSeconds,
+        }))
         .sort((a, b) => b.calls - a.calls || a.method.localeCompare(b.method)),
-      byCode: [...byCode].map(([code, n]) => ({ code, calls: n })).sort((a, b) => b.calls - a.calls || a.code.localeCompare(b.code)),
+      byCode: [...byCode]
+        .map(([code, n]) => ({ code, calls: n }))
+        .sort((a, b) => b.calls - a.calls || a.code.localeCompare(b.code)),
     };
   }
 

@@ -4,8 +4,22 @@
 
 import type { LedgerError } from "../base/errors.js";
 
-import { gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax, gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayReconnectBackoffMaxMs, gatewayReconnectBackoffInitialMs } from "../base/limits.js";
-export { gatewayDeadlineDefaultMs, gatewayLeaderHintFollowsMax, gatewayBackoffBaseMs, gatewayBackoffCapMs, gatewayReconnectBackoffMaxMs, gatewayReconnectBackoffInitialMs };
+import {
+  gatewayDeadlineDefaultMs,
+  gatewayLeaderHintFollowsMax,
+  gatewayBackoffBaseMs,
+  gatewayBackoffCapMs,
+  gatewayReconnectBackoffMaxMs,
+  gatewayReconnectBackoffInitialMs,
+} from "../base/limits.js";
+export {
+  gatewayDeadlineDefaultMs,
+  gatewayLeaderHintFollowsMax,
+  gatewayBackoffBaseMs,
+  gatewayBackoffCapMs,
+  gatewayReconnectBackoffMaxMs,
+  gatewayReconnectBackoffInitialMs,
+};
 
 export interface BackoffTunables {
   backoffBaseMs: number;

@@ -79,7 +79,13 @@ export class ShardCaller {
     this.hintFollowsMax = options.hintFollowsMax;
     this.attemptTimeoutMs = options.attemptTimeoutMs;
     this.backoff = options.backoff;
-    assert(this.hintFollowsMax >= 0 && this.attemptTimeoutMs > 0 && this.backoff.backoffBaseMs > 0 && this.backoff.backoffCapMs >= this.backoff.backoffBaseMs, "ShardCaller: bad tunables");
+    assert(
+      this.hintFollowsMax >= 0 &&
+        this.attemptTimeoutMs > 0 &&
+        this.backoff.backoffBaseMs > 0 &&
+        this.backoff.backoffCapMs >= this.backoff.backoffBaseMs,
+      "ShardCaller: bad tunables",
+    );
     this.leaders = new LeaderCache(options.config, this.logger);
     for (const node of options.config.nodes) {
       assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
@@ -152,15 +158,26 @@ export class ShardCaller {
       log.lastError = error;
       if (call.write && proposalMayHaveApplied(error)) log.mayHaveApplied = true;
       this.throwIfClosed(call, log);
-      const silent = error.details[attemptTimedOutDetail] === "yes" || (error.code === "DEADLINE_EXCEEDED" && Date.now() >= call.deadlineMs);
+      const silent =
+        error.details[attemptTimedOutDetail] === "yes" ||
+        (error.code === "DEADLINE_EXCEEDED" && Date.now() >= call.deadlineMs);
       if (silent && !call.stale) this.leaders.demote(shardId, node);
       const action = retryActionFor(error);
       if (action.kind === "fail") {
         // A definite error now does not undo an earlier attempt that may have been appended.
         throw call.write && log.mayHaveApplied && call.onUnknownOutcome ? call.onUnknownOutcome(log) : error;
       }
-      this.logger.debug({ shard: shardId, node, attempt: log.attempts, code: error.code, err: error.message }, "node call failed; retrying");
-      if (action.kind === "notLeader" && action.leader !== undefined && action.leader !== node && this.leaders.hosts(shardId, action.leader) && hintFollows < this.hintFollowsMax) {
+      this.logger.debug(
+        { shard: shardId, node, attempt: log.attempts, code: error.code, err: error.message },
+        "node call failed; retrying",
+      );
+      if (
+        action.kind === "notLeader" &&
+        action.leader !== undefined &&
+        action.leader !== node &&
+        this.leaders.hosts(shardId, action.leader) &&
+        hintFollows < this.hintFollowsMax
+      ) {
         hintFollows++;
         this.leaders.set(shardId, action.leader, "hint");
         node = action.leader;
@@ -243,5 +260,4 @@ export class ShardCaller {
     if (call.onUnknownOutcome !== undefined) throw call.onUnknownOutcome({ ...log, lastError: shutdown });
     throw new LedgerError("UNAVAILABLE", "the gateway is shutting down; the outcome of this update is unknown");
   }
-
 }

@@ -7,7 +7,12 @@
 import type { TransportSecurity } from "../security/transport-security.js";
 import type { NodeAdminClients } from "./node-admin.js";
 import type { Logger } from "../base/logger.js";
-import { requestRateMethodsMax, requestRateWindowSeconds, statusPageRefreshMs, statusNodeCallTimeoutMs } from "../base/limits.js";
+import {
+  requestRateMethodsMax,
+  requestRateWindowSeconds,
+  statusPageRefreshMs,
+  statusNodeCallTimeoutMs,
+} from "../base/limits.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import type { HttpRoute } from "../ops/http-server.js";
 import type { CallObserver } from "../transport/grpc-service.js";
@@ -55,9 +60,15 @@ export function createStatusPage(options: StatusPageOptions): StatusPage {
     routes: {
       "/": () => ({ contentType: "text/html; charset=utf-8", body: page }),
       "/status.json": async () => {
-        if (closed) return { status: 503, contentType: "text/plain; charset=utf-8", body: "the gateway is shutting down\n" };
+        if (closed)
+          return { status: 503, contentType: "text/plain; charset=utf-8", body: "the gateway is shutting down\n" };
         const cluster = await nodes.current();
-        const document: StatusDocument = { ...cluster, security: options.securityMode, servedAt: new Date().toISOString(), requests: rates.snapshot(performance.now()) };
+        const document: StatusDocument = {
+          ...cluster,
+          security: options.securityMode,
+          servedAt: new Date().toISOString(),
+          requests: rates.snapshot(performance.now()),
+        };
         return { contentType: "application/json; charset=utf-8", body: `${JSON.stringify(document, null, 1)}\n` };
       },
     },

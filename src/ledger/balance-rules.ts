@@ -18,12 +18,19 @@ export function createEffect(before: Balances, amount: bigint, settled: boolean)
   const { available } = before;
   if (amount > 0n) {
     if (!settled) return { status: TransactionStatus.PENDING, balances: before };
-    return { status: TransactionStatus.SETTLED, balances: { available: available + amount, settled: before.settled + amount } };
+    return {
+      status: TransactionStatus.SETTLED,
+      balances: { available: available + amount, settled: before.settled + amount },
+    };
   }
   // A purchase must not take the available balance below zero; it is recorded and changes nothing.
   if (available + amount < 0n) return { status: TransactionStatus.INSUFFICIENT_FUNDS, balances: before };
-  if (!settled) return { status: TransactionStatus.PENDING, balances: { available: available + amount, settled: before.settled } };
-  return { status: TransactionStatus.SETTLED, balances: { available: available + amount, settled: before.settled + amount } };
+  if (!settled)
+    return { status: TransactionStatus.PENDING, balances: { available: available + amount, settled: before.settled } };
+  return {
+    status: TransactionStatus.SETTLED,
+    balances: { available: available + amount, settled: before.settled + amount },
+  };
 }
 
 /** Settling a pending transaction: a topup reaches both balances, a purchase (already held on

@@ -14,7 +14,12 @@
 // replica that skipped it now on replay or catch-up would diverge from them.
 
 import type { Command } from "../gen/ledger/core/v1/core_pb.js";
-import { commandTimestampAheadMsMax, commandTimestampBehindMsMax, descriptionBytesMax, requestIdCharsMax } from "../base/limits.js";
+import {
+  commandTimestampAheadMsMax,
+  commandTimestampBehindMsMax,
+  descriptionBytesMax,
+  requestIdCharsMax,
+} from "../base/limits.js";
 import { isInt64, isUint64 } from "./int64.js";
 
 const nsPerMs = 1_000_000n;
@@ -33,14 +38,17 @@ export function descriptionProblem(text: string): string | undefined {
   // Each UTF-16 unit is at most 3 bytes of UTF-8: short texts need no count.
   if (text.length * 3 <= descriptionBytesMax) return undefined;
   const bytes = utf8Bytes(text);
-  return bytes > descriptionBytesMax ? `is ${bytes} bytes of UTF-8; at most ${descriptionBytesMax} are allowed` : undefined;
+  return bytes > descriptionBytesMax
+    ? `is ${bytes} bytes of UTF-8; at most ${descriptionBytesMax} are allowed`
+    : undefined;
 }
 
 /** An empty request id means "none"; otherwise at most requestIdCharsMax Unicode characters. */
 export function requestIdProblem(text: string): string | undefined {
   if (hasLoneSurrogate(text)) return notUtf8;
   // A code point takes one or two UTF-16 units: skip counting when the answer is already known.
-  const chars = text.length <= requestIdCharsMax ? text.length : text.length > 2 * requestIdCharsMax ? Infinity : codePoints(text);
+  const chars =
+    text.length <= requestIdCharsMax ? text.length : text.length > 2 * requestIdCharsMax ? Infinity : codePoints(text);
   return chars > requestIdCharsMax ? `is longer than ${requestIdCharsMax} characters` : undefined;
 }
 
@@ -56,7 +64,8 @@ export function uint64Problem(value: bigint): string | undefined {
  */
 export function coreRefusal(command: Command, path: string): string | undefined {
   const { kind } = command;
-  if (kind.case === undefined) return `${path} must set one of create_account, create_transaction, settle_transaction, cancel_transaction`;
+  if (kind.case === undefined)
+    return `${path} must set one of create_account, create_transaction, settle_transaction, cancel_transaction`;
   const at = `${path}.${kindFields[kind.case]}`;
   const idProblem = uint64Problem(kind.value.accountId);
   if (idProblem !== undefined) return `${at}.account_id ${idProblem}`;
@@ -73,10 +82,14 @@ export function commandRefusal(command: Command, path: string): string | undefin
   const core = coreRefusal(command, path);
   if (core !== undefined) return core;
   const { kind } = command;
-  if (kind.case === "createAccount") return fieldRefusal(`${path}.create_account.request_id`, requestIdProblem(kind.value.requestId));
+  if (kind.case === "createAccount")
+    return fieldRefusal(`${path}.create_account.request_id`, requestIdProblem(kind.value.requestId));
   if (kind.case !== "createTransaction") return undefined;
   const at = `${path}.create_transaction`;
-  return fieldRefusal(`${at}.description`, descriptionProblem(kind.value.description)) ?? fieldRefusal(`${at}.request_id`, requestIdProblem(kind.value.requestId));
+  return (
+    fieldRefusal(`${at}.description`, descriptionProblem(kind.value.description)) ??
+    fieldRefusal(`${at}.request_id`, requestIdProblem(kind.value.requestId))
+  );
 }
 
 /**

@@ -36,7 +36,10 @@ export function formatTransactionId(id: TransactionId): string {
 
 export function parseTransactionId(text: string, field: string): TransactionId {
   if (!transactionIdPattern.test(text)) {
-    throw new LedgerError("INVALID_ARGUMENT", `${field} must be exactly ${transactionIdHexChars} lowercase hex characters`);
+    throw new LedgerError(
+      "INVALID_ARGUMENT",
+      `${field} must be exactly ${transactionIdHexChars} lowercase hex characters`,
+    );
   }
   return {
     accountId: BigInt(`0x${text.slice(0, accountIdHexChars)}`),

@@ -25,6 +25,7 @@ export function refusal(code: CoreErrorCode, message: string): ApplyOutcome {
 }
 
 export const notFound = (message: string): ApplyOutcome => refusal(CoreErrorCode.NOT_FOUND, message);
-export const failedPrecondition = (message: string): ApplyOutcome => refusal(CoreErrorCode.FAILED_PRECONDITION, message);
+export const failedPrecondition = (message: string): ApplyOutcome =>
+  refusal(CoreErrorCode.FAILED_PRECONDITION, message);
 export const outOfRange = (message: string): ApplyOutcome => refusal(CoreErrorCode.OUT_OF_RANGE, message);
 export const alreadyExists = (message: string): ApplyOutcome => refusal(CoreErrorCode.ALREADY_EXISTS, message);

@@ -71,7 +71,9 @@ function replayOfCreate(existing: TransactionRecord, command: CreateTransaction)
   if (sameContent) return transactionOutcome(existing, []);
   const id = formatTransactionId(existing);
   if (command.requestId !== "") {
-    return failedPrecondition(`request_id "${command.requestId}" was already used with different content (transaction ${id})`);
+    return failedPrecondition(
+      `request_id "${command.requestId}" was already used with different content (transaction ${id})`,
+    );
   }
   return failedPrecondition(`transaction ${id} already exists with different content`);
 }
@@ -90,7 +92,9 @@ function finishPending(
   if (existing === undefined) return notFound(`transaction ${id} not found`);
   if (existing.status !== TransactionStatus.PENDING) {
     const verb = status === TransactionStatus.SETTLED ? "settled" : "cancelled";
-    return failedPrecondition(`transaction ${id} is ${statusName(existing.status)}; only a PENDING transaction can be ${verb}`);
+    return failedPrecondition(
+      `transaction ${id} is ${statusName(existing.status)}; only a PENDING transaction can be ${verb}`,
+    );
   }
   const before = balancesOf(account);
   const after = effect(before, existing.amount);
@@ -119,7 +123,9 @@ function fitsInt64(balances: Balances): boolean {
 }
 
 function overflow(account: AccountRecord, amount: bigint): ApplyOutcome {
-  return outOfRange(`amount ${amount} would take a balance of account ${formatAccountId(account.id)} outside the signed 64-bit range`);
+  return outOfRange(
+    `amount ${amount} would take a balance of account ${formatAccountId(account.id)} outside the signed 64-bit range`,
+  );
 }
 
 function statusName(status: TransactionStatus): string {

@@ -31,7 +31,8 @@ export function callMetrics(registry: Registry, service: string): CallObserver {
     let byCode = byMethod.get(method);
     if (byCode === undefined) byMethod.set(method, (byCode = new Map()));
     let series = byCode.get(code);
-    if (series === undefined) byCode.set(code, (series = { seconds: seconds.labels(method, code), handled: handled.labels(method, code) }));
+    if (series === undefined)
+      byCode.set(code, (series = { seconds: seconds.labels(method, code), handled: handled.labels(method, code) }));
     series.seconds.observe(elapsedSeconds);
     series.handled.inc();
   };

@@ -30,11 +30,24 @@ interface ShardSeries {
 
 export function loopMetrics(registry: Registry): LoopMetrics {
   const registers = [registry];
-  const shardCounter = (name: string, help: string): Counter<"shard"> => new Counter({ name, help, labelNames: ["shard"] as const, registers });
-  const elections = shardCounter("ledger_elections_started_total", "Elections this node's replica started (became candidate in a new term), by shard.");
-  const leaderChanges = shardCounter("ledger_leader_changes_total", "Times this node's replica learned of a new leader (including the first after start), by shard.");
-  const snapshotsSent = shardCounter("ledger_snapshots_sent_total", "Snapshot transfers this node's replica started to a follower that fell behind the log, by shard.");
-  const snapshotsInstalled = shardCounter("ledger_snapshots_installed_total", "Snapshots from the leader this node's replica installed, by shard.");
+  const shardCounter = (name: string, help: string): Counter<"shard"> =>
+    new Counter({ name, help, labelNames: ["shard"] as const, registers });
+  const elections = shardCounter(
+    "ledger_elections_started_total",
+    "Elections this node's replica started (became candidate in a new term), by shard.",
+  );
+  const leaderChanges = shardCounter(
+    "ledger_leader_changes_total",
+    "Times this node's replica learned of a new leader (including the first after start), by shard.",
+  );
+  const snapshotsSent = shardCounter(
+    "ledger_snapshots_sent_total",
+    "Snapshot transfers this node's replica started to a follower that fell behind the log, by shard.",
+  );
+  const snapshotsInstalled = shardCounter(
+    "ledger_snapshots_installed_total",
+    "Snapshots from the leader this node's replica installed, by shard.",
+  );
   const proposals = new Counter({
     name: "ledger_proposals_total",
     help: `Proposals made on this node, by outcome: ${proposalOutcomesHelp}.`,
@@ -47,8 +60,18 @@ export function loopMetrics(registry: Registry): LoopMetrics {
     buckets: [...metricsDiskBucketsSeconds],
     registers,
   });
-  const fsyncEntries = new Histogram({ name: "ledger_fsync_batch_entries", help: "Raft log entries appended per synced write (the group commit of one loop turn).", buckets: [...metricsWriteEntriesBuckets], registers });
-  const fsyncGroups = new Histogram({ name: "ledger_fsync_batch_groups", help: "Replicas (Raft groups) with a Ready per synced write.", buckets: [...metricsWriteGroupsBuckets], registers });
+  const fsyncEntries = new Histogram({
+    name: "ledger_fsync_batch_entries",
+    help: "Raft log entries appended per synced write (the group commit of one loop turn).",
+    buckets: [...metricsWriteEntriesBuckets],
+    registers,
+  });
+  const fsyncGroups = new Histogram({
+    name: "ledger_fsync_batch_groups",
+    help: "Replicas (Raft groups) with a Ready per synced write.",
+    buckets: [...metricsWriteGroupsBuckets],
+    registers,
+  });
   const applySeconds = new Histogram({
     name: "ledger_apply_seconds",
     help: "Seconds a loop turn that applied committed entries spent persisting its Readies into the batch and applying the entries to the ledger state (including reads of the ledger state), before the write.",
@@ -74,7 +97,10 @@ export function loopMetrics(registry: Registry): LoopMetrics {
     }
     return s;
   };
-  const outcomes = Object.fromEntries(proposalOutcomes.map((o) => [o, proposals.labels(o)])) as Record<ProposalOutcome, Counter.Internal>;
+  const outcomes = Object.fromEntries(proposalOutcomes.map((o) => [o, proposals.labels(o)])) as Record<
+    ProposalOutcome,
+    Counter.Internal
+  >;
   for (const c of Object.values(outcomes)) c.inc(0);
 
   const observer: NodeObserver = {

@@ -17,7 +17,11 @@ export function queueGauges(registry: Registry): NodeObserver["turnStarted"] {
     });
   };
   gauge("ledger_inbox_messages", "Peer Raft messages waiting in the node's inbox", () => queues.inboxMessages);
-  gauge("ledger_inbox_bytes", "Approximate bytes of the peer Raft messages waiting in the node's inbox", () => queues.inboxBytes);
+  gauge(
+    "ledger_inbox_bytes",
+    "Approximate bytes of the peer Raft messages waiting in the node's inbox",
+    () => queues.inboxBytes,
+  );
   gauge("ledger_proposals_queued", "Proposals waiting to be handed to Raft", () => queues.queuedProposals);
   gauge("ledger_proposals_in_flight", "Proposals handed to Raft and not yet answered", () => queues.proposalsInFlight);
   gauge("ledger_db_writer_jobs", "Writes and range deletions queued in the node's DB writer", () => queues.writerJobs);

@@ -17,7 +17,14 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
   const registers = [registry];
   let host: NodeHost | undefined;
 
-  new Gauge({ name: "ledger_node_info", help: "Always 1; names the node this process runs.", labelNames: ["node"] as const, registers }).labels(nodeId).set(1);
+  new Gauge({
+    name: "ledger_node_info",
+    help: "Always 1; names the node this process runs.",
+    labelNames: ["node"] as const,
+    registers,
+  })
+    .labels(nodeId)
+    .set(1);
 
   new Gauge({
     name: "ledger_replica_role",
@@ -26,7 +33,8 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
     registers,
     collect() {
       this.reset();
-      for (const r of host?.replicas.values() ?? []) for (const role of roles) this.labels(r.shard.id, role).set(r.role === role ? 1 : 0);
+      for (const r of host?.replicas.values() ?? [])
+        for (const role of roles) this.labels(r.shard.id, role).set(r.role === role ? 1 : 0);
     },
   });
   const replicaGauge = (name: string, help: string, read: (r: Replica) => number): void => {
@@ -41,12 +49,32 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
       },
     });
   };
-  replicaGauge("ledger_replica_term", "Raft term of this node's replica of the shard.", (r) => r.raw.status().hardState.term);
-  replicaGauge("ledger_replica_commit_index", "Highest log index this node's replica knows to be committed.", (r) => r.raw.status().hardState.commit);
-  replicaGauge("ledger_replica_applied_index", "Highest log index this node's replica has applied to its ledger state.", (r) => r.applied);
+  replicaGauge(
+    "ledger_replica_term",
+    "Raft term of this node's replica of the shard.",
+    (r) => r.raw.status().hardState.term,
+  );
+  replicaGauge(
+    "ledger_replica_commit_index",
+    "Highest log index this node's replica knows to be committed.",
+    (r) => r.raw.status().hardState.commit,
+  );
+  replicaGauge(
+    "ledger_replica_applied_index",
+    "Highest log index this node's replica has applied to its ledger state.",
+    (r) => r.applied,
+  );
   replicaGauge("ledger_replica_last_index", "Last index of this node's replica's Raft log.", (r) => r.log.lastIndex());
-  replicaGauge("ledger_replica_snapshot_index", "Index of the snapshot this node's replica's log starts after (raised by compaction and snapshot installs).", (r) => r.log.snapshotMetadata().index);
-  replicaGauge("ledger_replica_reads_waiting", "Linearizable reads waiting on this node's replica: queued, waiting for the leader's confirmation, or for the replica to apply their read point.", readsWaiting);
+  replicaGauge(
+    "ledger_replica_snapshot_index",
+    "Index of the snapshot this node's replica's log starts after (raised by compaction and snapshot installs).",
+    (r) => r.log.snapshotMetadata().index,
+  );
+  replicaGauge(
+    "ledger_replica_reads_waiting",
+    "Linearizable reads waiting on this node's replica: queued, waiting for the leader's confirmation, or for the replica to apply their read point.",
+    readsWaiting,
+  );
 
   new Gauge({
     name: "ledger_peer_stream_up",
@@ -59,7 +87,11 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
     },
   });
   // Counters kept by the peer senders; copied into the registry at scrape time.
-  const peerCounter = (name: string, help: string, read: (p: ReturnType<NodeHost["links"]["peerStats"]>[number]) => number): void => {
+  const peerCounter = (
+    name: string,
+    help: string,
+    read: (p: ReturnType<NodeHost["links"]["peerStats"]>[number]) => number,
+  ): void => {
     new Counter({
       name,
       help,
@@ -84,8 +116,16 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
       }
     },
   });
-  peerCounter("ledger_peer_batches_dropped_total", "Turn batches of Raft messages to the peer node dropped because its stream was down or full (the sender queues nothing of its own).", (p) => p.batchesDropped);
-  peerCounter("ledger_peer_streams_opened_total", "Raft message streams opened to the peer node (reconnects after the first).", (p) => p.streamsOpened);
+  peerCounter(
+    "ledger_peer_batches_dropped_total",
+    "Turn batches of Raft messages to the peer node dropped because its stream was down or full (the sender queues nothing of its own).",
+    (p) => p.batchesDropped,
+  );
+  peerCounter(
+    "ledger_peer_streams_opened_total",
+    "Raft message streams opened to the peer node (reconnects after the first).",
+    (p) => p.streamsOpened,
+  );
 
   return {
     attach(h) {

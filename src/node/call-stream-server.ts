@@ -21,7 +21,13 @@ import { Metadata, type ServerDuplexStream, type UntypedHandleCall } from "@grpc
 import { create } from "@bufbuild/protobuf";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { callStreamMessageBytesMax, grpcMessageBytesMax, nodeCallDeadlineMsDefault, nodeStreamCallsInFlightMax, timerDelayMsMax } from "../base/limits.js";
+import {
+  callStreamMessageBytesMax,
+  grpcMessageBytesMax,
+  nodeCallDeadlineMsDefault,
+  nodeStreamCallsInFlightMax,
+  timerDelayMsMax,
+} from "../base/limits.js";
 import {
   CallErrorSchema,
   NodeReplySchema,
@@ -78,7 +84,13 @@ export function createCallStreamService(o: CallStreamOptions): CallStreamService
   let stopping = false;
   const handler = (call: ServerDuplexStream<CallsRequest, CallsResponse>) => {
     stats.streamsOpened++;
-    const stream = new CallStream(call, o, stats, () => stopping, () => streams.delete(stream));
+    const stream = new CallStream(
+      call,
+      o,
+      stats,
+      () => stopping,
+      () => streams.delete(stream),
+    );
     streams.add(stream);
     stream.start();
   };
@@ -169,7 +181,10 @@ class CallStream {
     if (request.calls.length > this.inFlightMax) {
       // More than could ever run at once: a refusal each would only multiply the bytes sent.
       const message = `a CallsRequest of ${request.calls.length} calls exceeds the ${this.inFlightMax} calls a stream may have in flight (nodeStreamCallsInFlightMax); none was run`;
-      this.o.logger.warn({ peer: this.peer, calls: request.calls.length, limit: this.inFlightMax }, "call stream ended: too many calls in one message");
+      this.o.logger.warn(
+        { peer: this.peer, calls: request.calls.length, limit: this.inFlightMax },
+        "call stream ended: too many calls in one message",
+      );
       this.finish();
       // grpc-js sends an 'error' emitted on a server stream as the stream's status.
       this.call.emit("error", toServiceError(new LedgerError("RESOURCE_EXHAUSTED", message)));
@@ -180,7 +195,11 @@ class CallStream {
 
   private accept(c: NodeCall, i: number): void {
     const kind = c.kind.case;
-    const refuse = (code: LedgerError["code"], message: string, details: Record<string, string> = { applied: "no" }): void => {
+    const refuse = (
+      code: LedgerError["code"],
+      message: string,
+      details: Record<string, string> = { applied: "no" },
+    ): void => {
       if (kind !== undefined) this.o.observe?.(methodNames[kind], code, 0);
       this.reply(errorReply(c.callId, new LedgerError(code, message, details)));
     };
@@ -191,7 +210,10 @@ class CallStream {
     }
     if (this.stopping()) return refuse("UNAVAILABLE", "the node is shutting down; not applied, retry on another node");
     if (this.running.size >= this.inFlightMax) {
-      return refuse("RESOURCE_EXHAUSTED", `${this.inFlightMax} calls already in flight on this stream; not applied, retry later`);
+      return refuse(
+        "RESOURCE_EXHAUSTED",
+        `${this.inFlightMax} calls already in flight on this stream; not applied, retry later`,
+      );
     }
     this.run(c, kind);
   }
@@ -204,7 +226,11 @@ class CallStream {
     const id = c.callId;
     this.running.add(id);
     const started = performance.now();
-    const ctx = new CallContext(Date.now() + (c.timeoutMs > 0 ? c.timeoutMs : nodeCallDeadlineMsDefault), this.peer, this);
+    const ctx = new CallContext(
+      Date.now() + (c.timeoutMs > 0 ? c.timeoutMs : nodeCallDeadlineMsDefault),
+      this.peer,
+      this,
+    );
     const done = (code: string, reply: NodeReply): void => {
       this.o.observe?.(methodNames[kind], code, (performance.now() - started) / 1000);
       ctx.settled();
@@ -217,8 +243,12 @@ class CallStream {
       const k = c.kind;
       answer =
         k.case === "propose"
-          ? this.o.impl.propose(k.value, ctx).then((value) => create(NodeReplySchema, { callId: id, kind: { case: "propose", value } }))
-          : this.o.impl.read(k.value as ReadRequest, ctx).then((value) => create(NodeReplySchema, { callId: id, kind: { case: "read", value } }));
+          ? this.o.impl
+              .propose(k.value, ctx)
+              .then((value) => create(NodeReplySchema, { callId: id, kind: { case: "propose", value } }))
+          : this.o.impl
+              .read(k.value as ReadRequest, ctx)
+              .then((value) => create(NodeReplySchema, { callId: id, kind: { case: "read", value } }));
     } catch (e) {
       answer = Promise.reject(e); // a handler that threw instead of rejecting
     }
@@ -337,7 +367,10 @@ class CallContext implements HandlerContext {
 function errorReply(callId: bigint, e: LedgerError): NodeReply {
   return create(NodeReplySchema, {
     callId,
-    kind: { case: "error", value: create(CallErrorSchema, { code: e.code, message: e.message, details: { ...e.details } }) },
+    kind: {
+      case: "error",
+      value: create(CallErrorSchema, { code: e.code, message: e.message, details: { ...e.details } }),
+    },
   });
 }
 
@@ -369,5 +402,11 @@ function replyBytesUpperBound(r: NodeReply): number {
 
 /** What a reply too large for one gRPC message becomes (as grpc-js would refuse to send it). */
 function tooLarge(r: NodeReply, bytes: number): NodeReply {
-  return errorReply(r.callId, new LedgerError("RESOURCE_EXHAUSTED", `the reply of about ${bytes} bytes exceeds the ${grpcMessageBytesMax}-byte message limit`));
+  return errorReply(
+    r.callId,
+    new LedgerError(
+      "RESOURCE_EXHAUSTED",
+      `the reply of about ${bytes} bytes exceeds the ${grpcMessageBytesMax}-byte message limit`,
+    ),
+  );
 }

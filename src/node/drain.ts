@@ -17,7 +17,12 @@ export interface LeadershipDrain {
   stop(): void;
 }
 
-export function drainLeadership(host: NodeHost, logger: Logger, maxMs = nodeDrainMsMax, pollMs = nodeDrainPollMs): LeadershipDrain {
+export function drainLeadership(
+  host: NodeHost,
+  logger: Logger,
+  maxMs = nodeDrainMsMax,
+  pollMs = nodeDrainPollMs,
+): LeadershipDrain {
   const startMs = Date.now();
   const handedOver = new Set<ShardId>();
   /** Shards handed over and seen led elsewhere since: done, even if they come back. */
@@ -25,7 +30,8 @@ export function drainLeadership(host: NodeHost, logger: Logger, maxMs = nodeDrai
   let resolveSettled: (stillLeading: ShardId[]) => void = () => undefined;
   const settled = new Promise<ShardId[]>((resolve) => (resolveSettled = resolve));
   let done = false;
-  const leading = (): ShardId[] => [...host.replicas.values()].filter((r) => r.isLeader && !left.has(r.shard.id)).map((r) => r.shard.id);
+  const leading = (): ShardId[] =>
+    [...host.replicas.values()].filter((r) => r.isLeader && !left.has(r.shard.id)).map((r) => r.shard.id);
   const look = (): void => {
     for (const r of host.replicas.values()) if (handedOver.has(r.shard.id) && !r.isLeader) left.add(r.shard.id);
     // Inside a loop turn: the only place the Raft groups may be touched.
@@ -41,7 +47,10 @@ export function drainLeadership(host: NodeHost, logger: Logger, maxMs = nodeDrai
       resolveSettled([]);
     } else if (Date.now() - startMs >= maxMs) {
       done = true;
-      logger.warn({ shards: still, ms: Date.now() - startMs }, "could not hand over the leadership of these shards; stopping anyway (they elect a new leader after an election timeout)");
+      logger.warn(
+        { shards: still, ms: Date.now() - startMs },
+        "could not hand over the leadership of these shards; stopping anyway (they elect a new leader after an election timeout)",
+      );
       resolveSettled(still);
     }
   };

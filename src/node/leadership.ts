@@ -26,7 +26,12 @@ export function campaignWherePreferred(replicas: Iterable<Replica>): void {
  * CheckQuorum clears the "heard from" flags every election timeout and a check can land just
  * after a clear.
  */
-export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, logger: Logger, nowTick: number): number {
+export function balanceLeaders(
+  replicas: Iterable<Replica>,
+  nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>,
+  logger: Logger,
+  nowTick: number,
+): number {
   let waiting = 0;
   for (const r of replicas) {
     if (!r.isLeader || r.preferredLeader === r.replicaId) continue;
@@ -43,7 +48,10 @@ export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: Reado
       waiting++;
       continue;
     }
-    logger.info({ shard: r.shard.id, to: nodeOfReplica.get(r.preferredLeader) }, "handing leadership to the preferred replica");
+    logger.info(
+      { shard: r.shard.id, to: nodeOfReplica.get(r.preferredLeader) },
+      "handing leadership to the preferred replica",
+    );
     r.raw.transferLeadership(r.preferredLeader);
   }
   return waiting;
@@ -55,7 +63,11 @@ export function balanceLeaders(replicas: Iterable<Replica>, nodeOfReplica: Reado
  * one furthest along (Raft sends it TimeoutNow once its log matches, after catching it up if
  * needed). Returns the shards whose transfer started. Only the node loop may call this.
  */
-export function handLeadershipAway(replicas: Iterable<Replica>, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, logger: Logger): string[] {
+export function handLeadershipAway(
+  replicas: Iterable<Replica>,
+  nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>,
+  logger: Logger,
+): string[] {
   const started: string[] = [];
   for (const r of replicas) {
     if (!r.isLeader) continue;
@@ -64,11 +76,20 @@ export function handLeadershipAway(replicas: Iterable<Replica>, nodeOfReplica: R
     let best: { id: ReplicaId; match: number } | undefined;
     for (const [id, pr] of st.progress) {
       if (id === r.replicaId || !pr.recentActive) continue;
-      const better = best === undefined || pr.match > best.match || (pr.match === best.match && id === r.preferredLeader);
+      const better =
+        best === undefined || pr.match > best.match || (pr.match === best.match && id === r.preferredLeader);
       if (better) best = { id, match: pr.match };
     }
     if (best === undefined) continue; // nobody heard from lately: look again at the next poll
-    logger.info({ shard: r.shard.id, to: nodeOfReplica.get(best.id), caughtUp: best.match >= st.lastIndex, term: st.hardState.term }, "handing leadership over before stopping");
+    logger.info(
+      {
+        shard: r.shard.id,
+        to: nodeOfReplica.get(best.id),
+        caughtUp: best.match >= st.lastIndex,
+        term: st.hardState.term,
+      },
+      "handing leadership over before stopping",
+    );
     r.raw.transferLeadership(best.id);
     started.push(r.shard.id);
   }

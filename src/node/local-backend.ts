@@ -50,7 +50,10 @@ export class LocalLedgerBackend implements LedgerBackend {
 
   static async open(options: LocalLedgerBackendOptions): Promise<LocalLedgerBackend> {
     await mkdir(options.dataDir, { recursive: true });
-    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, { keyEncoding: "view", valueEncoding: "view" });
+    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
     await db.open();
     return new LocalLedgerBackend(db, new LedgerStore(db, standaloneLedgerPrefix), options.logger);
   }
@@ -64,7 +67,10 @@ export class LocalLedgerBackend implements LedgerBackend {
     }
     if (isExpired(options.deadlineMs, Date.now())) throw deadlineExceeded();
     if (this.queue.length >= standaloneQueueLengthMax) {
-      throw new LedgerError("RESOURCE_EXHAUSTED", `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`);
+      throw new LedgerError(
+        "RESOURCE_EXHAUSTED",
+        `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`,
+      );
     }
     return new Promise<CommandResult>((resolve, reject) => {
       this.queue.push({ command, deadlineMs: options.deadlineMs, group: undefined, resolve, reject });
@@ -78,7 +84,8 @@ export class LocalLedgerBackend implements LedgerBackend {
     const outcomes = new Array<CommandResult | LedgerError>(items.length);
     if (items.length === 0) return outcomes;
     for (const { accountId, command } of items) {
-      if (commandAccountId(command) !== accountId) throw new AssertionError(`update routed by account ${accountId} carries a command for another account`);
+      if (commandAccountId(command) !== accountId)
+        throw new AssertionError(`update routed by account ${accountId} carries a command for another account`);
     }
     const refusal =
       this.state !== "open"
@@ -86,7 +93,10 @@ export class LocalLedgerBackend implements LedgerBackend {
         : isExpired(options.deadlineMs, Date.now())
           ? deadlineExceeded()
           : this.queue.length + items.length > standaloneQueueLengthMax
-            ? new LedgerError("RESOURCE_EXHAUSTED", `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`)
+            ? new LedgerError(
+                "RESOURCE_EXHAUSTED",
+                `too many pending updates (standaloneQueueLengthMax = ${standaloneQueueLengthMax}); retry later`,
+              )
             : undefined;
     if (refusal !== undefined) return outcomes.fill(refusal);
     return new Promise((resolve) => {
@@ -102,7 +112,8 @@ export class LocalLedgerBackend implements LedgerBackend {
           deadlineMs: options.deadlineMs,
           group,
           resolve: (result) => settle(position, result),
-          reject: (error) => settle(position, error instanceof LedgerError ? error : new LedgerError("INTERNAL", error.message)),
+          reject: (error) =>
+            settle(position, error instanceof LedgerError ? error : new LedgerError("INTERNAL", error.message)),
         });
       }
       this.startWriter();

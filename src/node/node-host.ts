@@ -41,7 +41,13 @@ import { assert, AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import { otherGenerationRanges } from "../storage/replica-keys.js";
-import { batchProposalBytes, encodeBatchProposal, encodeProposal, envelopeHeaderBytes, type ProposalTag } from "./proposal-envelope.js";
+import {
+  batchProposalBytes,
+  encodeBatchProposal,
+  encodeProposal,
+  envelopeHeaderBytes,
+  type ProposalTag,
+} from "./proposal-envelope.js";
 import { Replica, type NodeBatch } from "./replica.js";
 import { notApplied, ProposalWaiters, type AppliedEntry } from "./waiters.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
@@ -69,7 +75,6 @@ export interface NodeHostOptions {
    * by default), keeping the newest quarter of that for followers slightly behind. */
   compactAfterEntries?: number;
 }
-
 
 interface QueuedProposal {
   replica: Replica;
@@ -110,7 +115,10 @@ export class NodeHost {
   private ticksSinceBalance = 0;
   /** Ticks since this process started. */
   private ticksElapsed = 0;
-  private readonly triggeredSnapshots = new Map<Replica, { resolve(index: number): void; reject(e: LedgerError): void }[]>();
+  private readonly triggeredSnapshots = new Map<
+    Replica,
+    { resolve(index: number): void; reject(e: LedgerError): void }[]
+  >();
   private turnRunning = false;
   private turnScheduled = false;
   private atQuiescence: (() => void)[] = [];
@@ -134,7 +142,10 @@ export class NodeHost {
     this.logger = options.logger;
     this.observer = options.observer ?? nullNodeObserver;
     this.compactAfterEntries = options.compactAfterEntries ?? raftLogEntriesBeforeCompaction;
-    this.catchUpEntries = options.compactAfterEntries === undefined ? raftLogCatchUpEntries : Math.floor(options.compactAfterEntries * raftLogCatchUpFraction);
+    this.catchUpEntries =
+      options.compactAfterEntries === undefined
+        ? raftLogCatchUpEntries
+        : Math.floor(options.compactAfterEntries * raftLogCatchUpFraction);
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
@@ -144,7 +155,10 @@ export class NodeHost {
   }
 
   static async open(options: NodeHostOptions): Promise<NodeHost> {
-    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, { keyEncoding: "view", valueEncoding: "view" });
+    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
     await db.open();
     const host = new NodeHost(options, db);
     try {
@@ -183,12 +197,20 @@ export class NodeHost {
         },
       });
       // Leftovers of a snapshot install or a replaced state that a crash interrupted.
-      for (const range of otherGenerationRanges(replica.replicaId, replica.log.generation())) await this.writer.clear(range);
+      for (const range of otherGenerationRanges(replica.replicaId, replica.log.generation()))
+        await this.writer.clear(range);
       for (const range of replica.log.pendingCleanup()) await this.writer.clear(range);
       replica.log.cleanupDone();
       this.replicas.set(shard.id, replica);
       this.logger.info(
-        { shard: shard.id, replica: replica.replicaId, applied: replica.applied, commit: replica.log.hardState().commit, term: replica.log.hardState().term, lastIndex: replica.log.lastIndex() },
+        {
+          shard: shard.id,
+          replica: replica.replicaId,
+          applied: replica.applied,
+          commit: replica.log.hardState().commit,
+          term: replica.log.hardState().term,
+          lastIndex: replica.log.lastIndex(),
+        },
         "replica loaded",
       );
     }
@@ -209,7 +231,12 @@ export class NodeHost {
     const r = this.replicas.get(shardId);
     if (r === undefined) {
       const known = this.config.shards.some((s) => s.id === shardId);
-      throw new LedgerError("INVALID_ARGUMENT", known ? `shard_id ${shardId} has no replica on node ${this.nodeId}` : `shard_id ${quote(shardId)} is not a shard of the cluster config`);
+      throw new LedgerError(
+        "INVALID_ARGUMENT",
+        known
+          ? `shard_id ${shardId} has no replica on node ${this.nodeId}`
+          : `shard_id ${quote(shardId)} is not a shard of the cluster config`,
+      );
     }
     return r;
   }
@@ -217,11 +244,24 @@ export class NodeHost {
   // ---- inputs (called from gRPC handlers and the transport) ----
 
   /** Proposes an encoded command on a replica this node leads; resolves when applied here. */
-  async propose(replica: Replica, command: Uint8Array, deadlineMs: number): Promise<{ result: CommandResult; index: number }> {
-    const applied = await this.enqueueProposal(replica, 1, envelopeHeaderBytes + command.length, (tag) => encodeProposal(tag, command), deadlineMs);
+  async propose(
+    replica: Replica,
+    command: Uint8Array,
+    deadlineMs: number,
+  ): Promise<{ result: CommandResult; index: number }> {
+    const applied = await this.enqueueProposal(
+      replica,
+      1,
+      envelopeHeaderBytes + command.length,
+      (tag) => encodeProposal(tag, command),
+      deadlineMs,
+    );
     const outcome = applied.outcomes[0];
     // A single command refused at apply rejected its waiter in the loop turn instead.
-    assert(applied.outcomes.length === 1 && outcome?.result !== undefined, "a single proposal is answered with one result");
+    assert(
+      applied.outcomes.length === 1 && outcome?.result !== undefined,
+      "a single proposal is answered with one result",
+    );
     return { result: outcome.result, index: applied.index };
   }
 
@@ -232,7 +272,13 @@ export class NodeHost {
    */
   async proposeBatch(replica: Replica, commands: readonly Uint8Array[], deadlineMs: number): Promise<BatchApplied> {
     if (commands.length === 0) throw notApplied("INVALID_ARGUMENT", "a batch proposal needs at least one command");
-    const applied = await this.enqueueProposal(replica, commands.length, batchProposalBytes(commands), (tag) => encodeBatchProposal(tag, commands), deadlineMs);
+    const applied = await this.enqueueProposal(
+      replica,
+      commands.length,
+      batchProposalBytes(commands),
+      (tag) => encodeBatchProposal(tag, commands),
+      deadlineMs,
+    );
     assert(applied.outcomes.length === commands.length, "a batch is answered with one outcome per command");
     return { results: applied.outcomes.map((o) => o.error ?? o.result), index: applied.index };
   }
@@ -243,17 +289,32 @@ export class NodeHost {
    * callers waiting all grow with commands, and counting a 1,000-command batch as one would let
    * the node hold a thousand times the bound.
    */
-  private enqueueProposal(replica: Replica, commands: number, bytes: number, encode: (tag: ProposalTag) => Uint8Array, deadlineMs: number): Promise<AppliedEntry> {
+  private enqueueProposal(
+    replica: Replica,
+    commands: number,
+    bytes: number,
+    encode: (tag: ProposalTag) => Uint8Array,
+    deadlineMs: number,
+  ): Promise<AppliedEntry> {
     try {
       this.checkOpen();
       if (bytes > proposalEntryBytesMax) {
-        throw notApplied("INVALID_ARGUMENT", `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`);
+        throw notApplied(
+          "INVALID_ARGUMENT",
+          `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`,
+        );
       }
       if (commands > nodePendingProposalsMax) {
-        throw notApplied("INVALID_ARGUMENT", `a batch of ${commands} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`);
+        throw notApplied(
+          "INVALID_ARGUMENT",
+          `a batch of ${commands} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`,
+        );
       }
       if (this.commandsInFlight + commands > nodePendingProposalsMax) {
-        throw notApplied("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${this.commandsInFlight} proposed commands in flight, at most ${nodePendingProposalsMax} (nodePendingProposalsMax); not applied, retry later`);
+        throw notApplied(
+          "RESOURCE_EXHAUSTED",
+          `node ${this.nodeId} has ${this.commandsInFlight} proposed commands in flight, at most ${nodePendingProposalsMax} (nodePendingProposalsMax); not applied, retry later`,
+        );
       }
     } catch (e) {
       this.observer.proposalFailed(e);
@@ -298,17 +359,26 @@ export class NodeHost {
         this.nodeOfReplica.get(message.from) !== fromNodeId ||
         !replica.shard.replicas.some((r) => r.id === message.from)
       ) {
-        this.dropped.note({ from: fromNodeId, shard: shardId, to: message.to, sender: message.from }, "dropping a peer message not addressed to a replica here");
+        this.dropped.note(
+          { from: fromNodeId, shard: shardId, to: message.to, sender: message.from },
+          "dropping a peer message not addressed to a replica here",
+        );
         continue;
       }
       if (message.type === MessageType.Snapshot) {
         // A snapshot's data comes only through InstallSnapshot, staged before its message.
-        this.dropped.note({ from: fromNodeId, shard: shardId }, "dropping a snapshot message sent on the message stream");
+        this.dropped.note(
+          { from: fromNodeId, shard: shardId },
+          "dropping a snapshot message sent on the message stream",
+        );
         continue;
       }
       const bytes = messageBytes(message);
       if (this.inboxMessages >= nodeInboxMessagesMax || this.inboxBytes + bytes > nodeInboxBytesMax) {
-        this.dropped.note({ from: fromNodeId, messages: this.inboxMessages, bytes: this.inboxBytes }, "node inbox full; dropping peer messages (Raft retransmits)");
+        this.dropped.note(
+          { from: fromNodeId, messages: this.inboxMessages, bytes: this.inboxBytes },
+          "node inbox full; dropping peer messages (Raft retransmits)",
+        );
         continue;
       }
       this.inboxMessages++;
@@ -336,7 +406,11 @@ export class NodeHost {
 
   transferLeadership(replica: Replica, toNodeId: NodeId): void {
     const target = replica.shard.replicas.find((r) => r.nodeId === toNodeId);
-    if (target === undefined) throw new LedgerError("INVALID_ARGUMENT", `to_node_id ${quote(toNodeId)} hosts no replica of ${replica.shard.id}`);
+    if (target === undefined)
+      throw new LedgerError(
+        "INVALID_ARGUMENT",
+        `to_node_id ${quote(toNodeId)} hosts no replica of ${replica.shard.id}`,
+      );
     this.enqueue(() => replica.raw.transferLeadership(target.id));
   }
 
@@ -353,7 +427,11 @@ export class NodeHost {
   /** Every replica's state, read when no turn is writing (so hashes match applied indexes). */
   async replicaSummaries(includeStateHash: boolean): Promise<ReplicaSummary[]> {
     const pending = await new Promise<Promise<ReplicaSummary>[]>((resolve) =>
-      this.whenQuiescent(() => resolve([...this.replicas.values()].map((r) => summarizeReplica(this.db, r, this.nodeOfReplica, includeStateHash)))),
+      this.whenQuiescent(() =>
+        resolve(
+          [...this.replicas.values()].map((r) => summarizeReplica(this.db, r, this.nodeOfReplica, includeStateHash)),
+        ),
+      ),
     );
     return Promise.all(pending);
   }
@@ -385,7 +463,10 @@ export class NodeHost {
         (e: unknown) => {
           this.failed = true;
           this.turnRunning = false;
-          this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, "node loop failed; the node stops (restart replays the log)");
+          this.logger.fatal(
+            { err: e instanceof Error ? e.stack : String(e) },
+            "node loop failed; the node stops (restart replays the log)",
+          );
           this.fatal?.(e);
         },
       );
@@ -402,13 +483,25 @@ export class NodeHost {
 
   private hasWork(): boolean {
     if (this.closed) return false;
-    if (this.inbox.length > 0 || this.queuedProposals.length > 0 || this.pendingTicks > 0 || this.triggeredSnapshots.size > 0) return true;
+    if (
+      this.inbox.length > 0 ||
+      this.queuedProposals.length > 0 ||
+      this.pendingTicks > 0 ||
+      this.triggeredSnapshots.size > 0
+    )
+      return true;
     for (const r of this.replicas.values()) if (r.queuedReads.length > 0 || r.raw.hasReady()) return true;
     return false;
   }
 
   private async turn(): Promise<void> {
-    this.observer.turnStarted(this.inboxMessages, this.inboxBytes, this.queuedProposals.length, this.proposals.size, this.writer.queuedJobs());
+    this.observer.turnStarted(
+      this.inboxMessages,
+      this.inboxBytes,
+      this.queuedProposals.length,
+      this.proposals.size,
+      this.writer.queuedJobs(),
+    );
     const inbox = this.inbox;
     this.inbox = [];
     for (const fn of inbox) fn();
@@ -431,10 +524,18 @@ export class NodeHost {
     const writing = batch.length > 0;
     if (batch.length > 0) await this.writer.write(batch, { sync });
     else await batch.close();
-    this.observer.turnWritten(readies, writing && sync, writeStartMs - applyStartMs, writing ? performance.now() - writeStartMs : 0);
+    this.observer.turnWritten(
+      readies,
+      writing && sync,
+      writeStartMs - applyStartMs,
+      writing ? performance.now() - writeStartMs : 0,
+    );
     for (const r of this.replicas.values()) r.publishReadable();
     for (const r of this.replicas.values()) {
-      for (const range of r.log.pendingCleanup()) this.writer.clear(range).catch((e: unknown) => this.logger.warn({ err: String(e) }, "log cleanup failed; retried at next start"));
+      for (const range of r.log.pendingCleanup())
+        this.writer
+          .clear(range)
+          .catch((e: unknown) => this.logger.warn({ err: String(e) }, "log cleanup failed; retried at next start"));
       r.log.cleanupDone();
     }
     for (const [r, fire] of triggered) fire(r.log.snapshotMetadata().index);
@@ -470,7 +571,10 @@ export class NodeHost {
     if (ticks === 0) return;
     // Once an interval has passed, check at every tick until no leader waits to be moved.
     this.ticksSinceBalance += ticks;
-    if (this.ticksSinceBalance >= leaderBalanceIntervalTicks && balanceLeaders(this.replicas.values(), this.nodeOfReplica, this.logger, this.ticksElapsed) === 0) {
+    if (
+      this.ticksSinceBalance >= leaderBalanceIntervalTicks &&
+      balanceLeaders(this.replicas.values(), this.nodeOfReplica, this.logger, this.ticksElapsed) === 0
+    ) {
       this.ticksSinceBalance = 0;
     }
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
@@ -478,7 +582,8 @@ export class NodeHost {
     this.proposals.expire(now);
     for (const r of this.replicas.values()) this.reads.expire(r, now);
     this.ticksElapsed += ticks;
-    if (this.ticksElapsed >= startupCampaignTicks && this.ticksElapsed - ticks < startupCampaignTicks) campaignWherePreferred(this.replicas.values());
+    if (this.ticksElapsed >= startupCampaignTicks && this.ticksElapsed - ticks < startupCampaignTicks)
+      campaignWherePreferred(this.replicas.values());
   }
 
   private proposeQueued(): void {
@@ -487,7 +592,12 @@ export class NodeHost {
     for (const p of queued) {
       try {
         p.replica.raw.propose(p.data);
-        this.proposals.add(p.number, { shardId: p.replica.shard.id, deadlineMs: p.deadlineMs, resolve: p.resolve, reject: p.reject });
+        this.proposals.add(p.number, {
+          shardId: p.replica.shard.id,
+          deadlineMs: p.deadlineMs,
+          resolve: p.resolve,
+          reject: p.reject,
+        });
       } catch (e) {
         p.reject(refusedProposal(this.nodeId, p.replica, this.nodeOfReplica.get(p.replica.leader), e));
       }
@@ -500,7 +610,10 @@ export class NodeHost {
     r.role = role;
     r.leader = leader;
     const term = r.raw.status().hardState.term;
-    this.logger.info({ shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term }, "replica role changed");
+    this.logger.info(
+      { shard: r.shard.id, role, leader: this.nodeOfReplica.get(leader) ?? null, term },
+      "replica role changed",
+    );
     this.observer.roleChanged(r.shard.id, role, term, role === "leader");
     if (wasLeader && role !== "leader") {
       this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
@@ -547,7 +660,10 @@ export class NodeHost {
       // A broken invariant means the replica's state can no longer be trusted: stop the node
       // (the turn fails) and recover by restart and replay, rather than go on.
       if (e instanceof AssertionError) throw e;
-      this.logger.error({ shard: r.shard.id, from: m.from, type: m.type, err: String(e) }, "dropping a Raft message the replica refused");
+      this.logger.error(
+        { shard: r.shard.id, from: m.from, type: m.type, err: String(e) },
+        "dropping a Raft message the replica refused",
+      );
     }
   }
 
@@ -568,9 +684,13 @@ export class NodeHost {
       for (const r of this.replicas.values()) r.log.setApplied(r.applied, batch);
       await this.writer.write(batch, { sync: true });
     }
-    const down = new LedgerError("UNAVAILABLE", `node ${this.nodeId} is shutting down; the outcome is unknown. Retrying with the same request_id is safe`);
+    const down = new LedgerError(
+      "UNAVAILABLE",
+      `node ${this.nodeId} is shutting down; the outcome is unknown. Retrying with the same request_id is safe`,
+    );
     this.proposals.failAll(down);
-    for (const p of this.queuedProposals) p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));
+    for (const p of this.queuedProposals)
+      p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));
     this.queuedProposals = [];
     for (const r of this.replicas.values()) this.reads.failAll(r, down);
     for (const waiting of this.triggeredSnapshots.values()) for (const w of waiting) w.reject(down);

@@ -14,7 +14,13 @@ export interface NodeObserver {
    * the inbox, proposals queued since the last turn, proposals proposed and not yet answered,
    * and jobs in the DB writer's queue.
    */
-  turnStarted(inboxMessages: number, inboxBytes: number, queuedProposals: number, proposalsInFlight: number, writerJobs: number): void;
+  turnStarted(
+    inboxMessages: number,
+    inboxBytes: number,
+    queuedProposals: number,
+    proposalsInFlight: number,
+    writerJobs: number,
+  ): void;
   /**
    * After a turn's batch was written: the Readies it held, whether the write was synced (an
    * fsync), the milliseconds spent persisting and applying the Readies into the batch, and the

@@ -43,20 +43,28 @@ export interface NodeServerOptions {
   healthIntervalMs?: number;
 }
 
-export async function startNodeServer(host: NodeHost, address: string, logger: Logger, options: NodeServerOptions): Promise<NodeServer> {
+export async function startNodeServer(
+  host: NodeHost,
+  address: string,
+  logger: Logger,
+  options: NodeServerOptions,
+): Promise<NodeServer> {
   const { security } = options;
   // Same message limit as the peers' senders check against (grpcMessageBytesMax). Every call
   // first passes the certificate check: only nodes may send Raft traffic.
   // Undecodable requests get INVALID_ARGUMENT, on every service (strict-decoding.ts).
-  const server = new Server(strictServerOptions({
-    "grpc.max_receive_message_length": grpcMessageBytesMax,
-    "grpc.max_send_message_length": grpcMessageBytesMax,
-    interceptors: [certRoleInterceptor(security, logger, options.observe)],
-  }));
+  const server = new Server(
+    strictServerOptions({
+      "grpc.max_receive_message_length": grpcMessageBytesMax,
+      "grpc.max_send_message_length": grpcMessageBytesMax,
+      interceptors: [certRoleInterceptor(security, logger, options.observe)],
+    }),
+  );
   const service = createNodeService(host, logger);
   const calls = new CallsInFlight();
   const tracked = calls.track(service.impl);
-  const onInternalError = (method: string, error: unknown): void => logger.error({ method, err: error }, "internal error in a node call");
+  const onInternalError = (method: string, error: unknown): void =>
+    logger.error({ method, err: error }, "internal error in a node call");
   // The gateway's Calls streams run the same (tracked) handlers, so a stop waits for them too.
   const callStreams = createCallStreamService({ impl: tracked, logger, onInternalError, observe: options.observe });
   addUnaryService(server, NodeService, tracked, onInternalError, options.observe, { calls: callStreams.handler });
@@ -71,7 +79,9 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
       knownPeer: (nodeId: string) => peerIds.has(nodeId),
       // With TLS, a peer is who its certificate says; the interceptor let only node
       // certificates reach this service.
-      ...(security.mode === "tls" ? { authenticatedNode: (call: CallWithAuth) => nodeNamed(security.callerOf(call)) } : {}),
+      ...(security.mode === "tls"
+        ? { authenticatedNode: (call: CallWithAuth) => nodeNamed(security.callerOf(call)) }
+        : {}),
       onIdentityMismatch: (certified: string) => options.onIdentityMismatch?.(certified),
       onMessages: (fromNodeId, messages) => host.deliver(fromNodeId, messages),
       beginSnapshot: (fromNodeId, shardId, message) => host.snapshots.begin(fromNodeId, shardId, message),
@@ -79,7 +89,9 @@ export async function startNodeServer(host: NodeHost, address: string, logger: L
     logger,
   );
   await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, security.internalServerCredentials(), (error, port) => (error ? reject(new Error(describeBindError(error))) : resolve(port))),
+    server.bindAsync(address, security.internalServerCredentials(), (error, port) =>
+      error ? reject(new Error(describeBindError(error))) : resolve(port),
+    ),
   );
   const updateHealth = (): void => health.set(...describeHealth(host.healthProblems()));
   updateHealth();
@@ -131,7 +143,10 @@ class CallsInFlight {
 
   track<I extends object>(impl: I): I {
     const tracked: Record<string, unknown> = {};
-    for (const [name, handler] of Object.entries(impl) as [string, (request: unknown, ctx: HandlerContext) => Promise<unknown>][]) {
+    for (const [name, handler] of Object.entries(impl) as [
+      string,
+      (request: unknown, ctx: HandlerContext) => Promise<unknown>,
+    ][]) {
       tracked[name] = async (request: unknown, ctx: HandlerContext) => {
         this.count++;
         try {

@@ -6,9 +6,22 @@ import { create } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { nodeCallDeadlineMsDefault, nodeForwardHopsMax, nodePendingProposalsMax, pageSizeMax, proposalEntryBytesMax } from "../base/limits.js";
+import {
+  nodeCallDeadlineMsDefault,
+  nodeForwardHopsMax,
+  nodePendingProposalsMax,
+  pageSizeMax,
+  proposalEntryBytesMax,
+} from "../base/limits.js";
 import type { NodeId } from "../cluster/config.js";
-import { CommandSchema, QueryResultSchema, QuerySchema, CommandResultSchema, type Command, type Query } from "../gen/ledger/core/v1/core_pb.js";
+import {
+  CommandSchema,
+  QueryResultSchema,
+  QuerySchema,
+  CommandResultSchema,
+  type Command,
+  type Query,
+} from "../gen/ledger/core/v1/core_pb.js";
 import type { Replica } from "./replica.js";
 import {
   NodeService,
@@ -37,7 +50,10 @@ const roles: Record<Role, ReplicaRole> = {
   leader: ReplicaRole.LEADER,
 };
 
-export function createNodeService(host: NodeHost, logger: Logger): { impl: UnaryImpl<typeof NodeService>; close(): void } {
+export function createNodeService(
+  host: NodeHost,
+  logger: Logger,
+): { impl: UnaryImpl<typeof NodeService>; close(): void } {
   // Forwarded proposals go to the leader's node over TLS that checks it is that node.
   const peers = new Map<NodeId, UnaryClient<typeof NodeService>>();
   const peer = (nodeId: NodeId): UnaryClient<typeof NodeService> => {
@@ -46,7 +62,11 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
       const address = host.config.nodes.find((n) => n.id === nodeId)?.address;
       if (address === undefined) throw new LedgerError("INTERNAL", `no address for node ${nodeId}`);
       const channel = host.security.channelTo({ role: "node", name: nodeId });
-      c = createUnaryClient(NodeService, address, { defaultDeadlineMs: nodeCallDeadlineMsDefault, credentials: channel.credentials, channel: channel.options });
+      c = createUnaryClient(NodeService, address, {
+        defaultDeadlineMs: nodeCallDeadlineMsDefault,
+        credentials: channel.credentials,
+        channel: channel.options,
+      });
       peers.set(nodeId, c);
     }
     return c;
@@ -59,42 +79,71 @@ export function createNodeService(host: NodeHost, logger: Logger): { impl: Unary
       const batch = checkProposal(replica, req.command, req.commands);
       if (!replica.isLeader) {
         const leaderNode = host.nodeOfReplica.get(replica.leader);
-        if (leaderNode === undefined) throw notApplied("UNAVAILABLE", `${req.shardId}: no leader known on node ${host.nodeId} (election in progress or no quorum); not applied, retry`);
+        if (leaderNode === undefined)
+          throw notApplied(
+            "UNAVAILABLE",
+            `${req.shardId}: no leader known on node ${host.nodeId} (election in progress or no quorum); not applied, retry`,
+          );
         if (req.hops >= nodeForwardHopsMax) {
-          throw notApplied("NOT_LEADER", `${req.shardId}: node ${host.nodeId} is not the leader; the leader is ${leaderNode}`, { leader: leaderNode });
+          throw notApplied(
+            "NOT_LEADER",
+            `${req.shardId}: node ${host.nodeId} is not the leader; the leader is ${leaderNode}`,
+            { leader: leaderNode },
+          );
         }
         logger.debug({ shard: req.shardId, to: leaderNode }, "forwarding a proposal to the leader");
-        return peer(leaderNode).propose({ ...req, hops: req.hops + 1 }, { deadlineMs: deadlineOf(ctx), signal: ctx.signal });
+        return peer(leaderNode).propose(
+          { ...req, hops: req.hops + 1 },
+          { deadlineMs: deadlineOf(ctx), signal: ctx.signal },
+        );
       }
       if (batch) {
         const { results, index } = await host.proposeBatch(replica, req.commands, deadlineOf(ctx));
         // A command this shard refused at apply (it cannot happen to a command checked above)
         // has no CommandResult: it is answered with empty bytes, which decode to no kind.
-        const encoded = results.map((r) => (r instanceof LedgerError ? new Uint8Array(0) : toBinary(CommandResultSchema, r)));
+        const encoded = results.map((r) =>
+          r instanceof LedgerError ? new Uint8Array(0) : toBinary(CommandResultSchema, r),
+        );
         return create(ProposeResponseSchema, { results: encoded, index: BigInt(index), leaderNodeId: host.nodeId });
       }
       const { result, index } = await host.propose(replica, req.command, deadlineOf(ctx));
-      return create(ProposeResponseSchema, { result: toBinary(CommandResultSchema, result), index: BigInt(index), leaderNodeId: host.nodeId });
+      return create(ProposeResponseSchema, {
+        result: toBinary(CommandResultSchema, result),
+        index: BigInt(index),
+        leaderNodeId: host.nodeId,
+      });
     },
 
     async read(req, ctx) {
       const replica = host.replicaOf(req.shardId);
       let query: Query;
       const problem = checkWire(QuerySchema, req.query);
-      if (problem !== undefined) throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${problem}`);
+      if (problem !== undefined)
+        throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${problem}`);
       try {
         query = fromBinary(QuerySchema, req.query);
       } catch (e) {
         throw new LedgerError("INVALID_ARGUMENT", `query is not a valid ledger.core.v1.Query: ${quote(String(e))}`);
       }
-      if (query.kind.case === undefined) throw new LedgerError("INVALID_ARGUMENT", "query must set one of get_account, get_transaction, list_transactions");
-      if (!replica.ownsAccount(query.kind.value.accountId)) throw new LedgerError("INVALID_ARGUMENT", `query's account belongs to another shard than ${req.shardId}`);
-      if (query.kind.case === "listTransactions" && (query.kind.value.limit < 1 || query.kind.value.limit > pageSizeMax)) {
+      if (query.kind.case === undefined)
+        throw new LedgerError(
+          "INVALID_ARGUMENT",
+          "query must set one of get_account, get_transaction, list_transactions",
+        );
+      if (!replica.ownsAccount(query.kind.value.accountId))
+        throw new LedgerError("INVALID_ARGUMENT", `query's account belongs to another shard than ${req.shardId}`);
+      if (
+        query.kind.case === "listTransactions" &&
+        (query.kind.value.limit < 1 || query.kind.value.limit > pageSizeMax)
+      ) {
         throw new LedgerError("INVALID_ARGUMENT", `query.list_transactions.limit must be within 1..${pageSizeMax}`);
       }
       const stale = req.consistency === ReadConsistency.STALE;
       const { result, appliedIndex } = await host.read(replica, query, stale, deadlineOf(ctx));
-      return create(ReadResponseSchema, { result: toBinary(QueryResultSchema, result), appliedIndex: BigInt(appliedIndex) });
+      return create(ReadResponseSchema, {
+        result: toBinary(QueryResultSchema, result),
+        appliedIndex: BigInt(appliedIndex),
+      });
     },
 
     async replicaStates(req) {
@@ -149,7 +198,10 @@ function checkProposal(replica: Replica, command: Uint8Array, commands: readonly
   const single = command.length > 0;
   const batch = commands.length > 0;
   if (single === batch) {
-    throw notApplied("INVALID_ARGUMENT", single ? "command and commands are both set; set exactly one" : "command or commands must be set (exactly one)");
+    throw notApplied(
+      "INVALID_ARGUMENT",
+      single ? "command and commands are both set; set exactly one" : "command or commands must be set (exactly one)",
+    );
   }
   if (single) {
     checkCommand(replica, command, "command", nowNs);
@@ -159,11 +211,17 @@ function checkProposal(replica: Replica, command: Uint8Array, commands: readonly
   // broken gateway's hundreds of thousands of tiny ones) would hold the event loop before the
   // refusal. The host checks them again when it queues the proposal.
   if (commands.length > nodePendingProposalsMax) {
-    throw notApplied("INVALID_ARGUMENT", `a batch of ${commands.length} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`);
+    throw notApplied(
+      "INVALID_ARGUMENT",
+      `a batch of ${commands.length} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`,
+    );
   }
   const bytes = batchProposalBytes(commands);
   if (bytes > proposalEntryBytesMax) {
-    throw notApplied("INVALID_ARGUMENT", `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`);
+    throw notApplied(
+      "INVALID_ARGUMENT",
+      `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`,
+    );
   }
   for (const [i, c] of commands.entries()) checkCommand(replica, c, `commands[${i}]`, nowNs);
   return true;
@@ -181,13 +239,17 @@ function checkCommand(replica: Replica, bytes: Uint8Array, field: string, nowNs:
   if (bytes.length === 0) throw notApplied("INVALID_ARGUMENT", `${field} must not be empty`);
   // Strictly: protobuf-es alone reads a field sent with the wrong wire type as if it were right.
   const problem = checkWire(CommandSchema, bytes);
-  if (problem !== undefined) throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${problem}`);
+  if (problem !== undefined)
+    throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${problem}`);
   let command: Command;
   try {
     command = fromBinary(CommandSchema, bytes);
   } catch (e) {
     throw notApplied("INVALID_ARGUMENT", `${field} is not a valid ledger.core.v1.Command: ${quote(String(e))}`);
   }
-  const refusal = replica.refusal(command, field) ?? commandRefusal(command, field) ?? timestampRefusal(command.timestamp, nowNs, `${field}.timestamp`);
+  const refusal =
+    replica.refusal(command, field) ??
+    commandRefusal(command, field) ??
+    timestampRefusal(command.timestamp, nowNs, `${field}.timestamp`);
   if (refusal !== undefined) throw notApplied("INVALID_ARGUMENT", refusal);
 }

@@ -59,7 +59,12 @@ export class PeerLinks {
   /** Each peer's stream state and counts, read without side effects (metrics). PeerSender queues
    * nothing of its own (a batch that cannot go out is dropped), so drops are what backs up. */
   peerStats(): PeerLinkStats[] {
-    return [...this.senders].map(([nodeId, s]) => ({ nodeId, state: s.state, batchesDropped: s.batchesDropped, streamsOpened: s.streamsOpened }));
+    return [...this.senders].map(([nodeId, s]) => ({
+      nodeId,
+      state: s.state,
+      batchesDropped: s.batchesDropped,
+      streamsOpened: s.streamsOpened,
+    }));
   }
 
   private sender(nodeId: NodeId): PeerSender {

@@ -68,9 +68,14 @@ export type DecodedEntry =
 /** Decodes an entry; the commands are views over `data` (no copy). Never throws. */
 export function decodeEntryData(data: Uint8Array): DecodedEntry {
   if (data.length === 0) return { kind: "noop" };
-  if (data.length < envelopeHeaderBytes) return { kind: "invalid", why: `entry of ${data.length} bytes is shorter than the ${envelopeHeaderBytes}-byte header` };
+  if (data.length < envelopeHeaderBytes)
+    return {
+      kind: "invalid",
+      why: `entry of ${data.length} bytes is shorter than the ${envelopeHeaderBytes}-byte header`,
+    };
   const version = data[0];
-  if (version !== singleVersion && version !== batchVersion) return { kind: "invalid", why: `unknown entry format version ${version}` };
+  if (version !== singleVersion && version !== batchVersion)
+    return { kind: "invalid", why: `unknown entry format version ${version}` };
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const tag = { epoch: view.getUint32(1), number: Number(view.getBigUint64(5)) };
   if (version === singleVersion) return { kind: "command", tag, command: data.subarray(envelopeHeaderBytes) };
@@ -79,24 +84,36 @@ export function decodeEntryData(data: Uint8Array): DecodedEntry {
 
 function decodeBatch(data: Uint8Array, view: DataView, tag: ProposalTag): DecodedEntry {
   if (data.length < envelopeHeaderBytes + countBytes) {
-    return { kind: "invalid", why: `batch entry of ${data.length} bytes is shorter than its ${envelopeHeaderBytes + countBytes}-byte header` };
+    return {
+      kind: "invalid",
+      why: `batch entry of ${data.length} bytes is shorter than its ${envelopeHeaderBytes + countBytes}-byte header`,
+    };
   }
   const count = view.getUint32(envelopeHeaderBytes);
   // Every command costs at least its length prefix: a count that cannot fit is corrupt, and is
   // refused before anything is allocated for it.
   if (count === 0 || count > (data.length - envelopeHeaderBytes - countBytes) / lengthBytes) {
-    return { kind: "invalid", why: `batch entry of ${data.length} bytes cannot hold the ${count} commands it announces` };
+    return {
+      kind: "invalid",
+      why: `batch entry of ${data.length} bytes cannot hold the ${count} commands it announces`,
+    };
   }
   const commands: Uint8Array[] = new Array<Uint8Array>(count);
   let at = envelopeHeaderBytes + countBytes;
   for (let i = 0; i < count; i++) {
-    if (at + lengthBytes > data.length) return { kind: "invalid", why: `batch entry ends inside the length of command ${i} of ${count}` };
+    if (at + lengthBytes > data.length)
+      return { kind: "invalid", why: `batch entry ends inside the length of command ${i} of ${count}` };
     const length = view.getUint32(at);
     at += lengthBytes;
-    if (length > data.length - at) return { kind: "invalid", why: `batch entry's command ${i} of ${count} announces ${length} bytes; ${data.length - at} remain` };
+    if (length > data.length - at)
+      return {
+        kind: "invalid",
+        why: `batch entry's command ${i} of ${count} announces ${length} bytes; ${data.length - at} remain`,
+      };
     commands[i] = data.subarray(at, at + length);
     at += length;
   }
-  if (at !== data.length) return { kind: "invalid", why: `batch entry has ${data.length - at} bytes after its ${count} commands` };
+  if (at !== data.length)
+    return { kind: "invalid", why: `batch entry has ${data.length - at} bytes after its ${count} commands` };
   return { kind: "batch", tag, commands };
 }

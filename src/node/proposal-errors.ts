@@ -8,14 +8,26 @@ import type { Replica } from "./replica.js";
 import { notApplied } from "./waiters.js";
 
 /** Rethrows anything that is not a RaftError (a bug, not a refusal). */
-export function refusedProposal(nodeId: NodeId, replica: Replica, leaderNode: NodeId | undefined, e: unknown): LedgerError {
+export function refusedProposal(
+  nodeId: NodeId,
+  replica: Replica,
+  leaderNode: NodeId | undefined,
+  e: unknown,
+): LedgerError {
   if (!(e instanceof RaftError)) throw e;
   const shard = replica.shard.id;
   switch (e.code) {
     case "NOT_LEADER":
-      return notApplied("NOT_LEADER", `${shard}: node ${nodeId} is not the leader${leaderNode ? `; the leader is ${leaderNode}` : ""}`, leaderNode ? { leader: leaderNode } : {});
+      return notApplied(
+        "NOT_LEADER",
+        `${shard}: node ${nodeId} is not the leader${leaderNode ? `; the leader is ${leaderNode}` : ""}`,
+        leaderNode ? { leader: leaderNode } : {},
+      );
     case "PROPOSAL_DROPPED":
-      return notApplied("UNAVAILABLE", `${shard}: no leader known on node ${nodeId} (election in progress or no quorum); not applied, retry`);
+      return notApplied(
+        "UNAVAILABLE",
+        `${shard}: no leader known on node ${nodeId} (election in progress or no quorum); not applied, retry`,
+      );
     case "TRANSFER_IN_PROGRESS":
       return notApplied("UNAVAILABLE", `${shard}: leadership is being transferred; not applied, retry`);
     case "UNCOMMITTED_LIMIT":

@@ -36,10 +36,20 @@ export class ReadPath {
 
   read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<ReadAnswer> {
     if (this.pending >= nodePendingReadsMax) {
-      return Promise.reject(new LedgerError("RESOURCE_EXHAUSTED", `node ${this.nodeId} has ${nodePendingReadsMax} reads in flight; retry later`));
+      return Promise.reject(
+        new LedgerError(
+          "RESOURCE_EXHAUSTED",
+          `node ${this.nodeId} has ${nodePendingReadsMax} reads in flight; retry later`,
+        ),
+      );
     }
     if (stale && !replica.caughtUp) {
-      return Promise.reject(new LedgerError("UNAVAILABLE", `${replica.shard.id}: replica on ${this.nodeId} is replaying its log; no reads until it has caught up`));
+      return Promise.reject(
+        new LedgerError(
+          "UNAVAILABLE",
+          `${replica.shard.id}: replica on ${this.nodeId} is replaying its log; no reads until it has caught up`,
+        ),
+      );
     }
     this.pending++;
     if (stale) return this.query(replica, query).finally(() => this.pending--);
@@ -74,7 +84,8 @@ export class ReadPath {
     const reads = r.queuedReads;
     r.queuedReads = [];
     if (r.leader === 0) {
-      for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: no leader known on node ${this.nodeId}; retry`));
+      for (const w of reads)
+        w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: no leader known on node ${this.nodeId}; retry`));
       return;
     }
     const context = new Uint8Array(16);
@@ -120,10 +131,23 @@ export class ReadPath {
     for (const [key, reads] of r.readBatches) {
       if (reads.every((w) => w.settled || w.confirmByMs > now)) continue;
       r.readBatches.delete(key);
-      for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: the read could not be confirmed with the leader in time; retry`));
+      for (const w of reads)
+        w.reject(
+          new LedgerError(
+            "UNAVAILABLE",
+            `${r.shard.id}: the read could not be confirmed with the leader in time; retry`,
+          ),
+        );
     }
     for (const c of r.confirmedReads) {
-      for (const w of c.reads) if (w.deadlineMs <= now) w.reject(new LedgerError("DEADLINE_EXCEEDED", `${r.shard.id}: replica did not apply up to the read point before the deadline`));
+      for (const w of c.reads)
+        if (w.deadlineMs <= now)
+          w.reject(
+            new LedgerError(
+              "DEADLINE_EXCEEDED",
+              `${r.shard.id}: replica did not apply up to the read point before the deadline`,
+            ),
+          );
       c.reads = c.reads.filter((w) => !w.settled);
     }
     r.confirmedReads = r.confirmedReads.filter((c) => c.reads.length > 0);
@@ -133,7 +157,8 @@ export class ReadPath {
   failUnconfirmed(r: Replica, why: string): void {
     for (const [key, reads] of r.readBatches) {
       r.readBatches.delete(key);
-      for (const w of reads) w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: ${why} before the read was confirmed; retry`));
+      for (const w of reads)
+        w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: ${why} before the read was confirmed; retry`));
     }
   }
 

@@ -25,7 +25,12 @@ export interface ReplicaSummary {
  * Call when no loop turn is writing: the replica's fields and the DB snapshot the hash starts
  * from (taken synchronously) then describe the same applied state.
  */
-export async function summarizeReplica(db: LedgerDb, replica: Replica, nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>, includeStateHash: boolean): Promise<ReplicaSummary> {
+export async function summarizeReplica(
+  db: LedgerDb,
+  replica: Replica,
+  nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>,
+  includeStateHash: boolean,
+): Promise<ReplicaSummary> {
   const st = replica.raw.status();
   const hash = includeStateHash ? hashReplicaState(db, replica) : undefined;
   const s: ReplicaSummary = {

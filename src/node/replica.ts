@@ -19,7 +19,6 @@ import { ledgerPrefix } from "../storage/replica-keys.js";
 import { decodeEntryData, type ProposalTag } from "./proposal-envelope.js";
 import type { ReadWaiter } from "./waiters.js";
 
-
 /** The chained batch of one loop turn. */
 export type NodeBatch = ReturnType<LedgerDb["batch"]>;
 
@@ -90,7 +89,13 @@ export class Replica {
       warn: (msg: string) => this.logger.warn(msg),
     };
     this.raw = new RawNode(
-      { ...options.raft, id: this.replicaId, peers: options.shard.replicas.map((r) => r.id), applied: log.applied(), logger: raftLogger },
+      {
+        ...options.raft,
+        id: this.replicaId,
+        peers: options.shard.replicas.map((r) => r.id),
+        applied: log.applied(),
+        logger: raftLogger,
+      },
       log,
     );
   }
@@ -143,11 +148,17 @@ export class Replica {
   async persistAndApply(rd: Ready, batch: NodeBatch, db: LedgerDb): Promise<AppliedProposal[]> {
     if (rd.snapshot !== undefined) {
       const staged = this.staged;
-      if (staged === undefined) throw new Error(`${this.shard.id}: Raft installs snapshot ${rd.snapshot.metadata.index} but no data was staged`);
+      if (staged === undefined)
+        throw new Error(
+          `${this.shard.id}: Raft installs snapshot ${rd.snapshot.metadata.index} but no data was staged`,
+        );
       this.log.persistReady(rd, batch, { generation: staged.generation });
       this.store = new LedgerStore(db, ledgerPrefix(this.replicaId, staged.generation));
       this.staged = undefined;
-      this.logger.info({ shard: this.shard.id, index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, "snapshot installed");
+      this.logger.info(
+        { shard: this.shard.id, index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term },
+        "snapshot installed",
+      );
     } else {
       this.log.persistReady(rd, batch);
     }
@@ -166,7 +177,10 @@ export class Replica {
       const decoded = decodeEntryData(entry.data);
       if (decoded.kind === "noop") continue;
       if (decoded.kind === "invalid") {
-        this.logger.error({ shard: this.shard.id, index: entry.index, why: decoded.why }, "skipping an entry that cannot be decoded");
+        this.logger.error(
+          { shard: this.shard.id, index: entry.index, why: decoded.why },
+          "skipping an entry that cannot be decoded",
+        );
         continue;
       }
       if (decoded.kind === "command") {
@@ -178,7 +192,12 @@ export class Replica {
         this.place(command, entry.index, applied.outcomes, 0, commands, slots);
         continue;
       }
-      const applied: AppliedProposal = { tag: decoded.tag, index: entry.index, batch: true, outcomes: new Array<CommandOutcome>(decoded.commands.length) };
+      const applied: AppliedProposal = {
+        tag: decoded.tag,
+        index: entry.index,
+        batch: true,
+        outcomes: new Array<CommandOutcome>(decoded.commands.length),
+      };
       proposals.push(applied);
       for (const [position, bytes] of decoded.commands.entries()) {
         const command = this.decodeCommand(bytes, entry.index, position);
@@ -195,12 +214,22 @@ export class Replica {
   }
 
   /** Queues `command` for the store, or records why this shard refuses it. */
-  private place(command: Command, index: number, outcomes: CommandOutcome[], position: number, commands: Command[], slots: { outcomes: CommandOutcome[]; position: number }[]): void {
+  private place(
+    command: Command,
+    index: number,
+    outcomes: CommandOutcome[],
+    position: number,
+    commands: Command[],
+    slots: { outcomes: CommandOutcome[]; position: number }[],
+  ): void {
     const refusal = this.refusal(command);
     if (refusal !== undefined) {
       // The node refuses these before proposing; one that reaches the log anyway (an older or
       // broken proposer) is skipped the same way on every replica rather than crash them all.
-      this.logger.error({ shard: this.shard.id, index, position, why: refusal }, "skipping a command this shard cannot apply");
+      this.logger.error(
+        { shard: this.shard.id, index, position, why: refusal },
+        "skipping a command this shard cannot apply",
+      );
       outcomes[position] = { error: new LedgerError("INVALID_ARGUMENT", refusal) };
       return;
     }
@@ -213,7 +242,10 @@ export class Replica {
     try {
       return fromBinary(CommandSchema, bytes);
     } catch (e) {
-      this.logger.error({ shard: this.shard.id, index, position, err: String(e) }, "skipping a command that cannot be decoded");
+      this.logger.error(
+        { shard: this.shard.id, index, position, err: String(e) },
+        "skipping a command that cannot be decoded",
+      );
       return new LedgerError("INVALID_ARGUMENT", `command is not a valid ledger.core.v1.Command: ${String(e)}`);
     }
   }
@@ -232,7 +264,8 @@ export class Replica {
   refusal(command: Command, path = "command"): string | undefined {
     const core = coreRefusal(command, path);
     if (core !== undefined) return core;
-    if (!this.ownsAccount(commandAccountId(command))) return `${path}'s account belongs to another shard than ${this.shard.id}`;
+    if (!this.ownsAccount(commandAccountId(command)))
+      return `${path}'s account belongs to another shard than ${this.shard.id}`;
     return undefined;
   }
 }

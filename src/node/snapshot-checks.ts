@@ -23,14 +23,20 @@ export function snapshotMetadataRefusal(log: ReplicaLog, message: Message): Ledg
   if (snap === undefined) return new LedgerError("INVALID_ARGUMENT", "header.message.snapshot must be set");
   const { index, term } = snap.metadata;
   if (term > message.term) {
-    return new LedgerError("INVALID_ARGUMENT", `header.message.snapshot.metadata.term ${term} is above header.message.term ${message.term}: a leader holds no entry of a later term than its own`);
+    return new LedgerError(
+      "INVALID_ARGUMENT",
+      `header.message.snapshot.metadata.term ${term} is above header.message.term ${message.term}: a leader holds no entry of a later term than its own`,
+    );
   }
   const commit = log.hardState().commit;
   const committedTerm = termOf(log, commit);
   if (index <= commit) {
     const ours = termOf(log, index);
     if (ours !== undefined && ours !== term) {
-      return new LedgerError("FAILED_PRECONDITION", `header.message.snapshot.metadata.term ${term} contradicts this replica's committed entry ${index} of term ${ours}`);
+      return new LedgerError(
+        "FAILED_PRECONDITION",
+        `header.message.snapshot.metadata.term ${term} contradicts this replica's committed entry ${index} of term ${ours}`,
+      );
     }
   } else if (committedTerm !== undefined && term < committedTerm) {
     return new LedgerError(

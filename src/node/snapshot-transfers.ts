@@ -49,7 +49,10 @@ export class SnapshotTransfers {
     const index = r.applied;
     const message: Message = {
       ...m,
-      snapshot: { metadata: { index, term: r.log.term(index), confState: r.log.snapshotMetadata().confState }, data: new Uint8Array(0) },
+      snapshot: {
+        metadata: { index, term: r.log.term(index), confState: r.log.snapshotMetadata().confState },
+        data: new Uint8Array(0),
+      },
     };
     const prefix = ledgerPrefix(r.replicaId, r.log.generation());
     const dbSnapshot = db.snapshot();
@@ -58,7 +61,8 @@ export class SnapshotTransfers {
     const to = this.host.nodeOfReplica.get(m.to) ?? "";
     const address = this.host.config.nodes.find((n) => n.id === to)?.address ?? "";
     async function* pairs() {
-      for await (const [key, value] of db.iterator({ ...prefixRange(prefix), snapshot: dbSnapshot })) yield { key: key.subarray(prefix.length), value };
+      for await (const [key, value] of db.iterator({ ...prefixRange(prefix), snapshot: dbSnapshot }))
+        yield { key: key.subarray(prefix.length), value };
     }
     this.logger.info({ shard: r.shard.id, to, index }, "sending snapshot");
     const started = Date.now();
@@ -100,20 +104,31 @@ export class SnapshotTransfers {
       !members.includes(message.from) ||
       this.host.nodeOfReplica.get(message.from) !== fromNodeId
     ) {
-      throw new LedgerError("INVALID_ARGUMENT", `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from a replica of ${shardId} on ${fromNodeId}`);
+      throw new LedgerError(
+        "INVALID_ARGUMENT",
+        `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from a replica of ${shardId} on ${fromNodeId}`,
+      );
     }
     // Membership is fixed by the cluster config: a snapshot may not change it.
     const { voters, learners } = message.snapshot.metadata.confState;
     if (learners.length > 0 || voters.length !== members.length || !voters.every((v) => members.includes(v))) {
-      throw new LedgerError("INVALID_ARGUMENT", `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] are not the replicas of ${shardId} [${members.join(", ")}]`);
+      throw new LedgerError(
+        "INVALID_ARGUMENT",
+        `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] are not the replicas of ${shardId} [${members.join(", ")}]`,
+      );
     }
     // Its metadata must agree with our log before a byte of it is staged.
     const metadataRefusal = snapshotMetadataRefusal(r.log, message);
     if (metadataRefusal !== undefined) throw metadataRefusal;
-    if (this.receiving.has(r)) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: a snapshot is already being received`);
+    if (this.receiving.has(r))
+      throw new LedgerError("FAILED_PRECONDITION", `${shardId}: a snapshot is already being received`);
     const generation = r.log.generation() + 1;
     // Four billion snapshot installs on one replica: not reachable; refuse rather than wrap.
-    if (generation >= generationLimit) throw new LedgerError("FAILED_PRECONDITION", `${shardId}: replica ${r.replicaId} has used every ledger generation`);
+    if (generation >= generationLimit)
+      throw new LedgerError(
+        "FAILED_PRECONDITION",
+        `${shardId}: replica ${r.replicaId} has used every ledger generation`,
+      );
     this.receiving.add(r);
     const prefix = ledgerPrefix(r.replicaId, generation);
     const db = this.host.db;
@@ -130,7 +145,11 @@ export class SnapshotTransfers {
       timedOut = true;
       this.logger.warn({ shard: shardId, from: fromNodeId, pairs }, "snapshot receive timed out; dropping it");
       finish();
-      this.writer.clear(prefixRange(prefix)).catch((e: unknown) => this.logger.warn({ err: String(e) }, "clearing a timed-out staging failed; retried at next start"));
+      this.writer
+        .clear(prefixRange(prefix))
+        .catch((e: unknown) =>
+          this.logger.warn({ err: String(e) }, "clearing a timed-out staging failed; retried at next start"),
+        );
     }, snapshotReceiveTimeoutMs);
     timer.unref();
     const finish = () => {
@@ -138,18 +157,28 @@ export class SnapshotTransfers {
       this.receiving.delete(r);
     };
     const alive = () => {
-      if (timedOut) throw new LedgerError("DEADLINE_EXCEEDED", `${shardId}: snapshot receive timed out after ${snapshotReceiveTimeoutMs} ms`);
+      if (timedOut)
+        throw new LedgerError(
+          "DEADLINE_EXCEEDED",
+          `${shardId}: snapshot receive timed out after ${snapshotReceiveTimeoutMs} ms`,
+        );
     };
     /** Drops a snapshot refused at commit: its staging is cleared before another receive may
      * start (it would stage under the same generation), then the refusal is the call's error. */
     const refuse = async (error: LedgerError): Promise<never> => {
       refused = true;
-      this.logger.warn({ shard: shardId, from: fromNodeId, pairs, err: error.message }, "snapshot refused; nothing of it installed");
+      this.logger.warn(
+        { shard: shardId, from: fromNodeId, pairs, err: error.message },
+        "snapshot refused; nothing of it installed",
+      );
       await this.writer.clear(prefixRange(prefix));
       finish();
       throw error;
     };
-    this.logger.info({ shard: shardId, from: fromNodeId, index: message.snapshot.metadata.index }, "receiving snapshot");
+    this.logger.info(
+      { shard: shardId, from: fromNodeId, index: message.snapshot.metadata.index },
+      "receiving snapshot",
+    );
     return {
       write: async (chunk) => {
         alive();
@@ -172,7 +201,16 @@ export class SnapshotTransfers {
         // Our state may only be replaced by one that holds it (records are never deleted).
         // A snapshot at or below our commit index replaces nothing (Raft ignores it).
         const index = message.snapshot?.metadata.index ?? 0;
-        const liveRefusal = index > r.log.hardState().commit ? await missingLiveStateRefusal(db, ledgerPrefix(r.replicaId, r.log.generation()), prefix, pairs, r.replicaId) : undefined;
+        const liveRefusal =
+          index > r.log.hardState().commit
+            ? await missingLiveStateRefusal(
+                db,
+                ledgerPrefix(r.replicaId, r.log.generation()),
+                prefix,
+                pairs,
+                r.replicaId,
+              )
+            : undefined;
         if (liveRefusal !== undefined) return refuse(liveRefusal);
         const stepRefused = await new Promise<boolean>((resolve) =>
           this.host.enqueue(() => {
@@ -190,7 +228,13 @@ export class SnapshotTransfers {
             resolve(wasRefused);
           }),
         );
-        if (stepRefused) return refuse(new LedgerError("FAILED_PRECONDITION", `header.message was refused by replica ${r.replicaId}'s Raft (its term or metadata contradicts what the replica knows; see its log)`));
+        if (stepRefused)
+          return refuse(
+            new LedgerError(
+              "FAILED_PRECONDITION",
+              `header.message was refused by replica ${r.replicaId}'s Raft (its term or metadata contradicts what the replica knows; see its log)`,
+            ),
+          );
         this.logger.info({ shard: shardId, pairs, index }, "snapshot staged and handed to Raft");
       },
       abort: async (reason) => {
@@ -216,7 +260,11 @@ export class SnapshotTransfers {
     this.receiving.delete(r);
     if (staged === undefined) return;
     this.logger.info({ shard: r.shard.id }, "staged snapshot not needed; dropping it");
-    this.writer.clear(prefixRange(ledgerPrefix(r.replicaId, staged.generation))).catch((e: unknown) => this.logger.warn({ err: String(e) }, "clearing a staged snapshot failed; retried at next start"));
+    this.writer
+      .clear(prefixRange(ledgerPrefix(r.replicaId, staged.generation)))
+      .catch((e: unknown) =>
+        this.logger.warn({ err: String(e) }, "clearing a staged snapshot failed; retried at next start"),
+      );
   }
 
   async close(): Promise<void> {

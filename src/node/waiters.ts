@@ -32,7 +32,11 @@ export interface ReadWaiter {
 }
 
 /** A refusal that certainly appended nothing: callers may retry anywhere without doubt. */
-export function notApplied(code: LedgerError["code"], message: string, details: Record<string, string> = {}): LedgerError {
+export function notApplied(
+  code: LedgerError["code"],
+  message: string,
+  details: Record<string, string> = {},
+): LedgerError {
   return new LedgerError(code, message, { ...details, applied: "no" });
 }
 
@@ -66,7 +70,12 @@ export class ProposalWaiters {
     for (const [n, w] of this.waiting) {
       if (w.deadlineMs > nowMs) continue;
       this.waiting.delete(n);
-      w.reject(new LedgerError("DEADLINE_EXCEEDED", `${w.shardId}: not applied before the deadline; the outcome is unknown. Retrying with the same request_id is safe`));
+      w.reject(
+        new LedgerError(
+          "DEADLINE_EXCEEDED",
+          `${w.shardId}: not applied before the deadline; the outcome is unknown. Retrying with the same request_id is safe`,
+        ),
+      );
     }
   }
 

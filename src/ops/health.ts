@@ -4,7 +4,16 @@
 // can end them (an open Watch would otherwise hold a graceful server shutdown until its grace
 // runs out).
 
-import { status as grpcStatus, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedHandleCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  status as grpcStatus,
+  type sendUnaryData,
+  type Server,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceError,
+  type UntypedHandleCall,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { HealthImplementation, service as healthServiceDefinition, type ServingStatus } from "grpc-health-check";
 import { LedgerError } from "../base/errors.js";
 import { healthServiceNameCharsMax } from "../base/limits.js";
@@ -45,7 +54,10 @@ export class HealthReporter {
       this.reason = reason;
       return;
     }
-    this.logger.info({ health: status, previous: this.status, reason, previousReason: this.reason }, "health status changed");
+    this.logger.info(
+      { health: status, previous: this.status, reason, previousReason: this.reason },
+      "health status changed",
+    );
     this.status = status;
     this.reason = reason;
     this.impl.setStatus("", status);
@@ -57,7 +69,10 @@ export class HealthReporter {
     // names asked for, and wraps Watch, to learn of each stream.
     this.impl.addToServer({
       addService: (definition, implementation) =>
-        server.addService(strictDefinition(definition, healthRequests), this.trackWatches(guardServiceNames(implementation))),
+        server.addService(
+          strictDefinition(definition, healthRequests),
+          this.trackWatches(guardServiceNames(implementation)),
+        ),
     });
   }
 
@@ -96,22 +111,33 @@ const healthRequests: Record<string, ForeignRequest> = {
 function serviceNameRefusal(request: unknown): LedgerError | undefined {
   const name = (request as { service?: unknown } | undefined)?.service;
   if (typeof name !== "string" || name.length <= healthServiceNameCharsMax) return undefined;
-  return new LedgerError("INVALID_ARGUMENT", `service is ${name.length} characters long; at most ${healthServiceNameCharsMax} are allowed`);
+  return new LedgerError(
+    "INVALID_ARGUMENT",
+    `service is ${name.length} characters long; at most ${healthServiceNameCharsMax} are allowed`,
+  );
 }
 
 /** The library's handlers, with long service names refused and Check's NOT_FOUND quoting the
  * name bounded. */
 function guardServiceNames(implementation: UntypedServiceImplementation): UntypedServiceImplementation {
-  const check = implementation["check"] as ((call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void) | undefined;
+  const check = implementation["check"] as
+    | ((call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void)
+    | undefined;
   const watch = implementation["watch"] as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
   const guarded: UntypedServiceImplementation = { ...implementation };
   if (check !== undefined) {
-    const guardedCheck = (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>): void => {
+    const guardedCheck = (
+      call: ServerUnaryCall<{ service: string }, unknown>,
+      callback: sendUnaryData<unknown>,
+    ): void => {
       const refusal = serviceNameRefusal(call.request);
       if (refusal !== undefined) return callback(toServiceError(refusal) as ServiceError);
       check(call, (error, value) => {
         if (error?.code !== grpcStatus.NOT_FOUND) return callback(error, value);
-        callback({ ...error, details: `service ${quote(String(call.request.service))} has no health status on this server` }, value);
+        callback(
+          { ...error, details: `service ${quote(String(call.request.service))} has no health status on this server` },
+          value,
+        );
       });
     };
     guarded["check"] = guardedCheck as UntypedHandleCall;

@@ -23,20 +23,32 @@ export interface OpsHttpServer {
   close(): Promise<void>;
 }
 
-export async function startOpsHttpServer(options: { host: string; port: number; routes: Record<string, HttpRoute>; logger: Logger }): Promise<OpsHttpServer> {
+export async function startOpsHttpServer(options: {
+  host: string;
+  port: number;
+  routes: Record<string, HttpRoute>;
+  logger: Logger;
+}): Promise<OpsHttpServer> {
   const { routes, logger } = options;
-  const server: Server = createServer({ requestTimeout: opsHttpRequestTimeoutMs, headersTimeout: opsHttpHeadersTimeoutMs }, (req, res) => {
-    // handle() answers every failure itself; this catch is the last guard, since an unhandled
-    // rejection would end the whole process (the gateway, or a node serving /metrics).
-    handle(req, res, routes, logger).catch((e: unknown) => {
-      logger.error({ err: e instanceof Error ? e.message : String(e) }, "operations HTTP request failed");
-      try {
-        send(res, { status: 500, contentType: "text/plain; charset=utf-8", body: "internal error; see the server log\n" });
-      } catch {
-        res.destroy();
-      }
-    });
-  });
+  const server: Server = createServer(
+    { requestTimeout: opsHttpRequestTimeoutMs, headersTimeout: opsHttpHeadersTimeoutMs },
+    (req, res) => {
+      // handle() answers every failure itself; this catch is the last guard, since an unhandled
+      // rejection would end the whole process (the gateway, or a node serving /metrics).
+      handle(req, res, routes, logger).catch((e: unknown) => {
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, "operations HTTP request failed");
+        try {
+          send(res, {
+            status: 500,
+            contentType: "text/plain; charset=utf-8",
+            body: "internal error; see the server log\n",
+          });
+        } catch {
+          res.destroy();
+        }
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -57,23 +69,46 @@ export async function startOpsHttpServer(options: { host: string; port: number; 
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<string, HttpRoute>, logger: Logger): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Record<string, HttpRoute>,
+  logger: Logger,
+): Promise<void> {
   // The request target is the client's text: Node's parser lets through targets ("//[") that are
   // not URLs.
   let path: string;
   try {
     path = new URL(req.url ?? "/", "http://localhost").pathname;
   } catch {
-    return send(res, { status: 400, contentType: "text/plain; charset=utf-8", body: "bad request: the request target is not a valid URL path\n" });
+    return send(res, {
+      status: 400,
+      contentType: "text/plain; charset=utf-8",
+      body: "bad request: the request target is not a valid URL path\n",
+    });
   }
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-  if (req.method !== "GET" && req.method !== "HEAD") return send(res, { status: 405, contentType: "text/plain; charset=utf-8", body: `${req.method ?? "?"} not allowed; GET only\n` }, { Allow: "GET, HEAD" });
-  if (route === undefined) return send(res, { status: 404, contentType: "text/plain; charset=utf-8", body: `no such page: ${path}; try ${Object.keys(routes).join(", ")}\n` });
+  if (req.method !== "GET" && req.method !== "HEAD")
+    return send(
+      res,
+      { status: 405, contentType: "text/plain; charset=utf-8", body: `${req.method ?? "?"} not allowed; GET only\n` },
+      { Allow: "GET, HEAD" },
+    );
+  if (route === undefined)
+    return send(res, {
+      status: 404,
+      contentType: "text/plain; charset=utf-8",
+      body: `no such page: ${path}; try ${Object.keys(routes).join(", ")}\n`,
+    });
   try {
     send(res, await route(req));
   } catch (e) {
     logger.error({ path, err: e instanceof Error ? e.message : String(e) }, "operations HTTP request failed");
-    send(res, { status: 500, contentType: "text/plain; charset=utf-8", body: `internal error serving ${path}; see the server log\n` });
+    send(res, {
+      status: 500,
+      contentType: "text/plain; charset=utf-8",
+      body: `internal error serving ${path}; see the server log\n`,
+    });
   }
 }
 

@@ -30,7 +30,8 @@ export function addLedgerReflection(server: Pick<Server, "addService">, options:
   });
   // A server stand-in whose addService makes the library's request decoding strict.
   new ReflectionService(definition).addToServer({
-    addService: (service, implementation) => server.addService(strictDefinition(service, reflectionRequests), implementation),
+    addService: (service, implementation) =>
+      server.addService(strictDefinition(service, reflectionRequests), implementation),
   });
 }
 

@@ -39,7 +39,9 @@ export interface ObservedReplica {
  * The shard is then shown without a leader rather than naming the newer term's leader, which
  * nobody could reach to confirm.
  */
-export function chooseLeader(replicas: readonly ObservedReplica[]): { nodeId: NodeId; state: ReplicaState } | undefined {
+export function chooseLeader(
+  replicas: readonly ObservedReplica[],
+): { nodeId: NodeId; state: ReplicaState } | undefined {
   let leader: { nodeId: NodeId; state: ReplicaState } | undefined;
   let highestTerm = 0n;
   for (const { nodeId, state } of replicas) {

@@ -131,7 +131,9 @@ export function handleVoteRequest(r: Raft, m: Message): void {
     }
   } else {
     const why = canVote ? "log not up to date" : `already voted for ${r.vote} or leader ${r.lead} known`;
-    r.info(`${us} rejected ${MessageType[m.type]} from ${m.from} [log=${m.logTerm}/${m.index}] at term ${m.term}: ${why}`);
+    r.info(
+      `${us} rejected ${MessageType[m.type]} from ${m.from} [log=${m.logTerm}/${m.index}] at term ${m.term}: ${why}`,
+    );
     const resp = newMessage(respType, r.id, m.from, r.term);
     resp.reject = true;
     r.send(resp);

@@ -21,7 +21,10 @@ export class MemoryStorage implements Storage {
 
   initialState(): { hardState: HardState; confState: ConfState } {
     const cs = this.snap.metadata.confState;
-    return { hardState: { ...this.hardState }, confState: { voters: cs.voters.slice(), learners: cs.learners.slice() } };
+    return {
+      hardState: { ...this.hardState },
+      confState: { voters: cs.voters.slice(), learners: cs.learners.slice() },
+    };
   }
 
   hardStateCopy(): HardState {
@@ -31,7 +34,8 @@ export class MemoryStorage implements Storage {
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
     const offset = this.offset();
     if (lo <= offset) throw new RaftError("COMPACTED", `entries from ${lo}: compacted through ${offset}`);
-    if (hi > this.lastIndex() + 1) throw new RaftError("UNAVAILABLE", `entries to ${hi}: last index is ${this.lastIndex()}`);
+    if (hi > this.lastIndex() + 1)
+      throw new RaftError("UNAVAILABLE", `entries to ${hi}: last index is ${this.lastIndex()}`);
     if (lo >= hi) return [];
     return limitEntriesBytes(this.ents.slice(lo - offset, hi - offset), maxBytes);
   }

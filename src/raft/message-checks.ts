@@ -32,7 +32,9 @@ export function messageInconsistency(m: Message, self: ReplicaId): string | unde
     }
     case MessageType.AppendResponse:
       // A follower's hint is an index of its log at or before the index it rejected.
-      return m.reject && m.rejectHint > m.index ? `its reject hint ${m.rejectHint} is past the rejected index ${m.index}` : undefined;
+      return m.reject && m.rejectHint > m.index
+        ? `its reject hint ${m.rejectHint} is past the rejected index ${m.index}`
+        : undefined;
     default:
       return undefined;
   }
@@ -48,7 +50,8 @@ function appendInconsistency(m: Message): string | undefined {
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i]!;
     if (e.index !== m.index + 1 + i) return `entry ${i} has index ${e.index}, expected ${m.index + 1 + i}`;
-    if (e.term < prevTerm || e.term > m.term) return `entry ${e.index} has term ${e.term}, outside [${prevTerm}, ${m.term}]`;
+    if (e.term < prevTerm || e.term > m.term)
+      return `entry ${e.index} has term ${e.term}, outside [${prevTerm}, ${m.term}]`;
     prevTerm = e.term;
   }
   return undefined;

@@ -75,7 +75,10 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const conflict = this.findConflict(ents);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
+      assert(
+        conflict > this.committed,
+        `entry ${conflict} conflicts with committed entry (committed ${this.committed})`,
+      );
       const first = ents[0];
       assert(first !== undefined, "conflict without entries");
       this.append(conflict === first.index ? ents : ents.slice(conflict - first.index));
@@ -88,10 +91,16 @@ export class RaftLog {
   append(ents: readonly Entry[]): number {
     const first = ents[0];
     if (first === undefined) return this.lastIndex();
-    assert(first.index - 1 >= this.committed, `append at ${first.index} would truncate committed entries (committed ${this.committed})`);
+    assert(
+      first.index - 1 >= this.committed,
+      `append at ${first.index} would truncate committed entries (committed ${this.committed})`,
+    );
     assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     const last = ents[ents.length - 1] as Entry;
-    assert(last.index === first.index + ents.length - 1, `append of non-contiguous entries ${first.index}..${last.index}`);
+    assert(
+      last.index === first.index + ents.length - 1,
+      `append of non-contiguous entries ${first.index}..${last.index}`,
+    );
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -163,7 +172,10 @@ export class RaftLog {
 
   appliedTo(index: number): void {
     if (index === 0) return;
-    assert(index <= this.committed && index >= this.applied, `applied ${index} out of range [${this.applied}, ${this.committed}]`);
+    assert(
+      index <= this.committed && index >= this.applied,
+      `applied ${index} out of range [${this.applied}, ${this.committed}]`,
+    );
     this.applied = index;
   }
 
@@ -205,7 +217,10 @@ export class RaftLog {
 
   /** Installs a snapshot received from the leader: the log becomes exactly the snapshot. */
   restore(snap: Snapshot): void {
-    assert(snap.metadata.index > this.committed, `restore of snapshot ${snap.metadata.index} at or below commit ${this.committed}`);
+    assert(
+      snap.metadata.index > this.committed,
+      `restore of snapshot ${snap.metadata.index} at or below commit ${this.committed}`,
+    );
     this.committed = snap.metadata.index;
     this.unstable.restore(snap);
   }

@@ -176,7 +176,11 @@ export class Raft {
     const log = this.raftLog;
     // 0 means "not given" (as in etcd): application starts at the storage's snapshot.
     if (applied === 0) return;
-    assert(applied >= log.applied, () => `${this.id} applied index ${applied} is below the storage snapshot ${log.applied}; install the snapshot first`);
+    assert(
+      applied >= log.applied,
+      () =>
+        `${this.id} applied index ${applied} is below the storage snapshot ${log.applied}; install the snapshot first`,
+    );
     if (applied === log.applied) return;
     assert(applied <= log.lastIndex(), `applied index ${applied} is past the last index ${log.lastIndex()}`);
     if (applied > log.committed) log.commitTo(applied);
@@ -397,7 +401,8 @@ export class Raft {
 
   propose(data: Uint8Array): void {
     if (this.role !== "leader") {
-      if (this.lead === 0) throw new RaftError("PROPOSAL_DROPPED", `replica ${this.id}: no leader known at term ${this.term}`);
+      if (this.lead === 0)
+        throw new RaftError("PROPOSAL_DROPPED", `replica ${this.id}: no leader known at term ${this.term}`);
       throw new RaftError("NOT_LEADER", `replica ${this.id} is not the leader; leader is ${this.lead}`);
     }
     if (!this.promotable()) throw new RaftError("PROPOSAL_DROPPED", `replica ${this.id} is not a voter`);
@@ -505,6 +510,12 @@ function validateConfig(cfg: RaftConfig): void {
   assert(cfg.maxInflightAppends > 0, "raft: maxInflightAppends must be positive");
   assert(cfg.maxAppendBytes > 0, "raft: maxAppendBytes must be positive");
   assert(cfg.maxUncommittedBytes >= 0, "raft: maxUncommittedBytes must not be negative");
-  assert(cfg.maxTerm === undefined || (Number.isSafeInteger(cfg.maxTerm) && cfg.maxTerm > 0), "raft: maxTerm must be a positive safe integer");
-  assert(cfg.maxTermJump === undefined || (Number.isSafeInteger(cfg.maxTermJump) && cfg.maxTermJump > 0), "raft: maxTermJump must be a positive safe integer");
+  assert(
+    cfg.maxTerm === undefined || (Number.isSafeInteger(cfg.maxTerm) && cfg.maxTerm > 0),
+    "raft: maxTerm must be a positive safe integer",
+  );
+  assert(
+    cfg.maxTermJump === undefined || (Number.isSafeInteger(cfg.maxTermJump) && cfg.maxTermJump > 0),
+    "raft: maxTermJump must be a positive safe integer",
+  );
 }

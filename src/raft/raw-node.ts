@@ -24,7 +24,6 @@ import type {
 } from "./types.js";
 import { committedEntriesBytesPerReadyMax } from "../base/limits.js";
 
-
 export class RawNode implements RawNodeApi {
   private readonly raft: Raft;
   private prevSoft: SoftState;

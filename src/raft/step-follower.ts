@@ -206,7 +206,8 @@ function snapshotInconsistency(r: Raft, snap: Snapshot): string | undefined {
   const committedTerm = log.termOrZero(log.committed);
   if (index <= log.committed) {
     const ours = log.termOrZero(index);
-    if (ours !== 0 && ours !== term) return `its snapshot ${term}/${index} contradicts our committed entry of term ${ours}`;
+    if (ours !== 0 && ours !== term)
+      return `its snapshot ${term}/${index} contradicts our committed entry of term ${ours}`;
   } else if (term < committedTerm) {
     return `its snapshot ${term}/${index} is past our commit index ${log.committed} but of an older term than our committed ${committedTerm}`;
   }

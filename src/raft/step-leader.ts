@@ -53,7 +53,8 @@ export function stepLeader(r: Raft, m: Message): void {
  */
 function appendResponseInconsistency(r: Raft, m: Message): string | undefined {
   const last = r.raftLog.lastIndex();
-  if (m.index > last) return `it ${m.reject ? "rejects" : "acknowledges"} index ${m.index}, past this leader's last index ${last}`;
+  if (m.index > last)
+    return `it ${m.reject ? "rejects" : "acknowledges"} index ${m.index}, past this leader's last index ${last}`;
   return undefined;
 }
 
@@ -63,7 +64,9 @@ function handleAppendResponse(r: Raft, pr: Progress, m: Message): void {
     // entry we probed (hint). Every index in our log after our own such index cannot match.
     let nextProbe = m.rejectHint;
     if (m.hintTerm > 0) nextProbe = r.raftLog.findConflictByTerm(m.rejectHint, m.hintTerm).index;
-    r.debug(`${r.id} append to ${m.from} rejected at ${m.index} (hint ${m.hintTerm}/${m.rejectHint}); probing from ${nextProbe + 1}`);
+    r.debug(
+      `${r.id} append to ${m.from} rejected at ${m.index} (hint ${m.hintTerm}/${m.rejectHint}); probing from ${nextProbe + 1}`,
+    );
     if (pr.maybeDecrTo(m.index, nextProbe)) {
       if (pr.state === "replicate") pr.becomeProbe();
       maybeSendAppend(r, m.from, true);

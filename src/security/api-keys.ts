@@ -63,16 +63,27 @@ export interface KeysFile {
   keys: KeyRecord[];
 }
 
-function deriveHash(token: string, salt: Buffer, params: { n: number; r: number; p: number }, bytes: number): Promise<Buffer> {
+function deriveHash(
+  token: string,
+  salt: Buffer,
+  params: { n: number; r: number; p: number },
+  bytes: number,
+): Promise<Buffer> {
   // maxmem: scrypt needs 128 * N * r bytes; node's default cap (32 MiB) is just above N=2^14.
   const maxmem = 256 * params.n * params.r;
   return new Promise((resolve, reject) =>
-    scrypt(token, salt, bytes, { N: params.n, r: params.r, p: params.p, maxmem }, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(token, salt, bytes, { N: params.n, r: params.r, p: params.p, maxmem }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
   );
 }
 
 /** A new key of `role`: the token to hand out once, and the record to store. */
-export async function newApiKey(role: ApiRole, name: string, now = new Date()): Promise<{ token: string; record: KeyRecord }> {
+export async function newApiKey(
+  role: ApiRole,
+  name: string,
+  now = new Date(),
+): Promise<{ token: string; record: KeyRecord }> {
   const id = randomBytes(6).toString("hex");
   const token = `lk_${id}_${randomBytes(32).toString("base64url")}`;
   const salt = randomBytes(apiKeySaltBytes);
@@ -80,7 +91,13 @@ export async function newApiKey(role: ApiRole, name: string, now = new Date()): 
   const hash = await deriveHash(token, salt, params, apiKeyHashBytes);
   return {
     token,
-    record: { id, role, name, createdAt: now.toISOString(), scrypt: { ...params, salt: salt.toString("base64"), hash: hash.toString("base64") } },
+    record: {
+      id,
+      role,
+      name,
+      createdAt: now.toISOString(),
+      scrypt: { ...params, salt: salt.toString("base64"), hash: hash.toString("base64") },
+    },
   };
 }
 
@@ -110,14 +127,16 @@ function isoTime(v: unknown, path: string, field: string): string {
 }
 
 function int(v: unknown, path: string, field: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(path, field, `must be an integer from ${min} to ${max}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    fail(path, field, `must be an integer from ${min} to ${max}`);
   return v;
 }
 
 function base64(v: unknown, path: string, field: string, minBytes: number, maxBytes: number): string {
   const s = str(v, path, field, 200);
   const bytes = Buffer.from(s, "base64");
-  if (bytes.toString("base64") !== s || bytes.length < minBytes || bytes.length > maxBytes) fail(path, field, `must be ${minBytes}-${maxBytes} bytes in base64`);
+  if (bytes.toString("base64") !== s || bytes.length < minBytes || bytes.length > maxBytes)
+    fail(path, field, `must be ${minBytes}-${maxBytes} bytes in base64`);
   return s;
 }
 
@@ -210,7 +229,10 @@ const keysFileLockWaitMs = 10_000;
  * `dev keys` commands at once cannot lose each other's change. `update` gets the current file
  * (an empty one when there is none) and returns the new one.
  */
-export async function updateKeysFile<T>(path: string, update: (file: KeysFile) => Promise<{ file: KeysFile; result: T }>): Promise<T> {
+export async function updateKeysFile<T>(
+  path: string,
+  update: (file: KeysFile) => Promise<{ file: KeysFile; result: T }>,
+): Promise<T> {
   const lock = `${path}.lock`;
   const started = Date.now();
   for (;;) {
@@ -219,9 +241,15 @@ export async function updateKeysFile<T>(path: string, update: (file: KeysFile) =
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > keysFileLockStaleMs) await unlink(lock).catch(() => undefined);
-      else if (Date.now() - started > keysFileLockWaitMs) throw new Error(`keys file ${path} is locked by another update (${lock}); remove the lock file if no update is running`);
+      else if (Date.now() - started > keysFileLockWaitMs)
+        throw new Error(
+          `keys file ${path} is locked by another update (${lock}); remove the lock file if no update is running`,
+        );
       else await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -234,7 +262,8 @@ export async function updateKeysFile<T>(path: string, update: (file: KeysFile) =
       current = { version: 1, keys: [] };
     }
     const { file, result } = await update(current);
-    if (file.keys.length > apiKeysMax) throw new Error(`keys file ${path} would hold ${file.keys.length} keys, more than ${apiKeysMax}`);
+    if (file.keys.length > apiKeysMax)
+      throw new Error(`keys file ${path} would hold ${file.keys.length} keys, more than ${apiKeysMax}`);
     await writeKeysFile(path, file);
     return result;
   } finally {

@@ -3,7 +3,13 @@
 // whose role covers it. A refused call is answered with its status at once and never reaches
 // a handler, so no service can forget the check.
 
-import { ServerInterceptingCall, type Metadata, type ServerInterceptingCallInterface, type ServerInterceptor, type ServerMethodDefinition } from "@grpc/grpc-js";
+import {
+  ServerInterceptingCall,
+  type Metadata,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type ServerMethodDefinition,
+} from "@grpc/grpc-js";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
 import { authorizationValueCharsMax, droppedMessageLogIntervalMs } from "../base/limits.js";
@@ -22,14 +28,22 @@ const readOnlyNodeMethods = new Set(["ReplicaStates", "Read"]);
 /** Told of every refused call: metrics count it under the method and code. */
 export type RefusalObserver = CallObserver;
 
-function refuse(call: ServerInterceptingCallInterface, error: LedgerError, observe: RefusalObserver | undefined, path: string): void {
+function refuse(
+  call: ServerInterceptingCallInterface,
+  error: LedgerError,
+  observe: RefusalObserver | undefined,
+  path: string,
+): void {
   observe?.(splitMethodPath(path)[1], error.code, 0);
   const status = toServiceError(error);
   call.sendStatus({ code: status.code!, details: status.details!, metadata: status.metadata! });
 }
 
 /** Interceptor that runs `check` when a call's metadata arrives; the call goes on only if it resolves. */
-function checkingInterceptor(check: (path: string, metadata: Metadata, call: ServerInterceptingCallInterface) => Promise<void> | void, observe?: RefusalObserver): ServerInterceptor {
+function checkingInterceptor(
+  check: (path: string, metadata: Metadata, call: ServerInterceptingCallInterface) => Promise<void> | void,
+  observe?: RefusalObserver,
+): ServerInterceptor {
   return (method: ServerMethodDefinition<unknown, unknown>, call: ServerInterceptingCallInterface) => {
     const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
       start: (next) =>
@@ -37,7 +51,14 @@ function checkingInterceptor(check: (path: string, metadata: Metadata, call: Ser
           onReceiveMetadata: (metadata, pass) => {
             const done = (e: unknown): void => {
               if (e === undefined) return pass(metadata);
-              refuse(intercepting, e instanceof LedgerError ? e : new LedgerError("INTERNAL", "authorization check failed; see the server log"), observe, method.path);
+              refuse(
+                intercepting,
+                e instanceof LedgerError
+                  ? e
+                  : new LedgerError("INTERNAL", "authorization check failed; see the server log"),
+                observe,
+                method.path,
+              );
             };
             try {
               const pending = check(method.path, metadata, call);
@@ -68,16 +89,31 @@ export function apiKeyInterceptor(store: ApiKeyStore, logger: Logger, observe?: 
     const text = typeof value === "string" ? value : undefined;
     try {
       if (text !== undefined && text.length > authorizationValueCharsMax) {
-        throw new AuthenticationFailure("malformed", undefined, `the authorization metadata is ${text.length} characters; an API key is far shorter`);
+        throw new AuthenticationFailure(
+          "malformed",
+          undefined,
+          `the authorization metadata is ${text.length} characters; an API key is far shorter`,
+        );
       }
       const key = await store.authenticate(text);
       if (!roleAllows(key.role, needs)) {
-        refusals.note({ method: path, keyId: key.id, role: key.role, needs, peer: call.getPeer() }, "call refused: the API key's role does not allow it");
-        throw new LedgerError("PERMISSION_DENIED", `API key ${key.id} has role ${key.role}; ${splitMethodPath(path)[1]} needs ${needs}`);
+        refusals.note(
+          { method: path, keyId: key.id, role: key.role, needs, peer: call.getPeer() },
+          "call refused: the API key's role does not allow it",
+        );
+        throw new LedgerError(
+          "PERMISSION_DENIED",
+          `API key ${key.id} has role ${key.role}; ${splitMethodPath(path)[1]} needs ${needs}`,
+        );
       }
-      if (needs === "admin") logger.info({ method: path, keyId: key.id, keyName: key.name, peer: call.getPeer() }, "admin call");
+      if (needs === "admin")
+        logger.info({ method: path, keyId: key.id, keyName: key.name, peer: call.getPeer() }, "admin call");
     } catch (e) {
-      if (e instanceof AuthenticationFailure) refusals.note({ method: path, keyId: e.keyId ?? null, reason: e.reason, peer: call.getPeer() }, "call refused: authentication failed");
+      if (e instanceof AuthenticationFailure)
+        refusals.note(
+          { method: path, keyId: e.keyId ?? null, reason: e.reason, peer: call.getPeer() },
+          "call refused: authentication failed",
+        );
       throw e;
     }
   }, observe);
@@ -88,7 +124,11 @@ export function apiKeyInterceptor(store: ApiKeyStore, logger: Logger, observe?: 
  * call the method (only nodes may send Raft traffic). Without TLS (--insecure) there is no
  * certificate to check and every call passes.
  */
-export function certRoleInterceptor(security: TransportSecurity, logger: Logger, observe?: RefusalObserver): ServerInterceptor {
+export function certRoleInterceptor(
+  security: TransportSecurity,
+  logger: Logger,
+  observe?: RefusalObserver,
+): ServerInterceptor {
   const refusals = new ThrottledWarning(logger, droppedMessageLogIntervalMs / 5);
   return checkingInterceptor((path, _metadata, call) => {
     if (security.mode === "insecure") return;
@@ -98,8 +138,14 @@ export function certRoleInterceptor(security: TransportSecurity, logger: Logger,
       throw new LedgerError("UNAUTHENTICATED", "the client certificate names no principal of this cluster");
     }
     if (!certRoleMayCall(caller.role, path)) {
-      refusals.note({ method: path, caller: describeIdentity(caller), peer: call.getPeer() }, "call refused: the certificate's role does not allow it");
-      throw new LedgerError("PERMISSION_DENIED", `${describeIdentity(caller)} may not call ${splitMethodPath(path)[1]}`);
+      refusals.note(
+        { method: path, caller: describeIdentity(caller), peer: call.getPeer() },
+        "call refused: the certificate's role does not allow it",
+      );
+      throw new LedgerError(
+        "PERMISSION_DENIED",
+        `${describeIdentity(caller)} may not call ${splitMethodPath(path)[1]}`,
+      );
     }
     // An operator's calls are logged; the read-only ones (`dev status --watch` asks every node
     // each second) only at debug, so watching the cluster does not flood its logs.
@@ -134,8 +180,19 @@ export function openCallsLimiter(max: number, logger: Logger, observe?: RefusalO
         next({
           onReceiveMetadata: (metadata, pass) => {
             if (open >= max) {
-              refusals.note({ method: method.path, open, peer: call.getPeer() }, "call refused: too many open health and reflection calls");
-              return refuse(intercepting, new LedgerError("RESOURCE_EXHAUSTED", `${open} health and reflection calls are open, at most ${max}; retry later`), observe, method.path);
+              refusals.note(
+                { method: method.path, open, peer: call.getPeer() },
+                "call refused: too many open health and reflection calls",
+              );
+              return refuse(
+                intercepting,
+                new LedgerError(
+                  "RESOURCE_EXHAUSTED",
+                  `${open} health and reflection calls are open, at most ${max}; retry later`,
+                ),
+                observe,
+                method.path,
+              );
             }
             open++;
             counted = true;

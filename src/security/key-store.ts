@@ -15,7 +15,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { apiKeyRejectedCacheEntriesMax, apiKeysReloadPollMs, apiKeyVerificationsInFlightMax, apiKeyWrongSecretsMax, apiKeyWrongSecretsWindowMs } from "../base/limits.js";
+import {
+  apiKeyRejectedCacheEntriesMax,
+  apiKeysReloadPollMs,
+  apiKeyVerificationsInFlightMax,
+  apiKeyWrongSecretsMax,
+  apiKeyWrongSecretsWindowMs,
+} from "../base/limits.js";
 import { fileVersions } from "./file-version.js";
 import { parseToken, readKeysFile, tokenMatches, type ApiRole, type KeyRecord } from "./api-keys.js";
 
@@ -102,7 +108,8 @@ export class ApiKeyStore {
         keys = (await readKeysFile(this.path)).keys;
       } catch (e) {
         const message = (e as Error).message;
-        if (message !== this.lastError) this.logger.error({ err: message }, "API keys file is not usable; the previous keys stay in force");
+        if (message !== this.lastError)
+          this.logger.error({ err: message }, "API keys file is not usable; the previous keys stay in force");
         this.lastError = message;
         return;
       }
@@ -120,7 +127,8 @@ export class ApiKeyStore {
     for (const [id, v] of this.verified) {
       const now = this.records.get(id);
       // Same record (same hash, not revoked, same role): the verification still stands.
-      if (now !== undefined && now.revokedAt === undefined && now.scrypt.hash === v.record.scrypt.hash) kept.set(id, { digest: v.digest, record: now });
+      if (now !== undefined && now.revokedAt === undefined && now.scrypt.hash === v.record.scrypt.hash)
+        kept.set(id, { digest: v.digest, record: now });
     }
     this.verified = kept;
     this.rejected.clear();
@@ -134,10 +142,17 @@ export class ApiKeyStore {
     }
     const bearer = /^Bearer (\S+)$/i.exec(authorization);
     const parsed = bearer === null ? undefined : parseToken(bearer[1]!);
-    if (parsed === undefined) throw new AuthenticationFailure("malformed", undefined, "the authorization metadata is not `Bearer <API key>` with a key of the form lk_<id>_<secret>");
+    if (parsed === undefined)
+      throw new AuthenticationFailure(
+        "malformed",
+        undefined,
+        "the authorization metadata is not `Bearer <API key>` with a key of the form lk_<id>_<secret>",
+      );
     const record = this.records.get(parsed.id);
-    if (record === undefined) throw new AuthenticationFailure("unknown", parsed.id, `API key ${parsed.id} is not known`);
-    if (record.revokedAt !== undefined) throw new AuthenticationFailure("revoked", parsed.id, `API key ${parsed.id} was revoked`);
+    if (record === undefined)
+      throw new AuthenticationFailure("unknown", parsed.id, `API key ${parsed.id} is not known`);
+    if (record.revokedAt !== undefined)
+      throw new AuthenticationFailure("revoked", parsed.id, `API key ${parsed.id} was revoked`);
     const digest = digestOf(parsed.token);
     const known = this.verified.get(parsed.id);
     if (known !== undefined) {
@@ -145,7 +160,8 @@ export class ApiKeyStore {
       throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
     }
     const digestHex = digest.toString("hex");
-    if (this.rejected.has(digestHex)) throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
+    if (this.rejected.has(digestHex))
+      throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
     this.refuseIfLocked(parsed.id);
     const ok = await this.verifyOnce(record, parsed.token, digestHex);
     // The file may have changed while scrypt ran: judge by the record in force now.
@@ -154,7 +170,8 @@ export class ApiKeyStore {
       throw new AuthenticationFailure("revoked", parsed.id, `API key ${parsed.id} was revoked`);
     }
     if (!ok) {
-      if (this.rejected.size >= apiKeyRejectedCacheEntriesMax) this.rejected.delete(this.rejected.values().next().value!);
+      if (this.rejected.size >= apiKeyRejectedCacheEntriesMax)
+        this.rejected.delete(this.rejected.values().next().value!);
       this.rejected.add(digestHex);
       this.noteWrongSecret(parsed.id);
       throw new AuthenticationFailure("wrong secret", parsed.id, `API key ${parsed.id}: wrong secret`);
@@ -179,7 +196,8 @@ export class ApiKeyStore {
 
   private noteWrongSecret(id: string, nowMs = Date.now()): void {
     const w = this.wrongSecrets.get(id);
-    if (w === undefined || nowMs - w.sinceMs >= apiKeyWrongSecretsWindowMs) this.wrongSecrets.set(id, { count: 1, sinceMs: nowMs });
+    if (w === undefined || nowMs - w.sinceMs >= apiKeyWrongSecretsWindowMs)
+      this.wrongSecrets.set(id, { count: 1, sinceMs: nowMs });
     else w.count++;
   }
 
@@ -194,7 +212,12 @@ export class ApiKeyStore {
       // One key id may hold only as many places in the queue as it may fail verifications: a
       // burst of made-up secrets for it cannot fill the queue ahead of other keys.
       const queued = this.pendingById.get(record.id) ?? 0;
-      if (queued >= apiKeyWrongSecretsMax) throw new AuthenticationFailure("busy", record.id, `API key ${record.id}: too many verifications of it pending; retry`);
+      if (queued >= apiKeyWrongSecretsMax)
+        throw new AuthenticationFailure(
+          "busy",
+          record.id,
+          `API key ${record.id}: too many verifications of it pending; retry`,
+        );
       this.pendingById.set(record.id, queued + 1);
       pending = this.withSlot(() => {
         // Again here: a burst of made-up secrets all passed the first look before any failed.
@@ -216,7 +239,8 @@ export class ApiKeyStore {
     if (this.verificationsInFlight >= apiKeyVerificationsInFlightMax) {
       // A bounded queue: past it, a burst of distinct unverified keys is refused (retryable)
       // instead of queueing without end. A finishing verification hands its slot over.
-      if (this.waiting.length >= apiKeyRejectedCacheEntriesMax) throw new AuthenticationFailure("busy", undefined, "too many API keys awaiting verification; retry");
+      if (this.waiting.length >= apiKeyRejectedCacheEntriesMax)
+        throw new AuthenticationFailure("busy", undefined, "too many API keys awaiting verification; retry");
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.verificationsInFlight++;

@@ -54,11 +54,14 @@ export async function readBoundedFile(path: string, what: string, maxBytes = tls
   try {
     handle = await open(path, "r");
   } catch (e) {
-    throw new Error(`${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new Error(
+      `${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
   }
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) throw new Error(`${what} ${path}: ${size} bytes, more than the ${maxBytes} a PEM file may have`);
+    if (size > maxBytes)
+      throw new Error(`${what} ${path}: ${size} bytes, more than the ${maxBytes} a PEM file may have`);
     return await handle.readFile();
   } finally {
     await handle.close();
@@ -88,7 +91,11 @@ export function validityProblem(cert: X509Certificate, now: Date): string | unde
 }
 
 /** Reads and checks a process's TLS files; throws an Error naming the file and the problem. */
-export async function loadTlsMaterial(paths: TlsFilePaths, expected: ExpectedPrincipal, now = new Date()): Promise<TlsMaterial> {
+export async function loadTlsMaterial(
+  paths: TlsFilePaths,
+  expected: ExpectedPrincipal,
+  now = new Date(),
+): Promise<TlsMaterial> {
   const [caPem, certPem, keyPem] = await Promise.all([
     readBoundedFile(paths.ca, "CA certificate"),
     readBoundedFile(paths.cert, "certificate"),
@@ -104,7 +111,9 @@ export function checkTlsMaterial(
   now: Date,
 ): TlsMaterial {
   const cas = parseCertificates(pems.caPem, `CA certificate ${paths.ca}`);
-  for (const ca of cas) if (!ca.ca) throw new Error(`CA certificate ${paths.ca}: ${ca.subject.replace(/\n/g, ", ")} is not a CA certificate`);
+  for (const ca of cas)
+    if (!ca.ca)
+      throw new Error(`CA certificate ${paths.ca}: ${ca.subject.replace(/\n/g, ", ")} is not a CA certificate`);
   const [cert] = parseCertificates(pems.certPem, `certificate ${paths.cert}`);
   let key;
   try {
@@ -112,16 +121,23 @@ export function checkTlsMaterial(
   } catch (e) {
     throw new Error(`private key ${paths.key} does not parse: ${(e as Error).message}`);
   }
-  if (!cert!.checkPrivateKey(key)) throw new Error(`private key ${paths.key} does not belong to certificate ${paths.cert}`);
+  if (!cert!.checkPrivateKey(key))
+    throw new Error(`private key ${paths.key} does not belong to certificate ${paths.cert}`);
   if (!cas.some((ca) => cert!.checkIssued(ca) && cert!.verify(ca.publicKey))) {
     throw new Error(`certificate ${paths.cert} was not issued by the CA in ${paths.ca}`);
   }
   const problem = validityProblem(cert!, now);
   if (problem !== undefined) throw new Error(`certificate ${paths.cert} ${problem}`);
   const identity = identityOfSubjectText(cert!.subject);
-  if (identity === undefined) throw new Error(`certificate ${paths.cert} names no principal (its subject must be CN=<name>, OU=<node|gateway|admin>, O=ledger-cluster)`);
+  if (identity === undefined)
+    throw new Error(
+      `certificate ${paths.cert} names no principal (its subject must be CN=<name>, OU=<node|gateway|admin>, O=ledger-cluster)`,
+    );
   if (identity.role !== expected.role || (expected.name !== undefined && identity.name !== expected.name)) {
-    const want = expected.name === undefined ? `a ${expected.role}` : describeIdentity({ role: expected.role, name: expected.name });
+    const want =
+      expected.name === undefined
+        ? `a ${expected.role}`
+        : describeIdentity({ role: expected.role, name: expected.name });
     throw new Error(`certificate ${paths.cert} names ${describeIdentity(identity)}, expected ${want}`);
   }
   return { ...pems, identity, notAfter: new Date(cert!.validTo), serial: cert!.serialNumber };

@@ -47,7 +47,12 @@ export class TlsWatcher implements experimental.CertificateProvider {
   }
 
   /** Loads the files (throws an Error naming the file and problem) and starts watching them. */
-  static async open(paths: TlsFilePaths, expected: ExpectedPrincipal, logger: Logger, pollMs = certReloadPollMs): Promise<TlsWatcher> {
+  static async open(
+    paths: TlsFilePaths,
+    expected: ExpectedPrincipal,
+    logger: Logger,
+    pollMs = certReloadPollMs,
+  ): Promise<TlsWatcher> {
     const versions = await TlsWatcher.statAll(paths);
     const material = await loadTlsMaterial(paths, expected);
     return new TlsWatcher(paths, expected, logger, material, versions, pollMs);
@@ -76,7 +81,8 @@ export class TlsWatcher implements experimental.CertificateProvider {
         // Keep using what works; look again when a file changes once more.
         this.versions = versions;
         const message = (e as Error).message;
-        if (message !== this.lastError) this.logger.error({ err: message }, "new TLS files are not usable; still using the previous certificate");
+        if (message !== this.lastError)
+          this.logger.error({ err: message }, "new TLS files are not usable; still using the previous certificate");
         this.lastError = message;
         return;
       }
@@ -87,7 +93,12 @@ export class TlsWatcher implements experimental.CertificateProvider {
       this.reloads++;
       this.lastExpiryWarningMs = Number.NEGATIVE_INFINITY;
       this.logger.info(
-        { identity: describeIdentity(material.identity), serial: material.serial, notAfter: material.notAfter.toISOString(), previousSerial: previous.serial },
+        {
+          identity: describeIdentity(material.identity),
+          serial: material.serial,
+          notAfter: material.notAfter.toISOString(),
+          previousSerial: previous.serial,
+        },
         "TLS certificate reloaded; new connections use it",
       );
       this.warnIfExpiringSoon();
@@ -105,7 +116,8 @@ export class TlsWatcher implements experimental.CertificateProvider {
     if (days >= certExpiryWarningDays || now - this.lastExpiryWarningMs < dayMs) return;
     this.lastExpiryWarningMs = now;
     const fields = { cert: this.paths.cert, notAfter: this.material.notAfter.toISOString(), days: Math.floor(days) };
-    if (days < 0) this.logger.error(fields, "TLS certificate has expired: peers refuse it; rotate it (dev certs issue)");
+    if (days < 0)
+      this.logger.error(fields, "TLS certificate has expired: peers refuse it; rotate it (dev certs issue)");
     else this.logger.warn(fields, "TLS certificate expires soon; rotate it (dev certs issue)");
   }
 

@@ -66,7 +66,9 @@ export function tlsTransport(watcher: TlsWatcher): TransportSecurity {
           checkServerIdentity: (_host: string, cert: PeerCertificate) => {
             const got = identityOfCertificate(cert);
             if (got !== undefined && got.role === expected.role && got.name === expected.name) return undefined;
-            return new Error(`the server's certificate names ${got === undefined ? "no principal" : describeIdentity(got)}, expected ${key}`);
+            return new Error(
+              `the server's certificate names ${got === undefined ? "no principal" : describeIdentity(got)}, expected ${key}`,
+            );
           },
         });
         // The TLS server name (SNI) is the peer's name rather than its address: an IP address

@@ -51,7 +51,10 @@ export function accountKeyRange(prefix: Uint8Array, accountId: bigint): KeyRange
 
 /** Every key of the accounts whose shard key is in [lowerBound, upperBound] (a shard's range). */
 export function shardKeyRange(prefix: Uint8Array, lowerBound: number, upperBound: number): KeyRange {
-  assert(Number.isInteger(lowerBound) && lowerBound >= 0 && lowerBound <= upperBound && upperBound <= shardKeyMax, `bad shard range ${lowerBound}..${upperBound}`);
+  assert(
+    Number.isInteger(lowerBound) && lowerBound >= 0 && lowerBound <= upperBound && upperBound <= shardKeyMax,
+    `bad shard range ${lowerBound}..${upperBound}`,
+  );
   const gte = withShardKey(prefix, lowerBound);
   if (upperBound < shardKeyMax) return { gte, lt: withShardKey(prefix, upperBound + 1) };
   const lt = keySuccessor(prefix);
@@ -79,7 +82,10 @@ export function decodeLedgerKey(prefix: Uint8Array, key: Uint8Array): DecodedLed
   assert(kind !== undefined, "ledger key too short");
   const suffixAt = base + shardKeyBytes + uint64Bytes + 1;
   const hasSuffix = kind !== KeyKind.account;
-  assert(key.length === suffixAt + (hasSuffix ? uint64Bytes : 0), `ledger key of kind ${kind} has length ${key.length}`);
+  assert(
+    key.length === suffixAt + (hasSuffix ? uint64Bytes : 0),
+    `ledger key of kind ${kind} has length ${key.length}`,
+  );
   return {
     shardKey: view.getUint32(base, false),
     accountId: readUint64BE(key, base + shardKeyBytes),
@@ -123,10 +129,18 @@ const scratch = new Uint8Array(256);
 const scratchView = new DataView(scratch.buffer);
 
 /** [prefix][shard key][account id], then the kind byte and the suffix when given. */
-function accountKey(prefix: Uint8Array, accountId: bigint, kind: number | undefined, suffix: bigint | undefined): Uint8Array {
+function accountKey(
+  prefix: Uint8Array,
+  accountId: bigint,
+  kind: number | undefined,
+  suffix: bigint | undefined,
+): Uint8Array {
   assert(kind !== undefined || suffix === undefined, "a key suffix needs a kind");
   // setBigUint64 wraps out-of-range values silently; ids and seqs are uint64 by contract.
-  assert(isUint64(accountId) && (suffix === undefined || isUint64(suffix)), `key part out of uint64 range: ${accountId}/${suffix}`);
+  assert(
+    isUint64(accountId) && (suffix === undefined || isUint64(suffix)),
+    `key part out of uint64 range: ${accountId}/${suffix}`,
+  );
   const base = prefix.length;
   const kindAt = base + shardKeyBytes + uint64Bytes;
   const length = kindAt + (kind === undefined ? 0 : 1) + (suffix === undefined ? 0 : uint64Bytes);

@@ -82,14 +82,18 @@ export class LedgerStore {
     switch (kind.case) {
       case "getAccount": {
         const account = await this.readAccount(kind.value.accountId, options);
-        if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(kind.value.accountId)} not found`);
+        if (account === undefined)
+          return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(kind.value.accountId)} not found`);
         return create(QueryResultSchema, { kind: { case: "account", value: account } });
       }
       case "getTransaction": {
         const { accountId, localId } = kind.value;
         const bytes = this.db.getSync(transactionRecordKey(this.prefix, accountId, localId), options);
-        if (bytes === undefined) return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
-        return create(QueryResultSchema, { kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) } });
+        if (bytes === undefined)
+          return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
+        return create(QueryResultSchema, {
+          kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) },
+        });
       }
       case "listTransactions":
         return this.listTransactions(kind.value, options);
@@ -100,16 +104,27 @@ export class LedgerStore {
 
   private async listTransactions(list: ListTransactions, options: ReadOptions): Promise<QueryResult> {
     const { accountId, afterSeq, limit } = list;
-    assert(limit >= 1 && limit <= pageSizeMax, `list limit ${limit} outside 1..${pageSizeMax} (the service validates it)`);
+    assert(
+      limit >= 1 && limit <= pageSizeMax,
+      `list limit ${limit} outside 1..${pageSizeMax} (the service validates it)`,
+    );
     const account = await this.readAccount(accountId, options);
-    if (account === undefined) return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(accountId)} not found`);
+    if (account === undefined)
+      return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(accountId)} not found`);
     // One extra index entry tells whether another page follows, from the same iterator snapshot.
-    const entries = await this.db.iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1, ...options }).all();
+    const entries = await this.db
+      .iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1, ...options })
+      .all();
     const onPage = entries.slice(0, limit);
-    const keys = onPage.map(([, localIdBytes]) => transactionRecordKey(this.prefix, accountId, readUint64BE(localIdBytes, 0)));
+    const keys = onPage.map(([, localIdBytes]) =>
+      transactionRecordKey(this.prefix, accountId, readUint64BE(localIdBytes, 0)),
+    );
     const values = keys.length === 0 ? [] : await this.db.getMany(keys, options);
     const transactions = values.map((bytes) => {
-      assert(bytes !== undefined, `creation index of account ${formatAccountId(accountId)} names a missing transaction`);
+      assert(
+        bytes !== undefined,
+        `creation index of account ${formatAccountId(accountId)} names a missing transaction`,
+      );
       return fromBinary(TransactionRecordSchema, bytes);
     });
     const last = transactions[transactions.length - 1];
@@ -138,14 +153,16 @@ export class LedgerStore {
     }
     const wanted = [...refs.values()];
     const keys = wanted.map((ref) => this.refKey(ref));
-    const values = keys.length <= ledgerPrefetchSyncKeysMax ? keys.map((key) => this.db.getSync(key)) : await this.db.getMany(keys);
+    const values =
+      keys.length <= ledgerPrefetchSyncKeysMax ? keys.map((key) => this.db.getSync(key)) : await this.db.getMany(keys);
     const view = new PrefetchedView();
     wanted.forEach((ref, i) => {
       const bytes = values[i];
       if (ref.kind === "account") {
         view.setAccount(ref.accountId, bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes));
       } else {
-        const record: TransactionRecord | undefined = bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
+        const record: TransactionRecord | undefined =
+          bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
         view.setTransaction(ref.accountId, ref.localId, record);
       }
     });

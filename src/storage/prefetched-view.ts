@@ -34,7 +34,8 @@ export class PrefetchedView implements LedgerView {
   absorb(writes: readonly LedgerWrite[]): void {
     for (const write of writes) {
       if (write.kind === "account") this.setAccount(write.record.id, write.record);
-      else if (write.kind === "transaction") this.setTransaction(write.record.accountId, write.record.localId, write.record);
+      else if (write.kind === "transaction")
+        this.setTransaction(write.record.accountId, write.record.localId, write.record);
     }
   }
 }

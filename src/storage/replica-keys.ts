@@ -47,7 +47,10 @@ export function assertReplicaId(replicaId: number): void {
 }
 
 export function assertGeneration(generation: number): void {
-  assert(Number.isInteger(generation) && generation >= 0 && generation < uint32Limit, () => `bad ledger generation ${generation}`);
+  assert(
+    Number.isInteger(generation) && generation >= 0 && generation < uint32Limit,
+    () => `bad ledger generation ${generation}`,
+  );
 }
 
 function assertIndex(index: number): void {

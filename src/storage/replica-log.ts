@@ -22,7 +22,14 @@ import { RaftError } from "../raft/types.js";
 import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/types.js";
 import type { KeyRange } from "./ledger-keys.js";
 import type { LedgerDb } from "./ledger-store.js";
-import { RecordCodec, encodeHardState, encodeSnapshotMetadata, encodeU64Record, encodeGeneration, encodeEntry } from "./replica-records.js";
+import {
+  RecordCodec,
+  encodeHardState,
+  encodeSnapshotMetadata,
+  encodeU64Record,
+  encodeGeneration,
+  encodeEntry,
+} from "./replica-records.js";
 export { ReplicaLogCorruptError } from "./replica-records.js";
 import {
   appliedIndexKey,
@@ -44,8 +51,6 @@ export interface LogBatch {
   put(key: Uint8Array, value: Uint8Array): unknown;
   del(key: Uint8Array): unknown;
 }
-
-
 
 export class ReplicaLog implements Storage {
   private hard: HardState;
@@ -103,15 +108,23 @@ export class ReplicaLog implements Storage {
     const codec: RecordCodec = new RecordCodec(replicaId);
     const hard = hardBytes === undefined ? { term: 0, vote: 0, commit: 0 } : codec.hardState(hardBytes);
     const snap =
-      snapBytes === undefined ? { index: 0, term: 0, confState: { voters: voters.slice(), learners: [] } } : codec.snapshotMetadata(snapBytes);
+      snapBytes === undefined
+        ? { index: 0, term: 0, confState: { voters: voters.slice(), learners: [] } }
+        : codec.snapshotMetadata(snapBytes);
     const applied = appliedBytes === undefined ? 0 : codec.u64Record(appliedBytes, "applied index");
     const generation = genBytes === undefined ? 0 : codec.generation(genBytes);
     const ents = await readLog(db, codec, snap);
     const lastIndex = snap.index + ents.length;
     const lastTerm = ents.length > 0 ? (ents[ents.length - 1] as Entry).term : snap.term;
-    codec.check(applied >= snap.index && applied <= lastIndex, `applied index ${applied} is outside [${snap.index}, ${lastIndex}]`);
+    codec.check(
+      applied >= snap.index && applied <= lastIndex,
+      `applied index ${applied} is outside [${snap.index}, ${lastIndex}]`,
+    );
     codec.check(hard.commit <= lastIndex, `commit ${hard.commit} is past the last index ${lastIndex}`);
-    codec.check(lastTerm <= hard.term, `log term ${lastTerm} at index ${lastIndex} is above the hard state term ${hard.term}`);
+    codec.check(
+      lastTerm <= hard.term,
+      `log term ${lastTerm} at index ${lastIndex} is above the hard state term ${hard.term}`,
+    );
     const staleFrom = await firstStaleEntry(db, replicaId, snap.index);
     const staleLedger = await nonEmptyRanges(db, otherGenerationRanges(replicaId, generation));
     return new ReplicaLog(replicaId, { hard, snap, applied, generation, ents }, staleFrom, staleLedger);
@@ -125,19 +138,26 @@ export class ReplicaLog implements Storage {
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
     const offset = this.snap.index;
-    if (lo <= offset) throw new RaftError("COMPACTED", `replica ${this.replicaId}: entries from ${lo}: compacted through ${offset}`);
+    if (lo <= offset)
+      throw new RaftError("COMPACTED", `replica ${this.replicaId}: entries from ${lo}: compacted through ${offset}`);
     const last = this.lastIndex();
-    if (hi > last + 1) throw new RaftError("UNAVAILABLE", `replica ${this.replicaId}: entries to ${hi}: last index is ${last}`);
+    if (hi > last + 1)
+      throw new RaftError("UNAVAILABLE", `replica ${this.replicaId}: entries to ${hi}: last index is ${last}`);
     if (lo >= hi) return [];
     return limitEntriesBytes(this.ents.slice(lo - offset - 1, hi - offset - 1), maxBytes);
   }
 
   term(index: number): number {
     const offset = this.snap.index;
-    if (index < offset) throw new RaftError("COMPACTED", `replica ${this.replicaId}: term of ${index}: compacted through ${offset}`);
+    if (index < offset)
+      throw new RaftError("COMPACTED", `replica ${this.replicaId}: term of ${index}: compacted through ${offset}`);
     if (index === offset) return this.snap.term;
     const e = this.ents[index - offset - 1];
-    if (e === undefined) throw new RaftError("UNAVAILABLE", `replica ${this.replicaId}: term of ${index}: last index is ${this.lastIndex()}`);
+    if (e === undefined)
+      throw new RaftError(
+        "UNAVAILABLE",
+        `replica ${this.replicaId}: term of ${index}: last index is ${this.lastIndex()}`,
+      );
     return e.term;
   }
 
@@ -190,7 +210,10 @@ export class ReplicaLog implements Storage {
    */
   persistReady(rd: Ready, batch: LogBatch, options: { generation?: number } = {}): void {
     if (rd.snapshot !== undefined) {
-      assert(options.generation !== undefined, `replica ${this.replicaId}: a snapshot needs the generation of its staged ledger state`);
+      assert(
+        options.generation !== undefined,
+        `replica ${this.replicaId}: a snapshot needs the generation of its staged ledger state`,
+      );
       this.installSnapshot(rd.snapshot.metadata, options.generation, batch);
     } else {
       assert(options.generation === undefined, `replica ${this.replicaId}: a generation without a snapshot`);
@@ -200,8 +223,14 @@ export class ReplicaLog implements Storage {
   }
 
   setApplied(index: number, batch: LogBatch): void {
-    assert(index >= this.appliedIndex, () => `replica ${this.replicaId}: applied index going back from ${this.appliedIndex} to ${index}`);
-    assert(index <= this.lastIndex(), () => `replica ${this.replicaId}: applied ${index} is past the last index ${this.lastIndex()}`);
+    assert(
+      index >= this.appliedIndex,
+      () => `replica ${this.replicaId}: applied index going back from ${this.appliedIndex} to ${index}`,
+    );
+    assert(
+      index <= this.lastIndex(),
+      () => `replica ${this.replicaId}: applied ${index} is past the last index ${this.lastIndex()}`,
+    );
     this.appliedIndex = index;
     batch.put(appliedIndexKey(this.replicaId), encodeU64Record(index));
   }
@@ -210,7 +239,10 @@ export class ReplicaLog implements Storage {
   compact(index: number, batch: LogBatch): void {
     const old = this.snap.index;
     assert(index > old, () => `replica ${this.replicaId}: compact ${index} is not past the snapshot ${old}`);
-    assert(index <= this.appliedIndex, () => `replica ${this.replicaId}: compact ${index} is past the applied index ${this.appliedIndex}`);
+    assert(
+      index <= this.appliedIndex,
+      () => `replica ${this.replicaId}: compact ${index} is past the applied index ${this.appliedIndex}`,
+    );
     const meta: SnapshotMetadata = { index, term: this.term(index), confState: copyConfState(this.snap.confState) };
     for (const e of this.ents.slice(0, index - old)) this.payloadBytes -= e.data.byteLength;
     this.ents = this.ents.slice(index - old);
@@ -253,8 +285,14 @@ export class ReplicaLog implements Storage {
     const oldLast = this.lastIndex();
     assert(meta.index > old, () => `replica ${this.replicaId}: snapshot ${meta.index} is not newer than ${old}`);
     assertGeneration(generation);
-    assert(generation > this.gen, () => `replica ${this.replicaId}: snapshot generation ${generation} is not past ${this.gen}`);
-    assert(!this.loadGarbageUnreported, () => `replica ${this.replicaId}: queue the clears of pendingCleanup() after load before staging a snapshot`);
+    assert(
+      generation > this.gen,
+      () => `replica ${this.replicaId}: snapshot generation ${generation} is not past ${this.gen}`,
+    );
+    assert(
+      !this.loadGarbageUnreported,
+      () => `replica ${this.replicaId}: queue the clears of pendingCleanup() after load before staging a snapshot`,
+    );
     for (let i = meta.index + 1; i <= oldLast; i++) batch.del(entryKey(this.replicaId, i));
     if (this.ents.length > 0) this.staleEntriesFrom ??= old + 1;
     this.ents = [];
@@ -277,7 +315,10 @@ export class ReplicaLog implements Storage {
     const start = (entries[skip] as Entry).index;
     const oldLast = this.lastIndex();
     assert(start <= oldLast + 1, () => `replica ${this.replicaId}: append at ${start} leaves a gap after ${oldLast}`);
-    assert(start > this.appliedIndex, () => `replica ${this.replicaId}: append at ${start} replaces applied entries (applied ${this.appliedIndex})`);
+    assert(
+      start > this.appliedIndex,
+      () => `replica ${this.replicaId}: append at ${start} replaces applied entries (applied ${this.appliedIndex})`,
+    );
     for (const e of this.ents.slice(start - offset - 1)) this.payloadBytes -= e.data.byteLength;
     this.ents.length = start - offset - 1;
     let expected = start;
@@ -353,4 +394,3 @@ async function nonEmptyRanges(db: LedgerDb, ranges: readonly KeyRange[]): Promis
   }
   return found;
 }
-

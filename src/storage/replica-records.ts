@@ -100,7 +100,11 @@ export class RecordCodec {
   hardState(bytes: Uint8Array): HardState {
     this.check(bytes.byteLength === hardStateBytes, `hard state of ${bytes.byteLength} bytes`);
     const view = viewOf(bytes);
-    const hs = { term: readU64(view, 0), vote: view.getUint32(u64Bytes, false), commit: readU64(view, u64Bytes + u32Bytes) };
+    const hs = {
+      term: readU64(view, 0),
+      vote: view.getUint32(u64Bytes, false),
+      commit: readU64(view, u64Bytes + u32Bytes),
+    };
     this.safe(hs.term, "hard state term");
     this.safe(hs.commit, "hard state commit");
     return hs;
@@ -120,7 +124,10 @@ export class RecordCodec {
     const voters = ids(2 * u64Bytes);
     const learnersAt = 2 * u64Bytes + u32Bytes * (1 + voters.length);
     const learners = ids(learnersAt);
-    this.check(learnersAt + u32Bytes * (1 + learners.length) === bytes.byteLength, "trailing bytes in snapshot metadata");
+    this.check(
+      learnersAt + u32Bytes * (1 + learners.length) === bytes.byteLength,
+      "trailing bytes in snapshot metadata",
+    );
     return { index, term, confState: { voters, learners } };
   }
 

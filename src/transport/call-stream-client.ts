@@ -23,7 +23,14 @@
 // reconnect backoff (grpc-js) paces connection attempts: while it is in TRANSIENT_FAILURE a new
 // stream fails at once, as a unary call would.
 
-import { ChannelCredentials, Client, Metadata, type ClientDuplexStream, type ClientOptions, type ServiceError } from "@grpc/grpc-js";
+import {
+  ChannelCredentials,
+  Client,
+  Metadata,
+  type ClientDuplexStream,
+  type ClientOptions,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { ErrorCodes, LedgerError, type ErrorCode } from "../base/errors.js";
@@ -199,9 +206,15 @@ export class NodeCallStream {
   constructor(private readonly o: NodeCallStreamOptions) {
     this.inFlightMax = o.inFlightMax ?? gatewayStreamCallsInFlightMax;
     this.bytesInFlightMax = o.bytesInFlightMax ?? gatewayStreamBytesInFlightMax;
-    assert(this.inFlightMax >= 1 && this.bytesInFlightMax >= 1 && o.defaultDeadlineMs > 0, "NodeCallStream: bad tunables");
+    assert(
+      this.inFlightMax >= 1 && this.bytesInFlightMax >= 1 && o.defaultDeadlineMs > 0,
+      "NodeCallStream: bad tunables",
+    );
     this.schedule = (o.flush ?? "immediate") === "immediate" ? (fn) => setImmediate(fn) : queueMicrotask;
-    this.client = new Client(o.address, o.credentials ?? ChannelCredentials.createInsecure(), { ...channelOptions, ...o.channel });
+    this.client = new Client(o.address, o.credentials ?? ChannelCredentials.createInsecure(), {
+      ...channelOptions,
+      ...o.channel,
+    });
   }
 
   /** Whether a stream is open and accepted by the node (tests). */
@@ -229,7 +242,9 @@ export class NodeCallStream {
     const stream = this.stream;
     this.detach();
     const why = `call stream to ${this.o.address} closed by the gateway`;
-    this.failAll((written) => (written ? new LedgerError("UNAVAILABLE", `${why}; the call may have been applied`) : notSent("UNAVAILABLE", why)));
+    this.failAll((written) =>
+      written ? new LedgerError("UNAVAILABLE", `${why}; the call may have been applied`) : notSent("UNAVAILABLE", why),
+    );
     stream?.end();
     stream?.cancel();
     this.client.close();
@@ -240,7 +255,10 @@ export class NodeCallStream {
     if (refused !== undefined) return Promise.reject(refused);
     const deadlineMs = options.deadlineMs ?? Date.now() + this.o.defaultDeadlineMs;
     const remainingMs = deadlineMs - Date.now();
-    if (remainingMs <= 0) return Promise.reject(notSent("DEADLINE_EXCEEDED", `deadline passed before the call to ${this.o.address} was sent`));
+    if (remainingMs <= 0)
+      return Promise.reject(
+        notSent("DEADLINE_EXCEEDED", `deadline passed before the call to ${this.o.address} was sent`),
+      );
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const c: PendingCall = {
@@ -273,11 +291,17 @@ export class NodeCallStream {
     if (this.closed) return notSent("UNAVAILABLE", `call stream to ${this.o.address} is closed`);
     if (options.signal?.aborted) return notSent("CANCELLED", "Cancelled on client");
     if (this.pending.size >= this.inFlightMax) {
-      return notSent("RESOURCE_EXHAUSTED", `${this.inFlightMax} calls already in flight to node ${this.o.address}; not sent, retry later`);
+      return notSent(
+        "RESOURCE_EXHAUSTED",
+        `${this.inFlightMax} calls already in flight to node ${this.o.address}; not sent, retry later`,
+      );
     }
     // A call alone in a stream message must fit the gRPC limit (framing adds at most ~40 bytes).
     if (request.length > grpcMessageBytesMax - 64) {
-      return notSent("INVALID_ARGUMENT", `request of ${request.length} bytes exceeds the ${grpcMessageBytesMax}-byte message limit`);
+      return notSent(
+        "INVALID_ARGUMENT",
+        `request of ${request.length} bytes exceeds the ${grpcMessageBytesMax}-byte message limit`,
+      );
     }
     if (this.bytesInFlight + request.length > this.bytesInFlightMax) {
       return notSent(
@@ -302,7 +326,11 @@ export class NodeCallStream {
   }
 
   private expireAtDeadline(c: PendingCall): void {
-    this.expire(c, "DEADLINE_EXCEEDED", `deadline exceeded after ${Math.round(c.timeoutMs)} ms waiting for node ${this.o.address}`);
+    this.expire(
+      c,
+      "DEADLINE_EXCEEDED",
+      `deadline exceeded after ${Math.round(c.timeoutMs)} ms waiting for node ${this.o.address}`,
+    );
   }
 
   /** A call's deadline or abort: it fails now; a reply that comes later is ignored. */
@@ -405,7 +433,13 @@ export class NodeCallStream {
       const { kind } = reply;
       if (kind.case === "error") c.reject(callErrorToLedgerError(kind.value));
       else if (kind.case === c.kind) c.resolve(kind.value);
-      else c.reject(new LedgerError("INTERNAL", `node ${this.o.address} answered a ${c.kind} call with ${kind.case ?? "an empty reply"}`));
+      else
+        c.reject(
+          new LedgerError(
+            "INTERNAL",
+            `node ${this.o.address} answered a ${c.kind} call with ${kind.case ?? "an empty reply"}`,
+          ),
+        );
     }
   }
 
@@ -417,19 +451,26 @@ export class NodeCallStream {
     const address = this.o.address;
     if (error === "end") {
       // A clean end: the node answered what it accepted and ran nothing after (see the header).
-      this.failAll(() => notSent("UNAVAILABLE", `node ${address} ended the call stream (stopping?); not applied, retry`));
+      this.failAll(() =>
+        notSent("UNAVAILABLE", `node ${address} ended the call stream (stopping?); not applied, retry`),
+      );
     } else if (error.code === 14 /* UNAVAILABLE */ && error.details.startsWith("No connection established")) {
       this.failAll(() => notSent("UNAVAILABLE", error.details));
     } else {
       const why = error.details || error.message;
-      this.failAll(
-        (written) =>
-          written
-            ? new LedgerError("UNAVAILABLE", `call stream to node ${address} broke (${why}); the call may have been applied`)
-            : notSent("UNAVAILABLE", `call stream to node ${address} broke (${why}) before the call was sent`),
+      this.failAll((written) =>
+        written
+          ? new LedgerError(
+              "UNAVAILABLE",
+              `call stream to node ${address} broke (${why}); the call may have been applied`,
+            )
+          : notSent("UNAVAILABLE", `call stream to node ${address} broke (${why}) before the call was sent`),
       );
     }
-    this.o.logger?.debug({ node: address, err: error === "end" ? "ended by the node" : error.message }, "call stream ended");
+    this.o.logger?.debug(
+      { node: address, err: error === "end" ? "ended by the node" : error.message },
+      "call stream ended",
+    );
   }
 
   private detach(): void {

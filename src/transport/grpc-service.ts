@@ -15,7 +15,15 @@ import {
   type UntypedHandleCall,
   type ClientOptions,
 } from "@grpc/grpc-js";
-import { fromBinary, ScalarType, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import {
+  fromBinary,
+  ScalarType,
+  toBinary,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { fromServiceError, toServiceError } from "./status.js";
@@ -99,7 +107,8 @@ export function decodeRequest<D extends DescMessage>(schema: D, bytes: Uint8Arra
 /** The server side of every method: never throws (see UndecodableRequest). */
 function deserializeRequest(schema: DescMessage, bytes: Uint8Array, handlerAnswers: boolean): unknown {
   const problem = checkWire(schema, bytes);
-  if (problem !== undefined) return new UndecodableRequest(invalidRequest(schema.typeName, problem), undefined, [], handlerAnswers);
+  if (problem !== undefined)
+    return new UndecodableRequest(invalidRequest(schema.typeName, problem), undefined, [], handlerAnswers);
   try {
     return fromBinary(schema, bytes);
   } catch (e) {
@@ -107,7 +116,12 @@ function deserializeRequest(schema: DescMessage, bytes: Uint8Array, handlerAnswe
   }
 }
 
-function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: unknown, handlerAnswers: boolean): UndecodableRequest {
+function decodeLeniently(
+  schema: DescMessage,
+  bytes: Uint8Array,
+  strictError: unknown,
+  handlerAnswers: boolean,
+): UndecodableRequest {
   const invalid: string[] = [];
   let message: unknown;
   try {
@@ -117,10 +131,20 @@ function decodeLeniently(schema: DescMessage, bytes: Uint8Array, strictError: un
   }
   const first = invalid[0];
   if (message === undefined || first === undefined) {
-    return new UndecodableRequest(invalidRequest(schema.typeName, quote(String((strictError as Error)?.message ?? strictError))), undefined, [], handlerAnswers);
+    return new UndecodableRequest(
+      invalidRequest(schema.typeName, quote(String((strictError as Error)?.message ?? strictError))),
+      undefined,
+      [],
+      handlerAnswers,
+    );
   }
   const more = invalid.length > 1 ? ` (and ${invalid.length - 1} more field${invalid.length === 2 ? "" : "s"})` : "";
-  return new UndecodableRequest(new LedgerError("INVALID_ARGUMENT", `${first} is not valid UTF-8${more}`), message, invalid, handlerAnswers);
+  return new UndecodableRequest(
+    new LedgerError("INVALID_ARGUMENT", `${first} is not valid UTF-8${more}`),
+    message,
+    invalid,
+    handlerAnswers,
+  );
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -133,7 +157,13 @@ const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  * are not entered: a bad string there leaves the request undecodable). Throws on bytes that
  * are not a message at all, or nest deeper than requestNestingMax.
  */
-function replaceInvalidUtf8(schema: DescMessage, bytes: Uint8Array, prefix: string, invalid: string[], depth: number): Uint8Array {
+function replaceInvalidUtf8(
+  schema: DescMessage,
+  bytes: Uint8Array,
+  prefix: string,
+  invalid: string[],
+  depth: number,
+): Uint8Array {
   if (depth > requestNestingMax) throw new Error(`messages nest deeper than ${requestNestingMax}`);
   const reader = new BinaryReader(bytes);
   const writer = new BinaryWriter();
@@ -150,8 +180,13 @@ function replaceInvalidUtf8(schema: DescMessage, bytes: Uint8Array, prefix: stri
     const value = reader.bytes();
     const index = seen.get(no) ?? 0;
     seen.set(no, index + 1);
-    const isString = (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) && field.scalar === ScalarType.STRING;
-    const nested = field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") ? field.message : undefined;
+    const isString =
+      (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) &&
+      field.scalar === ScalarType.STRING;
+    const nested =
+      field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")
+        ? field.message
+        : undefined;
     const path = field.fieldKind === "list" ? `${prefix}${field.name}[${index}]` : `${prefix}${field.name}`;
     if (isString && !isValidUtf8(value)) {
       invalid.push(path);
@@ -216,7 +251,8 @@ export function addUnaryService<S extends DescService>(
         controller?.abort();
       });
       const deadline = call.getDeadline();
-      const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined;
+      const deadlineMs =
+        deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : undefined;
       const ctx: HandlerContext = {
         deadlineMs,
         get signal(): AbortSignal {
@@ -272,7 +308,10 @@ export const channelOptions: ClientOptions = {
 };
 
 export type UnaryClient<S extends DescService> = {
-  [K in UnaryKeys<S>]: (request: InputOf<MethodsOf<S>[K]>, options?: { deadlineMs?: number; signal?: AbortSignal }) => Promise<OutputOf<MethodsOf<S>[K]>>;
+  [K in UnaryKeys<S>]: (
+    request: InputOf<MethodsOf<S>[K]>,
+    options?: { deadlineMs?: number; signal?: AbortSignal },
+  ) => Promise<OutputOf<MethodsOf<S>[K]>>;
 } & { close(): void; raw: Client };
 
 /** A promise-based client; every failure rejects with a LedgerError carrying the server's code. */

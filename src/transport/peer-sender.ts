@@ -108,7 +108,10 @@ export class PeerSender {
     const shardMessages = new Array<ShardMessage>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const { shardId, message } = messages[i]!;
-      assert(message.type !== MessageType.Snapshot, "Snapshot messages go through sendSnapshot, not the message stream");
+      assert(
+        message.type !== MessageType.Snapshot,
+        "Snapshot messages go through sendSnapshot, not the message stream",
+      );
       shardMessages[i] = { $typeName: "ledger.node.v1.ShardMessage", shardId, message: messageToProto(message) };
     }
     this.writeBatch(messages, shardMessages);
@@ -118,13 +121,22 @@ export class PeerSender {
    * Streams a snapshot to the peer and reports the outcome to onSnapshotDone. Rejects with
    * RESOURCE_EXHAUSTED when peerSnapshotsInFlightMax are already under way.
    */
-  async sendSnapshot(shardId: string, message: Message, pairs: AsyncIterable<SnapshotPairBytes>, deadlineMs: number): Promise<void> {
+  async sendSnapshot(
+    shardId: string,
+    message: Message,
+    pairs: AsyncIterable<SnapshotPairBytes>,
+    deadlineMs: number,
+  ): Promise<void> {
     let ok = false;
     const abort = new AbortController();
     try {
-      if (this.streamState === "closed") throw new LedgerError("UNAVAILABLE", `sender to ${this.o.peerNodeId} is closed`);
+      if (this.streamState === "closed")
+        throw new LedgerError("UNAVAILABLE", `sender to ${this.o.peerNodeId} is closed`);
       if (this.snapshotsInFlight >= peerSnapshotsInFlightMax) {
-        throw new LedgerError("RESOURCE_EXHAUSTED", `${peerSnapshotsInFlightMax} snapshots already in flight to ${this.o.peerNodeId}`);
+        throw new LedgerError(
+          "RESOURCE_EXHAUSTED",
+          `${peerSnapshotsInFlightMax} snapshots already in flight to ${this.o.peerNodeId}`,
+        );
       }
       this.snapshotsInFlight++;
       this.snapshotAborts.add(abort);
@@ -146,7 +158,10 @@ export class PeerSender {
         this.snapshotAborts.delete(abort);
       }
     } catch (e) {
-      this.o.logger.warn({ peer: this.o.peerNodeId, shardId, to: message.to, err: (e as Error).message }, "snapshot send failed");
+      this.o.logger.warn(
+        { peer: this.o.peerNodeId, shardId, to: message.to, err: (e as Error).message },
+        "snapshot send failed",
+      );
       throw e;
     } finally {
       this.o.onSnapshotDone?.(shardId, message.to, ok);
@@ -178,7 +193,10 @@ export class PeerSender {
       // Rare (many shards' full appends in one turn): split rather than kill the stream with an
       // oversized message. A single message above the limit cannot be sent at all.
       if (messages.length === 1) {
-        this.o.logger.warn({ peer: this.o.peerNodeId, bytes: bytes.length }, "raft message exceeds the gRPC message limit; dropped");
+        this.o.logger.warn(
+          { peer: this.o.peerNodeId, bytes: bytes.length },
+          "raft message exceeds the gRPC message limit; dropped",
+        );
         return this.drop(messages);
       }
       const half = messages.length >> 1;
@@ -239,7 +257,8 @@ export class PeerSender {
     this.setState("down");
     // The delay starts over only after a stream that stayed up a while: a peer that accepts
     // streams and ends them at once still gets the doubling delay, not a reconnect storm.
-    if (this.upSinceMs !== undefined && Date.now() - this.upSinceMs >= peerStreamStableMs) this.reconnectDelayMs = peerReconnectDelayMsMin;
+    if (this.upSinceMs !== undefined && Date.now() - this.upSinceMs >= peerStreamStableMs)
+      this.reconnectDelayMs = peerReconnectDelayMsMin;
     this.upSinceMs = undefined;
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, peerReconnectDelayMsMax);

@@ -69,8 +69,18 @@ export interface RaftTransportStats {
 
 export { serverWarningsPerStreamMax } from "../base/limits.js";
 
-export function addRaftTransportService(server: Server, handlers: RaftTransportHandlers, logger: Logger): RaftTransportStats {
-  const stats: RaftTransportStats = { streamsOpened: 0, batchesAccepted: 0, batchesDropped: 0, messagesDropped: 0, identityMismatches: 0 };
+export function addRaftTransportService(
+  server: Server,
+  handlers: RaftTransportHandlers,
+  logger: Logger,
+): RaftTransportStats {
+  const stats: RaftTransportStats = {
+    streamsOpened: 0,
+    batchesAccepted: 0,
+    batchesDropped: 0,
+    messagesDropped: 0,
+    identityMismatches: 0,
+  };
   const messages = (call: ServerDuplexStream<MessagesRequest, MessagesResponse>) => {
     stats.streamsOpened++;
     // Response headers at once: the sender treats them as "this stream reached the peer".
@@ -81,17 +91,22 @@ export function addRaftTransportService(server: Server, handlers: RaftTransportH
     call.on("data", (req: MessagesRequest) => {
       // Only on a server built without strictServerOptions, whose interceptor answers these;
       // grpc-js sends an 'error' emitted on a server stream as its status.
-      if ((req as unknown) instanceof UndecodableRequest) return void call.emit("error", toServiceError((req as unknown as UndecodableRequest).error));
+      if ((req as unknown) instanceof UndecodableRequest)
+        return void call.emit("error", toServiceError((req as unknown as UndecodableRequest).error));
       handleBatch(req, certified, handlers, stats, stream);
     });
     call.on("end", () => {
       stream.summary();
       call.end();
     });
-    call.on("error", (e: Error) => logger.debug({ peer: call.getPeer(), err: e.message }, "raft message stream failed"));
+    call.on("error", (e: Error) =>
+      logger.debug({ peer: call.getPeer(), err: e.message }, "raft message stream failed"),
+    );
   };
-  const installSnapshot = (call: Parameters<typeof receiveSnapshot>[0], callback: Parameters<typeof receiveSnapshot>[1]) =>
-    receiveSnapshot(call, callback, handlers, logger);
+  const installSnapshot = (
+    call: Parameters<typeof receiveSnapshot>[0],
+    callback: Parameters<typeof receiveSnapshot>[1],
+  ) => receiveSnapshot(call, callback, handlers, logger);
   server.addService(serviceDefinition(RaftTransportService), {
     messages: messages as UntypedHandleCall,
     installSnapshot: installSnapshot as UntypedHandleCall,
@@ -101,13 +116,22 @@ export function addRaftTransportService(server: Server, handlers: RaftTransportH
 
 /** `certified`: the sender named by the stream's TLS certificate ("" when it names no node),
  * or undefined without TLS. */
-function handleBatch(req: MessagesRequest, certified: string | undefined, h: RaftTransportHandlers, stats: RaftTransportStats, log: StreamWarnings): void {
+function handleBatch(
+  req: MessagesRequest,
+  certified: string | undefined,
+  h: RaftTransportHandlers,
+  stats: RaftTransportStats,
+  log: StreamWarnings,
+): void {
   const from = req.fromNodeId;
   if (certified !== undefined && from !== certified) {
     stats.batchesDropped++;
     stats.identityMismatches++;
     h.onIdentityMismatch?.(certified);
-    return log.warn({ from: clip(from), certified }, "raft batch whose from_node_id is not the node its TLS certificate names dropped");
+    return log.warn(
+      { from: clip(from), certified },
+      "raft batch whose from_node_id is not the node its TLS certificate names dropped",
+    );
   }
   if (!h.knownPeer(from) || from === h.nodeId) {
     stats.batchesDropped++;
@@ -115,7 +139,10 @@ function handleBatch(req: MessagesRequest, certified: string | undefined, h: Raf
   }
   if (req.configVersion !== h.configVersion) {
     stats.batchesDropped++;
-    return log.warn({ from, theirs: req.configVersion, ours: h.configVersion }, "raft batch with another config version dropped");
+    return log.warn(
+      { from, theirs: req.configVersion, ours: h.configVersion },
+      "raft batch with another config version dropped",
+    );
   }
   const accepted: IncomingMessage[] = [];
   for (let i = 0; i < req.messages.length; i++) {
@@ -158,6 +185,7 @@ class StreamWarnings {
   }
 
   summary(): void {
-    if (this.count > serverWarningsPerStreamMax) this.logger.warn({ peer: this.peer, dropped: this.count }, "raft stream ended; drops on it");
+    if (this.count > serverWarningsPerStreamMax)
+      this.logger.warn({ peer: this.peer, dropped: this.count }, "raft stream ended; drops on it");
   }
 }

@@ -22,7 +22,13 @@ const emptyBytes = new Uint8Array(0);
 // ---- encode ----------------------------------------------------------------------------------
 
 export function entryToProto(e: Entry): pb.Entry {
-  return { $typeName: "raft.v1.Entry", term: BigInt(e.term), index: BigInt(e.index), type: e.type as number as pb.EntryType, data: e.data };
+  return {
+    $typeName: "raft.v1.Entry",
+    term: BigInt(e.term),
+    index: BigInt(e.index),
+    type: e.type as number as pb.EntryType,
+    data: e.data,
+  };
 }
 
 export function hardStateToProto(hs: HardState): pb.HardState {
@@ -105,7 +111,12 @@ function ownedCopy(b: Uint8Array): Uint8Array {
 }
 
 export function entryFromProto(p: pb.Entry, path: string): Entry {
-  return { term: u64(p.term, path, "term"), index: u64(p.index, path, "index"), type: entryType(p.type, path), data: plainView(p.data) };
+  return {
+    term: u64(p.term, path, "term"),
+    index: u64(p.index, path, "index"),
+    type: entryType(p.type, path),
+    data: plainView(p.data),
+  };
 }
 
 export function hardStateFromProto(p: pb.HardState, path: string): HardState {
@@ -139,13 +150,18 @@ export function snapshotFromProto(p: pb.Snapshot, path: string): Snapshot {
 /** Only an Append carries entries: one contiguous run after `index`, at most a bounded number. */
 function appendEntriesFromProto(p: pb.Message, type: MessageType, path: string, appendAfter: number): Entry[] {
   if (type !== MessageType.Append) throw invalid(path, "entries", `must be empty on a ${MessageType[type]} message`);
-  if (p.entries.length > raftEntriesPerMessageMax) throw invalid(path, "entries", `has ${p.entries.length} entries, more than ${raftEntriesPerMessageMax}`);
+  if (p.entries.length > raftEntriesPerMessageMax)
+    throw invalid(path, "entries", `has ${p.entries.length} entries, more than ${raftEntriesPerMessageMax}`);
   const out = new Array<Entry>(p.entries.length);
   for (let i = 0; i < p.entries.length; i++) {
     const e = entryFromProto(p.entries[i]!, `${path}.entries[${i}]`);
     // The core appends these as one contiguous run after `index`; a gap would break its log.
     if (e.index !== appendAfter + 1 + i) {
-      throw invalid(`${path}.entries[${i}]`, "index", `is ${e.index}, expected ${appendAfter + 1 + i} (entries must follow index consecutively)`);
+      throw invalid(
+        `${path}.entries[${i}]`,
+        "index",
+        `is ${e.index}, expected ${appendAfter + 1 + i} (entries must follow index consecutively)`,
+      );
     }
     out[i] = e;
   }
@@ -156,7 +172,8 @@ function appendEntriesFromProto(p: pb.Message, type: MessageType, path: string, 
 export function messageFromProto(p: pb.Message, path: string): Message {
   const type = p.type as number;
   if (!isKnownMessageType(type)) throw invalid(path, "type", `is not a known MessageType: ${type}`);
-  if (type === MessageType.Snapshot && p.snapshot === undefined) throw invalid(path, "snapshot", "is missing on a SNAPSHOT message");
+  if (type === MessageType.Snapshot && p.snapshot === undefined)
+    throw invalid(path, "snapshot", "is missing on a SNAPSHOT message");
   const index = u64(p.index, path, "index");
   return {
     type,

@@ -53,10 +53,16 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Checks a pair against the limits both ends enforce (so a bad local pair fails at the sender). */
 export function checkSnapshotPair(pair: SnapshotPairBytes, ordinal: number): LedgerError | undefined {
   if (pair.key.length === 0 || pair.key.length > snapshotKeyBytesMax) {
-    return new LedgerError("INVALID_ARGUMENT", `snapshot pair ${ordinal}: key of ${pair.key.length} bytes is outside 1..${snapshotKeyBytesMax}`);
+    return new LedgerError(
+      "INVALID_ARGUMENT",
+      `snapshot pair ${ordinal}: key of ${pair.key.length} bytes is outside 1..${snapshotKeyBytesMax}`,
+    );
   }
   if (pair.value.length > snapshotValueBytesMax) {
-    return new LedgerError("INVALID_ARGUMENT", `snapshot pair ${ordinal}: value of ${pair.value.length} bytes exceeds ${snapshotValueBytesMax}`);
+    return new LedgerError(
+      "INVALID_ARGUMENT",
+      `snapshot pair ${ordinal}: value of ${pair.value.length} bytes exceeds ${snapshotValueBytesMax}`,
+    );
   }
   return undefined;
 }

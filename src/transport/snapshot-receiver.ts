@@ -10,7 +10,13 @@ import type { CallWithAuth } from "./channel-security.js";
 import type { Logger } from "../base/logger.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { quote } from "../base/quote.js";
-import type { InstallSnapshotRequest, InstallSnapshotResponse, SnapshotHeader, SnapshotChunk, SnapshotTrailer } from "../gen/ledger/node/v1/node_pb.js";
+import type {
+  InstallSnapshotRequest,
+  InstallSnapshotResponse,
+  SnapshotHeader,
+  SnapshotChunk,
+  SnapshotTrailer,
+} from "../gen/ledger/node/v1/node_pb.js";
 import { MessageType, type Message } from "../raft/types.js";
 import { messageFromProto } from "./raft-codec.js";
 import { SnapshotDigest, checkSnapshotPair, equalBytes, type SnapshotPairBytes } from "./snapshot-format.js";
@@ -70,7 +76,9 @@ export function receiveSnapshot(
     // After any write or commit still pending: the sink sees one call at a time.
     queue = queue
       .then(() => sink?.abort(error.message))
-      .catch((e: unknown) => logger.error({ from, shardId, err: String(e), wasCommitting }, "snapshot sink abort failed"));
+      .catch((e: unknown) =>
+        logger.error({ from, shardId, err: String(e), wasCommitting }, "snapshot sink abort failed"),
+      );
   };
 
   const step = async (req: InstallSnapshotRequest) => {
@@ -108,12 +116,9 @@ export function receiveSnapshot(
     call.pause();
     queue = queue
       .then(() => step(req))
-      .then(
-        () => {
-          if (phase !== "done") call.resume();
-        },
-        fail,
-      );
+      .then(() => {
+        if (phase !== "done") call.resume();
+      }, fail);
   });
   call.on("end", () => {
     queue = queue.then(() => {
@@ -122,7 +127,8 @@ export function receiveSnapshot(
   });
   // A cancel during a commit in progress does not abort it: the commit decides the outcome.
   call.on("cancelled", () => {
-    if (phase !== "committing") finish(new LedgerError("CANCELLED", "snapshot stream cancelled by the sender or its deadline"));
+    if (phase !== "committing")
+      finish(new LedgerError("CANCELLED", "snapshot stream cancelled by the sender or its deadline"));
   });
   call.on("error", (e: Error) => {
     if (phase !== "committing") finish(new LedgerError("UNAVAILABLE", `snapshot stream failed: ${e.message}`));
@@ -132,11 +138,18 @@ export function receiveSnapshot(
 function openSink(h: SnapshotHeader, handlers: SnapshotHandlers, certified: string | undefined): SnapshotSink {
   if (certified !== undefined && h.fromNodeId !== certified) {
     handlers.onIdentityMismatch?.(certified);
-    throw new LedgerError("PERMISSION_DENIED", `header.from_node_id is not ${certified}, the node your TLS certificate names`);
+    throw new LedgerError(
+      "PERMISSION_DENIED",
+      `header.from_node_id is not ${certified}, the node your TLS certificate names`,
+    );
   }
-  if (!handlers.knownPeer(h.fromNodeId)) throw invalid(`header.from_node_id ${quote(h.fromNodeId)} is not a known node`);
+  if (!handlers.knownPeer(h.fromNodeId))
+    throw invalid(`header.from_node_id ${quote(h.fromNodeId)} is not a known node`);
   if (h.configVersion !== handlers.configVersion) {
-    throw new LedgerError("FAILED_PRECONDITION", `header.config_version is ${h.configVersion}, this node has ${handlers.configVersion}`);
+    throw new LedgerError(
+      "FAILED_PRECONDITION",
+      `header.config_version is ${h.configVersion}, this node has ${handlers.configVersion}`,
+    );
   }
   if (h.shardId === "") throw invalid("header.shard_id is empty");
   if (h.message === undefined) throw invalid("header.message is missing");

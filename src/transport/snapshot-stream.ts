@@ -58,9 +58,16 @@ function deserializeResponse(b: Buffer) {
 
 /** Resolves once the receiver has verified and committed the snapshot; rejects with LedgerError. */
 export async function sendSnapshot(o: SendSnapshotOptions): Promise<void> {
-  assert(o.message.type === MessageType.Snapshot && o.message.snapshot !== undefined, "sendSnapshot needs a Snapshot message with a snapshot");
-  assert(o.client !== undefined || o.channel !== undefined, "sendSnapshot needs a client or the channel security to open one");
-  const client = o.client ?? new Client(o.address, o.channel!.credentials, { ...channelOptions, ...o.channel!.options });
+  assert(
+    o.message.type === MessageType.Snapshot && o.message.snapshot !== undefined,
+    "sendSnapshot needs a Snapshot message with a snapshot",
+  );
+  assert(
+    o.client !== undefined || o.channel !== undefined,
+    "sendSnapshot needs a client or the channel security to open one",
+  );
+  const client =
+    o.client ?? new Client(o.address, o.channel!.credentials, { ...channelOptions, ...o.channel!.options });
   let stopped = false;
   let call!: ClientWritableStream<InstallSnapshotRequest>;
   const outcome = new Promise<void>((resolve, reject) => {
@@ -147,7 +154,11 @@ async function streamSnapshot(
   if (chunk.length > 0) await flush();
   await write({
     case: "trailer",
-    value: { $typeName: "ledger.node.v1.SnapshotTrailer", pairCount: BigInt(digest.pairCount), sha256: digest.finish() },
+    value: {
+      $typeName: "ledger.node.v1.SnapshotTrailer",
+      pairCount: BigInt(digest.pairCount),
+      sha256: digest.finish(),
+    },
   });
   call.end();
 }

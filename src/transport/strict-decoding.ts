@@ -7,7 +7,13 @@
 // (handlerAnswers), so its call is observed in metrics and a request whose only flaw is invalid
 // UTF-8 can reach a handler that judges it per field.
 
-import { ServerInterceptingCall, type MethodDefinition, type ServerInterceptor, type ServerOptions, type ServiceDefinition } from "@grpc/grpc-js";
+import {
+  ServerInterceptingCall,
+  type MethodDefinition,
+  type ServerInterceptor,
+  type ServerOptions,
+  type ServiceDefinition,
+} from "@grpc/grpc-js";
 import type { DescMessage } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
@@ -63,7 +69,10 @@ export interface ForeignRequest {
  * UndecodableRequest instead of throwing. Every method must have a schema: a library upgrade
  * that adds one fails at start, not open.
  */
-export function strictDefinition(definition: ServiceDefinition, requests: Readonly<Record<string, ForeignRequest>>): ServiceDefinition {
+export function strictDefinition(
+  definition: ServiceDefinition,
+  requests: Readonly<Record<string, ForeignRequest>>,
+): ServiceDefinition {
   const strict: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const [key, method] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
     const request = requests[method.path];

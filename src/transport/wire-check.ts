@@ -97,7 +97,8 @@ function ruleOf(f: DescField): FieldRule {
     case "message":
       return new FieldRule(f.name, false, f.delimitedEncoding ? SGROUP : LEN, NOT_PACKABLE, f.message, undefined);
     case "list":
-      if (f.listKind === "message") return new FieldRule(f.name, true, f.delimitedEncoding ? SGROUP : LEN, NOT_PACKABLE, f.message, undefined);
+      if (f.listKind === "message")
+        return new FieldRule(f.name, true, f.delimitedEncoding ? SGROUP : LEN, NOT_PACKABLE, f.message, undefined);
       if (f.listKind === "enum") return new FieldRule(f.name, true, VARINT, VARINT, undefined, undefined);
       return scalarWire(f.scalar) === LEN
         ? new FieldRule(f.name, true, LEN, NOT_PACKABLE, undefined, undefined)
@@ -107,8 +108,25 @@ function ruleOf(f: DescField): FieldRule {
       const value =
         f.mapKind === "message"
           ? new FieldRule("value", false, LEN, NOT_PACKABLE, f.message, undefined)
-          : new FieldRule("value", false, f.mapKind === "enum" ? VARINT : scalarWire(f.scalar), NOT_PACKABLE, undefined, undefined);
-      return new FieldRule(f.name, true, LEN, NOT_PACKABLE, undefined, new Plan([[1, key], [2, value]]));
+          : new FieldRule(
+              "value",
+              false,
+              f.mapKind === "enum" ? VARINT : scalarWire(f.scalar),
+              NOT_PACKABLE,
+              undefined,
+              undefined,
+            );
+      return new FieldRule(
+        f.name,
+        true,
+        LEN,
+        NOT_PACKABLE,
+        undefined,
+        new Plan([
+          [1, key],
+          [2, value],
+        ]),
+      );
     }
   }
 }
@@ -154,7 +172,16 @@ interface Frame {
  * starts with the offending field's path (or "the message" for a problem outside any field).
  */
 export function checkWire(schema: DescMessage, bytes: Uint8Array): string | undefined {
-  let frame: Frame = { plan: planOf(schema), end: bytes.length, group: 0, parent: undefined, rule: undefined, no: 0, index: -1, counts: undefined };
+  let frame: Frame = {
+    plan: planOf(schema),
+    end: bytes.length,
+    group: 0,
+    parent: undefined,
+    rule: undefined,
+    no: 0,
+    index: -1,
+    counts: undefined,
+  };
   let pos = 0;
   let messageDepth = 1;
   let groupDepth = 0;
@@ -175,9 +202,11 @@ export function checkWire(schema: DescMessage, bytes: Uint8Array): string | unde
     const no = scanned >>> 3;
     const wire = scanned & 7;
     if (no === 0) return `${frameName(frame)} has a tag with field number 0 at byte ${tagAt}`;
-    if (wire > I32) return `${fieldName(frame, undefined, no)} has wire type ${wire}, which does not exist (at byte ${tagAt})`;
+    if (wire > I32)
+      return `${fieldName(frame, undefined, no)} has wire type ${wire}, which does not exist (at byte ${tagAt})`;
     if (wire === EGROUP) {
-      if (frame.group !== no) return `${frameName(frame)} has an end-group tag of field ${no} at byte ${tagAt} with no start-group`;
+      if (frame.group !== no)
+        return `${frameName(frame)} has an end-group tag of field ${no} at byte ${tagAt} with no start-group`;
       if (frame.plan === undefined) groupDepth--;
       else messageDepth--;
       frame = frame.parent!;
@@ -198,7 +227,8 @@ export function checkWire(schema: DescMessage, bytes: Uint8Array): string | unde
       case I64:
       case I32: {
         const size = wire === I64 ? 8 : 4;
-        if (frame.end - pos < size) return `${fieldName(frame, rule, no)} is cut off: its ${wireTypeNames[wire]} value needs ${size} bytes, ${frame.end - pos} remain`;
+        if (frame.end - pos < size)
+          return `${fieldName(frame, rule, no)} is cut off: its ${wireTypeNames[wire]} value needs ${size} bytes, ${frame.end - pos} remain`;
         pos += size;
         break;
       }
@@ -207,15 +237,27 @@ export function checkWire(schema: DescMessage, bytes: Uint8Array): string | unde
         pos = scanVarint(bytes, pos, frame.end);
         if (pos < 0) return `${fieldName(frame, rule, no)} ${varintFault(pos, "its length", at)}`;
         const length = scanned;
-        if (length > 0xffff_ffff) return `${fieldName(frame, rule, no)} has a length of ${length} bytes, more than 2^32-1`;
-        if (length > frame.end - pos) return `${fieldName(frame, rule, no)} has a length of ${length} bytes, but only ${frame.end - pos} remain`;
+        if (length > 0xffff_ffff)
+          return `${fieldName(frame, rule, no)} has a length of ${length} bytes, more than 2^32-1`;
+        if (length > frame.end - pos)
+          return `${fieldName(frame, rule, no)} has a length of ${length} bytes, but only ${frame.end - pos} remain`;
         const nested = rule?.nested;
         if (rule !== undefined && rule.wire !== LEN) {
           const fault = packedFault(bytes, pos, pos + length, rule.packedWire);
           if (fault !== undefined) return `${fieldName(frame, rule, no)} ${fault}`;
         } else if (nested !== undefined) {
-          if (++messageDepth > requestNestingMax) return `${fieldName(frame, rule, no)} nests messages deeper than ${requestNestingMax}`;
-          frame = { plan: nested, end: pos + length, group: 0, parent: frame, rule, no, index: nextIndex(frame, rule!, no), counts: undefined };
+          if (++messageDepth > requestNestingMax)
+            return `${fieldName(frame, rule, no)} nests messages deeper than ${requestNestingMax}`;
+          frame = {
+            plan: nested,
+            end: pos + length,
+            group: 0,
+            parent: frame,
+            rule,
+            no,
+            index: nextIndex(frame, rule!, no),
+            counts: undefined,
+          };
           continue;
         }
         pos += length;
@@ -223,11 +265,31 @@ export function checkWire(schema: DescMessage, bytes: Uint8Array): string | unde
       }
       case SGROUP: {
         if (rule !== undefined) {
-          if (++messageDepth > requestNestingMax) return `${fieldName(frame, rule, no)} nests messages deeper than ${requestNestingMax}`;
-          frame = { plan: rule.nested, end: frame.end, group: no, parent: frame, rule, no, index: nextIndex(frame, rule, no), counts: undefined };
+          if (++messageDepth > requestNestingMax)
+            return `${fieldName(frame, rule, no)} nests messages deeper than ${requestNestingMax}`;
+          frame = {
+            plan: rule.nested,
+            end: frame.end,
+            group: no,
+            parent: frame,
+            rule,
+            no,
+            index: nextIndex(frame, rule, no),
+            counts: undefined,
+          };
         } else {
-          if (++groupDepth > unknownGroupNestingMax) return `${fieldName(frame, undefined, no)} nests unknown groups deeper than ${unknownGroupNestingMax}`;
-          frame = { plan: undefined, end: frame.end, group: no, parent: frame, rule: undefined, no, index: -1, counts: undefined };
+          if (++groupDepth > unknownGroupNestingMax)
+            return `${fieldName(frame, undefined, no)} nests unknown groups deeper than ${unknownGroupNestingMax}`;
+          frame = {
+            plan: undefined,
+            end: frame.end,
+            group: no,
+            parent: frame,
+            rule: undefined,
+            no,
+            index: -1,
+            counts: undefined,
+          };
         }
         break;
       }
@@ -268,7 +330,9 @@ function varintFault(fault: number, what: string, at: number): string {
 function packedFault(bytes: Uint8Array, pos: number, end: number, wire: number): string | undefined {
   if (wire !== VARINT) {
     const size = wire === I64 ? 8 : 4;
-    return (end - pos) % size === 0 ? undefined : `has packed ${wireTypeNames[wire]} values of ${end - pos} bytes, not a multiple of ${size}`;
+    return (end - pos) % size === 0
+      ? undefined
+      : `has packed ${wireTypeNames[wire]} values of ${end - pos} bytes, not a multiple of ${size}`;
   }
   while (pos < end) {
     const at = pos;

@@ -17,7 +17,8 @@ function tsFiles(dir: string): string[] {
 
 function importsOf(source: string): string[] {
   const specifiers: string[] = [];
-  const pattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  const pattern =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
   for (const m of source.matchAll(pattern)) specifiers.push((m[1] ?? m[2] ?? m[3])!);
   return specifiers;
 }
@@ -26,7 +27,17 @@ const builtins = new Set(builtinModules);
 /** Relative targets a pure core may reach besides its own folder. */
 const allowedDirs = ["src/base/assert.ts", "src/base/prng.ts", "src/base/errors.ts", "src/base/limits.ts", "src/gen/"];
 const allowedPackages = ["@bufbuild/protobuf"];
-const forbiddenCalls = [/\bDate\.now\b/, /\bnew Date\b/, /\bMath\.random\b/, /\bsetTimeout\b/, /\bsetInterval\b/, /\bsetImmediate\b/, /\bperformance\./, /\bprocess\./, /\brequire\(/];
+const forbiddenCalls = [
+  /\bDate\.now\b/,
+  /\bnew Date\b/,
+  /\bMath\.random\b/,
+  /\bsetTimeout\b/,
+  /\bsetInterval\b/,
+  /\bsetImmediate\b/,
+  /\bperformance\./,
+  /\bprocess\./,
+  /\brequire\(/,
+];
 
 /** Problems with one file of a pure core; exported shape kept simple so it can be tested. */
 export function violations(file: string, source: string, core: string): string[] {
@@ -34,7 +45,9 @@ export function violations(file: string, source: string, core: string): string[]
   for (const spec of importsOf(source)) {
     if (spec.startsWith(".")) {
       const target = relative(root, resolve(dirname(file), spec)).replace(/\.js$/, ".ts");
-      const ok = target.startsWith(core + "/") || allowedDirs.some((a) => (a.endsWith("/") ? target.startsWith(a) : target === a));
+      const ok =
+        target.startsWith(core + "/") ||
+        allowedDirs.some((a) => (a.endsWith("/") ? target.startsWith(a) : target === a));
       if (!ok) problems.push(`imports ${spec} (${target}), outside ${core} and the allowed base/gen modules`);
     } else if (spec.startsWith("node:") || builtins.has(spec)) {
       problems.push(`imports the Node.js module ${spec}`);
@@ -52,7 +65,9 @@ describe("pure cores import no I/O, clock or randomness", () => {
     it(`${core} imports no node:*, LevelDB, gRPC or logger and reads no clock`, () => {
       const files = tsFiles(join(root, core));
       expect(files.length).toBeGreaterThan(0);
-      const found = files.flatMap((f) => violations(f, readFileSync(f, "utf8"), core).map((p) => `${relative(root, f)}: ${p}`));
+      const found = files.flatMap((f) =>
+        violations(f, readFileSync(f, "utf8"), core).map((p) => `${relative(root, f)}: ${p}`),
+      );
       expect(found).toEqual([]);
     });
   }

@@ -20,13 +20,35 @@ const isAlive = (pid: number): boolean => {
 
 describe("npm run bench", () => {
   it("runs a short load on its own cluster, prints one JSON report whose balance check passed, and leaves no process or temp dir behind", async () => {
-    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "8", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "11"]);
+    const bench = startTsProcess("cmd/bench.ts", [
+      "--accounts",
+      "200",
+      "--clients",
+      "8",
+      "--warmup-s",
+      "1",
+      "--duration-s",
+      "2",
+      "--shards",
+      "4",
+      "--seed",
+      "11",
+    ]);
     const exit = await bench.exited;
     expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
 
     expect(bench.stdoutLines).toHaveLength(1);
     const report = JSON.parse(bench.stdoutLines[0]!);
-    expect(report).toMatchObject({ mode: "single", security: "tls", target: "own-cluster", accounts: 200, clients: 8, shards: 4, replicationFactor: 3, seed: 11 });
+    expect(report).toMatchObject({
+      mode: "single",
+      security: "tls",
+      target: "own-cluster",
+      accounts: 200,
+      clients: 8,
+      shards: 4,
+      replicationFactor: 3,
+      seed: 11,
+    });
     expect(report.transactions).toBeGreaterThan(0);
     expect(report.opsPerSec).toBeGreaterThan(0);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
@@ -35,7 +57,8 @@ describe("npm run bench", () => {
     expect(report.latencyMs.p999).toBeLessThanOrEqual(report.latencyMs.max);
     expect(report.errors.total).toBe(0);
     expect(report.insufficientFunds).toBeGreaterThanOrEqual(0);
-    for (const name of ["client", "gateway", "node01", "node02", "node03"]) expect(report.cpuSeconds[name], name).toBeGreaterThan(0);
+    for (const name of ["client", "gateway", "node01", "node02", "node03"])
+      expect(report.cpuSeconds[name], name).toBeGreaterThan(0);
     expect(report.serverCpuUsPerTx).toBeGreaterThan(0);
     expect(report.balanceCheck).toEqual({ accounts: 200, ok: true, mismatchCount: 0, mismatches: [] });
 
@@ -49,13 +72,38 @@ describe("npm run bench", () => {
   });
 
   it("in batched mode (--batch-size) and with --insecure runs a short load of CreateTransactions, reporting items and requests, and its balance check passes", async () => {
-    const bench = startTsProcess("cmd/bench.ts", ["--accounts", "200", "--clients", "2", "--batch-size", "50", "--warmup-s", "1", "--duration-s", "2", "--shards", "4", "--seed", "12", "--insecure"]);
+    const bench = startTsProcess("cmd/bench.ts", [
+      "--accounts",
+      "200",
+      "--clients",
+      "2",
+      "--batch-size",
+      "50",
+      "--warmup-s",
+      "1",
+      "--duration-s",
+      "2",
+      "--shards",
+      "4",
+      "--seed",
+      "12",
+      "--insecure",
+    ]);
     const exit = await bench.exited;
     expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
 
     expect(bench.stdoutLines).toHaveLength(1);
     const report = JSON.parse(bench.stdoutLines[0]!);
-    expect(report).toMatchObject({ mode: "batched", security: "insecure", batchSize: 50, target: "own-cluster", accounts: 200, clients: 2, shards: 4, seed: 12 });
+    expect(report).toMatchObject({
+      mode: "batched",
+      security: "insecure",
+      batchSize: 50,
+      target: "own-cluster",
+      accounts: 200,
+      clients: 2,
+      shards: 4,
+      seed: 12,
+    });
     expect(report.requests).toBeGreaterThan(0);
     // Every answered request holds batchSize items, each a transaction or an item error.
     expect(report.transactions + report.errors.total).toBe(report.requests * 50);

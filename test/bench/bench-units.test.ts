@@ -25,8 +25,20 @@ describe("bench workload", () => {
 
   it("replays the same requests from the same seed and mixes settled and pending", () => {
     const ids = ["a", "b", "c"];
-    const one = Array.from({ length: 50 }, ((p) => () => drawRequest(p, ids))(seededPrng(3)));
-    const two = Array.from({ length: 50 }, ((p) => () => drawRequest(p, ids))(seededPrng(3)));
+    const one = Array.from(
+      { length: 50 },
+      (
+        (p) => () =>
+          drawRequest(p, ids)
+      )(seededPrng(3)),
+    );
+    const two = Array.from(
+      { length: 50 },
+      (
+        (p) => () =>
+          drawRequest(p, ids)
+      )(seededPrng(3)),
+    );
     expect(one).toEqual(two);
     expect(new Set(one.map((r) => r.settled)).size).toBe(2);
     expect(one.every((r) => ids.includes(r.accountId))).toBe(true);
@@ -86,8 +98,19 @@ describe("bench CPU readings", () => {
   });
 
   it("subtracts readings per process", () => {
-    const d = cpuDelta(new Map([["a", 1.5]]), new Map([["a", 4], ["b", 2]]));
-    expect(d).toEqual(new Map([["a", 2.5], ["b", 2]]));
+    const d = cpuDelta(
+      new Map([["a", 1.5]]),
+      new Map([
+        ["a", 4],
+        ["b", 2],
+      ]),
+    );
+    expect(d).toEqual(
+      new Map([
+        ["a", 2.5],
+        ["b", 2],
+      ]),
+    );
   });
 });
 
@@ -109,7 +132,12 @@ describe("bench report", () => {
       latencyUs: latency.summary(),
       errors: { total: 0, byCode: {} },
       insufficientFunds: 3,
-      cpu: new Map([["client", 9], ["gateway", 1], ["node01", 0.5], ["node02", 0.5]]),
+      cpu: new Map([
+        ["client", 9],
+        ["gateway", 1],
+        ["node01", 0.5],
+        ["node02", 0.5],
+      ]),
       balanceCheck: { accounts: 10, ok: true, mismatchCount: 0, mismatches: [] },
     });
     expect(report.opsPerSec).toBe(5000);
@@ -134,13 +162,25 @@ describe("bench report", () => {
     latencyUs: new LatencyRecorder().summary(),
     errors: { total: 3, byCode: { UNAVAILABLE: 3 } },
     insufficientFunds: 7,
-    cpu: new Map([["client", 1], ["gateway", 1], ["node01", 3]]),
+    cpu: new Map([
+      ["client", 1],
+      ["gateway", 1],
+      ["node01", 3],
+    ]),
     balanceCheck: { accounts: 10, ok: true, mismatchCount: 0, mismatches: [] },
   });
 
   it("in batched mode says so, counts transactions (items) per second as ops/s and reports the batch size, requests and requests/s", () => {
     const report = buildReport(batchedInput({ size: 500, requests: 80 }));
-    expect(report).toMatchObject({ mode: "batched", transactions: 40_000, opsPerSec: 10_000, batchSize: 500, requests: 80, requestsPerSec: 20, insufficientFunds: 7 });
+    expect(report).toMatchObject({
+      mode: "batched",
+      transactions: 40_000,
+      opsPerSec: 10_000,
+      batchSize: 500,
+      requests: 80,
+      requestsPerSec: 20,
+      insufficientFunds: 7,
+    });
     expect(report.errors).toEqual({ total: 3, byCode: { UNAVAILABLE: 3 } });
     expect(report.serverCpuUsPerTx).toBe(100); // (1 + 3) s / 40,000 items
     expect(JSON.parse(formatReport(report))).toEqual(report);
@@ -181,7 +221,13 @@ describe("bench flags", () => {
   const parse = (args: string[]) => {
     let err = "";
     try {
-      return { options: parseBenchOptions(["node", "bench", ...args], { writeOut: () => undefined, writeErr: (s) => (err += s) }), err };
+      return {
+        options: parseBenchOptions(["node", "bench", ...args], {
+          writeOut: () => undefined,
+          writeErr: (s) => (err += s),
+        }),
+        err,
+      };
     } catch (e) {
       if (e instanceof CommanderError) return { options: undefined, err };
       throw e;
@@ -190,7 +236,16 @@ describe("bench flags", () => {
 
   it("takes the issue's defaults, secure unless told --insecure", () => {
     const { options } = parse(["--seed", "5"]);
-    expect(options).toMatchObject({ accounts: 10_000, clients: 64, durationS: 10, seed: 5, shards: 16, replicationFactor: 3, insecure: false, secretsDir: "./data/secrets" });
+    expect(options).toMatchObject({
+      accounts: 10_000,
+      clients: 64,
+      durationS: 10,
+      seed: 5,
+      shards: 16,
+      replicationFactor: 3,
+      insecure: false,
+      secretsDir: "./data/secrets",
+    });
     expect(parse(["--insecure"]).options?.insecure).toBe(true);
   });
 

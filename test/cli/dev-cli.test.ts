@@ -12,7 +12,9 @@ import { autoCleanup } from "../support/cleanup.js";
 
 autoCleanup();
 
-async function runDev(args: string[]): Promise<{ code: number | null; stdout: string[]; stderr: string[]; proc: TestProcess }> {
+async function runDev(
+  args: string[],
+): Promise<{ code: number | null; stdout: string[]; stderr: string[]; proc: TestProcess }> {
   const proc = startTsProcess("cmd/dev.ts", args, { name: `dev ${args.join(" ")}` });
   const exit = await proc.waitForExit(30_000);
   return { code: exit.code, stdout: proc.stdoutLines, stderr: proc.stderrLines, proc };
@@ -21,16 +23,52 @@ async function runDev(args: string[]): Promise<{ code: number | null; stdout: st
 describe("dev CLI usage errors exit 2 with the problem and the usage on stderr", () => {
   it.each([
     [["seed-accounts", "--bogus"], "error: unknown option '--bogus'", "seed-accounts"],
-    [["seed-accounts", "--count", "1.5"], "error: option '--count <n>' argument '1.5' is invalid. expected an integer from 1 to 1000000", "seed-accounts"],
-    [["seed-accounts", "--count", "ten"], "error: option '--count <n>' argument 'ten' is invalid. expected an integer from 1 to 1000000", "seed-accounts"],
-    [["seed-accounts", "--count", "0"], "error: option '--count <n>' argument '0' is invalid. expected an integer from 1 to 1000000", "seed-accounts"],
-    [["seed-accounts", "--count", "1000001"], "error: option '--count <n>' argument '1000001' is invalid. expected an integer from 1 to 1000000", "seed-accounts"],
-    [["seed-accounts", "--concurrency", "0"], "error: option '--concurrency <n>' argument '0' is invalid. expected an integer from 1 to 256", "seed-accounts"],
-    [["seed-accounts", "--gateway", "localhost"], `error: option '--gateway <host:port>' argument 'localhost' is invalid. address "localhost" has no port: expected host:port`, "seed-accounts"],
-    [["scenario-1", "--account-id", "XYZ"], "error: option '--account-id <id>' argument 'XYZ' is invalid. account id must be exactly 16 lowercase hex characters", "scenario-1"],
+    [
+      ["seed-accounts", "--count", "1.5"],
+      "error: option '--count <n>' argument '1.5' is invalid. expected an integer from 1 to 1000000",
+      "seed-accounts",
+    ],
+    [
+      ["seed-accounts", "--count", "ten"],
+      "error: option '--count <n>' argument 'ten' is invalid. expected an integer from 1 to 1000000",
+      "seed-accounts",
+    ],
+    [
+      ["seed-accounts", "--count", "0"],
+      "error: option '--count <n>' argument '0' is invalid. expected an integer from 1 to 1000000",
+      "seed-accounts",
+    ],
+    [
+      ["seed-accounts", "--count", "1000001"],
+      "error: option '--count <n>' argument '1000001' is invalid. expected an integer from 1 to 1000000",
+      "seed-accounts",
+    ],
+    [
+      ["seed-accounts", "--concurrency", "0"],
+      "error: option '--concurrency <n>' argument '0' is invalid. expected an integer from 1 to 256",
+      "seed-accounts",
+    ],
+    [
+      ["seed-accounts", "--gateway", "localhost"],
+      `error: option '--gateway <host:port>' argument 'localhost' is invalid. address "localhost" has no port: expected host:port`,
+      "seed-accounts",
+    ],
+    [
+      ["scenario-1", "--account-id", "XYZ"],
+      "error: option '--account-id <id>' argument 'XYZ' is invalid. account id must be exactly 16 lowercase hex characters",
+      "scenario-1",
+    ],
     [["scenario-1"], "error: required option '--account-id <id>' not specified", "scenario-1"],
-    [["gen-cluster-config", "--nodes", "2", "--replication-factor", "3", "--out", "/nonexistent/never-written.json"], "error: replication factor 3 exceeds the number of nodes 2 (a shard's replicas must be on distinct nodes)", "gen-cluster-config"],
-    [["gen-cluster-config", "--base-port", "65535", "--out", "/nonexistent/never-written.json"], "error: base port 65535 + 3 nodes goes past port 65535", "gen-cluster-config"],
+    [
+      ["gen-cluster-config", "--nodes", "2", "--replication-factor", "3", "--out", "/nonexistent/never-written.json"],
+      "error: replication factor 3 exceeds the number of nodes 2 (a shard's replicas must be on distinct nodes)",
+      "gen-cluster-config",
+    ],
+    [
+      ["gen-cluster-config", "--base-port", "65535", "--out", "/nonexistent/never-written.json"],
+      "error: base port 65535 + 3 nodes goes past port 65535",
+      "gen-cluster-config",
+    ],
     [["frobnicate"], "error: unknown command 'frobnicate'", ""],
   ])("%j", async (args, message, command) => {
     const { code, stdout, stderr } = await runDev(args);
@@ -66,11 +104,25 @@ describe("dev gen-cluster-config", () => {
   it("writes a config that loads and equals the generator's output for the same flags", async () => {
     const dir = await makeTempDir();
     const out = join(dir, "cluster.json");
-    const { code, stdout } = await runDev(["gen-cluster-config", "--nodes", "5", "--shards", "8", "--replication-factor", "3", "--base-port", "9100", "--out", out]);
+    const { code, stdout } = await runDev([
+      "gen-cluster-config",
+      "--nodes",
+      "5",
+      "--shards",
+      "8",
+      "--replication-factor",
+      "3",
+      "--base-port",
+      "9100",
+      "--out",
+      out,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toEqual([`wrote ${out}: 5 nodes, 8 shards, 3 replicas each`]);
     const config = await loadClusterConfig(out);
-    expect(config).toEqual(generateClusterConfig({ nodes: 5, shards: 8, replicationFactor: 3, basePort: 9100, host: "127.0.0.1" }));
+    expect(config).toEqual(
+      generateClusterConfig({ nodes: 5, shards: 8, replicationFactor: 3, basePort: 9100, host: "127.0.0.1" }),
+    );
     // Written under a temporary name and renamed: nothing else is left behind.
     expect(await readdir(dir)).toEqual(["cluster.json"]);
   });

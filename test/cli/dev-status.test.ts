@@ -35,7 +35,11 @@ function collectingIo(): { io: DevIo; stdout: () => string[]; stderr: () => stri
         done();
       },
     });
-  const lines = (chunks: string[]) => (): string[] => chunks.join("").split("\n").filter((l) => l !== "");
+  const lines = (chunks: string[]) => (): string[] =>
+    chunks
+      .join("")
+      .split("\n")
+      .filter((l) => l !== "");
   return { io: { stdout: sink(out), stderr: sink(err) }, stdout: lines(out), stderr: lines(err) };
 }
 
@@ -78,12 +82,15 @@ describe("dev status on a real cluster", () => {
       const deadline = Date.now() + settleMsMax;
       while (Date.now() < deadline) {
         last = await status(["--cluster-config", cluster.configPath]);
-        if (last.stdout[0]?.startsWith(`nodes up 3/3, shards with a leader ${shardCount}/${shardCount},`) === true) break;
+        if (last.stdout[0]?.startsWith(`nodes up 3/3, shards with a leader ${shardCount}/${shardCount},`) === true)
+          break;
         await new Promise((r) => setTimeout(r, pollPauseMs));
       }
       expect(last!.code).toBe(0);
       expect(last!.stderr).toEqual([]);
-      expect(last!.stdout[0]).toMatch(new RegExp(`^nodes up 3/3, shards with a leader ${shardCount}/${shardCount}, max lag \\d+ entr(y|ies)$`));
+      expect(last!.stdout[0]).toMatch(
+        new RegExp(`^nodes up 3/3, shards with a leader ${shardCount}/${shardCount}, max lag \\d+ entr(y|ies)$`),
+      );
       const rows = shardRows(last!.stdout, cluster.shardIds);
       for (const row of rows.values()) {
         expect(row).not.toContain(noLeaderMark);
@@ -91,7 +98,8 @@ describe("dev status on a real cluster", () => {
         expect(leader, row).toBeDefined();
         // The leader column names the node whose replica says "leader", and every replica is up.
         expect(row.split("│")[2]?.trim()).toBe(leader);
-        for (const id of cluster.nodeIds) expect(row).toMatch(new RegExp(`${id} (leader|follower) t\\d+ @\\d+ lag \\d+`));
+        for (const id of cluster.nodeIds)
+          expect(row).toMatch(new RegExp(`${id} (leader|follower) t\\d+ @\\d+ lag \\d+`));
       }
       expect(last!.stdout.some((l) => l.startsWith("unreachable:"))).toBe(false);
     }),
@@ -102,7 +110,11 @@ describe("dev status on a real cluster", () => {
     "--watch (a process, stdout not a TTY) prints a timestamped table per refresh and exits 0 on SIGINT",
     reported(async () => {
       const cluster = running();
-      const watch = startTsProcess("cmd/dev.ts", ["status", "--cluster-config", cluster.configPath, "--watch", "--interval-ms", "200", ...securityArgs()], { name: "dev status --watch" });
+      const watch = startTsProcess(
+        "cmd/dev.ts",
+        ["status", "--cluster-config", cluster.configPath, "--watch", "--interval-ms", "200", ...securityArgs()],
+        { name: "dev status --watch" },
+      );
       const isStamp = (l: string): boolean => /^--- \d{4}-\d\d-\d\dT[\d:.]+Z ---$/.test(l);
       const first = await watch.waitForLine(isStamp, 30_000);
       // Refreshes are at least --interval-ms apart, so the second table's stamp differs.
@@ -130,7 +142,9 @@ describe("dev status on a real cluster", () => {
         expect(result.code).toBe(0);
         expect(result.stdout[0]).toMatch(/^nodes up 2\/3, /);
         for (const row of shardRows(result.stdout, cluster.shardIds).values()) expect(row).toContain("node03 down");
-        expect(result.stdout.find((l) => l.startsWith("unreachable:"))).toMatch(/^unreachable: node03 at \S+ \(DEADLINE_EXCEEDED: .*\)$/);
+        expect(result.stdout.find((l) => l.startsWith("unreachable:"))).toMatch(
+          /^unreachable: node03 at \S+ \(DEADLINE_EXCEEDED: .*\)$/,
+        );
       } finally {
         hung.signal("SIGCONT");
       }
@@ -152,7 +166,9 @@ describe("dev status on a real cluster", () => {
       for (const row of shardRows(result.stdout, cluster.shardIds).values()) expect(row).toContain(`${victim} down`);
       const unreachable = result.stdout.filter((l) => l.startsWith("unreachable:"));
       expect(unreachable).toHaveLength(1);
-      expect(unreachable[0]).toMatch(new RegExp(`^unreachable: ${victim} at ${address.replace(/\./g, "\\.")} \\(.+\\)$`));
+      expect(unreachable[0]).toMatch(
+        new RegExp(`^unreachable: ${victim} at ${address.replace(/\./g, "\\.")} \\(.+\\)$`),
+      );
       expect(unreachable[0]).not.toMatch(/node01|node03/);
     }),
     60_000,
@@ -161,8 +177,16 @@ describe("dev status on a real cluster", () => {
 
 /** A 3-node, 2-shard config whose nodes are closed loopback ports. */
 async function unreachableConfig(): Promise<string> {
-  const generated = generateClusterConfig({ nodes: 3, shards: 2, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
-  const nodes = await Promise.all(generated.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })));
+  const generated = generateClusterConfig({
+    nodes: 3,
+    shards: 2,
+    replicationFactor: 3,
+    basePort: 7000,
+    host: "127.0.0.1",
+  });
+  const nodes = await Promise.all(
+    generated.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })),
+  );
   const path = join(await makeTempDir(), "cluster_config.json");
   await writeFile(path, formatClusterConfig({ ...generated, nodes }));
   return path;
@@ -175,7 +199,9 @@ describe("dev status without a cluster", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toEqual([]);
     expect(result.stderr).toHaveLength(1);
-    expect(result.stderr[0]).toMatch(/^error: no node answered: node01 at 127\.0\.0\.1:\d+ \(.+\); node02 at .+; node03 at .+$/);
+    expect(result.stderr[0]).toMatch(
+      /^error: no node answered: node01 at 127\.0\.0\.1:\d+ \(.+\); node02 at .+; node03 at .+$/,
+    );
   }, 30_000);
 
   it("--watch on a TTY clears the screen before each table (no timestamp lines), keeps going while every node is down, and stops when aborted", async () => {
@@ -189,12 +215,17 @@ describe("dev status without a cluster", () => {
       if (chunk.includes("nodes up 0/3") && ++tables === 2) stop.abort();
       return original(chunk);
     }) as typeof io.stdout.write;
-    await runStatus({ clusterConfig: path, watch: true, intervalMs: 100, timeoutMs: 500, insecure: true, secretsDir: "" }, io, stop.signal);
+    await runStatus(
+      { clusterConfig: path, watch: true, intervalMs: 100, timeoutMs: 500, insecure: true, secretsDir: "" },
+      io,
+      stop.signal,
+    );
     const text = stdout().join("\n");
     const [before, ...screens] = text.split("\x1b[H\x1b[2J");
     expect(before).toBe("");
     expect(screens).toHaveLength(2);
-    for (const screen of screens) expect(screen.startsWith("nodes up 0/3, shards with a leader 0/2, max lag -\n")).toBe(true);
+    for (const screen of screens)
+      expect(screen.startsWith("nodes up 0/3, shards with a leader 0/2, max lag -\n")).toBe(true);
     expect(text).not.toMatch(/^--- /m);
   }, 30_000);
 
@@ -207,11 +238,26 @@ describe("dev status without a cluster", () => {
   });
 
   it.each([
-    [["--interval-ms", "0"], "error: option '--interval-ms <ms>' argument '0' is invalid. expected an integer from 100 to 3600000"],
-    [["--interval-ms", "1.5"], "error: option '--interval-ms <ms>' argument '1.5' is invalid. expected an integer from 100 to 3600000"],
-    [["--interval-ms", "3600001"], "error: option '--interval-ms <ms>' argument '3600001' is invalid. expected an integer from 100 to 3600000"],
-    [["--timeout-ms", "-5"], "error: option '--timeout-ms <ms>' argument '-5' is invalid. expected an integer from 1 to 60000"],
-    [["--timeout-ms", "soon"], "error: option '--timeout-ms <ms>' argument 'soon' is invalid. expected an integer from 1 to 60000"],
+    [
+      ["--interval-ms", "0"],
+      "error: option '--interval-ms <ms>' argument '0' is invalid. expected an integer from 100 to 3600000",
+    ],
+    [
+      ["--interval-ms", "1.5"],
+      "error: option '--interval-ms <ms>' argument '1.5' is invalid. expected an integer from 100 to 3600000",
+    ],
+    [
+      ["--interval-ms", "3600001"],
+      "error: option '--interval-ms <ms>' argument '3600001' is invalid. expected an integer from 100 to 3600000",
+    ],
+    [
+      ["--timeout-ms", "-5"],
+      "error: option '--timeout-ms <ms>' argument '-5' is invalid. expected an integer from 1 to 60000",
+    ],
+    [
+      ["--timeout-ms", "soon"],
+      "error: option '--timeout-ms <ms>' argument 'soon' is invalid. expected an integer from 1 to 60000",
+    ],
     [["--watch", "yes"], "error: too many arguments for 'status'. Expected 0 arguments but got 1."],
     [["--bogus"], "error: unknown option '--bogus'"],
     [["--interval-ms", "500"], "error: --interval-ms applies only with --watch"],

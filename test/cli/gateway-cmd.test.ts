@@ -51,14 +51,18 @@ describe("cmd/gateway.ts", () => {
     const path = await writeConfig(JSON.stringify({ version: 1, nodes: [], shards: [] }));
     const proc = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([`gateway: cluster config ${path}: nodes must not be empty`]);
+    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([
+      `gateway: cluster config ${path}: nodes must not be empty`,
+    ]);
   });
 
   it("exits 1 with one line when the cluster config file does not exist", async () => {
     const path = join(await makeTempDir(), "missing.json");
     const proc = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(new RegExp(`^gateway: cluster config ${path}: cannot read the file`))]);
+    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([
+      expect.stringMatching(new RegExp(`^gateway: cluster config ${path}: cannot read the file`)),
+    ]);
   });
 
   it("exits 1 with one line when the port is in use", async () => {
@@ -69,7 +73,9 @@ describe("cmd/gateway.ts", () => {
       const path = await writeConfig(formatClusterConfig(fakeClusterConfig(nodes, 1)));
       const proc = startTsProcess("cmd/gateway.ts", ["--port", String(port), "--cluster-config", path, "--insecure"]);
       expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-      expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^gateway: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/)]);
+      expect(proc.stderrLines.filter((l) => l !== "")).toEqual([
+        expect.stringMatching(/^gateway: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/),
+      ]);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
@@ -84,20 +90,32 @@ describe("cmd/gateway.ts", () => {
       n.onRead = async (req) => {
         const query = fromBinary(QuerySchema, req.query);
         const id = query.kind.case === "getAccount" ? query.kind.value.accountId : 0n;
-        return answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id, availableBalance: 90n, settledBalance: 100n } } }));
+        return answerQuery(
+          create(QueryResultSchema, {
+            kind: { case: "account", value: { id, availableBalance: 90n, settledBalance: 100n } },
+          }),
+        );
       };
     }
-    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path, "--insecure"], { name: "gateway" });
+    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--cluster-config", path, "--insecure"], {
+      name: "gateway",
+    });
     const listening = await gateway.waitForJson((entry) => entry.msg === "listening");
     expect(listening.address).toMatch(/^127\.0\.0\.1:\d+$/);
     const client = LedgerClient.connect(listening.address as string, { tls: "insecure" });
     try {
       const account = await client.getAccount(formatAccountId(accountId));
-      expect([account.id, account.availableBalance, account.settledBalance]).toEqual([formatAccountId(accountId), 90n, 100n]);
+      expect([account.id, account.availableBalance, account.settledBalance]).toEqual([
+        formatAccountId(accountId),
+        90n,
+        100n,
+      ]);
     } finally {
       client.close();
     }
-    const reads = nodes.flatMap((n) => n.reads.map((r) => ({ node: n.id, shardId: r.shardId, consistency: r.consistency })));
+    const reads = nodes.flatMap((n) =>
+      n.reads.map((r) => ({ node: n.id, shardId: r.shardId, consistency: r.consistency })),
+    );
     expect(reads).toHaveLength(1);
     expect(reads[0]!.consistency).toBe(ReadConsistency.LINEARIZABLE);
     // The read went to its shard's preferred leader: shard i is led by nodes[i] in this config.

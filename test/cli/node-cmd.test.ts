@@ -19,7 +19,12 @@ autoCleanup();
 /** A one-node config (RF 1) on a free port, written to a temp dir. */
 async function oneNodeConfig(port?: number): Promise<{ path: string; dir: string; address: string }> {
   const dir = await makeTempDir();
-  const config = generateClusterConfig({ nodes: 1, shards: 2, replicationFactor: 1, basePort: port ?? (await findFreePort()) });
+  const config = generateClusterConfig({
+    nodes: 1,
+    shards: 2,
+    replicationFactor: 1,
+    basePort: port ?? (await findFreePort()),
+  });
   const path = join(dir, "cluster_config.json");
   await writeFile(path, formatClusterConfig(config));
   return { path, dir, address: config.nodes[0]!.address };
@@ -47,14 +52,28 @@ describe("cmd/node.ts", () => {
     const dir = await makeTempDir();
     const path = join(dir, "cluster_config.json");
     await writeFile(path, JSON.stringify({ version: 1, nodes: [], shards: [] }));
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data")]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      path,
+      "--data-dir",
+      join(dir, "data"),
+    ]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(stderrLines(proc)).toEqual([`node: cluster config ${path}: nodes must not be empty`]);
   });
 
   it("exits 1 with one line when the node id is not in the config", async () => {
     const { path, dir } = await oneNodeConfig();
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node09", "--cluster-config", path, "--data-dir", join(dir, "data")]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node09",
+      "--cluster-config",
+      path,
+      "--data-dir",
+      join(dir, "data"),
+    ]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(stderrLines(proc)).toEqual([`node: --node-id node09: not a node of ${path} (nodes: node01)`]);
   });
@@ -63,9 +82,19 @@ describe("cmd/node.ts", () => {
     const holder = await holdPort();
     try {
       const { path, dir } = await oneNodeConfig((holder.address() as { port: number }).port);
-      const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--insecure"]);
+      const proc = startTsProcess("cmd/node.ts", [
+        "--node-id",
+        "node01",
+        "--cluster-config",
+        path,
+        "--data-dir",
+        join(dir, "data"),
+        "--insecure",
+      ]);
       expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-      expect(stderrLines(proc)).toEqual([expect.stringMatching(/^node: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/)]);
+      expect(stderrLines(proc)).toEqual([
+        expect.stringMatching(/^node: cannot listen on 127\.0\.0\.1:\d+: .*address already in use/),
+      ]);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
@@ -75,14 +104,32 @@ describe("cmd/node.ts", () => {
     const { path, dir } = await oneNodeConfig();
     const file = join(dir, "not-a-dir");
     await writeFile(file, "x");
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", file, "--insecure"]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      path,
+      "--data-dir",
+      file,
+      "--insecure",
+    ]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
     expect(stderrLines(proc)).toEqual([expect.stringMatching(new RegExp(`^node: cannot open data dir ${file}: `))]);
   });
 
   it("serves its replicas' states once listening, and exits 0 on SIGTERM", async () => {
     const { path, dir, address } = await oneNodeConfig();
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--tick-ms", "20", "--insecure"]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      path,
+      "--data-dir",
+      join(dir, "data"),
+      "--tick-ms",
+      "20",
+      "--insecure",
+    ]);
     const listening = await proc.waitForJson((e) => e["msg"] === "listening");
     expect(listening).toMatchObject({ nodeId: "node01", address, replicas: 2 });
     const admin = createUnaryClient(NodeService, address, { defaultDeadlineMs: 2_000 });

@@ -28,8 +28,24 @@ describe("buildStatusView (review)", () => {
     // node03 won term 7 (node02 follows it) and then became unreachable; node01, cut off since
     // term 6, still believes it leads. A majority has moved to term 7: node01 leads nothing.
     const answers = new Map<NodeId, NodeAnswer>([
-      ["node01", { ok: true, replicas: [replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" })] }],
-      ["node02", { ok: true, replicas: [replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" })] }],
+      [
+        "node01",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" }),
+          ],
+        },
+      ],
+      [
+        "node02",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" }),
+          ],
+        },
+      ],
       ["node03", { ok: false, reason: "DEADLINE_EXCEEDED: no answer" }],
     ]);
     const view = buildStatusView(config, answers);
@@ -55,14 +71,21 @@ function collectingIo(): { io: DevIo; stdout: () => string; stderr: () => string
 
 describe("dev status reasons (review)", () => {
   it("names a node that refuses connections by the cause, as the status page does, without grpc-js's wrapper text", async () => {
-    const nodes = await Promise.all(config.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })));
+    const nodes = await Promise.all(
+      config.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })),
+    );
     const path = join(await makeTempDir(), "cluster_config.json");
     await writeFile(path, formatClusterConfig({ ...config, nodes }));
     const { io, stderr } = collectingIo();
-    const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "3000", "--insecure"], io);
+    const code = await runDev(
+      ["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "3000", "--insecure"],
+      io,
+    );
     expect(code).toBe(1);
     // The status page (describeFailure) says "UNAVAILABLE: no connection (connect ECONNREFUSED ...)".
-    expect(stderr()).toMatch(/node01 at 127\.0\.0\.1:\d+ \(UNAVAILABLE: no connection \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\)/);
+    expect(stderr()).toMatch(
+      /node01 at 127\.0\.0\.1:\d+ \(UNAVAILABLE: no connection \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\)/,
+    );
     expect(stderr()).not.toContain("Resolution note");
   }, 30_000);
 });
@@ -71,8 +94,15 @@ describe("dev status reasons (review)", () => {
 async function failingNode(message: string): Promise<{ address: string; stop: () => void }> {
   const server = new Server();
   const fail = (): Promise<never> => Promise.reject(new LedgerError("UNAVAILABLE", message));
-  addUnaryService(server, NodeService, { propose: fail, read: fail, replicaStates: fail, transferLeadership: fail, triggerSnapshot: fail }, () => undefined);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  addUnaryService(
+    server,
+    NodeService,
+    { propose: fail, read: fail, replicaStates: fail, transferLeadership: fail, triggerSnapshot: fail },
+    () => undefined,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
 }
 
@@ -83,9 +113,15 @@ describe("dev status output (review)", () => {
     const nodes = await Promise.all(config.nodes.map(() => failingNode("\x1b[2J\x1b[31mreplica store broken\x07")));
     try {
       const path = join(await makeTempDir(), "cluster_config.json");
-      await writeFile(path, formatClusterConfig({ ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: nodes[i]!.address })) }));
+      await writeFile(
+        path,
+        formatClusterConfig({ ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: nodes[i]!.address })) }),
+      );
       const { io, stdout, stderr } = collectingIo();
-      const code = await runDev(["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "5000", "--insecure"], io);
+      const code = await runDev(
+        ["node", "dev", "status", "--cluster-config", path, "--timeout-ms", "5000", "--insecure"],
+        io,
+      );
       expect(code).toBe(1);
       expect(stderr()).toContain("replica store broken");
       expect(stdout() + stderr()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);

@@ -47,7 +47,21 @@ describe("seed-accounts (in-process)", () => {
 
   it("prints every created id once, keeps at most --concurrency calls in flight, and draws a bar on a terminal", async () => {
     const cap = captureIo(true);
-    const code = await runDev(["node", "dev", "seed-accounts", "--count", "150", "--concurrency", "3", "--gateway", server.address, "--insecure"], cap.io);
+    const code = await runDev(
+      [
+        "node",
+        "dev",
+        "seed-accounts",
+        "--count",
+        "150",
+        "--concurrency",
+        "3",
+        "--gateway",
+        server.address,
+        "--insecure",
+      ],
+      cap.io,
+    );
     expect(code).toBe(0);
     const ids = cap.stdout().trimEnd().split("\n");
     expect(ids.sort()).toEqual(Array.from({ length: 150 }, (_, i) => (i + 1).toString(16).padStart(16, "0")));
@@ -60,7 +74,10 @@ describe("seed-accounts (in-process)", () => {
 
   it("writes no bar when stderr is not a terminal, only plain lines", async () => {
     const cap = captureIo(false);
-    const code = await runDev(["node", "dev", "seed-accounts", "--count", "150", "--gateway", server.address, "--insecure"], cap.io);
+    const code = await runDev(
+      ["node", "dev", "seed-accounts", "--count", "150", "--gateway", server.address, "--insecure"],
+      cap.io,
+    );
     expect(code).toBe(0);
     expect(cap.stdout().trimEnd().split("\n")).toHaveLength(150);
     expect(cap.stderr()).not.toContain("[");
@@ -72,10 +89,27 @@ describe("seed-accounts (in-process)", () => {
     let calls = 0;
     server.handlers.createAccount = async () => {
       if (++calls > 2) throw new LedgerError("RESOURCE_EXHAUSTED", "queue full");
-      return { $typeName: "ledger.v1.CreateAccountResponse", account: create(AccountSchema, { id: calls.toString(16).padStart(16, "0") }) };
+      return {
+        $typeName: "ledger.v1.CreateAccountResponse",
+        account: create(AccountSchema, { id: calls.toString(16).padStart(16, "0") }),
+      };
     };
     const cap = captureIo(false);
-    const code = await runDev(["node", "dev", "seed-accounts", "--count", "50", "--concurrency", "1", "--gateway", server.address, "--insecure"], cap.io);
+    const code = await runDev(
+      [
+        "node",
+        "dev",
+        "seed-accounts",
+        "--count",
+        "50",
+        "--concurrency",
+        "1",
+        "--gateway",
+        server.address,
+        "--insecure",
+      ],
+      cap.io,
+    );
     expect(code).toBe(1);
     expect(cap.stdout()).toBe("0000000000000001\n0000000000000002\n");
     expect(cap.stderr()).toBe("error: RESOURCE_EXHAUSTED: queue full\n");

@@ -18,7 +18,9 @@ let secrets: TestSecrets;
 async function startStandalone(): Promise<string> {
   const dataDir = await makeTempDir();
   secrets = await makeTestSecrets();
-  const server = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", dataDir, ...secrets.args], { name: "standalone" });
+  const server = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", dataDir, ...secrets.args], {
+    name: "standalone",
+  });
   const listening = await server.waitForJson((entry) => entry.msg === "listening");
   expect(listening.address).toMatch(/^127\.0\.0\.1:\d+$/);
   return listening.address as string;
@@ -58,7 +60,9 @@ describe("dev CLI against a standalone server", () => {
         [90, 100],
         [90, 90],
       ]);
-      expect(scenario.stdout.at(-1)).toMatch(new RegExp(`^\\s*transaction ${accountId}[0-9a-f]{16}: amount=-1000 status=INSUFFICIENT_FUNDS$`));
+      expect(scenario.stdout.at(-1)).toMatch(
+        new RegExp(`^\\s*transaction ${accountId}[0-9a-f]{16}: amount=-1000 status=INSUFFICIENT_FUNDS$`),
+      );
 
       // What the CLI printed is what the ledger holds.
       const after = await client.getAccount(accountId);
@@ -77,7 +81,13 @@ describe("dev CLI against a standalone server", () => {
 
   it("an API error (unknown account) exits 1 with one line carrying the code", async () => {
     const address = await startStandalone();
-    const { code, stderr, stdout } = await runDev(["scenario-1", "--account-id", "0123456789abcdef", "--gateway", address]);
+    const { code, stderr, stdout } = await runDev([
+      "scenario-1",
+      "--account-id",
+      "0123456789abcdef",
+      "--gateway",
+      address,
+    ]);
     expect(code).toBe(1);
     expect(stdout).toEqual(["step 1: get account 0123456789abcdef"]);
     expect(stderr).toHaveLength(1);

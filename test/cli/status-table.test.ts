@@ -4,14 +4,29 @@ import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { generateClusterConfig, type NodeId } from "../../src/cluster/config.js";
 import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { buildStatusView, noLeaderMark, renderStatus, replicaCellText, summaryLine, type NodeAnswer } from "../../src/dev/status-table.js";
+import {
+  buildStatusView,
+  noLeaderMark,
+  renderStatus,
+  replicaCellText,
+  summaryLine,
+  type NodeAnswer,
+} from "../../src/dev/status-table.js";
 
 const config = generateClusterConfig({ nodes: 3, shards: 2, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
 const [shardA, shardB] = config.shards.map((s) => s.id) as [string, string];
 
 function state(shardId: string, role: ReplicaRole, term: bigint, applied: bigint): ReplicaState {
   const replicaId = BigInt(config.shards.find((s) => s.id === shardId)!.replicas[0]!.id);
-  return create(ReplicaStateSchema, { shardId, replicaId, role, term, appliedIndex: applied, commitIndex: applied, caughtUp: true });
+  return create(ReplicaStateSchema, {
+    shardId,
+    replicaId,
+    role,
+    term,
+    appliedIndex: applied,
+    commitIndex: applied,
+    caughtUp: true,
+  });
 }
 
 function up(...replicas: ReplicaState[]): NodeAnswer {
@@ -49,7 +64,9 @@ describe("buildStatusView", () => {
       ]),
     );
     expect(view.nodesUp).toBe(2);
-    expect(view.down).toEqual([{ nodeId: "node02", address: config.nodes[1]!.address, reason: "UNAVAILABLE: connection refused" }]);
+    expect(view.down).toEqual([
+      { nodeId: "node02", address: config.nodes[1]!.address, reason: "UNAVAILABLE: connection refused" },
+    ]);
     for (const row of view.rows) expect(row.replicas.find((c) => c.nodeId === "node02")?.state).toBe("down");
     expect(view.maxLag).toBe(2n);
     const lines = renderStatus(view);
@@ -97,7 +114,14 @@ describe("buildStatusView", () => {
 
   it("with every node down: nothing up, no leader, no lag", () => {
     const down: NodeAnswer = { ok: false, reason: "DEADLINE_EXCEEDED" };
-    const view = buildStatusView(config, answers([["node01", down], ["node02", down], ["node03", down]]));
+    const view = buildStatusView(
+      config,
+      answers([
+        ["node01", down],
+        ["node02", down],
+        ["node03", down],
+      ]),
+    );
     expect(summaryLine(view)).toBe("nodes up 0/3, shards with a leader 0/2, max lag -");
     expect(view.down.map((d) => d.nodeId)).toEqual(["node01", "node02", "node03"]);
   });
@@ -105,9 +129,18 @@ describe("buildStatusView", () => {
 
 describe("replicaCellText", () => {
   it("names a replica that is still replaying its log", () => {
-    expect(replicaCellText({ nodeId: "node01", replicaId: 1, state: "up", role: "follower", term: 2n, applied: 7n, lag: 1n, caughtUp: false })).toBe(
-      "node01 follower t2 @7 lag 1 (replaying)",
-    );
+    expect(
+      replicaCellText({
+        nodeId: "node01",
+        replicaId: 1,
+        state: "up",
+        role: "follower",
+        term: 2n,
+        applied: 7n,
+        lag: 1n,
+        caughtUp: false,
+      }),
+    ).toBe("node01 follower t2 @7 lag 1 (replaying)");
   });
 });
 
@@ -126,7 +159,9 @@ describe("renderStatus", () => {
     expect(lines.find((l) => l.includes("shard") && l.includes("leader") && l.includes("replica 3"))).toBeDefined();
     expect(lines.filter((l) => l.includes(shardA) || l.includes(shardB))).toHaveLength(2);
     expect(lines.find((l) => l.includes(shardB))).toContain("node02 follower t1 @4 lag 1");
-    expect(lines.at(-1)).toBe("replica: node role t<term> @<applied index> lag <entries>; lag = the shard leader's applied index minus the replica's");
+    expect(lines.at(-1)).toBe(
+      "replica: node role t<term> @<applied index> lag <entries>; lag = the shard leader's applied index minus the replica's",
+    );
     // No ANSI colors in the table.
     expect(lines.join("\n")).not.toContain("\x1b[");
   });

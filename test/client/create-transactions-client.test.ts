@@ -33,10 +33,18 @@ afterAll(() => {
 
 beforeEach(() => server.reset());
 
-const transaction = (n: number) => create(TransactionSchema, { id: `${accountId}${n.toString(16).padStart(16, "0")}`, amount: BigInt(n), status: TransactionStatus.SETTLED });
+const transaction = (n: number) =>
+  create(TransactionSchema, {
+    id: `${accountId}${n.toString(16).padStart(16, "0")}`,
+    amount: BigInt(n),
+    status: TransactionStatus.SETTLED,
+  });
 
 async function failure(promise: Promise<unknown>): Promise<LedgerError> {
-  const e = await promise.then(() => undefined, (x: unknown) => x);
+  const e = await promise.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(LedgerError);
   return e as LedgerError;
 }
@@ -47,19 +55,33 @@ describe("LedgerClient.createTransactions", () => {
       create(CreateTransactionsResponseSchema, {
         results: [
           create(CreateTransactionResultSchema, { outcome: { case: "transaction", value: transaction(1) } }),
-          create(CreateTransactionResultSchema, { outcome: { case: "error", value: create(ItemErrorSchema, { code: "NOT_FOUND", message: "account not found" }) } }),
+          create(CreateTransactionResultSchema, {
+            outcome: {
+              case: "error",
+              value: create(ItemErrorSchema, { code: "NOT_FOUND", message: "account not found" }),
+            },
+          }),
         ],
       });
     const outcomes = await client.createTransactions([
       { accountId, amount: 1n },
       { accountId: "00000000000000ff", amount: -2n, description: "d", settled: true, requestId: "r" },
     ]);
-    expect(outcomes).toEqual([{ transaction: transaction(1) }, { error: { code: "NOT_FOUND", message: "account not found" } }]);
+    expect(outcomes).toEqual([
+      { transaction: transaction(1) },
+      { error: { code: "NOT_FOUND", message: "account not found" } },
+    ]);
     const sent = server.requests[0]?.request as CreateTransactionsRequest;
     expect(server.requests.map((r) => r.method)).toEqual(["createTransactions"]);
     expect(sent.transactions).toEqual([
       create(CreateTransactionRequestSchema, { accountId, amount: 1n, description: "", settled: false, requestId: "" }),
-      create(CreateTransactionRequestSchema, { accountId: "00000000000000ff", amount: -2n, description: "d", settled: true, requestId: "r" }),
+      create(CreateTransactionRequestSchema, {
+        accountId: "00000000000000ff",
+        amount: -2n,
+        description: "d",
+        settled: true,
+        requestId: "r",
+      }),
     ]);
   });
 
@@ -71,13 +93,15 @@ describe("LedgerClient.createTransactions", () => {
   });
 
   it("rejects with INTERNAL when a result has neither a transaction nor an error", async () => {
-    server.handlers.createTransactions = async () => create(CreateTransactionsResponseSchema, { results: [create(CreateTransactionResultSchema, {})] });
+    server.handlers.createTransactions = async () =>
+      create(CreateTransactionsResponseSchema, { results: [create(CreateTransactionResultSchema, {})] });
     const e = await failure(client.createTransactions([{ accountId, amount: 1n }]));
     expect(e.code).toBe("INTERNAL");
   });
 
   it("rejects with the server's error when the whole call fails", async () => {
-    server.handlers.createTransactions = async () => Promise.reject(new LedgerError("INVALID_ARGUMENT", "transactions must hold 1 to 1000 items"));
+    server.handlers.createTransactions = async () =>
+      Promise.reject(new LedgerError("INVALID_ARGUMENT", "transactions must hold 1 to 1000 items"));
     const e = await failure(client.createTransactions([]));
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toContain("transactions");

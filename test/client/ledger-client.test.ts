@@ -20,7 +20,11 @@ import { ScriptedServer } from "./scripted-server.js";
 const accountId = "0123456789abcdef";
 
 function transaction(n: number): Transaction {
-  return create(TransactionSchema, { id: `${accountId}${n.toString(16).padStart(16, "0")}`, amount: BigInt(n), status: TransactionStatus.SETTLED });
+  return create(TransactionSchema, {
+    id: `${accountId}${n.toString(16).padStart(16, "0")}`,
+    amount: BigInt(n),
+    status: TransactionStatus.SETTLED,
+  });
 }
 
 /** A ListTransactions handler over a fixed list whose page token is the next offset. */
@@ -28,7 +32,10 @@ function pagesByOffset(all: Transaction[]) {
   return async (req: ListTransactionsRequest) => {
     const start = req.pageToken === "" ? 0 : Number(req.pageToken);
     const end = Math.min(start + req.pageSize, all.length);
-    return create(ListTransactionsResponseSchema, { transactions: all.slice(start, end), nextPageToken: end < all.length ? String(end) : "" });
+    return create(ListTransactionsResponseSchema, {
+      transactions: all.slice(start, end),
+      nextPageToken: end < all.length ? String(end) : "",
+    });
   };
 }
 
@@ -46,7 +53,10 @@ describe("LedgerClient.connect", () => {
   it.each([
     ["localhost", 'address "localhost" has no port: expected host:port'],
     ["localhost:0", 'address "localhost:0": port "0" is not a number in 1..65535'],
-    ["local host:8000", 'address "local host:8000": host "local host" is not a valid hostname or IP address (bad label "local host")'],
+    [
+      "local host:8000",
+      'address "local host:8000": host "local host" is not a valid hostname or IP address (bad label "local host")',
+    ],
     ["127.0.0.1:99999", 'address "127.0.0.1:99999": port 99999 is out of range 1..65535'],
   ])("rejects the address %j with INVALID_ARGUMENT naming the problem", (address, message) => {
     let thrown: unknown;
@@ -60,11 +70,15 @@ describe("LedgerClient.connect", () => {
   });
 
   it("rejects a deadline that is not a positive integer", () => {
-    expect(() => LedgerClient.connect("localhost:8000", { deadlineMs: 0 })).toThrow("deadlineMs must be a positive integer, got 0");
+    expect(() => LedgerClient.connect("localhost:8000", { deadlineMs: 0 })).toThrow(
+      "deadlineMs must be a positive integer, got 0",
+    );
   });
 
   it("refuses to send an API key over an insecure channel", () => {
-    expect(() => LedgerClient.connect("localhost:8000", { tls: "insecure", apiKey: "lk_000000000000_x" })).toThrow("apiKey needs TLS");
+    expect(() => LedgerClient.connect("localhost:8000", { tls: "insecure", apiKey: "lk_000000000000_x" })).toThrow(
+      "apiKey needs TLS",
+    );
   });
 
   it("defaults to localhost:8000", () => {
@@ -133,7 +147,10 @@ describe("LedgerClient against a scripted server", () => {
   });
 
   it("createTransaction sends every field, with defaults for the optional ones", async () => {
-    server.handlers.createTransaction = async (req) => ({ $typeName: "ledger.v1.CreateTransactionResponse", transaction: transaction(Number(-req.amount)) });
+    server.handlers.createTransaction = async (req) => ({
+      $typeName: "ledger.v1.CreateTransactionResponse",
+      transaction: transaction(Number(-req.amount)),
+    });
     await client.createTransaction({ accountId, amount: -1234n, description: "coffee", settled: true, requestId: "r" });
     await client.createTransaction({ accountId, amount: -7n });
     expect(server.requests.map((r) => r.request)).toMatchObject([
@@ -144,9 +161,18 @@ describe("LedgerClient against a scripted server", () => {
 
   it("getTransaction, settleTransaction and cancelTransaction each call their own method with the id", async () => {
     const reply = async () => ({ transaction: transaction(1) });
-    server.handlers.getTransaction = async () => ({ $typeName: "ledger.v1.GetTransactionResponse", ...(await reply()) });
-    server.handlers.settleTransaction = async () => ({ $typeName: "ledger.v1.SettleTransactionResponse", ...(await reply()) });
-    server.handlers.cancelTransaction = async () => ({ $typeName: "ledger.v1.CancelTransactionResponse", ...(await reply()) });
+    server.handlers.getTransaction = async () => ({
+      $typeName: "ledger.v1.GetTransactionResponse",
+      ...(await reply()),
+    });
+    server.handlers.settleTransaction = async () => ({
+      $typeName: "ledger.v1.SettleTransactionResponse",
+      ...(await reply()),
+    });
+    server.handlers.cancelTransaction = async () => ({
+      $typeName: "ledger.v1.CancelTransactionResponse",
+      ...(await reply()),
+    });
     const id = transaction(1).id;
     expect((await client.getTransaction(id)).id).toBe(id);
     expect((await client.settleTransaction(id)).id).toBe(id);
@@ -167,12 +193,18 @@ describe("LedgerClient against a scripted server", () => {
     expect(await failure(client.getAccount("a"))).toMatchObject({ code: "NOT_FOUND", message: "account a not found" });
     expect(await failure(client.getAccount("b"))).toMatchObject({ code: "NOT_LEADER", details: { leader: "node02" } });
     // The server answered: this is not reported as an unreachable server.
-    expect(await failure(client.getAccount("c"))).toMatchObject({ code: "UNAVAILABLE", message: "shard-03 has no leader" });
+    expect(await failure(client.getAccount("c"))).toMatchObject({
+      code: "UNAVAILABLE",
+      message: "shard-03 has no leader",
+    });
   });
 
   it("a reply without its message is INTERNAL", async () => {
     server.handlers.getAccount = async () => ({ $typeName: "ledger.v1.GetAccountResponse", account: undefined });
-    expect(await failure(client.getAccount(accountId))).toMatchObject({ code: "INTERNAL", message: "the server's reply has no account" });
+    expect(await failure(client.getAccount(accountId))).toMatchObject({
+      code: "INTERNAL",
+      message: "the server's reply has no account",
+    });
   });
 
   it("a call that outlives its deadline fails with DEADLINE_EXCEEDED, and the server sees it cancelled", async () => {
@@ -195,7 +227,9 @@ describe("LedgerClient against a scripted server", () => {
     let deadlineSeen: number | undefined;
     server.handlers.getAccount = (_req, ctx) => {
       deadlineSeen = ctx.deadlineMs;
-      return new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => reject(new LedgerError("CANCELLED", "cancelled"))));
+      return new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener("abort", () => reject(new LedgerError("CANCELLED", "cancelled"))),
+      );
     };
     const before = Date.now();
     try {
@@ -223,12 +257,16 @@ describe("LedgerClient against a scripted server", () => {
   });
 
   it("transactions() stops with INTERNAL when the server hands out the same page token twice", async () => {
-    server.handlers.listTransactions = async () => create(ListTransactionsResponseSchema, { transactions: [transaction(1)], nextPageToken: "again" });
+    server.handlers.listTransactions = async () =>
+      create(ListTransactionsResponseSchema, { transactions: [transaction(1)], nextPageToken: "again" });
     const seen: string[] = [];
     const walk = async () => {
       for await (const t of client.transactions(accountId)) seen.push(t.id);
     };
-    expect(await failure(walk())).toMatchObject({ code: "INTERNAL", message: 'ListTransactions returned page token "again" twice' });
+    expect(await failure(walk())).toMatchObject({
+      code: "INTERNAL",
+      message: 'ListTransactions returned page token "again" twice',
+    });
     expect(seen).toHaveLength(2);
   });
 });

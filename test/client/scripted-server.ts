@@ -42,7 +42,9 @@ export class ScriptedServer {
         return handler(request, ctx);
       };
     }
-    addUnaryService(server, LedgerService, impl as Impl, (method, e) => scripted.internalErrors.push(`${method}: ${String(e)}`));
+    addUnaryService(server, LedgerService, impl as Impl, (method, e) =>
+      scripted.internalErrors.push(`${method}: ${String(e)}`),
+    );
     return scripted;
   }
 

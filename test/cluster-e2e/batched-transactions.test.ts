@@ -32,9 +32,14 @@ describe("CreateTransactions through the gateway", () => {
       const client = c.gatewayClient(30_000);
       const accounts: string[] = [];
       for (const shardId of c.shardIds) {
-        for (let k = 0; k < accountsPerShard; k++) accounts.push((await client.createAccount({ requestId: requestIdOnShard(c.config, shardId, `batched-e2e-${k}`) })).id);
+        for (let k = 0; k < accountsPerShard; k++)
+          accounts.push(
+            (await client.createAccount({ requestId: requestIdOnShard(c.config, shardId, `batched-e2e-${k}`) })).id,
+          );
       }
-      const topups = await client.createTransactions(accounts.map((accountId, i) => ({ accountId, amount: 200n, settled: true, requestId: `topup-${i}` })));
+      const topups = await client.createTransactions(
+        accounts.map((accountId, i) => ({ accountId, amount: 200n, settled: true, requestId: `topup-${i}` })),
+      );
       const byAccount = new Map<string, Transaction[]>(accounts.map((a) => [a, []]));
       for (const [i, o] of topups.entries()) byAccount.get(accounts[i]!)!.push(o.transaction!);
 
@@ -56,7 +61,9 @@ describe("CreateTransactions through the gateway", () => {
       const expectBalancesEqualFold = async (): Promise<void> => {
         for (const accountId of accounts) {
           const account = await client.getAccount(accountId);
-          expect([account.availableBalance, account.settledBalance], accountId).toEqual(fold(byAccount.get(accountId)!));
+          expect([account.availableBalance, account.settledBalance], accountId).toEqual(
+            fold(byAccount.get(accountId)!),
+          );
         }
       };
       await expectBalancesEqualFold();
@@ -68,7 +75,12 @@ describe("CreateTransactions through the gateway", () => {
       for (const accountId of accounts) {
         const stored: string[] = [];
         for await (const t of client.transactions(accountId, { pageSize: 1_000 })) stored.push(t.id);
-        expect(stored.sort(), accountId).toEqual(byAccount.get(accountId)!.map((t) => t.id).sort());
+        expect(stored.sort(), accountId).toEqual(
+          byAccount
+            .get(accountId)!
+            .map((t) => t.id)
+            .sort(),
+        );
       }
 
       const converged = await c.waitForConvergence();

@@ -86,7 +86,10 @@ describe("SIGKILL of a shard's leader during concurrent writes", () => {
       if (!writers) throw new Error("the failover step did not run");
       await writers.stop();
       const codes = new Set(writers.failures.map((f) => f.code));
-      for (const code of codes) expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], writers.failures.find((f) => f.code === code)?.message).toContain(code);
+      for (const code of codes)
+        expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], writers.failures.find((f) => f.code === code)?.message).toContain(
+          code,
+        );
     }),
     60_000,
   );
@@ -108,7 +111,9 @@ describe("SIGKILL of a shard's leader during concurrent writes", () => {
         for await (const t of client.transactions(accountId, { pageSize: 500 })) stored.push(t);
         const storedIds = new Set(stored.map((t) => t.id));
         for (const a of writers.acks) if (a.accountId === accountId) expect(storedIds.has(a.transaction.id)).toBe(true);
-        const settled = stored.filter((t) => t.status === TransactionStatus.SETTLED).reduce((sum, t) => sum + t.amount, 0n);
+        const settled = stored
+          .filter((t) => t.status === TransactionStatus.SETTLED)
+          .reduce((sum, t) => sum + t.amount, 0n);
         const account = await client.getAccount(accountId);
         expect([account.availableBalance, account.settledBalance]).toEqual([settled, settled]);
       }
@@ -140,7 +145,9 @@ describe("SIGKILL of a shard's leader during concurrent writes", () => {
 });
 
 /** The call's error and how long it took, or undefined if it succeeded. */
-async function timedFailure(call: () => Promise<unknown>): Promise<{ error: LedgerError | undefined; elapsedMs: number }> {
+async function timedFailure(
+  call: () => Promise<unknown>,
+): Promise<{ error: LedgerError | undefined; elapsedMs: number }> {
   const start = Date.now();
   try {
     await call();
@@ -193,12 +200,22 @@ describe("losing nodes", () => {
       const calls = [...accounts.values()].flatMap((accountId, i) => {
         const requestId = `two-down-${i}`;
         return [
-          { write: true, requestId, call: () => client.createTransaction({ accountId, amount: 1n, settled: true, requestId }, { timeoutMs: callDeadlineMs }) },
+          {
+            write: true,
+            requestId,
+            call: () =>
+              client.createTransaction(
+                { accountId, amount: 1n, settled: true, requestId },
+                { timeoutMs: callDeadlineMs },
+              ),
+          },
           { write: false, requestId, call: () => client.getAccount(accountId, { timeoutMs: callDeadlineMs }) },
         ];
       });
       const outcomes = await Promise.all(calls.map(async (c) => ({ ...c, ...(await timedFailure(c.call)) })));
-      failedWrites.push(...outcomes.flatMap((o) => (o.write && o.error ? [{ requestId: o.requestId, error: o.error }] : [])));
+      failedWrites.push(
+        ...outcomes.flatMap((o) => (o.write && o.error ? [{ requestId: o.requestId, error: o.error }] : [])),
+      );
       for (const { error, elapsedMs } of outcomes) {
         expect(error?.code, error?.message ?? "the call succeeded").toBeOneOf(["UNAVAILABLE", "DEADLINE_EXCEEDED"]);
         expect(elapsedMs).toBeLessThanOrEqual(callDeadlineMs + deadlineSlackMs);
@@ -213,7 +230,8 @@ describe("losing nodes", () => {
       if (failedWrites.length === 0) throw new Error("the two-nodes-stopped step recorded no failed write");
       for (const { requestId, error } of failedWrites) {
         const notApplied = /was not applied/.test(error.message);
-        const unknownButSafe = /outcome unknown/.test(error.message) && error.message.includes(`same request_id "${requestId}" is safe`);
+        const unknownButSafe =
+          /outcome unknown/.test(error.message) && error.message.includes(`same request_id "${requestId}" is safe`);
         expect(notApplied || unknownButSafe, `${error.code}: ${error.message}`).toBe(true);
       }
     }),
@@ -232,7 +250,10 @@ describe("losing nodes", () => {
       for (const [shardId, accountId] of accounts) {
         const written = await c.waitUntil(`a write on ${shardId} succeeds`, 30_000, async () => {
           try {
-            return { done: true, value: await client.createTransaction({ accountId, amount: 5n, settled: true }, { timeoutMs: 5_000 }) };
+            return {
+              done: true,
+              value: await client.createTransaction({ accountId, amount: 5n, settled: true }, { timeoutMs: 5_000 }),
+            };
           } catch (e) {
             return { done: false, why: `${(e as LedgerError).code}: ${(e as LedgerError).message}` };
           }
@@ -248,15 +269,20 @@ describe("losing nodes", () => {
     reported(async () => {
       const c = running();
       const missing = stopped.shift();
-      if (missing === undefined || accounts.size !== shardCount) throw new Error("the earlier steps of this scenario did not run");
+      if (missing === undefined || accounts.size !== shardCount)
+        throw new Error("the earlier steps of this scenario did not run");
       const client = c.gatewayClient(15_000);
       // Entries the stopped node has not seen, on every shard.
-      for (const accountId of accounts.values()) await client.createTransaction({ accountId, amount: 3n, settled: true });
+      for (const accountId of accounts.values())
+        await client.createTransaction({ accountId, amount: 3n, settled: true });
       const snapshotIndexes = new Map<ShardId, bigint>();
       for (const shardId of c.shardIds) {
         // Compact on every live replica, so whichever leads must send a snapshot.
         const indexes = await Promise.all(c.liveNodeIds.map((node) => c.triggerSnapshot(node, shardId)));
-        snapshotIndexes.set(shardId, indexes.reduce((a, b) => (a < b ? a : b)));
+        snapshotIndexes.set(
+          shardId,
+          indexes.reduce((a, b) => (a < b ? a : b)),
+        );
       }
       await c.startNode(missing);
       const converged = await c.waitForConvergence(c.shardIds, 60_000);

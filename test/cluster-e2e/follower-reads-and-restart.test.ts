@@ -73,11 +73,20 @@ describe("the node API on single nodes", () => {
       await c.waitForConvergence([shardId]);
       const { follower } = await followerOf(c, shardId);
 
-      const read = await c.read(follower, shardId, getAccountQuery(parseAccountId(account.id, "account id")), ReadConsistency.STALE);
+      const read = await c.read(
+        follower,
+        shardId,
+        getAccountQuery(parseAccountId(account.id, "account id")),
+        ReadConsistency.STALE,
+      );
       const result = decodeQueryResult(read.result);
       expect(result.kind.case).toBe("account");
       if (result.kind.case !== "account") return;
-      expect([result.kind.value.availableBalance, result.kind.value.settledBalance, result.kind.value.transactionCount]).toEqual([42n, 42n, 1n]);
+      expect([
+        result.kind.value.availableBalance,
+        result.kind.value.settledBalance,
+        result.kind.value.transactionCount,
+      ]).toEqual([42n, 42n, 1n]);
       expect(read.appliedIndex).toBeGreaterThan(0n);
     }),
     60_000,
@@ -98,10 +107,24 @@ describe("the node API on single nodes", () => {
         // Right after the acknowledgement, each node in turn (a different one first each time).
         const order = c.nodeIds.map((_, k) => c.nodeIds[(i + k) % c.nodeIds.length]!);
         for (const node of order) {
-          const tx = decodeQueryResult((await c.read(node, shardId, getTransactionQuery(parseTransactionId(t.id, "id")), ReadConsistency.LINEARIZABLE)).result);
+          const tx = decodeQueryResult(
+            (
+              await c.read(
+                node,
+                shardId,
+                getTransactionQuery(parseTransactionId(t.id, "id")),
+                ReadConsistency.LINEARIZABLE,
+              )
+            ).result,
+          );
           expect(tx.kind.case, `transaction ${i} read on ${node}`).toBe("transaction");
-          const acc = decodeQueryResult((await c.read(node, shardId, getAccountQuery(accountId), ReadConsistency.LINEARIZABLE)).result);
-          expect(acc.kind.case === "account" && acc.kind.value.availableBalance, `balance after write ${i} read on ${node}`).toBe(balance);
+          const acc = decodeQueryResult(
+            (await c.read(node, shardId, getAccountQuery(accountId), ReadConsistency.LINEARIZABLE)).result,
+          );
+          expect(
+            acc.kind.case === "account" && acc.kind.value.availableBalance,
+            `balance after write ${i} read on ${node}`,
+          ).toBe(balance);
         }
       }
     }),

@@ -23,14 +23,20 @@ describe(`a 3-node cluster with ${shardCount} shards`, () => {
     `spreads leadership: once up, no node leads more than ${leadersPerNodeMax} of the ${shardCount} shards`,
     reported(async () => {
       const c = running();
-      const counts = await c.waitUntil(`no node leads more than ${leadersPerNodeMax} shards`, leaderSpreadWaitMs, async () => {
-        const leaders = await c.waitForLeaders();
-        const perNode = new Map<NodeId, number>(c.nodeIds.map((id) => [id, 0]));
-        for (const node of leaders.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
-        const max = Math.max(...perNode.values());
-        const summary = [...perNode].map(([n, k]) => `${n}: ${k}`).join(", ");
-        return max <= leadersPerNodeMax ? { done: true, value: perNode } : { done: false, why: `leaders per node: ${summary}` };
-      });
+      const counts = await c.waitUntil(
+        `no node leads more than ${leadersPerNodeMax} shards`,
+        leaderSpreadWaitMs,
+        async () => {
+          const leaders = await c.waitForLeaders();
+          const perNode = new Map<NodeId, number>(c.nodeIds.map((id) => [id, 0]));
+          for (const node of leaders.values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+          const max = Math.max(...perNode.values());
+          const summary = [...perNode].map(([n, k]) => `${n}: ${k}`).join(", ");
+          return max <= leadersPerNodeMax
+            ? { done: true, value: perNode }
+            : { done: false, why: `leaders per node: ${summary}` };
+        },
+      );
       expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(shardCount);
       for (const count of counts.values()) expect(count).toBeLessThanOrEqual(leadersPerNodeMax);
     }),
@@ -51,9 +57,19 @@ describe(`a 3-node cluster with ${shardCount} shards`, () => {
       expect(await client.createAccount({ requestId: "cluster-e2e-account-b" })).toEqual(b);
 
       // CreateTransaction: settled topup, pending purchase, pending topup, insufficient funds.
-      const topup = await client.createTransaction({ accountId: a.id, amount: 1000n, settled: true, description: "topup" });
+      const topup = await client.createTransaction({
+        accountId: a.id,
+        amount: 1000n,
+        settled: true,
+        description: "topup",
+      });
       expect(topup.status).toBe(TransactionStatus.SETTLED);
-      const purchase = await client.createTransaction({ accountId: a.id, amount: -300n, settled: false, description: "purchase" });
+      const purchase = await client.createTransaction({
+        accountId: a.id,
+        amount: -300n,
+        settled: false,
+        description: "purchase",
+      });
       expect(purchase.status).toBe(TransactionStatus.PENDING);
       const pendingTopup = await client.createTransaction({ accountId: a.id, amount: 50n, settled: false });
       expect(pendingTopup.status).toBe(TransactionStatus.PENDING);
@@ -78,14 +94,29 @@ describe(`a 3-node cluster with ${shardCount} shards`, () => {
       expect((await rejection(client.getAccount("00000000000000ab"))).code).toBe("NOT_FOUND");
 
       // An idempotent CreateTransaction retry on b.
-      const order = await client.createTransaction({ accountId: b.id, amount: 25n, settled: true, requestId: "cluster-e2e-order-1" });
-      expect((await client.createTransaction({ accountId: b.id, amount: 25n, settled: true, requestId: "cluster-e2e-order-1" })).id).toBe(order.id);
+      const order = await client.createTransaction({
+        accountId: b.id,
+        amount: 25n,
+        settled: true,
+        requestId: "cluster-e2e-order-1",
+      });
+      expect(
+        (
+          await client.createTransaction({
+            accountId: b.id,
+            amount: 25n,
+            settled: true,
+            requestId: "cluster-e2e-order-1",
+          })
+        ).id,
+      ).toBe(order.id);
       const bAccount = await client.getAccount(b.id);
       expect([bAccount.availableBalance, bAccount.settledBalance]).toEqual([25n, 25n]);
 
       // ListTransactions with paging, in creation order.
       const created = [topup.id, purchase.id, pendingTopup.id, tooBig.id];
-      for (let i = 1; i <= 3; i++) created.push((await client.createTransaction({ accountId: a.id, amount: BigInt(i), settled: true })).id);
+      for (let i = 1; i <= 3; i++)
+        created.push((await client.createTransaction({ accountId: a.id, amount: BigInt(i), settled: true })).id);
       const pages: Transaction[][] = [];
       let pageToken = "";
       do {
@@ -98,7 +129,9 @@ describe(`a 3-node cluster with ${shardCount} shards`, () => {
 
       // Touch every shard so the state comparison below covers ledger data on all of them.
       for (const shardId of c.shardIds) {
-        const account = await client.createAccount({ requestId: requestIdOnShard(c.config, shardId, "cluster-e2e-spread") });
+        const account = await client.createAccount({
+          requestId: requestIdOnShard(c.config, shardId, "cluster-e2e-spread"),
+        });
         await client.createTransaction({ accountId: account.id, amount: 7n, settled: true });
       }
 

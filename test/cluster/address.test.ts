@@ -29,8 +29,14 @@ describe("parseAddress", () => {
     ["[::1:8000", 'address "[::1:8000": host [::1 is not a valid bracketed IPv6 address'],
     ["256.0.0.1:80", 'address "256.0.0.1:80": host 256.0.0.1 is not a valid IPv4 address (octet 256 > 255)'],
     ["1.2.3:80", 'address "1.2.3:80": host 1.2.3 is not a valid IPv4 address'],
-    ["bad_host:80", 'address "bad_host:80": host "bad_host" is not a valid hostname or IP address (bad label "bad_host")'],
-    ["-a.example:80", 'address "-a.example:80": host "-a.example" is not a valid hostname or IP address (bad label "-a")'],
+    [
+      "bad_host:80",
+      'address "bad_host:80": host "bad_host" is not a valid hostname or IP address (bad label "bad_host")',
+    ],
+    [
+      "-a.example:80",
+      'address "-a.example:80": host "-a.example" is not a valid hostname or IP address (bad label "-a")',
+    ],
     ["http://localhost:80", 'address "http://localhost:80" is a URL: expected host:port'],
   ])("rejects %j", (text, message) => {
     let thrown: unknown;

@@ -14,7 +14,9 @@ autoCleanup();
 describe("loadClusterConfig", () => {
   it("loads the top-level cluster_config.json: the generator's defaults (3 nodes, 16 shards, 3 replicas each)", async () => {
     const config = await loadClusterConfig(join(repoRoot, "cluster_config.json"));
-    expect(config).toEqual(generateClusterConfig({ nodes: 3, shards: 16, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" }));
+    expect(config).toEqual(
+      generateClusterConfig({ nodes: 3, shards: 16, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" }),
+    );
     expect(config.nodes.map((n) => n.address)).toEqual(["127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"]);
     expect(config.shards).toHaveLength(16);
     expect(config.shards.every((s) => s.replicas.length === 3)).toBe(true);
@@ -28,7 +30,9 @@ describe("loadClusterConfig", () => {
 
   it("names the file that cannot be read", async () => {
     const file = join(await makeTempDir(), "missing.json");
-    await expect(loadClusterConfig(file)).rejects.toThrow(new RegExp(`^cluster config ${file}: cannot read the file \\(ENOENT`));
+    await expect(loadClusterConfig(file)).rejects.toThrow(
+      new RegExp(`^cluster config ${file}: cannot read the file \\(ENOENT`),
+    );
   });
 
   it("names the file and the field of a validation failure", async () => {

@@ -15,7 +15,9 @@ describe("Placement", () => {
 
   it("lists each node's replicas in shard order; together they are every replica exactly once", () => {
     const all = config.nodes.flatMap((n) => placement.replicasOnNode(n.id));
-    expect(all.map((h) => h.replica.id).sort((a, b) => a - b)).toEqual(config.shards.flatMap((s) => s.replicas.map((r) => r.id)).sort((a, b) => a - b));
+    expect(all.map((h) => h.replica.id).sort((a, b) => a - b)).toEqual(
+      config.shards.flatMap((s) => s.replicas.map((r) => r.id)).sort((a, b) => a - b),
+    );
     for (const node of config.nodes) {
       const hosted = placement.replicasOnNode(node.id);
       expect(hosted.every((h) => h.replica.nodeId === node.id)).toBe(true);

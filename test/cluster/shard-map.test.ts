@@ -1,7 +1,12 @@
 // Shard lookup: exact at every range boundary, and equal to a linear scan for many keys.
 
 import { describe, expect, it } from "vitest";
-import { generateClusterConfig, parseClusterConfig, shardKeyMax, type ClusterConfig } from "../../src/cluster/config.js";
+import {
+  generateClusterConfig,
+  parseClusterConfig,
+  shardKeyMax,
+  type ClusterConfig,
+} from "../../src/cluster/config.js";
 import { shardForAccount, shardForKey } from "../../src/cluster/shard-map.js";
 import { shardKey } from "../../src/cluster/shard-key.js";
 import { AssertionError } from "../../src/base/assert.js";

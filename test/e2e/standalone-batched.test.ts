@@ -67,10 +67,17 @@ describe("standalone server: CreateTransactions", () => {
   it("takes createTransactionsItemsMax items in one call and refuses one more with INVALID_ARGUMENT naming transactions", async () => {
     const { client } = server;
     const a = (await createAccount(client)).id;
-    const full = Array.from({ length: createTransactionsItemsMax }, () => ({ accountId: a, amount: 1n, settled: true }));
+    const full = Array.from({ length: createTransactionsItemsMax }, () => ({
+      accountId: a,
+      amount: 1n,
+      settled: true,
+    }));
     const outcomes = await client.createTransactions(full);
     expect(outcomes.every((o) => o.transaction?.status === TransactionStatus.SETTLED)).toBe(true);
-    expect(await balancesOf(client, a)).toEqual([BigInt(createTransactionsItemsMax), BigInt(createTransactionsItemsMax)]);
+    expect(await balancesOf(client, a)).toEqual([
+      BigInt(createTransactionsItemsMax),
+      BigInt(createTransactionsItemsMax),
+    ]);
     const e = await rejection(client.createTransactions([...full, full[0]!]));
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toMatch(/^transactions must hold 1 to 1000 items/);

@@ -22,9 +22,13 @@ const secretsByDataDir = new Map<string, TestSecrets>();
 export async function startStandalone(dataDir: string, extraArgs: string[] = []): Promise<RunningStandalone> {
   let secrets = secretsByDataDir.get(dataDir);
   if (secrets === undefined) secretsByDataDir.set(dataDir, (secrets = await makeTestSecrets()));
-  const process = startTsProcess("cmd/standalone.ts", ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...secrets.args, ...extraArgs], {
-    name: "standalone",
-  });
+  const process = startTsProcess(
+    "cmd/standalone.ts",
+    ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...secrets.args, ...extraArgs],
+    {
+      name: "standalone",
+    },
+  );
   const listening = await process.waitForJson((entry) => entry.msg === "listening");
   const address = String(listening.address);
   const client = LedgerClient.connect(address, { deadlineMs: 10_000, ...secrets.client() });
@@ -51,7 +55,11 @@ export interface NewTransaction {
   requestId?: string;
 }
 
-export async function createTransaction(client: LedgerClient, accountId: string, t: NewTransaction): Promise<Transaction> {
+export async function createTransaction(
+  client: LedgerClient,
+  accountId: string,
+  t: NewTransaction,
+): Promise<Transaction> {
   return client.createTransaction({ accountId, ...t });
 }
 
@@ -60,7 +68,11 @@ export async function getTransaction(client: LedgerClient, transactionId: string
 }
 
 /** Every transaction of the account, following page tokens; also the size of each page. */
-export async function listAll(client: LedgerClient, accountId: string, pageSize = 0): Promise<{ transactions: Transaction[]; pageSizes: number[] }> {
+export async function listAll(
+  client: LedgerClient,
+  accountId: string,
+  pageSize = 0,
+): Promise<{ transactions: Transaction[]; pageSizes: number[] }> {
   const transactions: Transaction[] = [];
   const pageSizes: number[] = [];
   let pageToken = "";

@@ -6,11 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  TransactionStatus,
-  type Account,
-  type Transaction,
-} from "../../src/gen/ledger/v1/ledger_pb.js";
+import { TransactionStatus, type Account, type Transaction } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { LedgerError } from "../../src/base/errors.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { makeTempDir } from "../support/temp-dirs.js";
@@ -53,7 +49,11 @@ describe("standalone server over gRPC", () => {
     const account = await newAccount();
     expect(await balancesOf(client, account.id)).toEqual([0n, 0n]);
     await createTransaction(client, account.id, { amount: 100n, settled: true, description: "topup" });
-    const purchase = await createTransaction(client, account.id, { amount: -10n, settled: false, description: "purchase" });
+    const purchase = await createTransaction(client, account.id, {
+      amount: -10n,
+      settled: false,
+      description: "purchase",
+    });
     expect(purchase.status).toBe(TransactionStatus.PENDING);
     expect(await balancesOf(client, account.id)).toEqual([90n, 100n]);
     const transaction = await client.settleTransaction(purchase.id);
@@ -81,7 +81,9 @@ describe("standalone server over gRPC", () => {
     expect(retry.id).toBe(first.id);
     expect(await balancesOf(client, account.id)).toEqual([25n, 25n]);
 
-    const conflict = await rejection(createTransaction(client, account.id, { amount: 26n, settled: true, requestId: "e2e-order-1" }));
+    const conflict = await rejection(
+      createTransaction(client, account.id, { amount: 26n, settled: true, requestId: "e2e-order-1" }),
+    );
     expect(conflict.code).toBe("FAILED_PRECONDITION");
     expect(await balancesOf(client, account.id)).toEqual([25n, 25n]);
   });
@@ -91,7 +93,10 @@ describe("standalone server over gRPC", () => {
     const account = await newAccount();
     const created: string[] = [];
     for (let i = 1; i <= 23; i++) {
-      created.push((await createTransaction(client, account.id, { amount: BigInt(i), settled: i % 3 !== 0, description: `t${i}` })).id);
+      created.push(
+        (await createTransaction(client, account.id, { amount: BigInt(i), settled: i % 3 !== 0, description: `t${i}` }))
+          .id,
+      );
     }
     const listed = await listAll(client, account.id, 10);
     expect(listed.pageSizes).toEqual([10, 10, 3]);
@@ -116,7 +121,10 @@ describe("standalone server over gRPC", () => {
     const snapshot = async (): Promise<Map<string, { account: Account; transactions: Transaction[] }>> => {
       const state = new Map<string, { account: Account; transactions: Transaction[] }>();
       for (const id of accountIds) {
-        state.set(id, { account: await getAccount(server.client, id), transactions: (await listAll(server.client, id, 7)).transactions });
+        state.set(id, {
+          account: await getAccount(server.client, id),
+          transactions: (await listAll(server.client, id, 7)).transactions,
+        });
       }
       return state;
     };
@@ -171,7 +179,10 @@ describe("standalone process behaviour", () => {
     for (const code of refusedCodes) expect(["UNAVAILABLE", "CANCELLED"]).toContain(code);
 
     const second = await startStandalone(dataDir);
-    expect(await balancesOf(second.client, account.id)).toEqual([BigInt(acknowledged.length), BigInt(acknowledged.length)]);
+    expect(await balancesOf(second.client, account.id)).toEqual([
+      BigInt(acknowledged.length),
+      BigInt(acknowledged.length),
+    ]);
     for (const t of acknowledged) expect(await getTransaction(second.client, t.id)).toEqual(t);
     second.client.close();
   });
@@ -187,9 +198,17 @@ describe("standalone process behaviour", () => {
     const dir = await makeTempDir();
     const holder = await startStandalone(join(dir, "a"));
     const port = holder.address.split(":").at(-1)!;
-    const proc = startTsProcess("cmd/standalone.ts", ["--port", port, "--data-dir", join(dir, "b"), ...holder.secrets.args]);
+    const proc = startTsProcess("cmd/standalone.ts", [
+      "--port",
+      port,
+      "--data-dir",
+      join(dir, "b"),
+      ...holder.secrets.args,
+    ]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^standalone: cannot listen on .*address already in use/)]);
+    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([
+      expect.stringMatching(/^standalone: cannot listen on .*address already in use/),
+    ]);
     holder.client.close();
   });
 
@@ -197,8 +216,16 @@ describe("standalone process behaviour", () => {
     const dir = await makeTempDir();
     const notADir = join(dir, "file");
     await writeFile(notADir, "not a database");
-    const proc = startTsProcess("cmd/standalone.ts", ["--port", "0", "--data-dir", join(notADir, "data"), "--insecure"]);
+    const proc = startTsProcess("cmd/standalone.ts", [
+      "--port",
+      "0",
+      "--data-dir",
+      join(notADir, "data"),
+      "--insecure",
+    ]);
     expect(await proc.waitForExit()).toEqual({ code: 1, signal: null });
-    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([expect.stringMatching(/^standalone: cannot open data dir /)]);
+    expect(proc.stderrLines.filter((l) => l !== "")).toEqual([
+      expect.stringMatching(/^standalone: cannot open data dir /),
+    ]);
   });
 });

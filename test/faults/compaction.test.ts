@@ -13,7 +13,10 @@ const compactAfterEntries = 200;
 /** Entries kept after a compaction (a quarter of the threshold, see cmd/node.ts). */
 const keptEntries = compactAfterEntries / 4;
 
-const { running, reported } = useCluster({ shards: 1, nodeArgs: ["--compact-after-entries", String(compactAfterEntries)] });
+const { running, reported } = useCluster({
+  shards: 1,
+  nodeArgs: ["--compact-after-entries", String(compactAfterEntries)],
+});
 
 /** `count` settled topups on one account, `concurrency` at a time, all acknowledged. */
 async function writeMany(c: TestCluster, accountId: string, count: number, concurrency = 16): Promise<void> {
@@ -41,7 +44,9 @@ describe("log compaction in a running cluster", () => {
         if (replica === undefined) throw new Error(`${node} reports no replica`);
         // Compaction runs in the loop turn after the log passes the threshold.
         expect(replica.snapshotIndex, `${node} compacted`).toBeGreaterThan(0n);
-        expect(replica.lastIndex - replica.snapshotIndex, `${node}: entries held`).toBeLessThanOrEqual(BigInt(compactAfterEntries + keptEntries));
+        expect(replica.lastIndex - replica.snapshotIndex, `${node}: entries held`).toBeLessThanOrEqual(
+          BigInt(compactAfterEntries + keptEntries),
+        );
       }
       expect((await c.gatewayClient().getAccount(account.id)).settledBalance).toBe(BigInt(5 * compactAfterEntries));
     }),
@@ -61,7 +66,9 @@ describe("log compaction in a running cluster", () => {
       const account = await c.gatewayClient().createAccount({ requestId: "compaction-catch-up" });
       await writeMany(c, account.id, 3 * compactAfterEntries);
       const live = c.nodeIds.filter((n) => n !== victim);
-      const compactedTo = (await Promise.all(live.map(async (n) => (await c.replicaStates(n))[0]!.snapshotIndex))).reduce((a, b) => (a < b ? a : b));
+      const compactedTo = (
+        await Promise.all(live.map(async (n) => (await c.replicaStates(n))[0]!.snapshotIndex))
+      ).reduce((a, b) => (a < b ? a : b));
       // The entries after the victim's position are gone from every live log: only a snapshot helps.
       expect(compactedTo).toBeGreaterThan(before!.appliedIndex);
 

@@ -48,10 +48,22 @@ const finalReadsMs = 60_000;
 export async function runFaults(options: FaultRunOptions): Promise<FaultRunResult> {
   const started = Date.now();
   const random = seededPrng(options.seed);
-  const cluster = await startCluster({ shards: options.shards, proxies: true, nodeArgs: ["--compact-after-entries", String(options.compactAfterEntries)] });
+  const cluster = await startCluster({
+    shards: options.shards,
+    proxies: true,
+    nodeArgs: ["--compact-after-entries", String(options.compactAfterEntries)],
+  });
   try {
     await cluster.waitForLeaders(60_000);
-    const workload = new Workload({ gatewayAddress: cluster.gatewayAddress, security: cluster.clientSecurity(), clients: options.clients, accounts: options.accounts, random, callTimeoutMs: 3_000, listPageSize: 1_000 });
+    const workload = new Workload({
+      gatewayAddress: cluster.gatewayAddress,
+      security: cluster.clientSecurity(),
+      clients: options.clients,
+      accounts: options.accounts,
+      random,
+      callTimeoutMs: 3_000,
+      listPageSize: 1_000,
+    });
     await workload.start(`run${options.seed}`);
     options.log(`workload started: ${options.clients} clients over ${options.accounts} accounts`);
     const faultLog: string[] = [];
@@ -82,7 +94,17 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
       convergenceError = (e as Error).message.split("\n").slice(0, 2).join(" ");
     }
     const replicas = await replicaHashes(cluster);
-    return { history: workload.history, accounts, replicas, converged, convergenceError, faults: nemesis.counts(), faultLog, crashes: [...cluster.crashes], durationMs: Date.now() - started };
+    return {
+      history: workload.history,
+      accounts,
+      replicas,
+      converged,
+      convergenceError,
+      faults: nemesis.counts(),
+      faultLog,
+      crashes: [...cluster.crashes],
+      durationMs: Date.now() - started,
+    };
   } finally {
     await cluster.stop();
   }

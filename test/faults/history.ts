@@ -5,7 +5,14 @@
 
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 
-export type OpKind = "create-account" | "create-transaction" | "settle" | "cancel" | "get-account" | "get-transaction" | "list";
+export type OpKind =
+  | "create-account"
+  | "create-transaction"
+  | "settle"
+  | "cancel"
+  | "get-account"
+  | "get-transaction"
+  | "list";
 
 /**
  * ok: the call returned (its value is in account / transaction / transactions).
@@ -115,8 +122,10 @@ export function describeOp(op: HistoryOp, index: number): string {
 
 function describeValue(op: HistoryOp): string {
   if (op.account) return `available=${op.account.availableBalance} settled=${op.account.settledBalance}`;
-  if (op.transaction) return `tx=${shortId(op.transaction.id)} ${op.transaction.amount} ${statusText(op.transaction.status)}`;
-  if (op.transactions) return `[${op.transactions.map((t) => `${shortId(t.id)}:${t.amount}:${statusText(t.status)}`).join(", ")}]`;
+  if (op.transaction)
+    return `tx=${shortId(op.transaction.id)} ${op.transaction.amount} ${statusText(op.transaction.status)}`;
+  if (op.transactions)
+    return `[${op.transactions.map((t) => `${shortId(t.id)}:${t.amount}:${statusText(t.status)}`).join(", ")}]`;
   return "ok";
 }
 

@@ -13,7 +13,11 @@ const compactAfterEntries = 200;
 /** Slow enough that a snapshot of the state written below takes seconds to arrive. */
 const slowLinkBytesPerSecond = 64 * 1024;
 
-const { running, reported } = useCluster({ shards: 1, proxies: true, nodeArgs: ["--compact-after-entries", String(compactAfterEntries)] });
+const { running, reported } = useCluster({
+  shards: 1,
+  proxies: true,
+  nodeArgs: ["--compact-after-entries", String(compactAfterEntries)],
+});
 
 describe("a snapshot install interrupted by the receiver's crash", () => {
   it(

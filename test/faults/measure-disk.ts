@@ -16,14 +16,26 @@ async function measure(compact: number, total: number, step: number): Promise<vo
     let done = 0;
     for (let target = step; target <= total; target += step) {
       let next = done;
-      await Promise.all(accounts.map(async (accountId) => {
-        while (next < target) { next++; await client.createTransaction({ accountId, amount: 1n, settled: true }); }
-      }));
+      await Promise.all(
+        accounts.map(async (accountId) => {
+          while (next < target) {
+            next++;
+            await client.createTransaction({ accountId, amount: 1n, settled: true });
+          }
+        }),
+      );
       done = target;
       const du = c.nodeIds.map((n) => Number(execSync(`du -sb ${c.dir}/${n}`).toString().split("\t")[0]));
       const states = await c.replicaStates("node01");
       const held = states.map((s) => Number(s.lastIndex - s.snapshotIndex));
-      console.log(JSON.stringify({ compactAfterEntries: compact, transactions: done, duMiB: du.map((b) => +(b / 2 ** 20).toFixed(1)), logEntriesHeldPerShard: held }));
+      console.log(
+        JSON.stringify({
+          compactAfterEntries: compact,
+          transactions: done,
+          duMiB: du.map((b) => +(b / 2 ** 20).toFixed(1)),
+          logEntriesHeldPerShard: held,
+        }),
+      );
     }
   } finally {
     await c.stop();

@@ -91,7 +91,12 @@ export class Nemesis {
         await c.restartGateway(this.random.intBelow(2) === 0 ? "SIGKILL" : "SIGTERM");
         break;
     }
-    const record = { kind, target: `${target} for ${kind === "reset" || kind === "gateway" ? 0 : holdMs} ms`, startMs, endMs: Date.now() };
+    const record = {
+      kind,
+      target: `${target} for ${kind === "reset" || kind === "gateway" ? 0 : holdMs} ms`,
+      startMs,
+      endMs: Date.now(),
+    };
     this.record.push(record);
     this.log(`fault ${kind} on ${record.target} healed`);
     return record;

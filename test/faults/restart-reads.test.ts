@@ -26,7 +26,8 @@ describe("reads on a node restarted under load", () => {
       const query = getAccountQuery(parseAccountId(account.id, "account id"));
       let writing = true;
       const writers = Array.from({ length: 8 }, async () => {
-        while (writing) await client.createTransaction({ accountId: account.id, amount: 1n, settled: true }).catch(() => undefined);
+        while (writing)
+          await client.createTransaction({ accountId: account.id, amount: 1n, settled: true }).catch(() => undefined);
       });
       try {
         const leader = await c.leaderOf(shardId);
@@ -34,7 +35,9 @@ describe("reads on a node restarted under load", () => {
         // Some writes first, so the victim has applied something to stay ahead of.
         await c.waitUntil("the victim applied 200 entries", 30_000, async () => {
           const [r] = await c.replicaStates(victim);
-          return r !== undefined && r.appliedIndex >= 200n ? { done: true, value: undefined } : { done: false, why: `applied ${r?.appliedIndex}` };
+          return r !== undefined && r.appliedIndex >= 200n
+            ? { done: true, value: undefined }
+            : { done: false, why: `applied ${r?.appliedIndex}` };
         });
         const appliedBeforeKill = (await c.replicaStates(victim))[0]!.appliedIndex;
         await c.killNode(victim);
@@ -51,7 +54,8 @@ describe("reads on a node restarted under load", () => {
           } catch (e) {
             if (!isLedgerError(e)) throw e;
             refused.push(e.code);
-            if (Date.now() > until + 20_000) throw new Error(`no stale read served within 23 s of the restart: ${refused.slice(-3).join(", ")}`);
+            if (Date.now() > until + 20_000)
+              throw new Error(`no stale read served within 23 s of the restart: ${refused.slice(-3).join(", ")}`);
           }
         }
         for (const index of served) {

@@ -20,17 +20,26 @@ const { running, reported } = useCluster({ shards: 2, proxies: true });
 /** Waits until the shard's replicas on `others` agree on a leader among them; returns it. */
 async function newLeaderAmong(c: TestCluster, shardId: ShardId, others: NodeId[], oldLeader: NodeId): Promise<NodeId> {
   return c.waitUntil(`a leader of ${shardId} other than ${oldLeader}`, 30_000, async () => {
-    const states = await Promise.all(others.map((n) => c.replicaStates(n).then((all) => all.find((s) => s.shardId === shardId))));
+    const states = await Promise.all(
+      others.map((n) => c.replicaStates(n).then((all) => all.find((s) => s.shardId === shardId))),
+    );
     const leading = states.filter((s) => s?.role === ReplicaRole.LEADER);
     if (leading.length !== 1) return { done: false, why: `${leading.length} leaders among ${others.join(", ")}` };
     const leader = others[states.indexOf(leading[0])]!;
-    if (states.some((s) => s?.leaderNodeId !== leader)) return { done: false, why: "the others disagree on the leader" };
+    if (states.some((s) => s?.leaderNodeId !== leader))
+      return { done: false, why: "the others disagree on the leader" };
     return { done: true, value: leader };
   });
 }
 
 /** The available balance a linearizable read on `node` returns, or the error code it fails with. */
-async function readBalance(c: TestCluster, node: NodeId, shardId: ShardId, accountId: bigint, deadlineMs: number): Promise<bigint | string> {
+async function readBalance(
+  c: TestCluster,
+  node: NodeId,
+  shardId: ShardId,
+  accountId: bigint,
+  deadlineMs: number,
+): Promise<bigint | string> {
   try {
     const reply = await c.read(node, shardId, getAccountQuery(accountId), ReadConsistency.LINEARIZABLE, deadlineMs);
     const result = decodeQueryResult(reply.result);
@@ -43,7 +52,10 @@ async function readBalance(c: TestCluster, node: NodeId, shardId: ShardId, accou
 }
 
 /** An account with a settled topup of 10, on a shard whose leader is returned. */
-async function accountWithTen(c: TestCluster, requestId: string): Promise<{ id: string; accountId: bigint; shardId: ShardId; leader: NodeId }> {
+async function accountWithTen(
+  c: TestCluster,
+  requestId: string,
+): Promise<{ id: string; accountId: bigint; shardId: ShardId; leader: NodeId }> {
   const client = c.gatewayClient(20_000);
   const account = await client.createAccount({ requestId });
   await client.createTransaction({ accountId: account.id, amount: 10n, settled: true });

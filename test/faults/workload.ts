@@ -5,13 +5,26 @@
 // the outcome is open). An unknown create is retried with the same request_id, as the API
 // promises is safe; the retry is an operation of its own in the history.
 
-import { LedgerClient, TransactionStatus, type Account, type ConnectOptions, type Transaction } from "../../src/client/index.js";
+import {
+  LedgerClient,
+  TransactionStatus,
+  type Account,
+  type ConnectOptions,
+  type Transaction,
+} from "../../src/client/index.js";
 import { isLedgerError } from "../../src/base/errors.js";
 import type { Prng } from "../../src/base/prng.js";
 import { transactionLocalIdFromRequestId } from "../../src/gateway/request-ids.js";
 import { formatTransactionId, parseAccountId } from "../../src/ledger/ids.js";
 
-export type OpKind = "create-account" | "create-transaction" | "settle" | "cancel" | "get-account" | "get-transaction" | "list";
+export type OpKind =
+  | "create-account"
+  | "create-transaction"
+  | "settle"
+  | "cancel"
+  | "get-account"
+  | "get-transaction"
+  | "list";
 
 export interface RecordedOp {
   client: number;
@@ -64,7 +77,10 @@ export class Workload {
   private running: Promise<void>[] = [];
 
   constructor(private readonly options: WorkloadOptions) {
-    for (let i = 0; i < options.clients; i++) this.clients.push(LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs, ...options.security }));
+    for (let i = 0; i < options.clients; i++)
+      this.clients.push(
+        LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs, ...options.security }),
+      );
   }
 
   /** Creates the accounts (retrying unknown outcomes with the same request_id), then starts the clients. */
@@ -73,7 +89,9 @@ export class Workload {
     for (let i = 0; i < this.options.accounts; i++) {
       const requestId = `${runId}-account-${i}`;
       for (;;) {
-        const op = await this.run(0, { kind: "create-account", accountId: "", requestId }, () => client.createAccount({ requestId }));
+        const op = await this.run(0, { kind: "create-account", accountId: "", requestId }, () =>
+          client.createAccount({ requestId }),
+        );
         if (op.outcome === "ok" && op.account) {
           this.accountIds.push(op.account.id);
           break;
@@ -115,10 +133,16 @@ export class Workload {
           requestId: `${runId}-c${index}-${sequence++}`,
         };
         // The id the request_id maps to: known even when the outcome is not.
-        const transactionId = formatTransactionId({ accountId: parseAccountId(request.accountId, "account id"), localId: transactionLocalIdFromRequestId(parseAccountId(request.accountId, "account id"), request.requestId) });
-        const op = await this.run(index, { kind: "create-transaction", ...request, transactionId }, () => client.createTransaction(request));
+        const transactionId = formatTransactionId({
+          accountId: parseAccountId(request.accountId, "account id"),
+          localId: transactionLocalIdFromRequestId(parseAccountId(request.accountId, "account id"), request.requestId),
+        });
+        const op = await this.run(index, { kind: "create-transaction", ...request, transactionId }, () =>
+          client.createTransaction(request),
+        );
         retry = op.outcome === "unknown" ? request : undefined;
-        if (op.outcome === "ok" && op.transaction?.status === TransactionStatus.PENDING) pending.push(op.transaction.id);
+        if (op.outcome === "ok" && op.transaction?.status === TransactionStatus.PENDING)
+          pending.push(op.transaction.id);
       } else if (roll < 60 && pending.length > 0) {
         const transactionId = pending.splice(rnd.intBelow(pending.length), 1)[0]!;
         const settle = rnd.intBelow(2) === 0;
@@ -132,14 +156,24 @@ export class Workload {
         await this.run(index, { kind: "get-account", accountId }, () => client.getAccount(accountId));
       } else if (roll < 90 && pending.length > 0) {
         const transactionId = pending[rnd.intBelow(pending.length)]!;
-        await this.run(index, { kind: "get-transaction", accountId: transactionId.slice(0, 16), transactionId }, () => client.getTransaction(transactionId));
+        await this.run(index, { kind: "get-transaction", accountId: transactionId.slice(0, 16), transactionId }, () =>
+          client.getTransaction(transactionId),
+        );
       } else {
-        await this.run(index, { kind: "list", accountId, pageSize: this.options.listPageSize }, async () => (await client.listTransactions({ accountId, pageSize: this.options.listPageSize })).transactions);
+        await this.run(
+          index,
+          { kind: "list", accountId, pageSize: this.options.listPageSize },
+          async () => (await client.listTransactions({ accountId, pageSize: this.options.listPageSize })).transactions,
+        );
       }
     }
   }
 
-  private async run(client: number, op: Omit<RecordedOp, "client" | "invokeMs" | "completeMs" | "outcome">, call: () => Promise<Account | Transaction | Transaction[]>): Promise<RecordedOp> {
+  private async run(
+    client: number,
+    op: Omit<RecordedOp, "client" | "invokeMs" | "completeMs" | "outcome">,
+    call: () => Promise<Account | Transaction | Transaction[]>,
+  ): Promise<RecordedOp> {
     const invokeMs = performance.now();
     let recorded: RecordedOp;
     try {
@@ -152,12 +186,22 @@ export class Workload {
     } catch (e) {
       const completeMs = performance.now();
       if (!isLedgerError(e)) throw e;
-      recorded = { client, ...op, invokeMs, completeMs, outcome: definiteFailures.has(e.code) ? "failed" : "unknown", code: e.code };
+      recorded = {
+        client,
+        ...op,
+        invokeMs,
+        completeMs,
+        outcome: definiteFailures.has(e.code) ? "failed" : "unknown",
+        code: e.code,
+      };
     }
     this.history.push(recorded);
     // A client that heard nothing backs off before its next call, as a real one would; without
     // it a gateway that is down turns every client into a busy loop of failed connects.
-    if (recorded.outcome === "unknown") await new Promise((resolve) => setTimeout(resolve, unknownBackoffMsMin + this.options.random.intBelow(unknownBackoffMsMin * 4)));
+    if (recorded.outcome === "unknown")
+      await new Promise((resolve) =>
+        setTimeout(resolve, unknownBackoffMsMin + this.options.random.intBelow(unknownBackoffMsMin * 4)),
+      );
     return recorded;
   }
 }

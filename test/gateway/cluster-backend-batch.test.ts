@@ -11,7 +11,13 @@ import type { ClusterConfig } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
 import { ClusterBackend } from "../../src/gateway/cluster-backend.js";
 import { createTransactionCommand, settleTransactionCommand } from "../../src/gateway/core-requests.js";
-import { CommandResultSchema, CommandSchema, TransactionRecordSchema, type Command, type CommandResult } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  TransactionRecordSchema,
+  type Command,
+  type CommandResult,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { ProposeResponseSchema, type ProposeRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import type { UpdateItem } from "../../src/ledger/backend.js";
@@ -33,7 +39,12 @@ afterEach(async () => {
 async function cluster(count: number, shardCount: number) {
   nodes = await startFakeNodes(count);
   const config = fakeClusterConfig(nodes, shardCount);
-  const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "gateway-test", level: "silent" }), random: () => 0.5 });
+  const backend = new ClusterBackend({
+    config,
+    security: insecureTransport(),
+    logger: createLogger({ name: "gateway-test", level: "silent" }),
+    random: () => 0.5,
+  });
   backends.push(backend);
   return { backend, config };
 }
@@ -55,7 +66,15 @@ const item = (accountId: bigint, localId: bigint, requestId = ""): UpdateItem =>
 function echo(command: Command): CommandResult {
   if (command.kind.case !== "createTransaction") throw new Error("expected a create");
   const { accountId, localId, amount } = command.kind.value;
-  const record = create(TransactionRecordSchema, { accountId, localId, seq: 1n, amount, status: TransactionStatus.SETTLED, createdAt: now, updatedAt: now });
+  const record = create(TransactionRecordSchema, {
+    accountId,
+    localId,
+    seq: 1n,
+    amount,
+    status: TransactionStatus.SETTLED,
+    createdAt: now,
+    updatedAt: now,
+  });
   return create(CommandResultSchema, { kind: { case: "transaction", value: record } });
 }
 
@@ -65,7 +84,11 @@ function answerBatch(request: ProposeRequest, leaderNodeId: string) {
 }
 
 /** Records every Propose a node receives (its commands copied) and answers it with `answer`. */
-function record(node: FakeNode, seen: ProposeRequest[], answer: (req: ProposeRequest, attempt: number) => Promise<ReturnType<typeof answerBatch>>): void {
+function record(
+  node: FakeNode,
+  seen: ProposeRequest[],
+  answer: (req: ProposeRequest, attempt: number) => Promise<ReturnType<typeof answerBatch>>,
+): void {
   node.onPropose = (req) => {
     seen.push({ ...req, commands: req.commands.map((c) => Uint8Array.from(c)) });
     return answer(req, seen.length);
@@ -73,7 +96,8 @@ function record(node: FakeNode, seen: ProposeRequest[], answer: (req: ProposeReq
 }
 
 const localIdOf = (r: CommandResult | LedgerError): bigint => {
-  if (r instanceof LedgerError || r.kind.case !== "transaction") throw new Error(`expected a transaction, got ${String(r)}`);
+  if (r instanceof LedgerError || r.kind.case !== "transaction")
+    throw new Error(`expected a transaction, got ${String(r)}`);
   return r.kind.value.localId;
 };
 
@@ -133,17 +157,24 @@ describe("ClusterBackend.updateMany", () => {
       expect(e).toBeInstanceOf(LedgerError);
       const error = e as LedgerError;
       expect(error.code).toBe("DEADLINE_EXCEEDED");
-      expect(error.message).toContain(`CreateTransaction of transaction ${formatTransactionId({ accountId: items[i]!.accountId, localId: BigInt(i + 1) })}`);
+      expect(error.message).toContain(
+        `CreateTransaction of transaction ${formatTransactionId({ accountId: items[i]!.accountId, localId: BigInt(i + 1) })}`,
+      );
       expect(error.message).toContain(`retrying with the same request_id "${requestId}" is safe`);
     }
   });
 
   it("a definite error from a shard (INVALID_ARGUMENT) is each of its items' error", async () => {
     const { backend, config } = await cluster(1, 1);
-    nodes[0]!.onPropose = () => Promise.reject(new LedgerError("INVALID_ARGUMENT", "commands[1] is not a valid ledger.core.v1.Command"));
+    nodes[0]!.onPropose = () =>
+      Promise.reject(new LedgerError("INVALID_ARGUMENT", "commands[1] is not a valid ledger.core.v1.Command"));
     const items = accountsOnShard(config, 0, 2).map((a, i) => item(a, BigInt(i + 1)));
     const outcomes = await backend.updateMany(items);
-    for (const o of outcomes) expect(o).toMatchObject({ code: "INVALID_ARGUMENT", message: "commands[1] is not a valid ledger.core.v1.Command" });
+    for (const o of outcomes)
+      expect(o).toMatchObject({
+        code: "INVALID_ARGUMENT",
+        message: "commands[1] is not a valid ledger.core.v1.Command",
+      });
   });
 
   it("a result without a kind (the shard refused that command at apply) is that item's INTERNAL error; the others keep their results", async () => {
@@ -162,6 +193,8 @@ describe("ClusterBackend.updateMany", () => {
   it("refuses settle and cancel commands: a retried batch is only safe for creates", async () => {
     const { backend, config } = await cluster(1, 1);
     const [a] = accountsOnShard(config, 0, 1);
-    await expect(backend.updateMany([{ accountId: a!, command: settleTransactionCommand(now, { accountId: a!, localId: 1n }) }])).rejects.toBeInstanceOf(AssertionError);
+    await expect(
+      backend.updateMany([{ accountId: a!, command: settleTransactionCommand(now, { accountId: a!, localId: 1n }) }]),
+    ).rejects.toBeInstanceOf(AssertionError);
   });
 });

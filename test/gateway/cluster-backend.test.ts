@@ -59,7 +59,11 @@ afterEach(async () => {
   nodes = [];
 });
 
-async function cluster(count: number, shardCount: number, options: { down?: number[] } & Partial<ClusterBackendOptions> = {}) {
+async function cluster(
+  count: number,
+  shardCount: number,
+  options: { down?: number[] } & Partial<ClusterBackendOptions> = {},
+) {
   nodes = await startFakeNodes(count, options.down);
   const config = fakeClusterConfig(nodes, shardCount);
   const logLines: Record<string, unknown>[] = [];
@@ -84,7 +88,15 @@ function accountResult(id: bigint): CommandResult {
 }
 
 function transactionRecord(accountId: bigint, localId: bigint, status: TransactionStatus): TransactionRecord {
-  return create(TransactionRecordSchema, { accountId, localId, seq: 1n, amount: 100n, status, createdAt: now, updatedAt: now });
+  return create(TransactionRecordSchema, {
+    accountId,
+    localId,
+    seq: 1n,
+    amount: 100n,
+    status,
+    createdAt: now,
+    updatedAt: now,
+  });
 }
 
 function notPending(): CommandResult {
@@ -95,7 +107,8 @@ function notPending(): CommandResult {
 
 /** Every node answers a proposal with its command's account as a new account record. */
 function allAnswerAccounts(): void {
-  for (const n of nodes) n.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
+  for (const n of nodes)
+    n.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
 }
 
 function commandAccount(command: Command): bigint {
@@ -126,7 +139,15 @@ describe("ClusterBackend routing and leaders", () => {
     expect(backend.cachedLeader("shard-00")).toBe("node03");
     await backend.update(account, createAccountCommand(now, account, ""));
     expect([n1.calls, n2.calls, n3.calls]).toEqual([1, 0, 2]);
-    expect(logLines).toContainEqual(expect.objectContaining({ level: "debug", msg: "leader changed", shard: "shard-00", from: "node01", to: "node03" }));
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        level: "debug",
+        msg: "leader changed",
+        shard: "shard-00",
+        from: "node01",
+        to: "node03",
+      }),
+    );
   });
 
   it("skips a down node, answers from the next replica and caches it as the leader", async () => {
@@ -146,7 +167,9 @@ describe("ClusterBackend routing and leaders", () => {
     n1.onPropose = (_req, ctx) => hang(ctx);
     n2.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
     const account = accountOnShard(config, 0);
-    const timedOut = await rejection(backend.update(account, createAccountCommand(now, account, "a"), { deadlineMs: Date.now() + 150 }));
+    const timedOut = await rejection(
+      backend.update(account, createAccountCommand(now, account, "a"), { deadlineMs: Date.now() + 150 }),
+    );
     expect(timedOut.code).toBe("DEADLINE_EXCEEDED");
     expect(backend.cachedLeader("shard-00")).toBe("node02");
     expect(await backend.update(account, createAccountCommand(now, account, "b"))).toEqual(accountResult(account));
@@ -163,7 +186,14 @@ describe("ClusterBackend routing and leaders", () => {
       return answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
     };
     const account = accountOnShard(config, 0);
-    const command = createTransactionCommand(now, { accountId: account, localId: 7n, amount: 100n, description: "x", settled: true, requestId: "req-1" });
+    const command = createTransactionCommand(now, {
+      accountId: account,
+      localId: 7n,
+      amount: 100n,
+      description: "x",
+      settled: true,
+      requestId: "req-1",
+    });
     await backend.update(account, command);
     const sent = nodes.flatMap((n) => n.proposals);
     expect(sent).toHaveLength(4);
@@ -197,7 +227,14 @@ describe("ClusterBackend deadlines", () => {
     const { backend, config } = await cluster(3, 1);
     for (const n of nodes) n.onPropose = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
-    const command = createTransactionCommand(now, { accountId: account, localId: 9n, amount: -5n, description: "", settled: false, requestId: "pay-42" });
+    const command = createTransactionCommand(now, {
+      accountId: account,
+      localId: 9n,
+      amount: -5n,
+      description: "",
+      settled: false,
+      requestId: "pay-42",
+    });
     const budgetMs = 300;
     const deadlineMs = Date.now() + budgetMs;
     const error = await rejection(backend.update(account, command, { deadlineMs }));
@@ -220,9 +257,13 @@ describe("ClusterBackend deadlines", () => {
     const { backend, config } = await cluster(1, 1);
     nodes[0]!.onPropose = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
-    const error = await rejection(backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 150 }));
+    const error = await rejection(
+      backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 150 }),
+    );
     expect(error.code).toBe("DEADLINE_EXCEEDED");
-    expect(error.message).toMatch(/^outcome unknown: .*; the call carried no request_id, so a retry may apply it twice: check first, and send a request_id to make retries safe$/);
+    expect(error.message).toMatch(
+      /^outcome unknown: .*; the call carried no request_id, so a retry may apply it twice: check first, and send a request_id to make retries safe$/,
+    );
   });
 
   it("an update refused before sending by every node (all down) fails with UNAVAILABLE saying it was not applied, by the deadline", async () => {
@@ -232,7 +273,9 @@ describe("ClusterBackend deadlines", () => {
     const error = await rejection(backend.update(account, createAccountCommand(now, account, "r"), { deadlineMs }));
     expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
     expect(error.code).toBe("UNAVAILABLE");
-    expect(error.message).toMatch(/ was not applied: no replica of shard-00 could take it before the deadline \(\d+ attempts; last error: (UNAVAILABLE: No connection established|DEADLINE_EXCEEDED: .*Waiting for LB pick|DEADLINE_EXCEEDED: deadline passed before the call to \S+ was sent)/);
+    expect(error.message).toMatch(
+      / was not applied: no replica of shard-00 could take it before the deadline \(\d+ attempts; last error: (UNAVAILABLE: No connection established|DEADLINE_EXCEEDED: .*Waiting for LB pick|DEADLINE_EXCEEDED: deadline passed before the call to \S+ was sent)/,
+    );
   });
 
   it("a query that hangs fails at its deadline with DEADLINE_EXCEEDED saying it timed out", async () => {
@@ -243,12 +286,15 @@ describe("ClusterBackend deadlines", () => {
     const error = await rejection(backend.query(account, getAccountQuery(account), { deadlineMs }));
     expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
     expect(error.code).toBe("DEADLINE_EXCEEDED");
-    expect(error.message).toMatch(/^GetAccount of account [0-9a-f]{16} on shard-00 timed out \(\d+ attempts?; last error: DEADLINE_EXCEEDED: /);
+    expect(error.message).toMatch(
+      /^GetAccount of account [0-9a-f]{16} on shard-00 timed out \(\d+ attempts?; last error: DEADLINE_EXCEEDED: /,
+    );
   });
 
   it("fails at once on INVALID_ARGUMENT from a node, without retrying", async () => {
     const { backend, config } = await cluster(3, 1);
-    nodes[0]!.onPropose = async () => Promise.reject(new LedgerError("INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"));
+    nodes[0]!.onPropose = async () =>
+      Promise.reject(new LedgerError("INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"));
     const account = accountOnShard(config, 0);
     const error = await rejection(backend.update(account, createAccountCommand(now, account, "")));
     expect([error.code, error.message]).toEqual(["INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"]);
@@ -264,7 +310,11 @@ describe("ClusterBackend deadlines", () => {
 });
 
 describe("ClusterBackend settle/cancel after an attempt with unknown outcome", () => {
-  async function settleScenario(firstAttempt: "unknown" | "definite", statusOnRead: TransactionStatus, kind: "settle" | "cancel") {
+  async function settleScenario(
+    firstAttempt: "unknown" | "definite",
+    statusOnRead: TransactionStatus,
+    kind: "settle" | "cancel",
+  ) {
     const { backend, config } = await cluster(2, 1);
     const [n1, n2] = nodes as [FakeNode, FakeNode];
     const account = accountOnShard(config, 0);
@@ -276,7 +326,12 @@ describe("ClusterBackend settle/cancel after an attempt with unknown outcome", (
     };
     n2.onPropose = async () => answerCommand(notPending());
     for (const n of nodes) {
-      n.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, statusOnRead) } }));
+      n.onRead = async () =>
+        answerQuery(
+          create(QueryResultSchema, {
+            kind: { case: "transaction", value: transactionRecord(account, 3n, statusOnRead) },
+          }),
+        );
     }
     const command = kind === "settle" ? settleTransactionCommand(now, ref) : cancelTransactionCommand(now, ref);
     const result = await backend.update(account, command);
@@ -285,13 +340,21 @@ describe("ClusterBackend settle/cancel after an attempt with unknown outcome", (
 
   it("settle: a retry refused as not pending after an unknown attempt returns the SETTLED record read back linearizably", async () => {
     const { result, reads, account } = await settleScenario("unknown", TransactionStatus.SETTLED, "settle");
-    expect(result).toEqual(create(CommandResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.SETTLED) } }));
+    expect(result).toEqual(
+      create(CommandResultSchema, {
+        kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.SETTLED) },
+      }),
+    );
     expect(reads.map((r) => r.consistency)).toEqual([ReadConsistency.LINEARIZABLE]);
   });
 
   it("cancel: the same rule returns the CANCELLED record", async () => {
     const { result, account } = await settleScenario("unknown", TransactionStatus.CANCELLED, "cancel");
-    expect(result).toEqual(create(CommandResultSchema, { kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.CANCELLED) } }));
+    expect(result).toEqual(
+      create(CommandResultSchema, {
+        kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.CANCELLED) },
+      }),
+    );
   });
 
   it("settle: after an unknown attempt, a transaction found CANCELLED keeps the FAILED_PRECONDITION result", async () => {
@@ -310,7 +373,8 @@ describe("ClusterBackend reads", () => {
   it("asks for LINEARIZABLE by default and STALE when the caller opts in", async () => {
     const { backend, config } = await cluster(3, 1);
     const account = accountOnShard(config, 0);
-    nodes[0]!.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    nodes[0]!.onRead = async () =>
+      answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
     const linear = await backend.query(account, getAccountQuery(account));
     await backend.query(account, getAccountQuery(account), { stale: true });
     expect(linear).toEqual(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
@@ -323,7 +387,8 @@ describe("ClusterBackend reads", () => {
   it("a stale read falls back to a follower when the leader is down and leaves the leader cache alone", async () => {
     const { backend, config } = await cluster(3, 1, { down: [0] });
     const account = accountOnShard(config, 0);
-    nodes[1]!.onRead = async () => answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    nodes[1]!.onRead = async () =>
+      answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
     const result = await backend.query(account, getAccountQuery(account), { stale: true });
     expect(result.kind.case).toBe("account");
     expect(nodes[1]!.reads.map((r) => r.consistency)).toEqual([ReadConsistency.STALE]);
@@ -342,10 +407,12 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
     };
     const account = accountOnShard(config, 0);
     // Two seconds: longer than an election (1-2 s) would need to move the leader off a paused node.
-    const outcome = await backend.update(account, createAccountCommand(now, account, "r1"), { deadlineMs: Date.now() + 2_000 }).then(
-      (r) => r,
-      (e: unknown) => (e instanceof LedgerError ? `${e.code}: ${e.message}` : e),
-    );
+    const outcome = await backend
+      .update(account, createAccountCommand(now, account, "r1"), { deadlineMs: Date.now() + 2_000 })
+      .then(
+        (r) => r,
+        (e: unknown) => (e instanceof LedgerError ? `${e.code}: ${e.message}` : e),
+      );
     // Before the fix: the one attempt to node01 carries the whole call deadline (shard-caller.ts
     // attempt -> cluster-backend.ts send with deadlineMs), so node02 is never asked.
     expect(outcome).toEqual(accountResult(account));
@@ -360,7 +427,9 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
     // Any code retryActionFor maps to "fail" (INTERNAL, NOT_FOUND, FAILED_PRECONDITION, ...).
     n2.onPropose = async () => Promise.reject(new LedgerError("INTERNAL", "node02: unexpected raft error"));
     const account = accountOnShard(config, 0);
-    const error = await rejection(backend.update(account, createAccountCommand(now, account, "r2"), { deadlineMs: Date.now() + 1_000 }));
+    const error = await rejection(
+      backend.update(account, createAccountCommand(now, account, "r2"), { deadlineMs: Date.now() + 1_000 }),
+    );
     // Before the fix: shard-caller.ts `if (action.kind === "fail") throw error;` passes node02's bare
     // INTERNAL on, though log.mayHaveApplied is true: the caller is not told the first attempt may
     // have been applied nor that a retry with the same request_id is safe.
@@ -378,10 +447,14 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
       return answerCommand(accountResult(c.kind.case === "createAccount" ? c.kind.value.accountId : 0n));
     };
     const account = accountOnShard(config, 0);
-    const first = await rejection(backend.update(account, createAccountCommand(now, account, "d1"), { deadlineMs: Date.now() + 150 }));
+    const first = await rejection(
+      backend.update(account, createAccountCommand(now, account, "d1"), { deadlineMs: Date.now() + 150 }),
+    );
     expect(first.code).toBe("DEADLINE_EXCEEDED");
     expect(backend.cachedLeader("shard-00")).toBe("node02");
-    const second = await rejection(backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + 150 }));
+    const second = await rejection(
+      backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + 150 }),
+    );
     expect(second.code).toBe("DEADLINE_EXCEEDED");
     // Before the fix: leader-cache.ts demote() picks candidates(shard)[1], i.e. the first other node
     // in replica order, which is node01 again; node03 is never tried and calls ping-pong between

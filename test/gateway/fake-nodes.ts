@@ -63,7 +63,11 @@ export class FakeNode {
     const self = (): FakeNode => node!;
     const impl: UnaryImpl<typeof NodeService> = {
       propose: (request, ctx) => {
-        self().proposals.push({ shardId: request.shardId, command: Uint8Array.from(request.command), requestId: request.requestId });
+        self().proposals.push({
+          shardId: request.shardId,
+          command: Uint8Array.from(request.command),
+          requestId: request.requestId,
+        });
         return self().onPropose(request, ctx, self());
       },
       read: (request, ctx) => {
@@ -75,7 +79,11 @@ export class FakeNode {
       triggerSnapshot: () => Promise.reject(new LedgerError("INTERNAL", "fake node: no admin API")),
     };
     // The gateway reaches nodes over the Calls stream; it runs the same scripted handlers.
-    const calls = createCallStreamService({ impl, logger: createLogger({ name: "fake-node", level: "silent" }), onInternalError: () => undefined });
+    const calls = createCallStreamService({
+      impl,
+      logger: createLogger({ name: "fake-node", level: "silent" }),
+      onInternalError: () => undefined,
+    });
     addUnaryService(server, NodeService, impl, () => undefined, undefined, { calls: calls.handler });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),

@@ -72,7 +72,11 @@ async function callError(method: string, bytes: Uint8Array): Promise<ServiceErro
 const corrupt = corruptUtf8;
 
 async function newAccount(): Promise<string> {
-  const response = await rawCall("CreateAccount", toBinary(CreateAccountRequestSchema, create(CreateAccountRequestSchema, {})), (b) => fromBinary(CreateAccountResponseSchema, b));
+  const response = await rawCall(
+    "CreateAccount",
+    toBinary(CreateAccountRequestSchema, create(CreateAccountRequestSchema, {})),
+    (b) => fromBinary(CreateAccountResponseSchema, b),
+  );
   return response.account!.id;
 }
 
@@ -80,8 +84,16 @@ describe("invalid UTF-8 on the public API", () => {
   it("CreateTransaction with a bad description fails as INVALID_ARGUMENT naming description, reaches no backend, and is observed as INVALID_ARGUMENT", async () => {
     await start();
     const accountId = await newAccount();
-    const request = create(CreateTransactionRequestSchema, { accountId, amount: 5n, settled: true, description: "MARKER" });
-    const e = await callError("CreateTransaction", corrupt(toBinary(CreateTransactionRequestSchema, request), "MARKER"));
+    const request = create(CreateTransactionRequestSchema, {
+      accountId,
+      amount: 5n,
+      settled: true,
+      description: "MARKER",
+    });
+    const e = await callError(
+      "CreateTransaction",
+      corrupt(toBinary(CreateTransactionRequestSchema, request), "MARKER"),
+    );
     expect(e.code).toBe(status.INVALID_ARGUMENT);
     expect(e.details).toBe("description is not valid UTF-8");
     expect(backend.calls.map((c) => c.method)).toEqual(["update"]); // the CreateAccount only
@@ -101,15 +113,35 @@ describe("invalid UTF-8 on the public API", () => {
     const request = create(CreateTransactionsRequestSchema, {
       transactions: [
         create(CreateTransactionRequestSchema, { accountId, amount: 5n, settled: true, requestId: "IDMARK" }),
-        create(CreateTransactionRequestSchema, { accountId, amount: 6n, settled: true, requestId: "fine-1", description: "fine" }),
-        create(CreateTransactionRequestSchema, { accountId, amount: 7n, settled: true, requestId: "fine-2", description: "DESCMARK" }),
+        create(CreateTransactionRequestSchema, {
+          accountId,
+          amount: 6n,
+          settled: true,
+          requestId: "fine-1",
+          description: "fine",
+        }),
+        create(CreateTransactionRequestSchema, {
+          accountId,
+          amount: 7n,
+          settled: true,
+          requestId: "fine-2",
+          description: "DESCMARK",
+        }),
       ],
     });
     const bytes = corrupt(corrupt(toBinary(CreateTransactionsRequestSchema, request), "IDMARK"), "DESCMARK");
-    const response: CreateTransactionsResponse = await rawCall("CreateTransactions", bytes, (b) => fromBinary(CreateTransactionsResponseSchema, b));
+    const response: CreateTransactionsResponse = await rawCall("CreateTransactions", bytes, (b) =>
+      fromBinary(CreateTransactionsResponseSchema, b),
+    );
     expect(response.results.map((r) => r.outcome.case)).toEqual(["error", "transaction", "error"]);
-    expect(response.results[0]!.outcome.value).toMatchObject({ code: "INVALID_ARGUMENT", message: "transactions[0].request_id is not valid UTF-8" });
-    expect(response.results[2]!.outcome.value).toMatchObject({ code: "INVALID_ARGUMENT", message: "transactions[2].description is not valid UTF-8" });
+    expect(response.results[0]!.outcome.value).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "transactions[0].request_id is not valid UTF-8",
+    });
+    expect(response.results[2]!.outcome.value).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "transactions[2].description is not valid UTF-8",
+    });
     const created = response.results[1]!.outcome.value as { amount: bigint; description: string };
     expect(created.amount).toBe(6n);
     expect(created.description).toBe("fine");
@@ -123,15 +155,18 @@ describe("invalid UTF-8 on the public API", () => {
   it("a CreateTransactions whose every item has a bad string answers each item, sending nothing", async () => {
     await start();
     const request = create(CreateTransactionsRequestSchema, {
-      transactions: [0, 1].map(() => create(CreateTransactionRequestSchema, { accountId: "x", amount: 1n, description: "MARK" })),
+      transactions: [0, 1].map(() =>
+        create(CreateTransactionRequestSchema, { accountId: "x", amount: 1n, description: "MARK" }),
+      ),
     });
-    const response: CreateTransactionsResponse = await rawCall("CreateTransactions", corrupt(toBinary(CreateTransactionsRequestSchema, request), "MARK"), (b) =>
-      fromBinary(CreateTransactionsResponseSchema, b),
+    const response: CreateTransactionsResponse = await rawCall(
+      "CreateTransactions",
+      corrupt(toBinary(CreateTransactionsRequestSchema, request), "MARK"),
+      (b) => fromBinary(CreateTransactionsResponseSchema, b),
     );
-    expect(response.results.map((r) => (r.outcome.case === "error" ? r.outcome.value.message : r.outcome.case))).toEqual([
-      "transactions[0].description is not valid UTF-8",
-      "transactions[1].description is not valid UTF-8",
-    ]);
+    expect(
+      response.results.map((r) => (r.outcome.case === "error" ? r.outcome.value.message : r.outcome.case)),
+    ).toEqual(["transactions[0].description is not valid UTF-8", "transactions[1].description is not valid UTF-8"]);
     expect(backend.calls).toEqual([]);
   });
 });
@@ -160,8 +195,15 @@ describe("decodeRequest", () => {
   });
 
   it("decodes valid bytes exactly as fromBinary does", () => {
-    const request = create(CreateTransactionRequestSchema, { accountId: "ab", amount: -3n, description: "é ünïcödé", requestId: "r" });
+    const request = create(CreateTransactionRequestSchema, {
+      accountId: "ab",
+      amount: -3n,
+      description: "é ünïcödé",
+      requestId: "r",
+    });
     const bytes = toBinary(CreateTransactionRequestSchema, request);
-    expect(decodeRequest(CreateTransactionRequestSchema, bytes)).toEqual(fromBinary(CreateTransactionRequestSchema, bytes));
+    expect(decodeRequest(CreateTransactionRequestSchema, bytes)).toEqual(
+      fromBinary(CreateTransactionRequestSchema, bytes),
+    );
   });
 });

@@ -91,7 +91,10 @@ describe("accounts", () => {
   });
 
   it("returns NOT_FOUND for an unknown account", async () => {
-    await expectRejected(service.getAccount(create(GetAccountRequestSchema, { accountId: "00000000000000ab" }), ctx), "NOT_FOUND");
+    await expectRejected(
+      service.getAccount(create(GetAccountRequestSchema, { accountId: "00000000000000ab" }), ctx),
+      "NOT_FOUND",
+    );
   });
 
   it("passes the caller's deadline to the backend", async () => {
@@ -110,7 +113,10 @@ describe("transactions follow the ledger rules through the service", () => {
     expect(purchase.status).toBe(TransactionStatus.PENDING);
     expect(purchase.description).toBe("coffee");
     expect(await balances(id)).toEqual([90n, 100n]);
-    const settled = await service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId: purchase.id }), ctx);
+    const settled = await service.settleTransaction(
+      create(SettleTransactionRequestSchema, { transactionId: purchase.id }),
+      ctx,
+    );
     expect(settled.transaction!.status).toBe(TransactionStatus.SETTLED);
     expect(await balances(id)).toEqual([90n, 90n]);
   });
@@ -133,16 +139,28 @@ describe("transactions follow the ledger rules through the service", () => {
   it("returns NOT_FOUND for an unknown transaction (existing account) and for settling one", async () => {
     const id = await newAccount();
     const transactionId = id + "00000000000000ff";
-    await expectRejected(service.getTransaction(create(GetTransactionRequestSchema, { transactionId }), ctx), "NOT_FOUND");
-    await expectRejected(service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId }), ctx), "NOT_FOUND");
+    await expectRejected(
+      service.getTransaction(create(GetTransactionRequestSchema, { transactionId }), ctx),
+      "NOT_FOUND",
+    );
+    await expectRejected(
+      service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId }), ctx),
+      "NOT_FOUND",
+    );
   });
 
   it("returns FAILED_PRECONDITION with the core's message for settling or cancelling a non-pending transaction", async () => {
     const id = await newAccount();
     const t = await addTransaction(id, 5n, true);
-    const settle = await expectRejected(service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId: t.id }), ctx), "FAILED_PRECONDITION");
+    const settle = await expectRejected(
+      service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId: t.id }), ctx),
+      "FAILED_PRECONDITION",
+    );
     expect(settle.message).toContain(t.id);
-    await expectRejected(service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId: t.id }), ctx), "FAILED_PRECONDITION");
+    await expectRejected(
+      service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId: t.id }), ctx),
+      "FAILED_PRECONDITION",
+    );
   });
 
   it("cancels a pending purchase and restores the available balance", async () => {
@@ -150,7 +168,10 @@ describe("transactions follow the ledger rules through the service", () => {
     await addTransaction(id, 50n, true);
     const t = await addTransaction(id, -20n, false);
     expect(await balances(id)).toEqual([30n, 50n]);
-    const { transaction } = await service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId: t.id }), ctx);
+    const { transaction } = await service.cancelTransaction(
+      create(CancelTransactionRequestSchema, { transactionId: t.id }),
+      ctx,
+    );
     expect(transaction!.status).toBe(TransactionStatus.CANCELLED);
     expect(await balances(id)).toEqual([50n, 50n]);
   });
@@ -168,7 +189,10 @@ describe("idempotent transaction creates", () => {
     const id = await newAccount();
     const first = await addTransaction(id, 30n, true, "order-1", "books");
     const accountId = BigInt(`0x${id}`);
-    expect(parseTransactionId(first.id, "id")).toEqual({ accountId, localId: transactionLocalIdFromRequestId(accountId, "order-1") });
+    expect(parseTransactionId(first.id, "id")).toEqual({
+      accountId,
+      localId: transactionLocalIdFromRequestId(accountId, "order-1"),
+    });
     const again = await addTransaction(id, 30n, true, "order-1", "books");
     expect(again).toEqual(first);
     expect(await balances(id)).toEqual([30n, 30n]);
@@ -195,20 +219,48 @@ describe("idempotent transaction creates", () => {
 });
 
 describe("invalid input is rejected with INVALID_ARGUMENT naming the field, before the backend", () => {
-  const badAccountIds = ["", "abc", "00000000000000000", "000000000000000", "00000000000000AB", "00000000000000xz", " 0000000000000ab"];
+  const badAccountIds = [
+    "",
+    "abc",
+    "00000000000000000",
+    "000000000000000",
+    "00000000000000AB",
+    "00000000000000xz",
+    " 0000000000000ab",
+  ];
   const badTransactionIds = ["", "0".repeat(31), "0".repeat(33), "A".repeat(32), "g".repeat(32)];
 
   it.each(badAccountIds)("account_id %j in GetAccount, CreateTransaction and ListTransactions", async (accountId) => {
-    await expectRejected(service.getAccount(create(GetAccountRequestSchema, { accountId }), ctx), "INVALID_ARGUMENT", "account_id");
+    await expectRejected(
+      service.getAccount(create(GetAccountRequestSchema, { accountId }), ctx),
+      "INVALID_ARGUMENT",
+      "account_id",
+    );
     await expectRejected(addTransaction(accountId, 1n, true), "INVALID_ARGUMENT", "account_id");
-    await expectRejected(service.listTransactions(create(ListTransactionsRequestSchema, { accountId }), ctx), "INVALID_ARGUMENT", "account_id");
+    await expectRejected(
+      service.listTransactions(create(ListTransactionsRequestSchema, { accountId }), ctx),
+      "INVALID_ARGUMENT",
+      "account_id",
+    );
     expect(backend.calls).toEqual([]);
   });
 
   it.each(badTransactionIds)("transaction_id %j in Get, Settle and Cancel", async (transactionId) => {
-    await expectRejected(service.getTransaction(create(GetTransactionRequestSchema, { transactionId }), ctx), "INVALID_ARGUMENT", "transaction_id");
-    await expectRejected(service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId }), ctx), "INVALID_ARGUMENT", "transaction_id");
-    await expectRejected(service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId }), ctx), "INVALID_ARGUMENT", "transaction_id");
+    await expectRejected(
+      service.getTransaction(create(GetTransactionRequestSchema, { transactionId }), ctx),
+      "INVALID_ARGUMENT",
+      "transaction_id",
+    );
+    await expectRejected(
+      service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId }), ctx),
+      "INVALID_ARGUMENT",
+      "transaction_id",
+    );
+    await expectRejected(
+      service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId }), ctx),
+      "INVALID_ARGUMENT",
+      "transaction_id",
+    );
     expect(backend.calls).toEqual([]);
   });
 
@@ -233,11 +285,19 @@ describe("invalid input is rejected with INVALID_ARGUMENT naming the field, befo
     const id = await newAccount();
     await expectRejected(addTransaction(id, 1n, true, "", "ok\uD800"), "INVALID_ARGUMENT", "description");
     await expectRejected(addTransaction(id, 1n, true, "\uDC00r"), "INVALID_ARGUMENT", "request_id");
-    await expectRejected(service.createAccount(create(CreateAccountRequestSchema, { requestId: "\uD83D" }), ctx), "INVALID_ARGUMENT", "request_id");
+    await expectRejected(
+      service.createAccount(create(CreateAccountRequestSchema, { requestId: "\uD83D" }), ctx),
+      "INVALID_ARGUMENT",
+      "request_id",
+    );
   });
 
   it("a request_id over 64 characters; 64 characters (counted as code points) is accepted", async () => {
-    await expectRejected(service.createAccount(create(CreateAccountRequestSchema, { requestId: "r".repeat(65) }), ctx), "INVALID_ARGUMENT", "request_id");
+    await expectRejected(
+      service.createAccount(create(CreateAccountRequestSchema, { requestId: "r".repeat(65) }), ctx),
+      "INVALID_ARGUMENT",
+      "request_id",
+    );
     const id = await newAccount();
     await expectRejected(addTransaction(id, 1n, true, "r".repeat(65)), "INVALID_ARGUMENT", "request_id");
     await expectRejected(addTransaction(id, 1n, true, "😀".repeat(65)), "INVALID_ARGUMENT", "request_id");
@@ -258,7 +318,10 @@ describe("ListTransactions", () => {
     const pages: number[] = [];
     let pageToken = "";
     do {
-      const page = await service.listTransactions(create(ListTransactionsRequestSchema, { accountId, pageSize, pageToken }), ctx);
+      const page = await service.listTransactions(
+        create(ListTransactionsRequestSchema, { accountId, pageSize, pageToken }),
+        ctx,
+      );
       pages.push(page.transactions.length);
       ids.push(...page.transactions.map((t) => t.id));
       pageToken = page.nextPageToken;
@@ -279,7 +342,9 @@ describe("ListTransactions", () => {
     const id = await newAccount();
     await service.listTransactions(create(ListTransactionsRequestSchema, { accountId: id, pageSize: 0 }), ctx);
     await service.listTransactions(create(ListTransactionsRequestSchema, { accountId: id, pageSize: 1000 }), ctx);
-    const limits = backend.calls.flatMap((c) => (c.method === "query" && c.query.kind.case === "listTransactions" ? [c.query.kind.value.limit] : []));
+    const limits = backend.calls.flatMap((c) =>
+      c.method === "query" && c.query.kind.case === "listTransactions" ? [c.query.kind.value.limit] : [],
+    );
     expect(limits).toEqual([100, 1000]);
   });
 
@@ -288,21 +353,33 @@ describe("ListTransactions", () => {
     const page = await service.listTransactions(create(ListTransactionsRequestSchema, { accountId: id }), ctx);
     expect(page.transactions).toEqual([]);
     expect(page.nextPageToken).toBe("");
-    await expectRejected(service.listTransactions(create(ListTransactionsRequestSchema, { accountId: "00000000000000ab" }), ctx), "NOT_FOUND");
+    await expectRejected(
+      service.listTransactions(create(ListTransactionsRequestSchema, { accountId: "00000000000000ab" }), ctx),
+      "NOT_FOUND",
+    );
   });
 
   it("rejects a page token issued for another account, a malformed one and a tampered one", async () => {
     const a = await newAccount();
     const b = await newAccount();
     for (let i = 0; i < 3; i++) await addTransaction(a, 1n, true);
-    const first = await service.listTransactions(create(ListTransactionsRequestSchema, { accountId: a, pageSize: 1 }), ctx);
+    const first = await service.listTransactions(
+      create(ListTransactionsRequestSchema, { accountId: a, pageSize: 1 }),
+      ctx,
+    );
     const token = first.nextPageToken;
     expect(token).not.toBe("");
     const list = (accountId: string, pageToken: string) =>
       service.listTransactions(create(ListTransactionsRequestSchema, { accountId, pageSize: 1, pageToken }), ctx);
     const e = await expectRejected(list(b, token), "INVALID_ARGUMENT", "page_token");
     expect(e.message).toContain("another account");
-    for (const bad of ["x", token + "A", token.slice(1), "!".repeat(token.length), token.replace(/.$/, (c) => (c === "A" ? "B" : "A"))]) {
+    for (const bad of [
+      "x",
+      token + "A",
+      token.slice(1),
+      "!".repeat(token.length),
+      token.replace(/.$/, (c) => (c === "A" ? "B" : "A")),
+    ]) {
       await expectRejected(list(a, bad), "INVALID_ARGUMENT", "page_token");
     }
     expect((await list(a, token)).transactions).toHaveLength(1);
@@ -312,7 +389,10 @@ describe("ListTransactions", () => {
     const id = await newAccount();
     for (let i = 0; i < 3; i++) await addTransaction(id, BigInt(i + 1), true);
     const pageToken = encodePageToken({ accountId: BigInt(`0x${id}`), afterSeq: 2n });
-    const page = await service.listTransactions(create(ListTransactionsRequestSchema, { accountId: id, pageToken }), ctx);
+    const page = await service.listTransactions(
+      create(ListTransactionsRequestSchema, { accountId: id, pageToken }),
+      ctx,
+    );
     expect(page.transactions.map((t) => t.amount)).toEqual([3n]);
   });
 });
@@ -320,7 +400,9 @@ describe("ListTransactions", () => {
 describe("backend answers", () => {
   it("passes the core's ALREADY_EXISTS refusal through with its message", async () => {
     backend.override = () =>
-      create(CommandResultSchema, { kind: { case: "error", value: { code: CoreErrorCode.ALREADY_EXISTS, message: "account x already exists" } } });
+      create(CommandResultSchema, {
+        kind: { case: "error", value: { code: CoreErrorCode.ALREADY_EXISTS, message: "account x already exists" } },
+      });
     const e = await expectRejected(service.createAccount(create(CreateAccountRequestSchema), ctx), "ALREADY_EXISTS");
     expect(e.message).toBe("account x already exists");
   });
@@ -335,7 +417,21 @@ describe("backend answers", () => {
 
   it("treats a result of the wrong kind as a broken invariant, not a LedgerError", async () => {
     const id = await newAccount();
-    backend.override = () => create(CommandResultSchema, { kind: { case: "account", value: { id: 1n, availableBalance: 0n, settledBalance: 0n, createdAt: 1n, updatedAt: 1n, requestId: "", transactionCount: 0n } } });
+    backend.override = () =>
+      create(CommandResultSchema, {
+        kind: {
+          case: "account",
+          value: {
+            id: 1n,
+            availableBalance: 0n,
+            settledBalance: 0n,
+            createdAt: 1n,
+            updatedAt: 1n,
+            requestId: "",
+            transactionCount: 0n,
+          },
+        },
+      });
     await expect(addTransaction(id, 1n, true)).rejects.toBeInstanceOf(AssertionError);
   });
 });

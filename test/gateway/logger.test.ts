@@ -13,7 +13,12 @@ describe("createLogger", () => {
     const { lines, destination } = capture();
     createLogger({ name: "unit", destination }).info({ address: "127.0.0.1:1" }, "listening");
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ name: "unit", level: "info", msg: "listening", address: "127.0.0.1:1" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      name: "unit",
+      level: "info",
+      msg: "listening",
+      address: "127.0.0.1:1",
+    });
   });
 
   it("writes bigints, nested too, as exact decimal strings", () => {

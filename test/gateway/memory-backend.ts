@@ -71,7 +71,10 @@ export class MemoryBackend implements LedgerBackend {
         const transactions = this.ledger.listTransactions(accountId, afterSeq, limit);
         const last = transactions.at(-1);
         const more = last !== undefined && last.seq < account.transactionCount;
-        return result({ case: "page", value: create(TransactionPageSchema, { transactions, nextAfterSeq: more ? last.seq : 0n }) });
+        return result({
+          case: "page",
+          value: create(TransactionPageSchema, { transactions, nextAfterSeq: more ? last.seq : 0n }),
+        });
       }
       default:
         throw new Error(`memory backend: unexpected query ${String(kind.case)}`);

@@ -4,7 +4,12 @@
 import { Metadata, type Client, type ServiceError } from "@grpc/grpc-js";
 
 /** One LedgerService unary call carrying `bytes` as the request; `decode` reads the reply. */
-export function rawLedgerCall<T>(client: Client, method: string, bytes: Uint8Array, decode: (b: Buffer) => T): Promise<T> {
+export function rawLedgerCall<T>(
+  client: Client,
+  method: string,
+  bytes: Uint8Array,
+  decode: (b: Buffer) => T,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       `/ledger.v1.LedgerService/${method}`,

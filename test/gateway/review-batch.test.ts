@@ -53,7 +53,11 @@ async function startServer(): Promise<string> {
     host: "127.0.0.1",
     port: 0,
     logger: createLogger({ name: "review-batch", level: "silent" }),
-    deps: { now: () => 1_700_000_000_000_000_000n, randomU64: () => (random += 1n), logger: createLogger({ name: "review-batch", level: "silent" }) },
+    deps: {
+      now: () => 1_700_000_000_000_000_000n,
+      randomU64: () => (random += 1n),
+      logger: createLogger({ name: "review-batch", level: "silent" }),
+    },
   });
   client = new Client(server.address, credentials.createInsecure());
   return server.address;
@@ -79,20 +83,30 @@ describe("review: CreateTransactions on the wire", () => {
   // with "transactions[1].description"; item 2 is created.
   it("an item with invalid UTF-8 in its description fails alone, naming transactions[1].description; the other items are created", async () => {
     await startServer();
-    const account = await rawCall("CreateAccount", toBinary(CreateAccountRequestSchema, create(CreateAccountRequestSchema, {})), (b) =>
-      fromBinary(CreateAccountResponseSchema, b),
+    const account = await rawCall(
+      "CreateAccount",
+      toBinary(CreateAccountRequestSchema, create(CreateAccountRequestSchema, {})),
+      (b) => fromBinary(CreateAccountResponseSchema, b),
     );
     const accountId = account.account!.id;
     const request = create(CreateTransactionsRequestSchema, {
       transactions: [
         create(CreateTransactionRequestSchema, { accountId, amount: 5n, settled: true, requestId: "ok-0" }),
-        create(CreateTransactionRequestSchema, { accountId, amount: 6n, settled: true, requestId: "bad-1", description: "MARKERMARKER" }),
+        create(CreateTransactionRequestSchema, {
+          accountId,
+          amount: 6n,
+          settled: true,
+          requestId: "bad-1",
+          description: "MARKERMARKER",
+        }),
         create(CreateTransactionRequestSchema, { accountId, amount: 7n, settled: true, requestId: "ok-2" }),
       ],
     });
     const bytes = corrupt(toBinary(CreateTransactionsRequestSchema, request), "MARKERMARKER");
 
-    const outcome = await rawCall("CreateTransactions", bytes, (b) => fromBinary(CreateTransactionsResponseSchema, b)).then(
+    const outcome = await rawCall("CreateTransactions", bytes, (b) =>
+      fromBinary(CreateTransactionsResponseSchema, b),
+    ).then(
       (response: CreateTransactionsResponse) => ({ response }),
       (e: ServiceError) => ({ wholeCallError: `${e.code}: ${e.details}` }),
     );
@@ -119,7 +133,12 @@ describe("review: ClusterBackend.updateMany error contract", () => {
   it("a batch in flight when the gateway closes: each item's error says outcome unknown with its request_id advice", async () => {
     nodes = await startFakeNodes(1);
     const config = fakeClusterConfig(nodes, 1);
-    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({
+      config,
+      security: insecureTransport(),
+      logger: createLogger({ name: "review-batch", level: "silent" }),
+      random: () => 0.5,
+    });
     backends.push(backend);
     let received!: () => void;
     const arrived = new Promise<void>((resolve) => (received = resolve));
@@ -129,7 +148,14 @@ describe("review: ClusterBackend.updateMany error contract", () => {
     };
     const items: UpdateItem[] = [1n, 2n].map((accountId) => ({
       accountId,
-      command: createTransactionCommand(1_700_000_000_000_000_000n, { accountId, localId: accountId + 100n, amount: 5n, description: "", settled: true, requestId: `pay-${accountId}` }),
+      command: createTransactionCommand(1_700_000_000_000_000_000n, {
+        accountId,
+        localId: accountId + 100n,
+        amount: 5n,
+        description: "",
+        settled: true,
+        requestId: `pay-${accountId}`,
+      }),
     }));
     expect(items.every((i) => shardForAccount(config, i.accountId).id === "shard-00")).toBe(true);
     const pending = backend.updateMany(items, { deadlineMs: Date.now() + 20_000 });
@@ -148,7 +174,8 @@ describe("review: ClusterBackend.updateMany error contract", () => {
 /** Distinct account ids whose shard is config.shards[index]. */
 function accountsOnShard(config: ClusterConfig, index: number, count: number): bigint[] {
   const out: bigint[] = [];
-  for (let id = 1n; out.length < count; id++) if (shardForAccount(config, id).id === config.shards[index]!.id) out.push(id);
+  for (let id = 1n; out.length < count; id++)
+    if (shardForAccount(config, id).id === config.shards[index]!.id) out.push(id);
   return out;
 }
 
@@ -158,7 +185,15 @@ function answerBatch(req: ProposeRequest, leaderNodeId: string) {
     const c = fromBinary(CommandSchema, bytes);
     if (c.kind.case !== "createTransaction") throw new Error("expected a create");
     const { accountId, localId, amount } = c.kind.value;
-    const record = create(TransactionRecordSchema, { accountId, localId, seq: 1n, amount, status: TransactionStatus.SETTLED, createdAt: 1n, updatedAt: 1n });
+    const record = create(TransactionRecordSchema, {
+      accountId,
+      localId,
+      seq: 1n,
+      amount,
+      status: TransactionStatus.SETTLED,
+      createdAt: 1n,
+      updatedAt: 1n,
+    });
     return toBinary(CommandResultSchema, create(CommandResultSchema, { kind: { case: "transaction", value: record } }));
   });
   return create(ProposeResponseSchema, { results, index: 1n, leaderNodeId });
@@ -176,7 +211,12 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
   it("an undecodable result from one shard fails only that item; the other shard's item keeps its result", async () => {
     nodes = await startFakeNodes(2);
     const config = fakeClusterConfig(nodes, 2);
-    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({
+      config,
+      security: insecureTransport(),
+      logger: createLogger({ name: "review-batch", level: "silent" }),
+      random: () => 0.5,
+    });
     backends.push(backend);
     for (const node of nodes) {
       node.onPropose = async (req) => {
@@ -189,7 +229,14 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
     const [a1] = accountsOnShard(config, 1, 1);
     const items: UpdateItem[] = [a0!, a1!].map((accountId, i) => ({
       accountId,
-      command: createTransactionCommand(1_700_000_000_000_000_000n, { accountId, localId: BigInt(i + 1), amount: 5n, description: "", settled: true, requestId: `r-${i}` }),
+      command: createTransactionCommand(1_700_000_000_000_000_000n, {
+        accountId,
+        localId: BigInt(i + 1),
+        amount: 5n,
+        description: "",
+        settled: true,
+        requestId: `r-${i}`,
+      }),
     }));
     const settled = await backend.updateMany(items, { deadlineMs: Date.now() + 10_000 }).then(
       (outcomes) => ({ outcomes }),
@@ -211,7 +258,12 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
   it("a batch answer with the wrong number of results: each item's error says its outcome is unknown, with its request_id advice", async () => {
     nodes = await startFakeNodes(1);
     const config = fakeClusterConfig(nodes, 1);
-    const backend = new ClusterBackend({ config, security: insecureTransport(), logger: createLogger({ name: "review-batch", level: "silent" }), random: () => 0.5 });
+    const backend = new ClusterBackend({
+      config,
+      security: insecureTransport(),
+      logger: createLogger({ name: "review-batch", level: "silent" }),
+      random: () => 0.5,
+    });
     backends.push(backend);
     nodes[0]!.onPropose = async (req) => {
       const answer = answerBatch(req, nodes[0]!.id);
@@ -220,7 +272,14 @@ describe("review: ClusterBackend.updateMany and a node's malformed batch answer"
     };
     const items: UpdateItem[] = accountsOnShard(config, 0, 2).map((accountId, i) => ({
       accountId,
-      command: createTransactionCommand(1_700_000_000_000_000_000n, { accountId, localId: BigInt(i + 1), amount: 5n, description: "", settled: true, requestId: `r-${i}` }),
+      command: createTransactionCommand(1_700_000_000_000_000_000n, {
+        accountId,
+        localId: BigInt(i + 1),
+        amount: 5n,
+        description: "",
+        settled: true,
+        requestId: `r-${i}`,
+      }),
     }));
     const outcomes = await backend.updateMany(items, { deadlineMs: Date.now() + 10_000 });
     for (const [i, o] of outcomes.entries()) {

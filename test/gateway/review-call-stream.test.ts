@@ -57,9 +57,19 @@ describe("review: the gateway's answer over Calls streams", () => {
   it("answers 'not applied', not 'outcome unknown', when no attempt was ever written to a node", async () => {
     const nodes = [await silentNode("node01"), await silentNode("node02"), await silentNode("node03")];
     const config = fakeClusterConfig(nodes, 1);
-    const backend = new ClusterBackend({ security: insecureTransport(), config, logger: silent, random: () => 0.5, attemptTimeoutMs: 300, backoffBaseMs: 50, backoffCapMs: 100 });
+    const backend = new ClusterBackend({
+      security: insecureTransport(),
+      config,
+      logger: silent,
+      random: () => 0.5,
+      attemptTimeoutMs: 300,
+      backoffBaseMs: 50,
+      backoffCapMs: 100,
+    });
     cleanups.push(() => backend.close());
-    const error = await rejection(backend.update(1n, createAccountCommand(now, 1n, ""), { deadlineMs: Date.now() + 2_500 }));
+    const error = await rejection(
+      backend.update(1n, createAccountCommand(now, 1n, ""), { deadlineMs: Date.now() + 2_500 }),
+    );
     expect(error.message).not.toMatch(/outcome unknown/);
     expect(error.code).toBe("UNAVAILABLE");
     expect(error.message).toMatch(/was not applied/);
@@ -80,7 +90,12 @@ describe("review: the gateway's answer over Calls streams", () => {
     const releases: (() => void)[] = [];
     cleanups.push(() => releases.forEach((r) => r()));
     node.onPropose = () => new Promise((_, reject) => releases.push(() => reject(new Error("released at cleanup"))));
-    const backend = new ClusterBackend({ security: insecureTransport(), config: fakeClusterConfig(nodes, 1), logger: silent, random: () => 0.5 });
+    const backend = new ClusterBackend({
+      security: insecureTransport(),
+      config: fakeClusterConfig(nodes, 1),
+      logger: silent,
+      random: () => 0.5,
+    });
     const call = rejection(backend.update(1n, createAccountCommand(now, 1n, ""), { deadlineMs: Date.now() + 10_000 }));
     await until(() => node.proposals.length === 1, "the proposal to reach the node");
     await backend.close();

@@ -10,7 +10,12 @@ import { LedgerError } from "../../src/base/errors.js";
 import { createLogger } from "../../src/base/logger.js";
 import { ClusterBackend } from "../../src/gateway/cluster-backend.js";
 import { createTransactionCommand } from "../../src/gateway/core-requests.js";
-import { CommandResultSchema, CommandSchema, TransactionRecordSchema, type Command } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  TransactionRecordSchema,
+  type Command,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { ProposeResponseSchema, type ProposeRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { fakeClusterConfig, hang, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
@@ -28,19 +33,39 @@ afterEach(async () => {
 
 async function oneNodeBackend(): Promise<ClusterBackend> {
   nodes = await startFakeNodes(1);
-  backend = new ClusterBackend({ security: insecureTransport(), config: fakeClusterConfig(nodes, 1), logger: createLogger({ name: "update-faults", level: "silent" }), random: () => 0.5 });
+  backend = new ClusterBackend({
+    security: insecureTransport(),
+    config: fakeClusterConfig(nodes, 1),
+    logger: createLogger({ name: "update-faults", level: "silent" }),
+    random: () => 0.5,
+  });
   return backend;
 }
 
 const create5 = (accountId: bigint, requestId: string): Command =>
-  createTransactionCommand(1_700_000_000_000_000_000n, { accountId, localId: accountId + 100n, amount: 5n, description: "", settled: true, requestId });
+  createTransactionCommand(1_700_000_000_000_000_000n, {
+    accountId,
+    localId: accountId + 100n,
+    amount: 5n,
+    description: "",
+    settled: true,
+    requestId,
+  });
 
 /** The encoded result a node gives for a created transaction. */
 function created(commandBytes: Uint8Array): Uint8Array {
   const c = fromBinary(CommandSchema, commandBytes);
   if (c.kind.case !== "createTransaction") throw new Error("expected a create");
   const { accountId, localId, amount } = c.kind.value;
-  const record = create(TransactionRecordSchema, { accountId, localId, seq: 1n, amount, status: TransactionStatus.SETTLED, createdAt: 1n, updatedAt: 1n });
+  const record = create(TransactionRecordSchema, {
+    accountId,
+    localId,
+    seq: 1n,
+    amount,
+    status: TransactionStatus.SETTLED,
+    createdAt: 1n,
+    updatedAt: 1n,
+  });
   return toBinary(CommandResultSchema, create(CommandResultSchema, { kind: { case: "transaction", value: record } }));
 }
 
@@ -83,7 +108,12 @@ describe("ClusterBackend writes cut short or answered unreadably", () => {
 
   it("update() answered with a result that does not decode fails with a LedgerError: INTERNAL, outcome unknown, with its request_id advice", async () => {
     const b = await oneNodeBackend();
-    nodes[0]!.onPropose = async () => create(ProposeResponseSchema, { result: new Uint8Array([0xff, 0xff, 0xff]), index: 1n, leaderNodeId: nodes[0]!.id });
+    nodes[0]!.onPropose = async () =>
+      create(ProposeResponseSchema, {
+        result: new Uint8Array([0xff, 0xff, 0xff]),
+        index: 1n,
+        leaderNodeId: nodes[0]!.id,
+      });
     const e = await rejection(b.update(1n, create5(1n, "pay-1"), { deadlineMs: Date.now() + 10_000 }));
     expect(e.code).toBe("INTERNAL");
     expect(e.message).toMatch(/^outcome unknown: /);
@@ -99,7 +129,11 @@ describe("ClusterBackend writes cut short or answered unreadably", () => {
     };
     const items = [1n, 2n, 3n].map((accountId) => ({ accountId, command: create5(accountId, `r-${accountId}`) }));
     const outcomes = await b.updateMany(items, { deadlineMs: Date.now() + 10_000 });
-    expect(outcomes.map((o) => (o instanceof LedgerError ? o.code : o.kind.case))).toEqual(["transaction", "INTERNAL", "transaction"]);
+    expect(outcomes.map((o) => (o instanceof LedgerError ? o.code : o.kind.case))).toEqual([
+      "transaction",
+      "INTERNAL",
+      "transaction",
+    ]);
     const failed = outcomes[1] as LedgerError;
     expect(failed.message).toMatch(/^outcome unknown: /);
     expect(failed.message).toContain('retrying with the same request_id "r-2" is safe');

@@ -3,18 +3,45 @@
 // with the same rules.
 
 import { describe, expect, it } from "vitest";
-import { commandTimestampAheadMsMax, commandTimestampBehindMsMax, descriptionBytesMax, requestIdCharsMax } from "../../src/base/limits.js";
-import { createAccountCommand, createTransactionCommand, settleTransactionCommand } from "../../src/gateway/core-requests.js";
+import {
+  commandTimestampAheadMsMax,
+  commandTimestampBehindMsMax,
+  descriptionBytesMax,
+  requestIdCharsMax,
+} from "../../src/base/limits.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  settleTransactionCommand,
+} from "../../src/gateway/core-requests.js";
 import { validateAmount, validateDescription, validateRequestId } from "../../src/gateway/validation.js";
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema } from "../../src/gen/ledger/core/v1/core_pb.js";
-import { amountProblem, commandRefusal, coreRefusal, descriptionProblem, requestIdProblem, timestampRefusal, utf8Bytes } from "../../src/ledger/command-rules.js";
+import {
+  amountProblem,
+  commandRefusal,
+  coreRefusal,
+  descriptionProblem,
+  requestIdProblem,
+  timestampRefusal,
+  utf8Bytes,
+} from "../../src/ledger/command-rules.js";
 import { int64Max, int64Min } from "../../src/ledger/int64.js";
 
 const ms = 1_000_000n;
 const now = 1_800_000_000_000n * ms;
-const tx = (fields: Partial<{ amount: bigint; description: string; requestId: string; accountId: bigint; localId: bigint }>) =>
-  createTransactionCommand(now, { accountId: 1n, localId: 2n, amount: 5n, description: "", settled: true, requestId: "", ...fields });
+const tx = (
+  fields: Partial<{ amount: bigint; description: string; requestId: string; accountId: bigint; localId: bigint }>,
+) =>
+  createTransactionCommand(now, {
+    accountId: 1n,
+    localId: 2n,
+    amount: 5n,
+    description: "",
+    settled: true,
+    requestId: "",
+    ...fields,
+  });
 
 describe("command rules: one field each", () => {
   it.each([
@@ -60,7 +87,8 @@ describe("command rules: one field each", () => {
   });
 
   it("counts UTF-8 bytes as Buffer does", () => {
-    for (const text of ["", "abc", "é", "€", "😀", "a€😀é\u0800\u07ff\uffff"]) expect(utf8Bytes(text), text).toBe(Buffer.byteLength(text, "utf8"));
+    for (const text of ["", "abc", "é", "€", "😀", "a€😀é\u0800\u07ff\uffff"])
+      expect(utf8Bytes(text), text).toBe(Buffer.byteLength(text, "utf8"));
   });
 
   it("the gateway's validation says exactly what the rules say, after the field's name", () => {
@@ -74,7 +102,9 @@ describe("command rules: one field each", () => {
     };
     expect(said(() => validateAmount(0n, "amount"))).toBe(`amount ${amountProblem(0n)}`);
     const long = "x".repeat(descriptionBytesMax + 1);
-    expect(said(() => validateDescription(long, "transactions[2].description"))).toBe(`transactions[2].description ${descriptionProblem(long)}`);
+    expect(said(() => validateDescription(long, "transactions[2].description"))).toBe(
+      `transactions[2].description ${descriptionProblem(long)}`,
+    );
     const id = "r".repeat(requestIdCharsMax + 1);
     expect(said(() => validateRequestId(id))).toBe(`request_id ${requestIdProblem(id)}`);
   });
@@ -95,14 +125,21 @@ describe("command rules: whole commands", () => {
   it.each([
     [tx({ description: "x".repeat(20_000) }), "commands[3].create_transaction.description is 20000 bytes of UTF-8"],
     [tx({ requestId: "r".repeat(requestIdCharsMax + 1) }), "commands[3].create_transaction.request_id is longer than"],
-    [createAccountCommand(now, 1n, "r".repeat(requestIdCharsMax + 1)), "commands[3].create_account.request_id is longer than"],
+    [
+      createAccountCommand(now, 1n, "r".repeat(requestIdCharsMax + 1)),
+      "commands[3].create_account.request_id is longer than",
+    ],
   ])("the public API refuses %#: %s (the core could apply it, so apply does not refuse it)", (command, says) => {
     expect(coreRefusal(command, "commands[3]")).toBeUndefined();
     expect(commandRefusal(command, "commands[3]")).toContain(says);
   });
 
   it("a command within every limit passes", () => {
-    const fine = tx({ description: "é".repeat(descriptionBytesMax / 2), requestId: "r".repeat(requestIdCharsMax), amount: int64Min });
+    const fine = tx({
+      description: "é".repeat(descriptionBytesMax / 2),
+      requestId: "r".repeat(requestIdCharsMax),
+      amount: int64Min,
+    });
     expect(commandRefusal(fine, "command")).toBeUndefined();
     expect(commandRefusal(createAccountCommand(now, 1n, ""), "command")).toBeUndefined();
   });

@@ -16,7 +16,10 @@ import {
 /** A fixed "now" in Unix nanoseconds; tests add small offsets to tell steps apart. */
 export const t0 = 1_700_000_000_000_000_000n;
 
-export function createAccountCommand(accountId: bigint, options: { requestId?: string; timestamp?: bigint } = {}): Command {
+export function createAccountCommand(
+  accountId: bigint,
+  options: { requestId?: string; timestamp?: bigint } = {},
+): Command {
   return create(CommandSchema, {
     timestamp: options.timestamp ?? t0,
     kind: { case: "createAccount", value: { accountId, requestId: options.requestId ?? "" } },
@@ -39,7 +42,14 @@ export function createTransactionCommand(fields: CreateTransactionFields): Comma
     timestamp: fields.timestamp ?? t0,
     kind: {
       case: "createTransaction",
-      value: { accountId, localId, amount, settled, description: fields.description ?? "", requestId: fields.requestId ?? "" },
+      value: {
+        accountId,
+        localId,
+        amount,
+        settled,
+        description: fields.description ?? "",
+        requestId: fields.requestId ?? "",
+      },
     },
   });
 }
@@ -58,7 +68,9 @@ export function accountOf(result: CommandResult | QueryResult): AccountRecord {
 }
 
 export function transactionOf(result: CommandResult | QueryResult): TransactionRecord {
-  expect(result.kind.case, JSON.stringify(result.kind.case === "error" ? result.kind.value.message : "")).toBe("transaction");
+  expect(result.kind.case, JSON.stringify(result.kind.case === "error" ? result.kind.value.message : "")).toBe(
+    "transaction",
+  );
   return result.kind.value as TransactionRecord;
 }
 

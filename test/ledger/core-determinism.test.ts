@@ -4,7 +4,12 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { seededPrng, type Prng } from "../../src/base/prng.js";
-import { AccountRecordSchema, CommandResultSchema, TransactionRecordSchema, type Command } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  AccountRecordSchema,
+  CommandResultSchema,
+  TransactionRecordSchema,
+  type Command,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { encodeUint64BE } from "../../src/ledger/ids.js";
 import { MemoryLedger } from "../../src/ledger/memory-ledger.js";
@@ -25,7 +30,16 @@ function commandSequence(prng: Prng, length: number): Command[] {
     if (pick < 6) {
       const magnitude = BigInt(1 + prng.intBelow(1000));
       const amount = prng.intBelow(2) === 0 ? magnitude : -magnitude;
-      commands.push(createTransactionCommand({ accountId, localId, amount, settled: prng.intBelow(2) === 0, timestamp, description: `d${localId}` }));
+      commands.push(
+        createTransactionCommand({
+          accountId,
+          localId,
+          amount,
+          settled: prng.intBelow(2) === 0,
+          timestamp,
+          description: `d${localId}`,
+        }),
+      );
     } else if (pick < 8) {
       commands.push(settleCommand(accountId, localId, timestamp));
     } else {
@@ -42,7 +56,12 @@ function encodeWrite(write: LedgerWrite): Uint8Array[] {
     case "transaction":
       return [Uint8Array.of(2), toBinary(TransactionRecordSchema, write.record)];
     case "creationIndex":
-      return [Uint8Array.of(3), encodeUint64BE(write.accountId), encodeUint64BE(write.seq), encodeUint64BE(write.localId)];
+      return [
+        Uint8Array.of(3),
+        encodeUint64BE(write.accountId),
+        encodeUint64BE(write.seq),
+        encodeUint64BE(write.localId),
+      ];
   }
 }
 
@@ -60,45 +79,53 @@ function run(commands: readonly Command[]): { bytes: Buffer; ledger: MemoryLedge
 }
 
 describe("determinism", () => {
-  it.each([1, 2, 3])("seed %i: the same sequence on two fresh views gives byte-identical results and writes", (seed) => {
-    const commands = commandSequence(seededPrng(seed), 600);
-    const first = run(commands);
-    const second = run(commands);
-    expect(first.writeCount).toBeGreaterThan(100);
-    expect(second.bytes.equals(first.bytes)).toBe(true);
-  });
+  it.each([1, 2, 3])(
+    "seed %i: the same sequence on two fresh views gives byte-identical results and writes",
+    (seed) => {
+      const commands = commandSequence(seededPrng(seed), 600);
+      const first = run(commands);
+      const second = run(commands);
+      expect(first.writeCount).toBeGreaterThan(100);
+      expect(second.bytes.equals(first.bytes)).toBe(true);
+    },
+  );
 
   it("a different sequence gives different bytes (the comparison can fail)", () => {
-    expect(run(commandSequence(seededPrng(1), 200)).bytes.equals(run(commandSequence(seededPrng(2), 200)).bytes)).toBe(false);
+    expect(run(commandSequence(seededPrng(1), 200)).bytes.equals(run(commandSequence(seededPrng(2), 200)).bytes)).toBe(
+      false,
+    );
   });
 
-  it.each([4, 5, 6])("seed %i: balances equal the fold of the account's transactions and available never goes negative", (seed) => {
-    const prng = seededPrng(seed);
-    const commands = commandSequence(prng, 800);
-    const ledger = new MemoryLedger();
-    for (const command of commands) {
-      ledger.apply(command);
-      for (const id of accountIds) expect((ledger.getAccount(id)?.availableBalance ?? 0n) >= 0n).toBe(true);
-    }
-    const statusesSeen = new Set<TransactionStatus>();
-    for (const id of accountIds) {
-      const account = ledger.getAccount(id)!;
-      const transactions = ledger.listTransactions(id, 0n, 10_000);
-      for (const t of transactions) statusesSeen.add(t.status);
-      expect(BigInt(transactions.length)).toBe(account.transactionCount);
-      let available = 0n;
-      let settled = 0n;
-      for (const t of transactions) {
-        if (t.status === TransactionStatus.SETTLED) {
-          available += t.amount;
-          settled += t.amount;
-        } else if (t.status === TransactionStatus.PENDING && t.amount < 0n) {
-          available += t.amount;
-        }
+  it.each([4, 5, 6])(
+    "seed %i: balances equal the fold of the account's transactions and available never goes negative",
+    (seed) => {
+      const prng = seededPrng(seed);
+      const commands = commandSequence(prng, 800);
+      const ledger = new MemoryLedger();
+      for (const command of commands) {
+        ledger.apply(command);
+        for (const id of accountIds) expect((ledger.getAccount(id)?.availableBalance ?? 0n) >= 0n).toBe(true);
       }
-      expect([account.availableBalance, account.settledBalance]).toEqual([available, settled]);
-    }
-    // The sequence exercised every outcome, so the fold above covered each rule.
-    expect(statusesSeen.size).toBe(4);
-  });
+      const statusesSeen = new Set<TransactionStatus>();
+      for (const id of accountIds) {
+        const account = ledger.getAccount(id)!;
+        const transactions = ledger.listTransactions(id, 0n, 10_000);
+        for (const t of transactions) statusesSeen.add(t.status);
+        expect(BigInt(transactions.length)).toBe(account.transactionCount);
+        let available = 0n;
+        let settled = 0n;
+        for (const t of transactions) {
+          if (t.status === TransactionStatus.SETTLED) {
+            available += t.amount;
+            settled += t.amount;
+          } else if (t.status === TransactionStatus.PENDING && t.amount < 0n) {
+            available += t.amount;
+          }
+        }
+        expect([account.availableBalance, account.settledBalance]).toEqual([available, settled]);
+      }
+      // The sequence exercised every outcome, so the fold above covered each rule.
+      expect(statusesSeen.size).toBe(4);
+    },
+  );
 });

@@ -18,7 +18,14 @@ import {
 } from "./commands.js";
 
 const accountId = 0x1111222233334444n;
-const original: CreateTransactionFields = { accountId, localId: 42n, amount: 250n, settled: true, description: "coffee", requestId: "req-1" };
+const original: CreateTransactionFields = {
+  accountId,
+  localId: 42n,
+  amount: 250n,
+  settled: true,
+  description: "coffee",
+  requestId: "req-1",
+};
 
 function ledgerWithOriginal(): MemoryLedger {
   const ledger = new MemoryLedger();
@@ -28,14 +35,20 @@ function ledgerWithOriginal(): MemoryLedger {
 }
 
 describe("CreateAccount retries", () => {
-  it.each(["acct-req", ""])("the same id with the same request id %j returns the existing record and writes nothing", (requestId) => {
-    const ledger = new MemoryLedger();
-    const first = accountOf(ledger.apply(createAccountCommand(accountId, { requestId, timestamp: t0 })).result);
-    const { result, writes } = applyCommand(ledger, createAccountCommand(accountId, { requestId, timestamp: t0 + 100n }));
-    expect(writes).toEqual([]);
-    expect(accountOf(result)).toEqual(first);
-    expect(accountOf(result).createdAt).toBe(t0);
-  });
+  it.each(["acct-req", ""])(
+    "the same id with the same request id %j returns the existing record and writes nothing",
+    (requestId) => {
+      const ledger = new MemoryLedger();
+      const first = accountOf(ledger.apply(createAccountCommand(accountId, { requestId, timestamp: t0 })).result);
+      const { result, writes } = applyCommand(
+        ledger,
+        createAccountCommand(accountId, { requestId, timestamp: t0 + 100n }),
+      );
+      expect(writes).toEqual([]);
+      expect(accountOf(result)).toEqual(first);
+      expect(accountOf(result).createdAt).toBe(t0);
+    },
+  );
 });
 
 describe("CreateTransaction retries", () => {
@@ -81,7 +94,9 @@ describe("CreateTransaction retries", () => {
     const before = { account: ledger.getAccount(accountId), transaction: ledger.getTransaction(accountId, 42n) };
     const { result, writes } = applyCommand(ledger, createTransactionCommand({ ...original, ...change }));
     expect(writes).toEqual([]);
-    expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain('request_id "req-1" was already used with different content');
+    expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain(
+      'request_id "req-1" was already used with different content',
+    );
     expect(ledger.getAccount(accountId)).toBe(before.account);
     expect(ledger.getTransaction(accountId, 42n)).toBe(before.transaction);
   });

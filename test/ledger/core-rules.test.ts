@@ -3,7 +3,15 @@
 import { describe, expect, it } from "vitest";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { MemoryLedger } from "../../src/ledger/memory-ledger.js";
-import { accountOf, cancelCommand, createAccountCommand, createTransactionCommand, settleCommand, t0, transactionOf } from "./commands.js";
+import {
+  accountOf,
+  cancelCommand,
+  createAccountCommand,
+  createTransactionCommand,
+  settleCommand,
+  t0,
+  transactionOf,
+} from "./commands.js";
 
 const accountId = 0x0123456789abcdefn;
 const fundingId = 1n;
@@ -24,29 +32,143 @@ interface Row {
 const { PENDING, SETTLED, CANCELLED, INSUFFICIENT_FUNDS } = TransactionStatus;
 
 const rows: Row[] = [
-  { rule: "create amount > 0 settled", funds: 30n, amount: 100n, settled: true, status: SETTLED, available: 130n, settledBalance: 130n },
-  { rule: "create amount > 0 pending", funds: 30n, amount: 100n, settled: false, status: PENDING, available: 30n, settledBalance: 30n },
-  { rule: "create amount < 0 settled, available + amount < 0", funds: 30n, amount: -31n, settled: true, status: INSUFFICIENT_FUNDS, available: 30n, settledBalance: 30n },
-  { rule: "create amount < 0 pending, available + amount < 0", funds: 30n, amount: -31n, settled: false, status: INSUFFICIENT_FUNDS, available: 30n, settledBalance: 30n },
-  { rule: "create amount < 0 on an empty account", funds: 0n, amount: -1n, settled: true, status: INSUFFICIENT_FUNDS, available: 0n, settledBalance: 0n },
-  { rule: "create amount < 0 settled, funds ok", funds: 30n, amount: -20n, settled: true, status: SETTLED, available: 10n, settledBalance: 10n },
-  { rule: "create amount < 0 settled, spends exactly the available balance", funds: 30n, amount: -30n, settled: true, status: SETTLED, available: 0n, settledBalance: 0n },
-  { rule: "create amount < 0 pending, funds ok", funds: 30n, amount: -20n, settled: false, status: PENDING, available: 10n, settledBalance: 30n },
-  { rule: "settle pending topup", funds: 30n, amount: 100n, settled: false, then: "settle", status: SETTLED, available: 130n, settledBalance: 130n },
-  { rule: "settle pending purchase", funds: 30n, amount: -20n, settled: false, then: "settle", status: SETTLED, available: 10n, settledBalance: 10n },
-  { rule: "cancel pending topup", funds: 30n, amount: 100n, settled: false, then: "cancel", status: CANCELLED, available: 30n, settledBalance: 30n },
-  { rule: "cancel pending purchase restores the available balance", funds: 30n, amount: -20n, settled: false, then: "cancel", status: CANCELLED, available: 30n, settledBalance: 30n },
+  {
+    rule: "create amount > 0 settled",
+    funds: 30n,
+    amount: 100n,
+    settled: true,
+    status: SETTLED,
+    available: 130n,
+    settledBalance: 130n,
+  },
+  {
+    rule: "create amount > 0 pending",
+    funds: 30n,
+    amount: 100n,
+    settled: false,
+    status: PENDING,
+    available: 30n,
+    settledBalance: 30n,
+  },
+  {
+    rule: "create amount < 0 settled, available + amount < 0",
+    funds: 30n,
+    amount: -31n,
+    settled: true,
+    status: INSUFFICIENT_FUNDS,
+    available: 30n,
+    settledBalance: 30n,
+  },
+  {
+    rule: "create amount < 0 pending, available + amount < 0",
+    funds: 30n,
+    amount: -31n,
+    settled: false,
+    status: INSUFFICIENT_FUNDS,
+    available: 30n,
+    settledBalance: 30n,
+  },
+  {
+    rule: "create amount < 0 on an empty account",
+    funds: 0n,
+    amount: -1n,
+    settled: true,
+    status: INSUFFICIENT_FUNDS,
+    available: 0n,
+    settledBalance: 0n,
+  },
+  {
+    rule: "create amount < 0 settled, funds ok",
+    funds: 30n,
+    amount: -20n,
+    settled: true,
+    status: SETTLED,
+    available: 10n,
+    settledBalance: 10n,
+  },
+  {
+    rule: "create amount < 0 settled, spends exactly the available balance",
+    funds: 30n,
+    amount: -30n,
+    settled: true,
+    status: SETTLED,
+    available: 0n,
+    settledBalance: 0n,
+  },
+  {
+    rule: "create amount < 0 pending, funds ok",
+    funds: 30n,
+    amount: -20n,
+    settled: false,
+    status: PENDING,
+    available: 10n,
+    settledBalance: 30n,
+  },
+  {
+    rule: "settle pending topup",
+    funds: 30n,
+    amount: 100n,
+    settled: false,
+    then: "settle",
+    status: SETTLED,
+    available: 130n,
+    settledBalance: 130n,
+  },
+  {
+    rule: "settle pending purchase",
+    funds: 30n,
+    amount: -20n,
+    settled: false,
+    then: "settle",
+    status: SETTLED,
+    available: 10n,
+    settledBalance: 10n,
+  },
+  {
+    rule: "cancel pending topup",
+    funds: 30n,
+    amount: 100n,
+    settled: false,
+    then: "cancel",
+    status: CANCELLED,
+    available: 30n,
+    settledBalance: 30n,
+  },
+  {
+    rule: "cancel pending purchase restores the available balance",
+    funds: 30n,
+    amount: -20n,
+    settled: false,
+    then: "cancel",
+    status: CANCELLED,
+    available: 30n,
+    settledBalance: 30n,
+  },
 ];
 
 describe("ledger rules table (DESIGN.md §5)", () => {
   it.each(rows)("$rule -> $status, available $available, settled $settledBalance", (row) => {
     const ledger = new MemoryLedger();
     ledger.apply(createAccountCommand(accountId));
-    if (row.funds > 0n) ledger.apply(createTransactionCommand({ accountId, localId: fundingId, amount: row.funds, settled: true }));
-    const created = transactionOf(ledger.apply(createTransactionCommand({ accountId, localId: subjectId, amount: row.amount, settled: row.settled, timestamp: t0 + 1n })).result);
+    if (row.funds > 0n)
+      ledger.apply(createTransactionCommand({ accountId, localId: fundingId, amount: row.funds, settled: true }));
+    const created = transactionOf(
+      ledger.apply(
+        createTransactionCommand({
+          accountId,
+          localId: subjectId,
+          amount: row.amount,
+          settled: row.settled,
+          timestamp: t0 + 1n,
+        }),
+      ).result,
+    );
     let final = created;
     if (row.then !== undefined) {
-      const command = row.then === "settle" ? settleCommand(accountId, subjectId, t0 + 2n) : cancelCommand(accountId, subjectId, t0 + 2n);
+      const command =
+        row.then === "settle"
+          ? settleCommand(accountId, subjectId, t0 + 2n)
+          : cancelCommand(accountId, subjectId, t0 + 2n);
       final = transactionOf(ledger.apply(command).result);
       expect(final.updatedAt).toBe(t0 + 2n);
       expect(final.createdAt).toBe(t0 + 1n);
@@ -62,7 +184,12 @@ describe("ledger rules table (DESIGN.md §5)", () => {
     const ledger = new MemoryLedger();
     ledger.apply(createAccountCommand(accountId));
     const amounts = [5n, -100n, -3n, 7n];
-    const seqs = amounts.map((amount, i) => transactionOf(ledger.apply(createTransactionCommand({ accountId, localId: BigInt(100 + i), amount, settled: true })).result).seq);
+    const seqs = amounts.map(
+      (amount, i) =>
+        transactionOf(
+          ledger.apply(createTransactionCommand({ accountId, localId: BigInt(100 + i), amount, settled: true })).result,
+        ).seq,
+    );
     expect(seqs).toEqual([1n, 2n, 3n, 4n]);
     expect(ledger.getTransaction(accountId, 101n)?.status).toBe(INSUFFICIENT_FUNDS);
     expect(ledger.getAccount(accountId)?.transactionCount).toBe(4n);
@@ -73,7 +200,11 @@ describe("ledger rules table (DESIGN.md §5)", () => {
     const ledger = new MemoryLedger();
     const account = accountOf(ledger.apply(createAccountCommand(accountId, { timestamp: t0 })).result);
     expect([account.createdAt, account.updatedAt]).toEqual([t0, t0]);
-    const tx = transactionOf(ledger.apply(createTransactionCommand({ accountId, localId: 9n, amount: 10n, settled: false, timestamp: t0 + 5n })).result);
+    const tx = transactionOf(
+      ledger.apply(
+        createTransactionCommand({ accountId, localId: 9n, amount: 10n, settled: false, timestamp: t0 + 5n }),
+      ).result,
+    );
     expect([tx.createdAt, tx.updatedAt]).toEqual([t0 + 5n, t0 + 5n]);
     expect(ledger.getAccount(accountId)?.updatedAt).toBe(t0 + 5n); // written: transaction_count moved
     ledger.apply(settleCommand(accountId, 9n, t0 + 9n));

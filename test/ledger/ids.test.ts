@@ -55,7 +55,9 @@ describe("account ids", () => {
     ["surrounding space", " 123456789abcdef"],
     ["empty", ""],
   ])("rejects %s with INVALID_ARGUMENT naming the field", (_what, text) => {
-    expect(invalidArgument(() => parseAccountId(text, "account_id")).message).toBe("account_id must be exactly 16 lowercase hex characters");
+    expect(invalidArgument(() => parseAccountId(text, "account_id")).message).toBe(
+      "account_id must be exactly 16 lowercase hex characters",
+    );
   });
 });
 
@@ -81,6 +83,8 @@ describe("transaction ids", () => {
     ["an account id", "0123456789abcdef"],
     ["non-hex", "0123456789abcdef0123456789abcdez"],
   ])("rejects %s with INVALID_ARGUMENT naming the field", (_what, text) => {
-    expect(invalidArgument(() => parseTransactionId(text, "transaction_id")).message).toBe("transaction_id must be exactly 32 lowercase hex characters");
+    expect(invalidArgument(() => parseTransactionId(text, "transaction_id")).message).toBe(
+      "transaction_id must be exactly 32 lowercase hex characters",
+    );
   });
 });

@@ -66,6 +66,7 @@ export function samplesOf(e: Exposition, name: string, labels: Record<string, st
 export function valueOf(e: Exposition, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.keys(labels).length;
   const found = samplesOf(e, name, labels).filter((s) => Object.keys(s.labels).length === wanted);
-  if (found.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
   return (found[0] as Sample).value;
 }

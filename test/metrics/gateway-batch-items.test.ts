@@ -48,8 +48,10 @@ describe("gateway metrics: CreateTransactions items", () => {
       observeBatchItem: metrics.observeBatchItem,
     });
     client = createUnaryClient(LedgerService, server.address, { defaultDeadlineMs: 10_000 });
-    const accountId = (await client.createAccount({ $typeName: "ledger.v1.CreateAccountRequest", requestId: "" })).account!.id;
-    const item = (fields: { accountId: string; amount: bigint }) => create(CreateTransactionRequestSchema, { settled: true, ...fields });
+    const accountId = (await client.createAccount({ $typeName: "ledger.v1.CreateAccountRequest", requestId: "" }))
+      .account!.id;
+    const item = (fields: { accountId: string; amount: bigint }) =>
+      create(CreateTransactionRequestSchema, { settled: true, ...fields });
     const response = await client.createTransactions({
       $typeName: "ledger.v1.CreateTransactionsRequest",
       transactions: [
@@ -59,7 +61,12 @@ describe("gateway metrics: CreateTransactions items", () => {
         item({ accountId, amount: 20n }),
       ],
     });
-    expect(response.results.map((r) => (r.outcome.case === "error" ? r.outcome.value.code : r.outcome.case))).toEqual(["transaction", "INVALID_ARGUMENT", "NOT_FOUND", "transaction"]);
+    expect(response.results.map((r) => (r.outcome.case === "error" ? r.outcome.value.code : r.outcome.case))).toEqual([
+      "transaction",
+      "INVALID_ARGUMENT",
+      "NOT_FOUND",
+      "transaction",
+    ]);
 
     const e = await scrape(metrics);
     const items = (code: string): number => valueOf(e, "ledger_gateway_batch_items_total", { code });

@@ -24,7 +24,8 @@ describe("gateway metrics", () => {
 
     const { contentType, exposition: e } = await scrape(metrics);
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-    const handled = (method: string, code: string): number => valueOf(e, "ledger_grpc_server_handled_total", { method, code });
+    const handled = (method: string, code: string): number =>
+      valueOf(e, "ledger_grpc_server_handled_total", { method, code });
     expect(handled("CreateAccount", "OK")).toBe(3);
     expect(handled("CreateAccount", "NOT_LEADER")).toBe(1);
     expect(handled("CreateAccount", "UNAVAILABLE")).toBe(1);
@@ -39,7 +40,9 @@ describe("gateway metrics", () => {
     expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.25" })).toBe(2);
     expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.5" })).toBe(3);
     expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "+Inf" })).toBe(3);
-    expect(samplesOf(e, "ledger_grpc_server_handling_seconds_bucket", ok)).toHaveLength(metricsCallBucketsSeconds.length + 1);
+    expect(samplesOf(e, "ledger_grpc_server_handling_seconds_bucket", ok)).toHaveLength(
+      metricsCallBucketsSeconds.length + 1,
+    );
     expect(e.types.get("ledger_grpc_server_handling_seconds")).toBe("histogram");
     expect(e.types.get("ledger_grpc_server_handled_total")).toBe("counter");
     // prom-client's standard process metrics, under their usual names.
@@ -52,7 +55,11 @@ describe("gateway metrics", () => {
     a.observeCall("GetAccount", "OK", 0.001);
     a.observeCall("GetAccount", "OK", 0.001);
     b.observeCall("GetAccount", "OK", 0.001);
-    expect(valueOf((await scrape(a)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" })).toBe(2);
-    expect(valueOf((await scrape(b)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" })).toBe(1);
+    expect(
+      valueOf((await scrape(a)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" }),
+    ).toBe(2);
+    expect(
+      valueOf((await scrape(b)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" }),
+    ).toBe(1);
   });
 });

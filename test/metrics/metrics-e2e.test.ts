@@ -22,7 +22,8 @@ async function fetchMetrics(address: string): Promise<Exposition> {
   return parseExposition(await response.text());
 }
 
-const sum = (e: Exposition, name: string, labels: Record<string, string> = {}): number => samplesOf(e, name, labels).reduce((a, s) => a + s.value, 0);
+const sum = (e: Exposition, name: string, labels: Record<string, string> = {}): number =>
+  samplesOf(e, name, labels).reduce((a, s) => a + s.value, 0);
 
 describe("metrics of a running cluster (3 nodes, 2 shards, gateway)", () => {
   it(
@@ -41,23 +42,40 @@ describe("metrics of a running cluster (3 nodes, 2 shards, gateway)", () => {
       const converged = await c.waitForConvergence();
       // Leadership may still move toward the preferred replicas: wait for scrapes taken after the
       // cluster's answer to name the same leaders.
-      const scrapes = await c.waitUntil("every node's /metrics names the leaders the nodes report", leadersAgreeMs, async () => {
-        const leaders = await c.waitForLeaders();
-        const out = new Map<NodeId, Exposition>();
-        for (const nodeId of c.nodeIds) out.set(nodeId, await fetchMetrics(c.httpAddress(nodeId)));
-        for (const shardId of c.shardIds) {
-          const leading = c.nodeIds.filter((n) => valueOf(out.get(n) as Exposition, "ledger_replica_role", { shard: shardId, role: "leader" }) === 1);
-          if (leading.length !== 1 || leading[0] !== leaders.get(shardId)) return { done: false, why: `${shardId}: metrics show leaders [${leading.join(", ")}], nodes report ${leaders.get(shardId) ?? "none"}` };
-        }
-        return { done: true, value: out };
-      });
+      const scrapes = await c.waitUntil(
+        "every node's /metrics names the leaders the nodes report",
+        leadersAgreeMs,
+        async () => {
+          const leaders = await c.waitForLeaders();
+          const out = new Map<NodeId, Exposition>();
+          for (const nodeId of c.nodeIds) out.set(nodeId, await fetchMetrics(c.httpAddress(nodeId)));
+          for (const shardId of c.shardIds) {
+            const leading = c.nodeIds.filter(
+              (n) => valueOf(out.get(n) as Exposition, "ledger_replica_role", { shard: shardId, role: "leader" }) === 1,
+            );
+            if (leading.length !== 1 || leading[0] !== leaders.get(shardId))
+              return {
+                done: false,
+                why: `${shardId}: metrics show leaders [${leading.join(", ")}], nodes report ${leaders.get(shardId) ?? "none"}`,
+              };
+          }
+          return { done: true, value: out };
+        },
+      );
 
       const gateway = await fetchMetrics(c.httpAddress("gateway"));
-      expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "CreateAccount", code: "OK" })).toBe(accounts);
+      expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "CreateAccount", code: "OK" })).toBe(
+        accounts,
+      );
       expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "CreateTransaction", code: "OK" })).toBe(1);
       expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "NOT_FOUND" })).toBe(1);
-      expect(valueOf(gateway, "ledger_grpc_server_handling_seconds_count", { method: "CreateAccount", code: "OK" })).toBe(accounts);
-      const createSeconds = valueOf(gateway, "ledger_grpc_server_handling_seconds_sum", { method: "CreateAccount", code: "OK" });
+      expect(
+        valueOf(gateway, "ledger_grpc_server_handling_seconds_count", { method: "CreateAccount", code: "OK" }),
+      ).toBe(accounts);
+      const createSeconds = valueOf(gateway, "ledger_grpc_server_handling_seconds_sum", {
+        method: "CreateAccount",
+        code: "OK",
+      });
       expect(createSeconds).toBeGreaterThan(0);
       expect(createSeconds).toBeLessThan(accounts * 15);
       expect(valueOf(gateway, "process_cpu_seconds_total")).toBeGreaterThan(0);
@@ -78,7 +96,8 @@ describe("metrics of a running cluster (3 nodes, 2 shards, gateway)", () => {
         }
         expect(valueOf(e, "ledger_fsync_seconds_count")).toBeGreaterThan(0);
         expect(valueOf(e, "ledger_fsync_batch_groups_count")).toBe(valueOf(e, "ledger_fsync_seconds_count"));
-        for (const peer of c.nodeIds.filter((n) => n !== nodeId)) expect(valueOf(e, "ledger_peer_stream_up", { peer })).toBe(1);
+        for (const peer of c.nodeIds.filter((n) => n !== nodeId))
+          expect(valueOf(e, "ledger_peer_stream_up", { peer })).toBe(1);
         proposalsApplied += valueOf(e, "ledger_proposals_total", { outcome: "applied" });
         proposeCalls += sum(e, "ledger_grpc_server_handled_total", { method: "Propose", code: "OK" });
       }

@@ -23,9 +23,19 @@ import { insecureTransport } from "../../src/security/transport-security.js";
 async function startObservedNode(cluster: InProcessCluster, nodeId: NodeId, metrics: NodeMetrics): Promise<void> {
   const m = cluster.member(nodeId);
   const logger = createLogger({ name: nodeId, level: "silent" });
-  const host = await NodeHost.open({ config: cluster.config, nodeId, security: insecureTransport(), dataDir: m.dataDir, logger, observer: metrics.observer });
+  const host = await NodeHost.open({
+    config: cluster.config,
+    nodeId,
+    security: insecureTransport(),
+    dataDir: m.dataDir,
+    logger,
+    observer: metrics.observer,
+  });
   try {
-    m.server = await startNodeServer(host, m.address, logger, { security: insecureTransport(), observe: metrics.observeCall });
+    m.server = await startNodeServer(host, m.address, logger, {
+      security: insecureTransport(),
+      observe: metrics.observeCall,
+    });
   } catch (e) {
     await host.close();
     throw e;
@@ -87,7 +97,9 @@ describe("node metrics over a running three-node cluster", () => {
 
   it("after proposals, /metrics shows each replica's indexes and role, proposals by outcome, fsync, batch and apply histograms, and NodeService calls", async () => {
     const leaders = await cluster.waitForStableLeaders();
-    const heard = new Map<NodeId, { applied: number; notLeader: number; viaService: number }>(cluster.nodeIds.map((id) => [id, { applied: 0, notLeader: 0, viaService: 0 }]));
+    const heard = new Map<NodeId, { applied: number; notLeader: number; viaService: number }>(
+      cluster.nodeIds.map((id) => [id, { applied: 0, notLeader: 0, viaService: 0 }]),
+    );
     const count = (nodeId: NodeId) => heard.get(nodeId) ?? { applied: 0, notLeader: 0, viaService: 0 };
     const lastIndex = new Map<ShardId, number>();
 
@@ -95,7 +107,11 @@ describe("node metrics over a running three-node cluster", () => {
       const leader = leaders.get(shard.id) ?? "";
       for (let i = 0; i < 3; i++) {
         const id = accountIn(cluster.config, shard.id);
-        const done = await cluster.proposeOn(leader, shard.id, createAccountCommand(testTimestamp, id, `metrics-${id}`));
+        const done = await cluster.proposeOn(
+          leader,
+          shard.id,
+          createAccountCommand(testTimestamp, id, `metrics-${id}`),
+        );
         count(leader).applied++;
         lastIndex.set(shard.id, done.index);
       }
@@ -106,7 +122,9 @@ describe("node metrics over a running three-node cluster", () => {
       lastIndex.set(shard.id, done.index);
       // A follower refuses a proposal outright: NOT_LEADER, certainly not applied.
       const follower = shard.replicas.map((r) => r.nodeId).find((n) => n !== leader) ?? "";
-      const refused = await cluster.proposeOn(follower, shard.id, createAccountCommand(testTimestamp, accountIn(cluster.config, shard.id), "")).catch((e: unknown) => e);
+      const refused = await cluster
+        .proposeOn(follower, shard.id, createAccountCommand(testTimestamp, accountIn(cluster.config, shard.id), ""))
+        .catch((e: unknown) => e);
       expect(isLedgerError(refused) && refused.code).toBe("NOT_LEADER");
       count(follower).notLeader++;
     }
@@ -158,10 +176,18 @@ describe("node metrics over a running three-node cluster", () => {
       // Proposals through NodeService: counted by method and code.
       if (mine.viaService > 0) {
         expect(valueOf(e, "ledger_grpc_server_handled_total", { method: "Propose", code: "OK" })).toBe(mine.viaService);
-        expect(valueOf(e, "ledger_grpc_server_handling_seconds_count", { method: "Propose", code: "OK" })).toBe(mine.viaService);
+        expect(valueOf(e, "ledger_grpc_server_handling_seconds_count", { method: "Propose", code: "OK" })).toBe(
+          mine.viaService,
+        );
       }
 
-      for (const name of ["ledger_inbox_messages", "ledger_inbox_bytes", "ledger_proposals_queued", "ledger_proposals_in_flight", "ledger_db_writer_jobs"]) {
+      for (const name of [
+        "ledger_inbox_messages",
+        "ledger_inbox_bytes",
+        "ledger_proposals_queued",
+        "ledger_proposals_in_flight",
+        "ledger_db_writer_jobs",
+      ]) {
         expect(valueOf(e, name)).toBeGreaterThanOrEqual(0);
       }
       for (const peer of cluster.nodeIds.filter((n) => n !== nodeId)) {
@@ -178,7 +204,10 @@ describe("node metrics over a running three-node cluster", () => {
     // Each shard's leader got there by an election some replica of the shard started.
     for (const shard of cluster.config.shards) {
       let elections = 0;
-      for (const nodeId of cluster.nodeIds) elections += valueOf((await scrape(metricsOf(nodeId))).exposition, "ledger_elections_started_total", { shard: shard.id });
+      for (const nodeId of cluster.nodeIds)
+        elections += valueOf((await scrape(metricsOf(nodeId))).exposition, "ledger_elections_started_total", {
+          shard: shard.id,
+        });
       expect(elections).toBeGreaterThanOrEqual(1);
     }
   });
@@ -197,11 +226,14 @@ describe("node metrics of a snapshot transfer", () => {
     let lastIndex = 0;
     for (let i = 0; i < 3; i++) {
       const id = accountIn(cluster.config, shardId);
-      lastIndex = (await cluster.proposeOn(leader, shardId, createAccountCommand(testTimestamp, id, `snap-${id}`))).index;
+      lastIndex = (await cluster.proposeOn(leader, shardId, createAccountCommand(testTimestamp, id, `snap-${id}`)))
+        .index;
     }
     await cluster.waitForConvergence(shardId, lastIndex, { nodes: others });
     // No snapshot can be sent before the logs are compacted.
-    const before = valueOf((await scrape(metricsOf(leader))).exposition, "ledger_snapshots_sent_total", { shard: shardId });
+    const before = valueOf((await scrape(metricsOf(leader))).exposition, "ledger_snapshots_sent_total", {
+      shard: shardId,
+    });
     // Compact the logs of both live replicas past everything the victim has.
     for (const nodeId of others) await cluster.host(nodeId).triggerSnapshot(cluster.host(nodeId).replicaOf(shardId));
 
@@ -213,19 +245,37 @@ describe("node metrics of a snapshot transfer", () => {
     const installed = (await scrape(metricsOf(victim))).exposition;
     expect(valueOf(installed, "ledger_snapshots_installed_total", { shard: shardId })).toBeGreaterThanOrEqual(1);
     const replica = cluster.host(victim).replicaOf(shardId);
-    expect(valueOf(installed, "ledger_replica_snapshot_index", { shard: shardId })).toBe(replica.log.snapshotMetadata().index);
+    expect(valueOf(installed, "ledger_replica_snapshot_index", { shard: shardId })).toBe(
+      replica.log.snapshotMetadata().index,
+    );
     expect(replica.log.snapshotMetadata().index).toBeGreaterThanOrEqual(lastIndex);
   });
 });
 
 describe("proposal outcomes", () => {
   it.each([
-    { what: "NOT_LEADER (refused by a follower)", error: notApplied("NOT_LEADER", "not the leader"), outcome: "not_leader" },
+    {
+      what: "NOT_LEADER (refused by a follower)",
+      error: notApplied("NOT_LEADER", "not the leader"),
+      outcome: "not_leader",
+    },
     { what: "busy, not applied", error: notApplied("RESOURCE_EXHAUSTED", "busy"), outcome: "refused" },
     { what: "shutting down before proposing", error: notApplied("UNAVAILABLE", "shutting down"), outcome: "refused" },
-    { what: "leader stepped down after proposing", error: outcomeUnknown("shard-01", "stopped leading"), outcome: "unknown" },
-    { what: "deadline passed after proposing", error: new LedgerError("DEADLINE_EXCEEDED", "late"), outcome: "unknown" },
-    { what: "a command skipped at apply", error: new LedgerError("INVALID_ARGUMENT", "wrong shard"), outcome: "failed" },
+    {
+      what: "leader stepped down after proposing",
+      error: outcomeUnknown("shard-01", "stopped leading"),
+      outcome: "unknown",
+    },
+    {
+      what: "deadline passed after proposing",
+      error: new LedgerError("DEADLINE_EXCEEDED", "late"),
+      outcome: "unknown",
+    },
+    {
+      what: "a command skipped at apply",
+      error: new LedgerError("INVALID_ARGUMENT", "wrong shard"),
+      outcome: "failed",
+    },
     { what: "not a LedgerError", error: new Error("boom"), outcome: "failed" },
   ])("$what counts as $outcome", ({ error, outcome }) => {
     expect(proposalOutcome(error)).toBe(outcome);

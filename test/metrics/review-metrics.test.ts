@@ -26,7 +26,14 @@ describe("ledger_proposals_total on a node that is shutting down", () => {
   it("counts a proposal refused because the node is shutting down as outcome refused", async () => {
     const config = generateClusterConfig({ nodes: 1, shards: 1, replicationFactor: 1, basePort: await findFreePort() });
     const metrics = createNodeMetrics("node01");
-    host = await NodeHost.open({ config, nodeId: "node01", security: insecureTransport(), dataDir: await makeTempDir("review-metrics-"), logger: createLogger({ name: "node01", level: "silent" }), observer: metrics.observer });
+    host = await NodeHost.open({
+      config,
+      nodeId: "node01",
+      security: insecureTransport(),
+      dataDir: await makeTempDir("review-metrics-"),
+      logger: createLogger({ name: "node01", level: "silent" }),
+      observer: metrics.observer,
+    });
     metrics.attach(host);
     const replica = [...host.replicas.values()][0]!;
     await host.close();

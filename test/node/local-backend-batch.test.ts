@@ -22,7 +22,11 @@ beforeEach(async () => {
   backend = await LocalLedgerBackend.open({ dataDir: join(dir, "data") });
   writes = [];
   // Count the puts of every chained batch the backend writes.
-  const db = (backend as unknown as { db: { batch(): { put(k: Uint8Array, v: Uint8Array): unknown; write(o?: unknown): Promise<void> } } }).db;
+  const db = (
+    backend as unknown as {
+      db: { batch(): { put(k: Uint8Array, v: Uint8Array): unknown; write(o?: unknown): Promise<void> } };
+    }
+  ).db;
   const original = db.batch.bind(db);
   db.batch = () => {
     const batch = original();
@@ -46,7 +50,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const tx = (accountId: bigint, localId: bigint, amount: bigint) => ({ accountId, command: createTransactionCommand({ accountId, localId, amount, settled: true }) });
+const tx = (accountId: bigint, localId: bigint, amount: bigint) => ({
+  accountId,
+  command: createTransactionCommand({ accountId, localId, amount, settled: true }),
+});
 
 describe("LocalLedgerBackend.updateMany", () => {
   it("applies items in order, each with its own outcome: a refusal or INSUFFICIENT_FUNDS touches no other item", async () => {
@@ -62,7 +69,9 @@ describe("LocalLedgerBackend.updateMany", () => {
   it("puts a whole call in one write even when updates queued before it fill most of a group commit", async () => {
     await backend.update(1n, createAccountCommand(1n));
     writes.length = 0;
-    const before = Array.from({ length: localBatchCommandsMax - 10 }, (_, i) => backend.update(1n, tx(1n, BigInt(i + 1), 1n).command));
+    const before = Array.from({ length: localBatchCommandsMax - 10 }, (_, i) =>
+      backend.update(1n, tx(1n, BigInt(i + 1), 1n).command),
+    );
     const items = Array.from({ length: 100 }, (_, i) => tx(1n, BigInt(10_000 + i), 1n));
     const [outcomes] = await Promise.all([backend.updateMany(items), ...before]);
     expect(outcomes.every((o) => !(o instanceof LedgerError))).toBe(true);
@@ -76,7 +85,12 @@ describe("LocalLedgerBackend.updateMany", () => {
   it("gives a whole-call refusal to every item: RESOURCE_EXHAUSTED naming the queue limit, DEADLINE_EXCEEDED for a passed deadline", async () => {
     const tooMany = Array.from({ length: standaloneQueueLengthMax + 1 }, (_, i) => tx(1n, BigInt(i + 1), 1n));
     const full = await backend.updateMany(tooMany);
-    expect(full.every((o) => o instanceof LedgerError && o.code === "RESOURCE_EXHAUSTED" && o.message.includes("standaloneQueueLengthMax"))).toBe(true);
+    expect(
+      full.every(
+        (o) =>
+          o instanceof LedgerError && o.code === "RESOURCE_EXHAUSTED" && o.message.includes("standaloneQueueLengthMax"),
+      ),
+    ).toBe(true);
     const late = await backend.updateMany([tx(1n, 1n, 1n), tx(1n, 2n, 1n)], { deadlineMs: Date.now() - 1 });
     expect(late.map((o) => (o as LedgerError).code)).toEqual(["DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"]);
   });

@@ -8,17 +8,30 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { standaloneQueueLengthMax } from "../../src/base/limits.js";
-import { QuerySchema, type CommandResult, type QueryResult, type TransactionPage } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  QuerySchema,
+  type CommandResult,
+  type QueryResult,
+  type TransactionPage,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { LocalLedgerBackend, localBatchCommandsMax } from "../../src/node/local-backend.js";
-import { accountOf, createAccountCommand, createTransactionCommand, settleCommand, transactionOf } from "../ledger/commands.js";
+import {
+  accountOf,
+  createAccountCommand,
+  createTransactionCommand,
+  settleCommand,
+  transactionOf,
+} from "../ledger/commands.js";
 import { ledgerRejection as rejection } from "../support/rejection.js";
 
 let dir: string;
 const opened: LocalLedgerBackend[] = [];
 
 async function openBackend(logger?: pino.Logger): Promise<LocalLedgerBackend> {
-  const backend = await LocalLedgerBackend.open(logger === undefined ? { dataDir: join(dir, "nested", "data") } : { dataDir: join(dir, "nested", "data"), logger });
+  const backend = await LocalLedgerBackend.open(
+    logger === undefined ? { dataDir: join(dir, "nested", "data") } : { dataDir: join(dir, "nested", "data"), logger },
+  );
   opened.push(backend);
   return backend;
 }
@@ -28,7 +41,10 @@ function getAccount(backend: LocalLedgerBackend, accountId: bigint): Promise<Que
 }
 
 async function listAll(backend: LocalLedgerBackend, accountId: bigint): Promise<TransactionPage["transactions"]> {
-  const result = await backend.query(accountId, create(QuerySchema, { kind: { case: "listTransactions", value: { accountId, afterSeq: 0n, limit: 1000 } } }));
+  const result = await backend.query(
+    accountId,
+    create(QuerySchema, { kind: { case: "listTransactions", value: { accountId, afterSeq: 0n, limit: 1000 } } }),
+  );
   expect(result.kind.case).toBe("page");
   const page = result.kind.value as TransactionPage;
   expect(page.nextAfterSeq).toBe(0n);
@@ -53,7 +69,12 @@ describe("LocalLedgerBackend", () => {
     for (let i = 0; i < 900; i++) {
       const accountId = accounts[i % 3]!;
       const amount = i % 4 === 3 ? -BigInt(1 + (i % 13)) : BigInt(1 + (i % 17));
-      calls.push(backend.update(accountId, createTransactionCommand({ accountId, localId: BigInt(i), amount, settled: i % 5 !== 0 })));
+      calls.push(
+        backend.update(
+          accountId,
+          createTransactionCommand({ accountId, localId: BigInt(i), amount, settled: i % 5 !== 0 }),
+        ),
+      );
     }
     const results = await Promise.all(calls);
     expect(results.every((r) => r.kind.case === "transaction")).toBe(true);
@@ -79,17 +100,21 @@ describe("LocalLedgerBackend", () => {
     await backend.update(accountId, createAccountCommand(accountId));
     const total = standaloneQueueLengthMax + localBatchCommandsMax + 10;
     const calls = Array.from({ length: total }, (_, i) =>
-      backend.update(accountId, createTransactionCommand({ accountId, localId: BigInt(i + 1), amount: 1n, settled: true })).then(
-        () => "applied" as const,
-        (e: unknown) => e,
-      ),
+      backend
+        .update(accountId, createTransactionCommand({ accountId, localId: BigInt(i + 1), amount: 1n, settled: true }))
+        .then(
+          () => "applied" as const,
+          (e: unknown) => e,
+        ),
     );
     const outcomes = await Promise.all(calls);
     const applied = outcomes.filter((o) => o === "applied").length;
     const refused = outcomes.filter((o): o is LedgerError => o instanceof LedgerError);
     expect(applied + refused.length).toBe(total);
     expect(refused.length).toBeGreaterThan(0);
-    expect(refused.every((e) => e.code === "RESOURCE_EXHAUSTED" && e.message.includes(String(standaloneQueueLengthMax)))).toBe(true);
+    expect(
+      refused.every((e) => e.code === "RESOURCE_EXHAUSTED" && e.message.includes(String(standaloneQueueLengthMax))),
+    ).toBe(true);
     // The queue holds the limit; at most one batch had already left it for the writer.
     expect(applied).toBeGreaterThanOrEqual(standaloneQueueLengthMax);
     expect(applied).toBeLessThanOrEqual(standaloneQueueLengthMax + localBatchCommandsMax);
@@ -100,7 +125,12 @@ describe("LocalLedgerBackend", () => {
     const backend = await openBackend();
     const accountId = 0xabcn;
     const created = backend.update(accountId, createAccountCommand(accountId));
-    const calls = Array.from({ length: 50 }, (_, i) => backend.update(accountId, createTransactionCommand({ accountId, localId: BigInt(i), amount: 2n, settled: false })));
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      backend.update(
+        accountId,
+        createTransactionCommand({ accountId, localId: BigInt(i), amount: 2n, settled: false }),
+      ),
+    );
     await backend.close();
     await created;
     const results = await Promise.all(calls);
@@ -110,14 +140,18 @@ describe("LocalLedgerBackend", () => {
 
     const reopened = await openBackend();
     expect(await listAll(reopened, accountId)).toHaveLength(50);
-    expect(transactionOf(await reopened.update(accountId, settleCommand(accountId, 3n))).status).toBe(TransactionStatus.SETTLED);
+    expect(transactionOf(await reopened.update(accountId, settleCommand(accountId, 3n))).status).toBe(
+      TransactionStatus.SETTLED,
+    );
     expect(accountOf(await getAccount(reopened, accountId)).settledBalance).toBe(2n);
   });
 
   it("an update whose deadline already passed is refused with DEADLINE_EXCEEDED and not applied", async () => {
     const backend = await openBackend();
     const accountId = 0x5n;
-    const error = await rejection(backend.update(accountId, createAccountCommand(accountId), { deadlineMs: Date.now() - 1 }));
+    const error = await rejection(
+      backend.update(accountId, createAccountCommand(accountId), { deadlineMs: Date.now() - 1 }),
+    );
     expect(error.code).toBe("DEADLINE_EXCEEDED");
     expect((await getAccount(backend, accountId)).kind.case).toBe("error");
   });
@@ -126,9 +160,18 @@ describe("LocalLedgerBackend", () => {
     const backend = await openBackend();
     const accountId = 0x9n;
     await backend.update(accountId, createAccountCommand(accountId));
-    const good1 = backend.update(accountId, createTransactionCommand({ accountId, localId: 1n, amount: 10n, settled: true }));
-    const bad = backend.update(accountId, createTransactionCommand({ accountId, localId: 2n, amount: 0n, settled: true }));
-    const good2 = backend.update(accountId, createTransactionCommand({ accountId, localId: 3n, amount: 5n, settled: true }));
+    const good1 = backend.update(
+      accountId,
+      createTransactionCommand({ accountId, localId: 1n, amount: 10n, settled: true }),
+    );
+    const bad = backend.update(
+      accountId,
+      createTransactionCommand({ accountId, localId: 2n, amount: 0n, settled: true }),
+    );
+    const good2 = backend.update(
+      accountId,
+      createTransactionCommand({ accountId, localId: 3n, amount: 5n, settled: true }),
+    );
     expect((await rejection(bad)).code).toBe("INTERNAL");
     expect(transactionOf(await good1).seq).toBe(1n);
     expect(transactionOf(await good2).seq).toBe(2n);
@@ -150,12 +193,23 @@ describe("LocalLedgerBackend", () => {
       };
       return batch;
     };
-    const failed = [1n, 2n].map((localId) => backend.update(accountId, createTransactionCommand({ accountId, localId, amount: 10n, settled: true })));
+    const failed = [1n, 2n].map((localId) =>
+      backend.update(accountId, createTransactionCommand({ accountId, localId, amount: 10n, settled: true })),
+    );
     for (const call of failed) expect((await rejection(call)).code).toBe("UNAVAILABLE");
     db.batch = realBatch;
-    expect(lines.some((l) => l.includes("writing a ledger batch failed") && l.includes("simulated disk failure"))).toBe(true);
+    expect(lines.some((l) => l.includes("writing a ledger batch failed") && l.includes("simulated disk failure"))).toBe(
+      true,
+    );
     const account = accountOf(await getAccount(backend, accountId));
     expect([account.availableBalance, account.transactionCount]).toEqual([0n, 0n]);
-    expect(transactionOf(await backend.update(accountId, createTransactionCommand({ accountId, localId: 1n, amount: 10n, settled: true }))).seq).toBe(1n);
+    expect(
+      transactionOf(
+        await backend.update(
+          accountId,
+          createTransactionCommand({ accountId, localId: 1n, amount: 10n, settled: true }),
+        ),
+      ).seq,
+    ).toBe(1n);
   });
 });

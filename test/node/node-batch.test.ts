@@ -5,14 +5,29 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodePendingProposalsMax, proposalEntryBytesMax } from "../../src/base/limits.js";
-import { createAccountCommand, createTransactionCommand, type NewTransaction } from "../../src/gateway/core-requests.js";
-import { CommandResultSchema, CommandSchema, CoreErrorCode, type CommandResult } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  type NewTransaction,
+} from "../../src/gateway/core-requests.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  CoreErrorCode,
+  type CommandResult,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { ProposeRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import type { ReplicaSummary } from "../../src/node/node-host.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { ledgerRejection } from "../support/rejection.js";
-import { InProcessCluster, accountIn, accountOfResult, testTimestamp, transactionOfResult } from "./support/in-process-cluster.js";
+import {
+  InProcessCluster,
+  accountIn,
+  accountOfResult,
+  testTimestamp,
+  transactionOfResult,
+} from "./support/in-process-cluster.js";
 
 let cluster: InProcessCluster;
 let shardId: string;
@@ -33,7 +48,10 @@ afterAll(async () => {
 });
 
 const tx = (t: Partial<NewTransaction> & { accountId: bigint; localId: bigint; amount: bigint }) =>
-  toBinary(CommandSchema, createTransactionCommand(testTimestamp, { description: "", settled: true, requestId: "", ...t }));
+  toBinary(
+    CommandSchema,
+    createTransactionCommand(testTimestamp, { description: "", settled: true, requestId: "", ...t }),
+  );
 
 async function leaderOf(id: string): Promise<string> {
   return (await cluster.waitForStableLeaders()).get(id) ?? "";
@@ -42,12 +60,25 @@ async function leaderOf(id: string): Promise<string> {
 async function newAccount(id: string, leader: string, deposit: bigint): Promise<bigint> {
   const accountId = accountIn(cluster.config, id);
   await cluster.proposeOn(leader, id, createAccountCommand(testTimestamp, accountId, ""));
-  await cluster.proposeOn(leader, id, createTransactionCommand(testTimestamp, { accountId, localId: 1n, amount: deposit, description: "", settled: true, requestId: "" }));
+  await cluster.proposeOn(
+    leader,
+    id,
+    createTransactionCommand(testTimestamp, {
+      accountId,
+      localId: 1n,
+      amount: deposit,
+      description: "",
+      settled: true,
+      requestId: "",
+    }),
+  );
   return accountId;
 }
 
 function expectSameState(replicas: Map<string, ReplicaSummary>): void {
-  const hashes = new Set([...replicas.values()].map((s) => Buffer.from(s.stateHash ?? new Uint8Array(0)).toString("hex")));
+  const hashes = new Set(
+    [...replicas.values()].map((s) => Buffer.from(s.stateHash ?? new Uint8Array(0)).toString("hex")),
+  );
   expect(replicas.size).toBe(3);
   expect(hashes.size).toBe(1);
 }
@@ -105,7 +136,9 @@ describe("batch proposals", () => {
       [{}, "must be set"],
     ];
     for (const [fields, says] of cases) {
-      const e = await ledgerRejection(cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, ...fields })));
+      const e = await ledgerRejection(
+        cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, ...fields })),
+      );
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain("command");
       expect(e.message).toContain("commands");
@@ -127,7 +160,9 @@ describe("batch proposals", () => {
       [noKind, "commands[1] must set one of"],
       [elsewhere, "commands[1]'s account belongs to another shard"],
     ] as const) {
-      const e = await ledgerRejection(cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, commands: [good, bad, good] })));
+      const e = await ledgerRejection(
+        cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, commands: [good, bad, good] })),
+      );
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain(says);
       expect(e.details.applied).toBe("no");
@@ -140,9 +175,15 @@ describe("batch proposals", () => {
     const a = await newAccount(shardId, leader, 10n);
     const description = "x".repeat(1_000);
     const count = Math.ceil(proposalEntryBytesMax / 1_000) + 10;
-    const commands = Array.from({ length: count }, (_, i) => tx({ accountId: a, localId: BigInt(100 + i), amount: 1n, description }));
+    const commands = Array.from({ length: count }, (_, i) =>
+      tx({ accountId: a, localId: BigInt(100 + i), amount: 1n, description }),
+    );
     const lastBefore = cluster.host(leader).replicaOf(shardId).log.lastIndex();
-    const e = await ledgerRejection(cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 }));
+    const e = await ledgerRejection(
+      cluster
+        .client(leader)
+        .propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 }),
+    );
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toContain("proposalEntryBytesMax");
     expect(e.details.applied).toBe("no");
@@ -154,8 +195,11 @@ describe("batch proposals", () => {
     const host = cluster.host(leader);
     const replica = host.replicaOf(shardId);
     const a = accountIn(cluster.config, shardId); // no such account: every command is a cheap NOT_FOUND
-    const batchOf = (n: number, from: number) => Array.from({ length: n }, (_, i) => tx({ accountId: a, localId: BigInt(from + i), amount: 1n }));
-    const tooBig = await ledgerRejection(host.proposeBatch(replica, batchOf(nodePendingProposalsMax + 1, 0), Date.now() + 10_000));
+    const batchOf = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) => tx({ accountId: a, localId: BigInt(from + i), amount: 1n }));
+    const tooBig = await ledgerRejection(
+      host.proposeBatch(replica, batchOf(nodePendingProposalsMax + 1, 0), Date.now() + 10_000),
+    );
     expect(tooBig.code).toBe("INVALID_ARGUMENT");
     expect(tooBig.message).toContain("nodePendingProposalsMax");
     expect(tooBig.details.applied).toBe("no");
@@ -175,12 +219,20 @@ describe("batch proposals", () => {
     const leader = await leaderOf(shardId);
     const follower = cluster.nodeIds.find((n) => n !== leader) ?? "";
     const a = await newAccount(shardId, leader, 10n);
-    const commands = [tx({ accountId: a, localId: 20n, amount: 5n }), tx({ accountId: a, localId: 21n, amount: -100n })];
-    const response = await cluster.client(follower).propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 });
+    const commands = [
+      tx({ accountId: a, localId: 20n, amount: 5n }),
+      tx({ accountId: a, localId: 21n, amount: -100n }),
+    ];
+    const response = await cluster
+      .client(follower)
+      .propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 });
     expect(response.leaderNodeId).toBe(leader);
     expect(response.result.length).toBe(0);
     const results = response.results.map((r) => fromBinary(CommandResultSchema, r));
-    expect(results.map((r) => transactionOfResult(r).status)).toEqual([TransactionStatus.SETTLED, TransactionStatus.INSUFFICIENT_FUNDS]);
+    expect(results.map((r) => transactionOfResult(r).status)).toEqual([
+      TransactionStatus.SETTLED,
+      TransactionStatus.INSUFFICIENT_FUNDS,
+    ]);
   });
 
   it("commands that bypass the node's checks are refused one by one at apply on every replica; the rest of their batch applies", async () => {
@@ -190,7 +242,12 @@ describe("batch proposals", () => {
     const host = cluster.host(leader);
     const { results, index } = await host.proposeBatch(
       host.replicaOf(shardId),
-      [tx({ accountId: a, localId: 30n, amount: 1n }), elsewhere, new Uint8Array([0xff, 0xff]), tx({ accountId: a, localId: 31n, amount: 2n })],
+      [
+        tx({ accountId: a, localId: 30n, amount: 1n }),
+        elsewhere,
+        new Uint8Array([0xff, 0xff]),
+        tx({ accountId: a, localId: 31n, amount: 2n }),
+      ],
       Date.now() + 10_000,
     );
     expect(transactionOfResult(results[0] as CommandResult).amount).toBe(1n);
@@ -212,7 +269,11 @@ describe("batch proposals", () => {
     const corrupt = new Uint8Array([2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3]);
     host.enqueue(() => replica.raw.propose(corrupt));
     expectSameState(await cluster.waitForConvergence(shardId, lastBefore + 1));
-    const after = await host.proposeBatch(replica, [tx({ accountId: a, localId: 40n, amount: 4n })], Date.now() + 10_000);
+    const after = await host.proposeBatch(
+      replica,
+      [tx({ accountId: a, localId: 40n, amount: 4n })],
+      Date.now() + 10_000,
+    );
     expect(after.index).toBe(lastBefore + 2);
     expect(transactionOfResult(after.results[0] as CommandResult).amount).toBe(4n);
     expectSameState(await cluster.waitForConvergence(shardId, after.index));
@@ -225,7 +286,9 @@ describe("batch proposals", () => {
     await cluster.stopNode(victim);
     let index = 0;
     for (let round = 0; round < 3; round++) {
-      const commands = Array.from({ length: 50 }, (_, i) => tx({ accountId: a, localId: BigInt(1_000 + round * 50 + i), amount: i % 2 === 0 ? 3n : -2n }));
+      const commands = Array.from({ length: 50 }, (_, i) =>
+        tx({ accountId: a, localId: BigInt(1_000 + round * 50 + i), amount: i % 2 === 0 ? 3n : -2n }),
+      );
       const host = cluster.host(leader);
       ({ index } = await host.proposeBatch(host.replicaOf(shardId), commands, Date.now() + 10_000));
     }

@@ -25,7 +25,10 @@ interface WriteSpy {
 function spyOnSyncedWrites(db: { batch(): unknown }): WriteSpy {
   const writes: SyncedWrite[] = [];
   let hold: { reached(): void; released: Promise<void> } | undefined;
-  const original = db.batch.bind(db) as () => { put(k: Uint8Array, v: Uint8Array): unknown; write(o?: { sync?: boolean }): Promise<void> };
+  const original = db.batch.bind(db) as () => {
+    put(k: Uint8Array, v: Uint8Array): unknown;
+    write(o?: { sync?: boolean }): Promise<void>;
+  };
   db.batch = () => {
     const batch = original();
     const entriesByReplica = new Map<number, number>();
@@ -80,7 +83,11 @@ describe("NodeHost write path", () => {
     const watched = c.nodeIds[0] ?? "";
     const spy = spyOnSyncedWrites(c.host(watched).db);
     const otherShards = c.config.shards.filter((s) => leaders.get(s.id) !== watched);
-    const lastIndexOnLeader = (shardId: string) => c.host(leaders.get(shardId) ?? "").replicaOf(shardId).log.lastIndex();
+    const lastIndexOnLeader = (shardId: string) =>
+      c
+        .host(leaders.get(shardId) ?? "")
+        .replicaOf(shardId)
+        .log.lastIndex();
     const before = new Map(otherShards.map((s) => [s.id, lastIndexOnLeader(s.id)]));
 
     // Hold the watched node's next synced write, so that while it waits the other leaders' appends
@@ -89,7 +96,13 @@ describe("NodeHost write path", () => {
     const perShard = 40;
     const proposals = Promise.all(
       c.config.shards.flatMap((shard) =>
-        Array.from({ length: perShard }, () => c.proposeOn(leaders.get(shard.id) ?? "", shard.id, createAccountCommand(testTimestamp, accountIn(c.config, shard.id), ""))),
+        Array.from({ length: perShard }, () =>
+          c.proposeOn(
+            leaders.get(shard.id) ?? "",
+            shard.id,
+            createAccountCommand(testTimestamp, accountIn(c.config, shard.id), ""),
+          ),
+        ),
       ),
     );
     await hold.held;

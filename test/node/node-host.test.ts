@@ -11,7 +11,14 @@ import { createLogger } from "../../src/base/logger.js";
 import { createAccountCommand, createTransactionCommand } from "../../src/gateway/core-requests.js";
 import { TransferLeadershipRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { cleanUpEverything } from "../support/cleanup.js";
-import { InProcessCluster, accountIn, accountOfResult, testTimestamp, transactionOfResult, waitFor } from "./support/in-process-cluster.js";
+import {
+  InProcessCluster,
+  accountIn,
+  accountOfResult,
+  testTimestamp,
+  transactionOfResult,
+  waitFor,
+} from "./support/in-process-cluster.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 
 describe("NodeHost: a running three-node cluster", () => {
@@ -52,7 +59,11 @@ describe("NodeHost: a running three-node cluster", () => {
     for (const shard of cluster.config.shards) {
       const leader = leaders.get(shard.id) ?? "";
       const accountId = accountIn(cluster.config, shard.id);
-      const created = await cluster.proposeOn(leader, shard.id, createAccountCommand(testTimestamp, accountId, `req-${accountId}`));
+      const created = await cluster.proposeOn(
+        leader,
+        shard.id,
+        createAccountCommand(testTimestamp, accountId, `req-${accountId}`),
+      );
       const account = accountOfResult(created.result);
       expect(account.id).toBe(accountId);
       expect(account.requestId).toBe(`req-${accountId}`);
@@ -62,7 +73,14 @@ describe("NodeHost: a running three-node cluster", () => {
       const tx = await cluster.proposeOn(
         leader,
         shard.id,
-        createTransactionCommand(testTimestamp + 1n, { accountId, localId: 77n, amount: 1_250n, description: "deposit", settled: true, requestId: "" }),
+        createTransactionCommand(testTimestamp + 1n, {
+          accountId,
+          localId: 77n,
+          amount: 1_250n,
+          description: "deposit",
+          settled: true,
+          requestId: "",
+        }),
       );
       const record = transactionOfResult(tx.result);
       expect(record.accountId).toBe(accountId);
@@ -73,7 +91,9 @@ describe("NodeHost: a running three-node cluster", () => {
 
       const replicas = await cluster.waitForConvergence(shard.id, tx.index);
       expect(replicas.size).toBe(3);
-      const hashes = new Set([...replicas.values()].map((s) => Buffer.from(s.stateHash ?? new Uint8Array(0)).toString("hex")));
+      const hashes = new Set(
+        [...replicas.values()].map((s) => Buffer.from(s.stateHash ?? new Uint8Array(0)).toString("hex")),
+      );
       expect(hashes.size).toBe(1);
       expect([...hashes][0]).toMatch(/^[0-9a-f]{64}$/);
       // The hash covers the ledger state: the state with the deposit differs from an empty one.
@@ -87,10 +107,12 @@ describe("NodeHost: a running three-node cluster", () => {
     if (shard === undefined) throw new Error("no shard");
     const leader = (await cluster.waitForStableLeaders()).get(shard.id) ?? "";
     const follower = cluster.nodeIds.find((id) => id !== leader) ?? "";
-    const error = await cluster.proposeOn(follower, shard.id, createAccountCommand(testTimestamp, accountIn(cluster.config, shard.id), "")).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await cluster
+      .proposeOn(follower, shard.id, createAccountCommand(testTimestamp, accountIn(cluster.config, shard.id), ""))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toMatchObject({ code: "NOT_LEADER", details: { leader } });
   });
 
@@ -105,7 +127,9 @@ describe("NodeHost: a running three-node cluster", () => {
     await cluster.waitForLeader(shard.id, { on: preferred, timeoutMs: 8_000 });
     for (let round = 0; round < 8; round++) {
       const target = others[round % others.length] ?? "";
-      await cluster.client(preferred).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: shard.id, toNodeId: target }));
+      await cluster
+        .client(preferred)
+        .transferLeadership(create(TransferLeadershipRequestSchema, { shardId: shard.id, toNodeId: target }));
       await cluster.waitForLeader(shard.id, { on: target, timeoutMs: 5_000 });
       // 150 ticks: five balancing intervals.
       await cluster.waitForLeader(shard.id, { on: preferred, timeoutMs: 3_000 }).catch((e: unknown) => {
@@ -125,7 +149,20 @@ describe("NodeHost.deliver: the inbound message filter", () => {
 
   /** A heartbeat at a higher term: a replica that accepts it adopts that term. */
   function heartbeat(from: number, to: number, term: number): Message {
-    return { type: MessageType.Heartbeat, from, to, term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, hintTerm: 0, context: new Uint8Array(0) };
+    return {
+      type: MessageType.Heartbeat,
+      from,
+      to,
+      term,
+      logTerm: 0,
+      index: 0,
+      entries: [],
+      commit: 0,
+      reject: false,
+      rejectHint: 0,
+      hintTerm: 0,
+      context: new Uint8Array(0),
+    };
   }
 
   async function termsOf(host: NodeHost): Promise<Map<string, number>> {
@@ -136,7 +173,13 @@ describe("NodeHost.deliver: the inbound message filter", () => {
   // test's back; delivered messages are still stepped by the loop.
   async function openIdleHost(): Promise<{ cluster: InProcessCluster; host: NodeHost }> {
     const cluster = await InProcessCluster.create({ shards: 2 });
-    const host = await NodeHost.open({ config: cluster.config, nodeId: "node01", security: insecureTransport(), dataDir: cluster.member("node01").dataDir, logger: createLogger({ name: "node01", level: "silent" }) });
+    const host = await NodeHost.open({
+      config: cluster.config,
+      nodeId: "node01",
+      security: insecureTransport(),
+      dataDir: cluster.member("node01").dataDir,
+      logger: createLogger({ name: "node01", level: "silent" }),
+    });
     hosts.push(host);
     return { cluster, host };
   }
@@ -168,12 +211,16 @@ describe("NodeHost.deliver: the inbound message filter", () => {
     // The control, in the same order: once it has taken effect, the messages above were stepped or dropped.
     host.deliver("node02", [{ shardId: s1, message: heartbeat(peer1, mine1, term1 + 3) }]);
 
-    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () => ((await termsOf(host)).get(s1) === term1 + 3 ? true : undefined));
+    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () =>
+      (await termsOf(host)).get(s1) === term1 + 3 ? true : undefined,
+    );
     expect((await termsOf(host)).get(s0)).toBe(term0);
 
     // And a well-addressed message does move shard 0's term: the filter, not Raft, dropped the others.
     host.deliver("node02", [{ shardId: s0, message: heartbeat(peer0, mine0, term0 + 5) }]);
-    await waitFor("a valid heartbeat to raise shard 0's term", 5_000, async () => ((await termsOf(host)).get(s0) === term0 + 5 ? true : undefined));
+    await waitFor("a valid heartbeat to raise shard 0's term", 5_000, async () =>
+      (await termsOf(host)).get(s0) === term0 + 5 ? true : undefined,
+    );
   });
 
   it("drops a message whose sender is a replica of another shard, even when its node is the right one", async () => {
@@ -190,7 +237,9 @@ describe("NodeHost.deliver: the inbound message filter", () => {
       { shardId: s0, message: heartbeat(peer1, mine0, term0 + 5) },
       { shardId: s1, message: heartbeat(peer1, mine1, term1 + 3) }, // control
     ]);
-    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () => ((await termsOf(host)).get(s1) === term1 + 3 ? true : undefined));
+    await waitFor("the control heartbeat to raise shard 1's term", 5_000, async () =>
+      (await termsOf(host)).get(s1) === term1 + 3 ? true : undefined,
+    );
     const after = (await host.replicaSummaries(false)).find((s) => s.shardId === s0);
     expect(after?.term).toBe(term0);
     expect(after?.leaderReplicaId).toBe(0);

@@ -8,7 +8,12 @@ import { LedgerError } from "../../src/base/errors.js";
 import { descriptionBytesMax, snapshotChunkBytesMax } from "../../src/base/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
 import { QueryResultSchema, QuerySchema } from "../../src/gen/ledger/core/v1/core_pb.js";
-import { ReadConsistency, ReadRequestSchema, TransferLeadershipRequestSchema, TriggerSnapshotRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
+import {
+  ReadConsistency,
+  ReadRequestSchema,
+  TransferLeadershipRequestSchema,
+  TriggerSnapshotRequestSchema,
+} from "../../src/gen/ledger/node/v1/node_pb.js";
 import type { ReplicaSummary } from "../../src/node/node-host.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { InProcessCluster, accountIn, accountOfResult, testTimestamp, waitFor } from "./support/in-process-cluster.js";
@@ -26,13 +31,29 @@ afterEach(async () => {
 const hex = (s: ReplicaSummary | undefined) => Buffer.from(s?.stateHash ?? new Uint8Array(0)).toString("hex");
 
 /** Creates `count` accounts with one settled deposit each through the shard's leader; returns the ids and the last index. */
-async function writeSome(c: InProcessCluster, shardId: string, leader: string, count: number): Promise<{ accounts: bigint[]; lastIndex: number }> {
+async function writeSome(
+  c: InProcessCluster,
+  shardId: string,
+  leader: string,
+  count: number,
+): Promise<{ accounts: bigint[]; lastIndex: number }> {
   const accounts: bigint[] = [];
   let lastIndex = 0;
   for (let i = 0; i < count; i++) {
     const accountId = accountIn(c.config, shardId);
     await c.proposeVia(leader, shardId, createAccountCommand(testTimestamp, accountId, ""));
-    const { index } = await c.proposeVia(leader, shardId, createTransactionCommand(testTimestamp + 1n, { accountId, localId: 1n, amount: 500n, description: "d", settled: true, requestId: "" }));
+    const { index } = await c.proposeVia(
+      leader,
+      shardId,
+      createTransactionCommand(testTimestamp + 1n, {
+        accountId,
+        localId: 1n,
+        amount: 500n,
+        description: "d",
+        settled: true,
+        requestId: "",
+      }),
+    );
     accounts.push(accountId);
     lastIndex = index;
   }
@@ -40,7 +61,15 @@ async function writeSome(c: InProcessCluster, shardId: string, leader: string, c
 }
 
 async function staleBalance(c: InProcessCluster, nodeId: string, shardId: string, accountId: bigint): Promise<bigint> {
-  const response = await c.client(nodeId).read(create(ReadRequestSchema, { shardId, query: toBinary(QuerySchema, getAccountQuery(accountId)), consistency: ReadConsistency.STALE }));
+  const response = await c
+    .client(nodeId)
+    .read(
+      create(ReadRequestSchema, {
+        shardId,
+        query: toBinary(QuerySchema, getAccountQuery(accountId)),
+        consistency: ReadConsistency.STALE,
+      }),
+    );
   return accountOfResult(fromBinary(QueryResultSchema, response.result)).settledBalance;
 }
 
@@ -48,7 +77,10 @@ async function staleBalance(c: InProcessCluster, nodeId: string, shardId: string
  * One shard; a follower (the victim) is stopped while the others take a big state and compact
  * their logs past everything it has: it can only catch up by snapshot install.
  */
-async function followerBehindCompaction(c: InProcessCluster, perAccount: number): Promise<{ shardId: string; victim: string; accounts: bigint[]; lastIndex: number }> {
+async function followerBehindCompaction(
+  c: InProcessCluster,
+  perAccount: number,
+): Promise<{ shardId: string; victim: string; accounts: bigint[]; lastIndex: number }> {
   const shardId = c.config.shards[0]?.id ?? "";
   const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
   const victim = c.nodeIds.find((id) => id !== leader) ?? "";
@@ -56,21 +88,42 @@ async function followerBehindCompaction(c: InProcessCluster, perAccount: number)
   await c.stopNode(victim);
   const { accounts, lastIndex } = await writeBigState(c, shardId, leader, perAccount);
   await c.waitForConvergence(shardId, lastIndex, { nodes: others });
-  for (const nodeId of others) await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
+  for (const nodeId of others)
+    await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
   return { shardId, victim, accounts, lastIndex };
 }
 
 /** Writes more than two snapshot chunks of state on the shard's leader; returns the accounts and last index. */
-async function writeBigState(c: InProcessCluster, shardId: string, leader: string, perAccount: number): Promise<{ accounts: bigint[]; lastIndex: number }> {
+async function writeBigState(
+  c: InProcessCluster,
+  shardId: string,
+  leader: string,
+  perAccount: number,
+): Promise<{ accounts: bigint[]; lastIndex: number }> {
   const accounts = Array.from({ length: 10 }, () => accountIn(c.config, shardId));
-  await Promise.all(accounts.map((accountId) => c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountId, ""))));
+  await Promise.all(
+    accounts.map((accountId) => c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountId, ""))),
+  );
   const description = "x".repeat(descriptionBytesMax);
   let lastIndex = 0;
   for (let n = 1; n <= perAccount; n += 20) {
     const batch = [];
     for (let k = n; k < n + 20 && k <= perAccount; k++) {
       for (const accountId of accounts) {
-        batch.push(c.proposeOn(leader, shardId, createTransactionCommand(testTimestamp, { accountId, localId: BigInt(k), amount: 1n, description, settled: true, requestId: "" })));
+        batch.push(
+          c.proposeOn(
+            leader,
+            shardId,
+            createTransactionCommand(testTimestamp, {
+              accountId,
+              localId: BigInt(k),
+              amount: 1n,
+              description,
+              settled: true,
+              requestId: "",
+            }),
+          ),
+        );
       }
     }
     for (const r of await Promise.all(batch)) lastIndex = Math.max(lastIndex, r.index);
@@ -78,15 +131,31 @@ async function writeBigState(c: InProcessCluster, shardId: string, leader: strin
   return { accounts, lastIndex };
 }
 
-async function linearizableBalance(c: InProcessCluster, nodeId: string, shardId: string, accountId: bigint): Promise<bigint> {
-  const response = await c.client(nodeId).read(create(ReadRequestSchema, { shardId, query: toBinary(QuerySchema, getAccountQuery(accountId)), consistency: ReadConsistency.LINEARIZABLE }));
+async function linearizableBalance(
+  c: InProcessCluster,
+  nodeId: string,
+  shardId: string,
+  accountId: bigint,
+): Promise<bigint> {
+  const response = await c
+    .client(nodeId)
+    .read(
+      create(ReadRequestSchema, {
+        shardId,
+        query: toBinary(QuerySchema, getAccountQuery(accountId)),
+        consistency: ReadConsistency.LINEARIZABLE,
+      }),
+    );
   return accountOfResult(fromBinary(QueryResultSchema, response.result)).settledBalance;
 }
 
 function expectSameState(replicas: Map<string, ReplicaSummary>): void {
   expect(replicas.size).toBe(3);
   const hashes = new Set([...replicas.values()].map(hex));
-  expect(hashes.size, JSON.stringify(Object.fromEntries([...replicas].map(([n, s]) => [n, { applied: s.appliedIndex, hash: hex(s) }])))).toBe(1);
+  expect(
+    hashes.size,
+    JSON.stringify(Object.fromEntries([...replicas].map(([n, s]) => [n, { applied: s.appliedIndex, hash: hex(s) }]))),
+  ).toBe(1);
 }
 
 describe("NodeHost recovery", () => {
@@ -122,7 +191,8 @@ describe("NodeHost recovery", () => {
       const replicas = await c.waitForConvergence(shard.id, more.lastIndex);
       expect(replicas.get(victim)?.caughtUp).toBe(true);
       expectSameState(replicas);
-      for (const accountId of [...w.accounts, ...more.accounts]) expect(await staleBalance(c, victim, shard.id, accountId)).toBe(500n);
+      for (const accountId of [...w.accounts, ...more.accounts])
+        expect(await staleBalance(c, victim, shard.id, accountId)).toBe(500n);
     }
   });
 
@@ -155,11 +225,14 @@ describe("NodeHost recovery", () => {
     const installed = replicas.get(victim);
     expect(installed?.snapshotIndex).toBeGreaterThan(early.lastIndex);
     expect(installed?.caughtUp).toBe(true);
-    for (const accountId of [...early.accounts, ...whileDown.accounts, ...afterSnapshot.accounts]) expect(await staleBalance(c, victim, shardId, accountId)).toBe(500n);
+    for (const accountId of [...early.accounts, ...whileDown.accounts, ...afterSnapshot.accounts])
+      expect(await staleBalance(c, victim, shardId, accountId)).toBe(500n);
     // The other shard, untouched by snapshots, caught up from the log.
     const otherShard = c.config.shards[1]?.id ?? "";
     const otherSummaries = await c.shardSummaries(otherShard, false);
-    expectSameState(await c.waitForConvergence(otherShard, Math.max(...[...otherSummaries.values()].map((s) => s.commitIndex))));
+    expectSameState(
+      await c.waitForConvergence(otherShard, Math.max(...[...otherSummaries.values()].map((s) => s.commitIndex))),
+    );
 
     // Restart the host that installed the snapshot: its state comes from disk under the new
     // generation, identical before any peer talks to it.
@@ -169,7 +242,8 @@ describe("NodeHost recovery", () => {
     expect(reopened?.appliedIndex).toBe(installed?.appliedIndex);
     expect(reopened?.snapshotIndex).toBe(installed?.snapshotIndex);
     expect(hex(reopened)).toBe(hex(installed));
-    for (const accountId of [...early.accounts, ...whileDown.accounts]) expect(await staleBalance(c, victim, shardId, accountId)).toBe(500n);
+    for (const accountId of [...early.accounts, ...whileDown.accounts])
+      expect(await staleBalance(c, victim, shardId, accountId)).toBe(500n);
   });
 
   it("with two hosts stopped, proposals on the last one fail within their deadline with UNAVAILABLE or DEADLINE_EXCEEDED, and succeed once a host returns", async () => {
@@ -184,10 +258,17 @@ describe("NodeHost recovery", () => {
     const callMs = 2_000;
     // Straight into the replica that still believes it leads: the entry is appended but can never commit.
     const directStart = Date.now();
-    const direct = await c.proposeOn(survivor, ledHere, createAccountCommand(testTimestamp, accountIn(c.config, ledHere), ""), directStart + callMs).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const direct = await c
+      .proposeOn(
+        survivor,
+        ledHere,
+        createAccountCommand(testTimestamp, accountIn(c.config, ledHere), ""),
+        directStart + callMs,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(direct).toBeInstanceOf(LedgerError);
     expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"]).toContain((direct as LedgerError).code);
     expect((direct as LedgerError).message).toMatch(/outcome is unknown|not applied/);
@@ -197,10 +278,14 @@ describe("NodeHost recovery", () => {
     await Promise.all(
       c.config.shards.map(async (shard) => {
         const started = Date.now();
-        const e = await c.proposeVia(survivor, shard.id, createAccountCommand(testTimestamp, accountIn(c.config, shard.id), ""), { deadlineMs: started + callMs }).then(
-          () => undefined,
-          (err: unknown) => err,
-        );
+        const e = await c
+          .proposeVia(survivor, shard.id, createAccountCommand(testTimestamp, accountIn(c.config, shard.id), ""), {
+            deadlineMs: started + callMs,
+          })
+          .then(
+            () => undefined,
+            (err: unknown) => err,
+          );
         expect(e, shard.id).toBeInstanceOf(LedgerError);
         expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], shard.id).toContain((e as LedgerError).code);
         expect(Date.now() - started, shard.id).toBeLessThan(callMs + deadlineSlackMs);
@@ -211,10 +296,16 @@ describe("NodeHost recovery", () => {
     await Promise.all(
       c.config.shards.map(async (shard) => {
         const started = Date.now();
-        const read = c.client(survivor).read(
-          create(ReadRequestSchema, { shardId: shard.id, query: toBinary(QuerySchema, getAccountQuery(accountIn(c.config, shard.id))), consistency: ReadConsistency.LINEARIZABLE }),
-          { deadlineMs: started + callMs },
-        );
+        const read = c
+          .client(survivor)
+          .read(
+            create(ReadRequestSchema, {
+              shardId: shard.id,
+              query: toBinary(QuerySchema, getAccountQuery(accountIn(c.config, shard.id))),
+              consistency: ReadConsistency.LINEARIZABLE,
+            }),
+            { deadlineMs: started + callMs },
+          );
         const e = await read.then(
           () => undefined,
           (err: unknown) => err,
@@ -249,7 +340,8 @@ describe("NodeHost recovery", () => {
       const w = await writeSome(c, shardId, leader, 2);
       accounts.push(...w.accounts);
       await c.waitForConvergence(shardId, w.lastIndex, { nodes: others });
-      for (const nodeId of others) await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
+      for (const nodeId of others)
+        await c.client(nodeId).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }));
       await c.startNode(victim);
       const replicas = await c.waitForConvergence(shardId, w.lastIndex);
       expectSameState(replicas);
@@ -273,8 +365,12 @@ describe("NodeHost recovery", () => {
     const follower = c.nodeIds.find((id) => id !== leader) ?? "";
     const first = await writeSome(c, shardId, leader, 3);
     await c.waitForConvergence(shardId, first.lastIndex);
-    const a = Number((await c.client(follower).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }))).index);
-    const b = Number((await c.client(follower).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }))).index);
+    const a = Number(
+      (await c.client(follower).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }))).index,
+    );
+    const b = Number(
+      (await c.client(follower).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId }))).index,
+    );
     expect(a).toBe(first.lastIndex);
     expect(b).toBe(a);
 
@@ -289,7 +385,8 @@ describe("NodeHost recovery", () => {
 
     const more = await writeSome(c, shardId, leader, 2);
     expectSameState(await c.waitForConvergence(shardId, more.lastIndex));
-    for (const accountId of [...first.accounts, ...more.accounts]) expect(await staleBalance(c, follower, shardId, accountId)).toBe(500n);
+    for (const accountId of [...first.accounts, ...more.accounts])
+      expect(await staleBalance(c, follower, shardId, accountId)).toBe(500n);
   });
 
   it("TransferLeadership hands a shard to the named node, asked of the leader or of a follower; the new leader serves proposals and linearizable reads see earlier writes", async () => {
@@ -305,15 +402,21 @@ describe("NodeHost recovery", () => {
 
     await c.client(interim).transferLeadership(create(TransferLeadershipRequestSchema, { shardId, toNodeId: target }));
     await c.waitForLeader(shardId, { on: target, timeoutMs: 5_000 });
-    for (const accountId of before.accounts) expect(await linearizableBalance(c, target, shardId, accountId)).toBe(500n);
-    const { result } = await c.proposeVia(target, shardId, createAccountCommand(testTimestamp, accountIn(c.config, shardId), "moved"));
+    for (const accountId of before.accounts)
+      expect(await linearizableBalance(c, target, shardId, accountId)).toBe(500n);
+    const { result } = await c.proposeVia(
+      target,
+      shardId,
+      createAccountCommand(testTimestamp, accountIn(c.config, shardId), "moved"),
+    );
     expect(accountOfResult(result).requestId).toBe("moved");
 
     // Asked of the follower: Raft forwards the request to the leader.
     const during = await writeSome(c, shardId, target, 1);
     await c.client(interim).transferLeadership(create(TransferLeadershipRequestSchema, { shardId, toNodeId: interim }));
     await c.waitForLeader(shardId, { on: interim, timeoutMs: 5_000 });
-    for (const accountId of [...before.accounts, ...during.accounts]) expect(await linearizableBalance(c, interim, shardId, accountId)).toBe(500n);
+    for (const accountId of [...before.accounts, ...during.accounts])
+      expect(await linearizableBalance(c, interim, shardId, accountId)).toBe(500n);
   });
 
   it("a snapshot larger than several transfer chunks installs intact", async () => {
@@ -327,7 +430,8 @@ describe("NodeHost recovery", () => {
     const replicas = await c.waitForConvergence(shardId, lastIndex, { timeoutMs: 30_000 });
     expectSameState(replicas);
     expect(replicas.get(victim)?.snapshotIndex).toBe(lastIndex);
-    for (const accountId of accounts) expect(await staleBalance(c, victim, shardId, accountId)).toBe(BigInt(perAccount));
+    for (const accountId of accounts)
+      expect(await staleBalance(c, victim, shardId, accountId)).toBe(BigInt(perAccount));
   });
 
   it("a host stopped while it receives a snapshot starts again cleanly and then installs one", async () => {
@@ -351,7 +455,9 @@ describe("NodeHost recovery", () => {
     });
     await firstChunk;
     await c.stopNode(victim);
-    const stoppedMidway = (await c.startNode(victim).then((h) => h.replicaSummaries(false))).find((s) => s.shardId === shardId);
+    const stoppedMidway = (await c.startNode(victim).then((h) => h.replicaSummaries(false))).find(
+      (s) => s.shardId === shardId,
+    );
     expect(stoppedMidway?.snapshotIndex).toBe(0);
 
     const replicas = await c.waitForConvergence(shardId, lastIndex, { timeoutMs: 30_000 });
@@ -367,10 +473,17 @@ describe("NodeHost recovery", () => {
     // Without its followers the leader appends but cannot commit: the proposals stay pending.
     await Promise.all(c.nodeIds.filter((id) => id !== leader).map((id) => c.stopNode(id)));
     const pending = Array.from({ length: 5 }, () =>
-      c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountIn(c.config, shardId), ""), Date.now() + 60_000).then(
-        () => undefined,
-        (e: unknown) => e,
-      ),
+      c
+        .proposeOn(
+          leader,
+          shardId,
+          createAccountCommand(testTimestamp, accountIn(c.config, shardId), ""),
+          Date.now() + 60_000,
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
     );
     const started = Date.now();
     await c.stopNode(leader);

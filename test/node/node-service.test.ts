@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { nodeForwardHopsMax } from "../../src/base/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
-import { CommandSchema, QueryResultSchema, QuerySchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  CommandSchema,
+  QueryResultSchema,
+  QuerySchema,
+  type QueryResult,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { CoreErrorCode } from "../../src/gen/ledger/core/v1/core_pb.js";
 import {
   ProposeRequestSchema,
@@ -51,15 +56,28 @@ async function failure(p: Promise<unknown>): Promise<LedgerError> {
   return e as LedgerError;
 }
 
-async function readVia(nodeId: string, accountId: bigint, consistency: ReadConsistency): Promise<{ result: QueryResult; response: ReadResponse }> {
-  const response = await cluster.client(nodeId).read(create(ReadRequestSchema, { shardId, query: toBinary(QuerySchema, getAccountQuery(accountId)), consistency }), { deadlineMs: Date.now() + 5_000 });
+async function readVia(
+  nodeId: string,
+  accountId: bigint,
+  consistency: ReadConsistency,
+): Promise<{ result: QueryResult; response: ReadResponse }> {
+  const response = await cluster
+    .client(nodeId)
+    .read(
+      create(ReadRequestSchema, { shardId, query: toBinary(QuerySchema, getAccountQuery(accountId)), consistency }),
+      { deadlineMs: Date.now() + 5_000 },
+    );
   return { result: fromBinary(QueryResultSchema, response.result), response };
 }
 
 describe("NodeService", () => {
   it("a proposal sent to a follower is forwarded to the leader and applied", async () => {
     const accountId = accountIn(cluster.config, shardId);
-    const { result, index } = await cluster.proposeVia(follower, shardId, createAccountCommand(testTimestamp, accountId, "fwd"));
+    const { result, index } = await cluster.proposeVia(
+      follower,
+      shardId,
+      createAccountCommand(testTimestamp, accountId, "fwd"),
+    );
     expect(accountOfResult(result).id).toBe(accountId);
     expect(index).toBeGreaterThan(0);
     // Applied on the leader (it answered after applying) and, in time, on every replica.
@@ -72,7 +90,11 @@ describe("NodeService", () => {
 
   it("with the hop budget spent, a follower answers NOT_LEADER with details.leader = the leader's node id, and nothing is applied", async () => {
     const accountId = accountIn(cluster.config, shardId);
-    const e = await failure(cluster.proposeVia(follower, shardId, createAccountCommand(testTimestamp, accountId, ""), { hops: nodeForwardHopsMax }));
+    const e = await failure(
+      cluster.proposeVia(follower, shardId, createAccountCommand(testTimestamp, accountId, ""), {
+        hops: nodeForwardHopsMax,
+      }),
+    );
     expect(e.code).toBe("NOT_LEADER");
     expect(e.details.leader).toBe(leader);
     expect(e.message).toContain(leader);
@@ -82,7 +104,9 @@ describe("NodeService", () => {
 
   it("the leader accepts a proposal whatever its hop count", async () => {
     const accountId = accountIn(cluster.config, shardId);
-    const { result } = await cluster.proposeVia(leader, shardId, createAccountCommand(testTimestamp, accountId, ""), { hops: nodeForwardHopsMax });
+    const { result } = await cluster.proposeVia(leader, shardId, createAccountCommand(testTimestamp, accountId, ""), {
+      hops: nodeForwardHopsMax,
+    });
     expect(accountOfResult(result).id).toBe(accountId);
   });
 
@@ -92,7 +116,15 @@ describe("NodeService", () => {
     expect(p.message).toContain("shard_id");
     expect(p.message).toContain("shard-nope");
     const r = await failure(
-      cluster.client(follower).read(create(ReadRequestSchema, { shardId: "shard-nope", query: toBinary(QuerySchema, getAccountQuery(1n)), consistency: ReadConsistency.STALE })),
+      cluster
+        .client(follower)
+        .read(
+          create(ReadRequestSchema, {
+            shardId: "shard-nope",
+            query: toBinary(QuerySchema, getAccountQuery(1n)),
+            consistency: ReadConsistency.STALE,
+          }),
+        ),
     );
     expect(r.code).toBe("INVALID_ARGUMENT");
     expect(r.message).toContain("shard_id");
@@ -100,7 +132,16 @@ describe("NodeService", () => {
 
   it("an empty command is INVALID_ARGUMENT, on the leader and on a follower", async () => {
     for (const nodeId of [leader, follower]) {
-      const response = cluster.client(nodeId).propose({ $typeName: "ledger.node.v1.ProposeRequest", shardId, command: new Uint8Array(0), commands: [], requestId: "", hops: 0 });
+      const response = cluster
+        .client(nodeId)
+        .propose({
+          $typeName: "ledger.node.v1.ProposeRequest",
+          shardId,
+          command: new Uint8Array(0),
+          commands: [],
+          requestId: "",
+          hops: 0,
+        });
       const e = await failure(response);
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain("command");
@@ -113,7 +154,18 @@ describe("NodeService", () => {
     let expected = 0n;
     for (let i = 1; i <= 10; i++) {
       const amount = BigInt(i * 100);
-      const { index } = await cluster.proposeVia(leader, shardId, createTransactionCommand(testTimestamp + BigInt(i), { accountId, localId: BigInt(i), amount, description: "", settled: true, requestId: "" }));
+      const { index } = await cluster.proposeVia(
+        leader,
+        shardId,
+        createTransactionCommand(testTimestamp + BigInt(i), {
+          accountId,
+          localId: BigInt(i),
+          amount,
+          description: "",
+          settled: true,
+          requestId: "",
+        }),
+      );
       expected += amount;
       const { result, response } = await readVia(follower, accountId, ReadConsistency.LINEARIZABLE);
       const account = accountOfResult(result);
@@ -125,13 +177,19 @@ describe("NodeService", () => {
 
   it("a stale read on a follower is served from its applied state", async () => {
     const accountId = accountIn(cluster.config, shardId);
-    const { index } = await cluster.proposeVia(leader, shardId, createAccountCommand(testTimestamp, accountId, "stale"));
+    const { index } = await cluster.proposeVia(
+      leader,
+      shardId,
+      createAccountCommand(testTimestamp, accountId, "stale"),
+    );
     await cluster.waitForConvergence(shardId, index);
     const { result, response } = await readVia(follower, accountId, ReadConsistency.STALE);
     expect(accountOfResult(result).requestId).toBe("stale");
     expect(Number(response.appliedIndex)).toBeGreaterThanOrEqual(index);
     // It is the follower's own state: the follower does not lead this shard.
-    const states = await cluster.client(follower).replicaStates({ $typeName: "ledger.node.v1.ReplicaStatesRequest", includeStateHash: false });
+    const states = await cluster
+      .client(follower)
+      .replicaStates({ $typeName: "ledger.node.v1.ReplicaStatesRequest", includeStateHash: false });
     const mine = states.replicas.find((r) => r.shardId === shardId);
     expect(states.nodeId).toBe(follower);
     expect(mine?.role).toBe(ReplicaRole.FOLLOWER);
@@ -140,14 +198,28 @@ describe("NodeService", () => {
 
   it("a create_transaction with amount 0 (which the core cannot apply) is refused before the log with INVALID_ARGUMENT, applied=no, alone or in a batch, and no replica stops", async () => {
     const accountId = accountIn(cluster.config, shardId);
-    const zero = toBinary(CommandSchema, createTransactionCommand(testTimestamp, { accountId, localId: 1n, amount: 0n, description: "", settled: true, requestId: "" }));
+    const zero = toBinary(
+      CommandSchema,
+      createTransactionCommand(testTimestamp, {
+        accountId,
+        localId: 1n,
+        amount: 0n,
+        description: "",
+        settled: true,
+        requestId: "",
+      }),
+    );
     const fine = toBinary(CommandSchema, createAccountCommand(testTimestamp, accountId, "zero-batch"));
     for (const nodeId of [leader, follower]) {
-      const single = await failure(cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, command: zero })));
+      const single = await failure(
+        cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, command: zero })),
+      );
       expect(single.code).toBe("INVALID_ARGUMENT");
       expect(single.message).toContain("amount");
       expect(single.details["applied"]).toBe("no");
-      const batch = await failure(cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, commands: [fine, zero] })));
+      const batch = await failure(
+        cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, commands: [fine, zero] })),
+      );
       expect(batch.code).toBe("INVALID_ARGUMENT");
       expect(batch.message).toContain("commands[1]");
     }
@@ -158,25 +230,60 @@ describe("NodeService", () => {
 
   it("a command the core refuses comes back as the core's error result, not as a call failure", async () => {
     const missing = accountIn(cluster.config, shardId);
-    const { result, index } = await cluster.proposeVia(follower, shardId, createTransactionCommand(testTimestamp, { accountId: missing, localId: 1n, amount: 5n, description: "", settled: false, requestId: "" }));
+    const { result, index } = await cluster.proposeVia(
+      follower,
+      shardId,
+      createTransactionCommand(testTimestamp, {
+        accountId: missing,
+        localId: 1n,
+        amount: 5n,
+        description: "",
+        settled: false,
+        requestId: "",
+      }),
+    );
     expect(result.kind.case).toBe("error");
     if (result.kind.case === "error") expect(result.kind.value.code).toBe(CoreErrorCode.NOT_FOUND);
     expect(index).toBeGreaterThan(0);
   });
 
   it("a read whose query bytes are not a Query, or set no kind, is INVALID_ARGUMENT", async () => {
-    const garbage = await failure(cluster.client(follower).read(create(ReadRequestSchema, { shardId, query: new Uint8Array([0xff, 0xff, 0xff]), consistency: ReadConsistency.STALE })));
+    const garbage = await failure(
+      cluster
+        .client(follower)
+        .read(
+          create(ReadRequestSchema, {
+            shardId,
+            query: new Uint8Array([0xff, 0xff, 0xff]),
+            consistency: ReadConsistency.STALE,
+          }),
+        ),
+    );
     expect(garbage.code).toBe("INVALID_ARGUMENT");
     expect(garbage.message).toContain("query");
-    const empty = await failure(cluster.client(follower).read(create(ReadRequestSchema, { shardId, query: new Uint8Array(0), consistency: ReadConsistency.LINEARIZABLE })));
+    const empty = await failure(
+      cluster
+        .client(follower)
+        .read(
+          create(ReadRequestSchema, { shardId, query: new Uint8Array(0), consistency: ReadConsistency.LINEARIZABLE }),
+        ),
+    );
     expect(empty.code).toBe("INVALID_ARGUMENT");
     expect(empty.message).toContain("query");
   });
 
   it("ReplicaStates reports one leader per shard that every node names, and equal 32-byte state hashes once the replicas have applied the same index", async () => {
-    const { index } = await cluster.proposeVia(leader, shardId, createAccountCommand(testTimestamp, accountIn(cluster.config, shardId), ""));
+    const { index } = await cluster.proposeVia(
+      leader,
+      shardId,
+      createAccountCommand(testTimestamp, accountIn(cluster.config, shardId), ""),
+    );
     await cluster.waitForConvergence(shardId, index);
-    const all = await Promise.all(cluster.nodeIds.map((id) => cluster.client(id).replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: true }))));
+    const all = await Promise.all(
+      cluster.nodeIds.map((id) =>
+        cluster.client(id).replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: true })),
+      ),
+    );
     expect(all.map((r) => r.nodeId)).toEqual(cluster.nodeIds);
     for (const shard of cluster.config.shards) {
       const states = all.map((r) => r.replicas.find((x) => x.shardId === shard.id));
@@ -196,15 +303,25 @@ describe("NodeService", () => {
     expect(new Set(mine.map((s) => s?.appliedIndex)).size).toBe(1);
     expect(new Set(mine.map((s) => Buffer.from(s?.stateHash ?? []).toString("hex"))).size).toBe(1);
     // Without the flag, no hash is computed.
-    const plain = await cluster.client(leader).replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }));
+    const plain = await cluster
+      .client(leader)
+      .replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }));
     expect(plain.replicas.every((s) => s.stateHash.length === 0)).toBe(true);
   });
 
   it("TransferLeadership to a node that hosts no replica of the shard, or for an unknown shard, is INVALID_ARGUMENT", async () => {
-    const noNode = await failure(cluster.client(leader).transferLeadership(create(TransferLeadershipRequestSchema, { shardId, toNodeId: "node99" })));
+    const noNode = await failure(
+      cluster
+        .client(leader)
+        .transferLeadership(create(TransferLeadershipRequestSchema, { shardId, toNodeId: "node99" })),
+    );
     expect(noNode.code).toBe("INVALID_ARGUMENT");
     expect(noNode.message).toContain("to_node_id");
-    const noShard = await failure(cluster.client(leader).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: "shard-nope", toNodeId: follower })));
+    const noShard = await failure(
+      cluster
+        .client(leader)
+        .transferLeadership(create(TransferLeadershipRequestSchema, { shardId: "shard-nope", toNodeId: follower })),
+    );
     expect(noShard.code).toBe("INVALID_ARGUMENT");
     expect(noShard.message).toContain("shard_id");
   });
@@ -215,7 +332,11 @@ describe("NodeService", () => {
       const shard = cluster.config.shards[i % cluster.config.shards.length]?.id ?? "";
       const nodeId = cluster.nodeIds[Math.floor(i / 2) % 3] ?? "";
       const accountId = accountIn(cluster.config, shard);
-      calls.push(cluster.proposeVia(nodeId, shard, createAccountCommand(testTimestamp, accountId, `c-${i}`)).then((r) => ({ ...r, shard, accountId, i })));
+      calls.push(
+        cluster
+          .proposeVia(nodeId, shard, createAccountCommand(testTimestamp, accountId, `c-${i}`))
+          .then((r) => ({ ...r, shard, accountId, i })),
+      );
     }
     const results = await Promise.all(calls);
     for (const r of results) {

@@ -6,9 +6,26 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ChannelCredentials, Client, Metadata } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { commandTimestampAheadMsMax, commandTimestampBehindMsMax, descriptionBytesMax, requestIdCharsMax } from "../../src/base/limits.js";
-import { createAccountCommand, createTransactionCommand, getAccountQuery, getTransactionQuery } from "../../src/gateway/core-requests.js";
-import { CommandSchema, CreateTransactionSchema, QueryResultSchema, QuerySchema, type Command, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  commandTimestampAheadMsMax,
+  commandTimestampBehindMsMax,
+  descriptionBytesMax,
+  requestIdCharsMax,
+} from "../../src/base/limits.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  getAccountQuery,
+  getTransactionQuery,
+} from "../../src/gateway/core-requests.js";
+import {
+  CommandSchema,
+  CreateTransactionSchema,
+  QueryResultSchema,
+  QuerySchema,
+  type Command,
+  type QueryResult,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import {
   InstallSnapshotRequestSchema,
   InstallSnapshotResponseSchema,
@@ -66,7 +83,18 @@ async function deposits(s: Shard, count: number): Promise<{ accounts: bigint[]; 
   for (let i = 0; i < count; i++) {
     const accountId = accountIn(s.c.config, s.shardId);
     await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountId, ""));
-    ({ index } = await s.c.proposeOn(s.leader, s.shardId, createTransactionCommand(testTimestamp, { accountId, localId: 1n, amount: 500n, description: "d", settled: true, requestId: "" })));
+    ({ index } = await s.c.proposeOn(
+      s.leader,
+      s.shardId,
+      createTransactionCommand(testTimestamp, {
+        accountId,
+        localId: 1n,
+        amount: 500n,
+        description: "d",
+        settled: true,
+        requestId: "",
+      }),
+    ));
     accounts.push(accountId);
   }
   return { accounts, index };
@@ -77,8 +105,16 @@ async function expectOnEveryReplica(s: Shard, accounts: readonly bigint[]): Prom
   for (const nodeId of s.c.running()) {
     const host = s.c.host(nodeId);
     for (const accountId of accounts) {
-      const { result } = await host.read(host.replicaOf(s.shardId), getAccountQuery(accountId), true, Date.now() + 5_000);
-      const found = result.kind.case === "account" ? result.kind.value.settledBalance : `${result.kind.case}: ${result.kind.case === "error" ? result.kind.value.message : ""}`;
+      const { result } = await host.read(
+        host.replicaOf(s.shardId),
+        getAccountQuery(accountId),
+        true,
+        Date.now() + 5_000,
+      );
+      const found =
+        result.kind.case === "account"
+          ? result.kind.value.settledBalance
+          : `${result.kind.case}: ${result.kind.case === "error" ? result.kind.value.message : ""}`;
       expect(found, `account ${accountId.toString(16)} on ${nodeId}`).toBe(500n);
     }
   }
@@ -108,7 +144,13 @@ async function sendRawBatch(s: Shard, from: string, to: string, message: Message
 }
 
 /** An InstallSnapshot stream to `to` claiming to come from `from`: header, one chunk of `pairs` (if any), a matching trailer. */
-async function sendRawSnapshot(s: Shard, from: string, to: string, message: Message, pairs: { key: Uint8Array; value: Uint8Array }[]): Promise<void> {
+async function sendRawSnapshot(
+  s: Shard,
+  from: string,
+  to: string,
+  message: Message,
+  pairs: { key: Uint8Array; value: Uint8Array }[],
+): Promise<void> {
   const client = new Client(s.c.member(to).address, ChannelCredentials.createInsecure(), channelOptions);
   const serialize = (m: InstallSnapshotRequest) => Buffer.from(toBinary(InstallSnapshotRequestSchema, m));
   try {
@@ -123,9 +165,26 @@ async function sendRawSnapshot(s: Shard, from: string, to: string, message: Mess
       );
       const digest = new SnapshotDigest();
       for (const p of pairs) digest.add(p);
-      call.write(create(InstallSnapshotRequestSchema, { kind: { case: "header", value: { fromNodeId: from, configVersion: s.c.config.version, shardId: s.shardId, message: messageToProto(message) } } }));
-      if (pairs.length > 0) call.write(create(InstallSnapshotRequestSchema, { kind: { case: "chunk", value: { pairs } } }));
-      call.write(create(InstallSnapshotRequestSchema, { kind: { case: "trailer", value: { pairCount: BigInt(pairs.length), sha256: digest.finish() } } }));
+      call.write(
+        create(InstallSnapshotRequestSchema, {
+          kind: {
+            case: "header",
+            value: {
+              fromNodeId: from,
+              configVersion: s.c.config.version,
+              shardId: s.shardId,
+              message: messageToProto(message),
+            },
+          },
+        }),
+      );
+      if (pairs.length > 0)
+        call.write(create(InstallSnapshotRequestSchema, { kind: { case: "chunk", value: { pairs } } }));
+      call.write(
+        create(InstallSnapshotRequestSchema, {
+          kind: { case: "trailer", value: { pairCount: BigInt(pairs.length), sha256: digest.finish() } },
+        }),
+      );
       call.end();
     });
   } finally {
@@ -138,7 +197,10 @@ function forgedSnapshotMessage(s: Shard, index: number, snapshotTerm?: number): 
   const term = termOf(s, s.follower);
   const m = peerMessage(s, MessageType.Snapshot, s.leader, s.follower, term);
   const voters = s.c.shard(s.shardId).replicas.map((r) => r.id);
-  m.snapshot = { metadata: { index, term: snapshotTerm ?? term, confState: { voters, learners: [] } }, data: new Uint8Array(0) };
+  m.snapshot = {
+    metadata: { index, term: snapshotTerm ?? term, confState: { voters, learners: [] } },
+    data: new Uint8Array(0),
+  };
   return m;
 }
 
@@ -152,25 +214,40 @@ describe("issue 12: forged peer input", () => {
     await s.c.waitForConvergence(s.shardId, index);
     const before = (await s.c.shardSummaries(s.shardId, true)).get(s.follower);
 
-    const empty = await ledgerRejection(sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000), []));
+    const empty = await ledgerRejection(
+      sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000), []),
+    );
     expect(empty.code).toBe("FAILED_PRECONDITION");
     expect(empty.message).toContain("trailer.pair_count");
     // One made-up pair that is none of the follower's: refused too (its records are missing).
     const bogus = { key: new Uint8Array(21).fill(7), value: new Uint8Array([1]) };
-    const partial = await ledgerRejection(sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000), [bogus]));
+    const partial = await ledgerRejection(
+      sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000), [bogus]),
+    );
     expect(partial.code).toBe("FAILED_PRECONDITION");
     expect(partial.message).toContain("chunk.pairs lack the key");
     // A snapshot of a later term than its own message: no leader holds one.
-    const later = await ledgerRejection(sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000, termOf(s, s.follower) + 1), []));
+    const later = await ledgerRejection(
+      sendRawSnapshot(s, s.leader, s.follower, forgedSnapshotMessage(s, index + 1000, termOf(s, s.follower) + 1), []),
+    );
     expect(later.code).toBe("INVALID_ARGUMENT");
     expect(later.message).toContain("header.message.snapshot.metadata.term");
 
     const after = (await s.c.shardSummaries(s.shardId, true)).get(s.follower);
-    expect({ applied: after?.appliedIndex, hash: after?.stateHash }).toEqual({ applied: before?.appliedIndex, hash: before?.stateHash });
+    expect({ applied: after?.appliedIndex, hash: after?.stateHash }).toEqual({
+      applied: before?.appliedIndex,
+      hash: before?.stateHash,
+    });
 
-    await s.c.client(s.leader).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: s.shardId, toNodeId: s.follower }));
+    await s.c
+      .client(s.leader)
+      .transferLeadership(create(TransferLeadershipRequestSchema, { shardId: s.shardId, toNodeId: s.follower }));
     await s.c.waitForLeader(s.shardId, { on: s.follower });
-    const next = await s.c.proposeOn(s.follower, s.shardId, createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""));
+    const next = await s.c.proposeOn(
+      s.follower,
+      s.shardId,
+      createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""),
+    );
     await s.c.waitForConvergence(s.shardId, next.index);
     await expectOnEveryReplica(s, accounts);
     expect(s.c.fatalErrors.map((f) => `${f.nodeId}: ${String(f.error)}`)).toEqual([]);
@@ -186,9 +263,16 @@ describe("issue 12: forged peer input", () => {
     expect(e.message).toContain("refused by replica");
     expect(refusedOn(s, s.follower).termJump).toBeGreaterThan(0);
     const after = (await s.c.shardSummaries(s.shardId, false)).get(s.follower);
-    expect({ term: after?.term, snapshot: after?.snapshotIndex }).toEqual({ term: before?.term, snapshot: before?.snapshotIndex });
+    expect({ term: after?.term, snapshot: after?.snapshotIndex }).toEqual({
+      term: before?.term,
+      snapshot: before?.snapshotIndex,
+    });
     // The receive ended cleanly: an honest write still reaches the follower.
-    const next = await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""));
+    const next = await s.c.proposeOn(
+      s.leader,
+      s.shardId,
+      createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""),
+    );
     await s.c.waitForConvergence(s.shardId, next.index);
     expect(s.c.fatalErrors).toEqual([]);
   });
@@ -203,11 +287,17 @@ describe("issue 12: forged peer input", () => {
     const m = peerMessage(s, MessageType.Heartbeat, s.leader, s.follower, Number.MAX_SAFE_INTEGER);
     await sendRawBatch(s, s.leader, s.follower, m);
     // Stepped one way or the other: adopted (the term moves) or refused (counted).
-    await waitFor("the follower to step the heartbeat", undefined, async () => (termOf(s, s.follower) !== term || refusedOn(s, s.follower).termAboveMax > 0 ? true : undefined));
+    await waitFor("the follower to step the heartbeat", undefined, async () =>
+      termOf(s, s.follower) !== term || refusedOn(s, s.follower).termAboveMax > 0 ? true : undefined,
+    );
 
     expect(termOf(s, s.follower)).toBe(term);
     expect(await s.c.waitForLeader(s.shardId)).toBe(s.leader);
-    const next = await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""));
+    const next = await s.c.proposeOn(
+      s.leader,
+      s.shardId,
+      createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""),
+    );
     await s.c.waitForConvergence(s.shardId, next.index);
     expect(termOf(s, s.leader)).toBe(term);
     await expectOnEveryReplica(s, accounts);
@@ -222,10 +312,16 @@ describe("issue 12: forged peer input", () => {
     const term = termOf(s, s.leader);
     const m = peerMessage(s, MessageType.Heartbeat, s.follower, s.leader, term + 1_000_000);
     await sendRawBatch(s, s.follower, s.leader, m);
-    await waitFor("the leader to step the heartbeat", undefined, async () => (termOf(s, s.leader) !== term || refusedOn(s, s.leader).termJump > 0 ? true : undefined));
+    await waitFor("the leader to step the heartbeat", undefined, async () =>
+      termOf(s, s.leader) !== term || refusedOn(s, s.leader).termJump > 0 ? true : undefined,
+    );
 
     expect(s.c.host(s.leader).replicaOf(s.shardId).isLeader).toBe(true);
-    const next = await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""));
+    const next = await s.c.proposeOn(
+      s.leader,
+      s.shardId,
+      createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), ""),
+    );
     await s.c.waitForConvergence(s.shardId, next.index);
     expect(termOf(s, s.leader)).toBe(term);
     expect(await s.c.waitForLeader(s.shardId)).toBe(s.leader);
@@ -242,10 +338,14 @@ describe("issue 12: forged peer input", () => {
     await sendRawBatch(s, s.follower, s.leader, m);
     const followerReplica = replicaIdOn(s.c, s.shardId, s.follower);
     const matched = () => s.c.host(s.leader).replicaOf(s.shardId).raw.status().progress?.get(followerReplica)?.match;
-    await waitFor("the leader to step the response", undefined, async () => (matched() === m.index || refusedOn(s, s.leader).inconsistent > 0 ? true : undefined));
+    await waitFor("the leader to step the response", undefined, async () =>
+      matched() === m.index || refusedOn(s, s.leader).inconsistent > 0 ? true : undefined,
+    );
     expect(matched()).toBeLessThanOrEqual(index + 1);
 
-    await s.c.client(s.leader).transferLeadership(create(TransferLeadershipRequestSchema, { shardId: s.shardId, toNodeId: s.follower }));
+    await s.c
+      .client(s.leader)
+      .transferLeadership(create(TransferLeadershipRequestSchema, { shardId: s.shardId, toNodeId: s.follower }));
     await s.c.waitForLeader(s.shardId, { on: s.follower });
     await expectOnEveryReplica(s, accounts);
     expect(s.c.fatalErrors).toEqual([]);
@@ -255,7 +355,11 @@ describe("issue 12: forged peer input", () => {
 describe("issue 12, finding 5: NodeService.Propose applies the public API's rules", () => {
   async function getTransaction(s: Shard, accountId: bigint, localId: bigint): Promise<QueryResult> {
     const query = toBinary(QuerySchema, getTransactionQuery({ accountId, localId }));
-    const response = await s.c.client(s.leader).read(create(ReadRequestSchema, { shardId: s.shardId, query, consistency: ReadConsistency.LINEARIZABLE }), { deadlineMs: Date.now() + 5_000 });
+    const response = await s.c
+      .client(s.leader)
+      .read(create(ReadRequestSchema, { shardId: s.shardId, query, consistency: ReadConsistency.LINEARIZABLE }), {
+        deadlineMs: Date.now() + 5_000,
+      });
     return fromBinary(QueryResultSchema, response.result);
   }
 
@@ -264,21 +368,49 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
     const accountId = accountIn(s.c.config, s.shardId);
     await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountId, ""));
     const nowNs = BigInt(Date.now()) * 1_000_000n;
-    const tx = (localId: bigint, fields: Partial<{ amount: bigint; description: string; requestId: string }>, timestamp = testTimestamp): Command =>
-      createTransactionCommand(timestamp, { accountId, localId, amount: 5n, description: "", settled: true, requestId: "", ...fields });
+    const tx = (
+      localId: bigint,
+      fields: Partial<{ amount: bigint; description: string; requestId: string }>,
+      timestamp = testTimestamp,
+    ): Command =>
+      createTransactionCommand(timestamp, {
+        accountId,
+        localId,
+        amount: 5n,
+        description: "",
+        settled: true,
+        requestId: "",
+        ...fields,
+      });
     const cases: [Command, string][] = [
-      [tx(1n, { description: "x".repeat(20_000) }), `command.create_transaction.description is 20000 bytes of UTF-8; at most ${descriptionBytesMax} are allowed`],
-      [tx(2n, { description: "é".repeat(descriptionBytesMax / 2 + 1) }), "command.create_transaction.description is 258 bytes"],
-      [tx(3n, { requestId: "r".repeat(requestIdCharsMax + 1) }), `command.create_transaction.request_id is longer than ${requestIdCharsMax} characters`],
+      [
+        tx(1n, { description: "x".repeat(20_000) }),
+        `command.create_transaction.description is 20000 bytes of UTF-8; at most ${descriptionBytesMax} are allowed`,
+      ],
+      [
+        tx(2n, { description: "é".repeat(descriptionBytesMax / 2 + 1) }),
+        "command.create_transaction.description is 258 bytes",
+      ],
+      [
+        tx(3n, { requestId: "r".repeat(requestIdCharsMax + 1) }),
+        `command.create_transaction.request_id is longer than ${requestIdCharsMax} characters`,
+      ],
       [tx(4n, { amount: 0n }), "command.create_transaction.amount must not be 0"],
       [tx(5n, {}, -1n), "command.timestamp is -1 ns"],
       [tx(6n, {}, nowNs + BigInt(commandTimestampAheadMsMax + 60_000) * 1_000_000n), "ahead of this node's clock"],
       [tx(7n, {}, nowNs - BigInt(commandTimestampBehindMsMax + 60_000) * 1_000_000n), "behind this node's clock"],
-      [createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), "a".repeat(requestIdCharsMax + 1)), "command.create_account.request_id is longer than"],
+      [
+        createAccountCommand(testTimestamp, accountIn(s.c.config, s.shardId), "a".repeat(requestIdCharsMax + 1)),
+        "command.create_account.request_id is longer than",
+      ],
     ];
     for (const [command, says] of cases) {
       for (const nodeId of [s.leader, s.follower]) {
-        const e = await ledgerRejection(s.c.client(nodeId).propose(create(ProposeRequestSchema, { shardId: s.shardId, command: toBinary(CommandSchema, command) })));
+        const e = await ledgerRejection(
+          s.c
+            .client(nodeId)
+            .propose(create(ProposeRequestSchema, { shardId: s.shardId, command: toBinary(CommandSchema, command) })),
+        );
         expect([e.code, e.details["applied"]], e.message).toEqual(["INVALID_ARGUMENT", "no"]);
         expect(e.message).toContain(says);
       }
@@ -286,19 +418,34 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
     // In a batch, the bad command is named by its position and the whole batch is refused.
     const good = toBinary(CommandSchema, tx(8n, {}));
     const late = toBinary(CommandSchema, tx(9n, {}, -1n));
-    const e = await ledgerRejection(s.c.client(s.leader).propose(create(ProposeRequestSchema, { shardId: s.shardId, commands: [good, good, good, late] })));
+    const e = await ledgerRejection(
+      s.c
+        .client(s.leader)
+        .propose(create(ProposeRequestSchema, { shardId: s.shardId, commands: [good, good, good, late] })),
+    );
     expect([e.code, e.details["applied"]]).toEqual(["INVALID_ARGUMENT", "no"]);
     expect(e.message).toMatch(/^commands\[3\]\.timestamp /);
 
     for (let localId = 1n; localId <= 9n; localId++) {
       const result = await getTransaction(s, accountId, localId);
-      expect(result.kind.case === "error" ? result.kind.value.message : result.kind.case, `transaction ${localId}`).toMatch(/not found/);
+      expect(
+        result.kind.case === "error" ? result.kind.value.message : result.kind.case,
+        `transaction ${localId}`,
+      ).toMatch(/not found/);
     }
     // The public API's limits themselves are fine: exactly at them, the proposal is applied.
-    const atLimits = tx(10n, { description: "é".repeat(descriptionBytesMax / 2), requestId: "r".repeat(requestIdCharsMax) });
+    const atLimits = tx(10n, {
+      description: "é".repeat(descriptionBytesMax / 2),
+      requestId: "r".repeat(requestIdCharsMax),
+    });
     const fine = await s.c.proposeVia(s.leader, s.shardId, atLimits);
     expect(fine.result.kind.case).toBe("transaction");
-    expect(accountOfResult((await s.c.proposeVia(s.follower, s.shardId, createAccountCommand(nowNs, accountIn(s.c.config, s.shardId), ""))).result).createdAt).toBe(nowNs);
+    expect(
+      accountOfResult(
+        (await s.c.proposeVia(s.follower, s.shardId, createAccountCommand(nowNs, accountIn(s.c.config, s.shardId), "")))
+          .result,
+      ).createdAt,
+    ).toBe(nowNs);
     expect(s.c.fatalErrors).toEqual([]);
   });
 
@@ -308,12 +455,19 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
     await s.c.proposeOn(s.leader, s.shardId, createAccountCommand(testTimestamp, accountId, ""));
     // create_transaction (Command field 3) with settled (its field 5, a bool) appended as a
     // length-delimited value: protobuf-es alone reads it as true and would store it SETTLED.
-    const txBytes = toBinary(CreateTransactionSchema, create(CreateTransactionSchema, { accountId, localId: 1n, amount: 5n, settled: false }));
+    const txBytes = toBinary(
+      CreateTransactionSchema,
+      create(CreateTransactionSchema, { accountId, localId: 1n, amount: 5n, settled: false }),
+    );
     const forgedTx = new Uint8Array([...txBytes, 0x2a, 0x01, 0x01]);
     const forged = new Uint8Array([0x08, ...varint(testTimestamp), 0x1a, forgedTx.length, ...forgedTx]);
-    const e = await ledgerRejection(s.c.client(s.leader).propose(create(ProposeRequestSchema, { shardId: s.shardId, command: forged })));
+    const e = await ledgerRejection(
+      s.c.client(s.leader).propose(create(ProposeRequestSchema, { shardId: s.shardId, command: forged })),
+    );
     expect([e.code, e.details["applied"]]).toEqual(["INVALID_ARGUMENT", "no"]);
-    expect(e.message).toMatch(/^command is not a valid ledger\.core\.v1\.Command: create_transaction\.settled has wire type LEN/);
+    expect(e.message).toMatch(
+      /^command is not a valid ledger\.core\.v1\.Command: create_transaction\.settled has wire type LEN/,
+    );
     const result = await getTransaction(s, accountId, 1n);
     expect(result.kind.case).toBe("error");
   });

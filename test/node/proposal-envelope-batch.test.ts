@@ -3,10 +3,21 @@
 // partial batch), and version 1 entries still decode as before.
 
 import { describe, expect, it } from "vitest";
-import { batchProposalBytes, decodeEntryData, encodeBatchProposal, encodeProposal, envelopeHeaderBytes } from "../../src/node/proposal-envelope.js";
+import {
+  batchProposalBytes,
+  decodeEntryData,
+  encodeBatchProposal,
+  encodeProposal,
+  envelopeHeaderBytes,
+} from "../../src/node/proposal-envelope.js";
 
 const tag = { epoch: 0xfedc_ba98, number: 2 ** 40 + 7 };
-const commands = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([250, 0, 7, 9]), new Uint8Array(300).fill(5)];
+const commands = [
+  new Uint8Array([1, 2, 3]),
+  new Uint8Array(0),
+  new Uint8Array([250, 0, 7, 9]),
+  new Uint8Array(300).fill(5),
+];
 
 function invalidWhy(data: Uint8Array): string {
   const decoded = decodeEntryData(data);
@@ -24,7 +35,10 @@ describe("batch proposal envelope", () => {
   });
 
   it("lays out version 2, epoch, number, count and each command's length big-endian", () => {
-    const bytes = encodeBatchProposal({ epoch: 0x01020304, number: 0x0506 }, [new Uint8Array([9]), new Uint8Array([8, 7])]);
+    const bytes = encodeBatchProposal({ epoch: 0x01020304, number: 0x0506 }, [
+      new Uint8Array([9]),
+      new Uint8Array([8, 7]),
+    ]);
     expect([...bytes]).toEqual([2, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 5, 6, 0, 0, 0, 2, 0, 0, 0, 1, 9, 0, 0, 0, 2, 8, 7]);
     expect(bytes.length).toBe(batchProposalBytes([new Uint8Array([9]), new Uint8Array([8, 7])]));
   });

@@ -31,7 +31,10 @@ function service() {
       return true;
     },
   } as unknown as Replica;
-  const host = { replicaOf: (id: string) => (id === shardId ? replica : undefined), nodeId: "node01" } as unknown as NodeHost;
+  const host = {
+    replicaOf: (id: string) => (id === shardId ? replica : undefined),
+    nodeId: "node01",
+  } as unknown as NodeHost;
   return { impl: createNodeService(host, createLogger({ name: "propose-limits", level: "silent" })).impl, asked };
 }
 
@@ -61,7 +64,9 @@ describe("NodeService.propose batch bounds", () => {
 
   it("a batch within both bounds is decoded and its bad command named (the bounds do not hide the per-command checks)", async () => {
     const { impl } = service();
-    const e = await ledgerRejection(impl.propose(create(ProposeRequestSchema, { shardId, commands: [new Uint8Array([0xff])] }), ctx));
+    const e = await ledgerRejection(
+      impl.propose(create(ProposeRequestSchema, { shardId, commands: [new Uint8Array([0xff])] }), ctx),
+    );
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toContain("commands[0] is not a valid ledger.core.v1.Command");
     expect(e.details.applied).toBe("no");

@@ -33,7 +33,10 @@ describe("review: duplicates inside one large batch", () => {
   it("a batch over the getMany threshold with a repeated create applies it once and refuses the conflicting one", async () => {
     await backend.update(1n, createAccountCommand(1n));
     const count = ledgerPrefetchSyncKeysMax + 20;
-    const item = (localId: bigint, amount: bigint, requestId = "") => ({ accountId: 1n, command: createTransactionCommand({ accountId: 1n, localId, amount, settled: true, requestId }) });
+    const item = (localId: bigint, amount: bigint, requestId = "") => ({
+      accountId: 1n,
+      command: createTransactionCommand({ accountId: 1n, localId, amount, settled: true, requestId }),
+    });
     const items = Array.from({ length: count }, (_, i) => item(BigInt(i + 1), 1n));
     items[10] = item(5_000n, 7n, "dup");
     items[count - 2] = item(5_000n, 7n, "dup");
@@ -44,7 +47,10 @@ describe("review: duplicates inside one large batch", () => {
     expect(again).toEqual(first);
     errorOf(outcomes[count - 1] as CommandResult, CoreErrorCode.FAILED_PRECONDITION);
     const created = count - 3; // items of amount 1, plus the one amount-7 transaction
-    const account = await backend.query(1n, { $typeName: "ledger.core.v1.Query", kind: { case: "getAccount", value: { $typeName: "ledger.core.v1.GetAccount", accountId: 1n } } });
+    const account = await backend.query(1n, {
+      $typeName: "ledger.core.v1.Query",
+      kind: { case: "getAccount", value: { $typeName: "ledger.core.v1.GetAccount", accountId: 1n } },
+    });
     if (account.kind.case !== "account") throw new Error(`expected an account, got ${String(account.kind.case)}`);
     expect(account.kind.value.settledBalance).toBe(BigInt(created) + 7n);
     expect(account.kind.value.transactionCount).toBe(BigInt(created + 1));

@@ -3,7 +3,12 @@
 // one fails, for the reason given in its comment.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { createAccountCommand, createTransactionCommand, getAccountQuery, listTransactionsQuery } from "../../src/gateway/core-requests.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  getAccountQuery,
+  listTransactionsQuery,
+} from "../../src/gateway/core-requests.js";
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema, type QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import type { MessagesRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
@@ -54,10 +59,25 @@ function replicaIdOn(c: InProcessCluster, shardId: string, nodeId: string): numb
   return r.id;
 }
 
-async function depositAccount(c: InProcessCluster, shardId: string, leader: string): Promise<{ accountId: bigint; index: number }> {
+async function depositAccount(
+  c: InProcessCluster,
+  shardId: string,
+  leader: string,
+): Promise<{ accountId: bigint; index: number }> {
   const accountId = accountIn(c.config, shardId);
   await c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountId, ""));
-  const { index } = await c.proposeOn(leader, shardId, createTransactionCommand(testTimestamp, { accountId, localId: 1n, amount: 500n, description: "d", settled: true, requestId: "" }));
+  const { index } = await c.proposeOn(
+    leader,
+    shardId,
+    createTransactionCommand(testTimestamp, {
+      accountId,
+      localId: 1n,
+      amount: 500n,
+      description: "d",
+      settled: true,
+      requestId: "",
+    }),
+  );
   return { accountId, index };
 }
 
@@ -91,7 +111,14 @@ describe("review R1: node correctness", () => {
       index: 0,
       entries: [],
       commit: 0,
-      snapshot: { metadata: { index: first.index + 1000, term, confState: { voters: c.shard(shardId).replicas.map((r) => r.id), learners: [] } }, data: new Uint8Array(0) },
+      snapshot: {
+        metadata: {
+          index: first.index + 1000,
+          term,
+          confState: { voters: c.shard(shardId).replicas.map((r) => r.id), learners: [] },
+        },
+        data: new Uint8Array(0),
+      },
       reject: false,
       rejectHint: 0,
       hintTerm: 0,
@@ -138,7 +165,11 @@ describe("review R1: node correctness", () => {
     leaderHost.deliver = (from, messages) =>
       deliver(
         from,
-        messages.map((m) => (held && m.message.type === MessageType.HeartbeatResponse ? { ...m, message: { ...m.message, context: new Uint8Array(0) } } : m)),
+        messages.map((m) =>
+          held && m.message.type === MessageType.HeartbeatResponse
+            ? { ...m, message: { ...m.message, context: new Uint8Array(0) } }
+            : m,
+        ),
       );
     // Notice when the leader's Raft has stepped the follower's forwarded ReadIndex.
     const replica = leaderHost.replicaOf(shardId);
@@ -157,16 +188,22 @@ describe("review R1: node correctness", () => {
     const deadlineMs = Date.now() + 10_000;
     const onLeader = leaderHost.read(replica, getAccountQuery(accountId), false, deadlineMs);
     const followerHost = c.host(follower);
-    const onFollower = followerHost.read(followerHost.replicaOf(shardId), getAccountQuery(accountId), false, deadlineMs).then(
-      (v) => v,
-      (e: unknown) => e,
-    );
+    const onFollower = followerHost
+      .read(followerHost.replicaOf(shardId), getAccountQuery(accountId), false, deadlineMs)
+      .then(
+        (v) => v,
+        (e: unknown) => e,
+      );
     await followerReadStepped;
     held = false;
 
     expect(accountOfResult((await onLeader).result).settledBalance).toBe(500n);
     const answer = await onFollower;
-    expect(answer instanceof Error ? `${answer.message} (follower context ${contexts.join(",")})` : accountOfResult((answer as { result: QueryResult }).result).settledBalance).toBe(500n);
+    expect(
+      answer instanceof Error
+        ? `${answer.message} (follower context ${contexts.join(",")})`
+        : accountOfResult((answer as { result: QueryResult }).result).settledBalance,
+    ).toBe(500n);
   });
 
   // Finding 3 (reads racing a snapshot install). A read takes replica.store (node-host.ts 205
@@ -229,7 +266,13 @@ describe("review R1: node correctness", () => {
     getGate.open();
 
     const { result } = await read;
-    expect(result.kind.case === "error" ? `error: ${result.kind.value.message}` : result.kind.case === "page" ? result.kind.value.transactions.map((t) => t.amount) : result.kind.case).toEqual([500n]);
+    expect(
+      result.kind.case === "error"
+        ? `error: ${result.kind.value.message}`
+        : result.kind.case === "page"
+          ? result.kind.value.transactions.map((t) => t.amount)
+          : result.kind.case,
+    ).toEqual([500n]);
     expect(c.fatalErrors).toEqual([]);
   });
   // Finding 4 (a poison entry). NodeService.propose (node-service.ts 50-63) checks only that the
@@ -247,16 +290,31 @@ describe("review R1: node correctness", () => {
     const first = await depositAccount(c, shardId, leader);
     await c.waitForConvergence(shardId, first.index);
 
-    const refused = await c.proposeVia(leader, shardId, create(CommandSchema, { timestamp: testTimestamp }), { deadlineMs: Date.now() + 2_000 }).then(
-      () => "accepted",
-      (e: unknown) => (e instanceof Error ? `${(e as { code?: string }).code ?? ""}` : String(e)),
-    );
+    const refused = await c
+      .proposeVia(leader, shardId, create(CommandSchema, { timestamp: testTimestamp }), {
+        deadlineMs: Date.now() + 2_000,
+      })
+      .then(
+        () => "accepted",
+        (e: unknown) => (e instanceof Error ? `${(e as { code?: string }).code ?? ""}` : String(e)),
+      );
     // Give the loops the chance to fail: a later write must be applied everywhere.
-    const afterwards = await c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountIn(c.config, shardId), ""), Date.now() + 3_000).then(
-      (r) => r.index,
-      () => 0,
-    );
-    expect({ refused, fatal: c.fatalErrors.map((f) => `${f.nodeId}: ${String(f.error)}`), afterwardsApplied: afterwards > 0 }).toEqual({ refused: "INVALID_ARGUMENT", fatal: [], afterwardsApplied: true });
+    const afterwards = await c
+      .proposeOn(
+        leader,
+        shardId,
+        createAccountCommand(testTimestamp, accountIn(c.config, shardId), ""),
+        Date.now() + 3_000,
+      )
+      .then(
+        (r) => r.index,
+        () => 0,
+      );
+    expect({
+      refused,
+      fatal: c.fatalErrors.map((f) => `${f.nodeId}: ${String(f.error)}`),
+      afterwardsApplied: afterwards > 0,
+    }).toEqual({ refused: "INVALID_ARGUMENT", fatal: [], afterwardsApplied: true });
   });
   // Finding 2b (same root cause as 2, across a restart). The read context counter restarts at 1
   // with the process, so a restarted follower's first ReadIndex carries the same context as its
@@ -279,7 +337,8 @@ describe("review R1: node correctness", () => {
     const step = replica.raw.step.bind(replica.raw);
     const contexts: string[] = [];
     replica.raw.step = (m: Message) => {
-      if (m.type === MessageType.ReadIndex && m.from === followerReplicaId) contexts.push(Buffer.from(m.context).toString("hex"));
+      if (m.type === MessageType.ReadIndex && m.from === followerReplicaId)
+        contexts.push(Buffer.from(m.context).toString("hex"));
       step(m);
     };
     // As a client would, retry a read refused with UNAVAILABLE (e.g. right after the restart,
@@ -288,7 +347,9 @@ describe("review R1: node correctness", () => {
       for (let attempt = 1; ; attempt++) {
         const h = c.host(follower);
         try {
-          return accountOfResult((await h.read(h.replicaOf(shardId), getAccountQuery(accountId), false, Date.now() + 5_000)).result).settledBalance;
+          return accountOfResult(
+            (await h.read(h.replicaOf(shardId), getAccountQuery(accountId), false, Date.now() + 5_000)).result,
+          ).settledBalance;
         } catch (e) {
           if (!(e instanceof LedgerError) || e.code !== "UNAVAILABLE" || attempt >= 5) throw e;
         }

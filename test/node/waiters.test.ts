@@ -98,6 +98,8 @@ describe("ProposalWaiters", () => {
   it("outcomeUnknown names the shard and the reason", () => {
     const e = outcomeUnknown("shard-9", "leader lost");
     expect(e.code).toBe("UNAVAILABLE");
-    expect(e.message).toBe("shard-9: leader lost; the outcome is unknown: the command may still be applied. Retrying with the same request_id is safe");
+    expect(e.message).toBe(
+      "shard-9: leader lost; the outcome is unknown: the command may still be applied. Retrying with the same request_id is safe",
+    );
   });
 });

@@ -16,7 +16,11 @@ interface Fake {
 }
 
 /** Every node up; `plan[shardIndex][nodeId]` overrides a replica (default: a follower at term 2, applied 100). */
-function reportsFor(plan: Record<number, Record<NodeId, Fake>>, down: Record<NodeId, string> = {}, leaveOut: { shard: number; node: NodeId }[] = []): Map<NodeId, NodeReport> {
+function reportsFor(
+  plan: Record<number, Record<NodeId, Fake>>,
+  down: Record<NodeId, string> = {},
+  leaveOut: { shard: number; node: NodeId }[] = [],
+): Map<NodeId, NodeReport> {
   const reports = new Map<NodeId, NodeReport>();
   for (const node of config.nodes) {
     if (down[node.id] !== undefined) {
@@ -53,7 +57,11 @@ describe("assembleClusterStatus", () => {
     const status = assembleClusterStatus(
       config,
       reportsFor({
-        0: { node01: leader(120n), node02: { role: ReplicaRole.FOLLOWER, applied: 117n }, node03: { role: ReplicaRole.FOLLOWER, applied: 120n } },
+        0: {
+          node01: leader(120n),
+          node02: { role: ReplicaRole.FOLLOWER, applied: 117n },
+          node03: { role: ReplicaRole.FOLLOWER, applied: 120n },
+        },
         1: { node02: leader() },
         2: { node02: leader() },
         3: { node03: leader() },
@@ -67,11 +75,27 @@ describe("assembleClusterStatus", () => {
       ["node02", "up", 2, 4],
       ["node03", "up", 1, 4],
     ]);
-    expect(status.nodes[0]).toEqual({ id: "node01", address: config.nodes[0]!.address, state: "up", leads: 1, replicas: 4 });
+    expect(status.nodes[0]).toEqual({
+      id: "node01",
+      address: config.nodes[0]!.address,
+      state: "up",
+      leads: 1,
+      replicas: 4,
+    });
     const shard0 = status.shards[0]!;
     expect(shard0).toMatchObject({ id: config.shards[0]!.id, leader: "node01", term: "2" });
     expect(shard0.replicas).toEqual([
-      { nodeId: "node01", replicaId: config.shards[0]!.replicas.find((r) => r.nodeId === "node01")!.id, state: "up", role: "leader", term: "2", commitIndex: "120", appliedIndex: "120", lag: "0", caughtUp: true },
+      {
+        nodeId: "node01",
+        replicaId: config.shards[0]!.replicas.find((r) => r.nodeId === "node01")!.id,
+        state: "up",
+        role: "leader",
+        term: "2",
+        commitIndex: "120",
+        appliedIndex: "120",
+        lag: "0",
+        caughtUp: true,
+      },
       expect.objectContaining({ nodeId: "node02", role: "follower", appliedIndex: "117", lag: "3" }),
       expect.objectContaining({ nodeId: "node03", role: "follower", appliedIndex: "120", lag: "0" }),
     ]);
@@ -80,12 +104,27 @@ describe("assembleClusterStatus", () => {
   it("shows a node that gave no answer as down with its reason, its replicas down, and its shards without a leader until another is elected", () => {
     const status = assembleClusterStatus(
       config,
-      reportsFor({ 0: { node01: leader() }, 1: { node01: leader() }, 2: { node02: leader() }, 3: { node03: leader() } }, { node01: "UNAVAILABLE: connection refused" }),
+      reportsFor(
+        { 0: { node01: leader() }, 1: { node01: leader() }, 2: { node02: leader() }, 3: { node03: leader() } },
+        { node01: "UNAVAILABLE: connection refused" },
+      ),
       gatheredAtMs,
     );
     expect(status.summary).toEqual({ nodes: 3, nodesUp: 2, shards: 4, shardsWithLeader: 2 });
-    expect(status.nodes[0]).toEqual({ id: "node01", address: config.nodes[0]!.address, state: "down", reason: "UNAVAILABLE: connection refused", leads: 0, replicas: 4 });
-    for (const shard of status.shards) expect(shard.replicas.find((r) => r.nodeId === "node01")).toEqual({ nodeId: "node01", replicaId: expect.any(Number), state: "down" });
+    expect(status.nodes[0]).toEqual({
+      id: "node01",
+      address: config.nodes[0]!.address,
+      state: "down",
+      reason: "UNAVAILABLE: connection refused",
+      leads: 0,
+      replicas: 4,
+    });
+    for (const shard of status.shards)
+      expect(shard.replicas.find((r) => r.nodeId === "node01")).toEqual({
+        nodeId: "node01",
+        replicaId: expect.any(Number),
+        state: "down",
+      });
     expect(status.shards.map((s) => s.leader)).toEqual([null, null, "node02", "node03"]);
     expect(status.shards[0]!.term).toBeNull();
     // Without a leader there is nothing to lag behind.
@@ -93,7 +132,13 @@ describe("assembleClusterStatus", () => {
   });
 
   it("takes the leader of the higher term when a deposed leader has not yet heard of the election", () => {
-    const status = assembleClusterStatus(config, reportsFor({ 0: { node01: leader(90n, 3n), node02: leader(95n, 4n), node03: { role: ReplicaRole.CANDIDATE, term: 4n } } }), gatheredAtMs);
+    const status = assembleClusterStatus(
+      config,
+      reportsFor({
+        0: { node01: leader(90n, 3n), node02: leader(95n, 4n), node03: { role: ReplicaRole.CANDIDATE, term: 4n } },
+      }),
+      gatheredAtMs,
+    );
     const shard = status.shards[0]!;
     expect(shard).toMatchObject({ leader: "node02", term: "4" });
     expect(shard.replicas.map((r) => [r.nodeId, r.role, r.lag])).toEqual([
@@ -105,15 +150,33 @@ describe("assembleClusterStatus", () => {
   });
 
   it("names no leader when the only claim is at a term a live replica has moved past (a newer election)", () => {
-    const status = assembleClusterStatus(config, reportsFor({ 0: { node01: leader(90n, 3n), node02: { role: ReplicaRole.CANDIDATE, term: 4n }, node03: { role: ReplicaRole.FOLLOWER, term: 3n } } }), gatheredAtMs);
+    const status = assembleClusterStatus(
+      config,
+      reportsFor({
+        0: {
+          node01: leader(90n, 3n),
+          node02: { role: ReplicaRole.CANDIDATE, term: 4n },
+          node03: { role: ReplicaRole.FOLLOWER, term: 3n },
+        },
+      }),
+      gatheredAtMs,
+    );
     expect(status.shards[0]).toMatchObject({ leader: null, term: null });
     expect(status.shards[0]!.replicas.every((r) => r.lag === undefined)).toBe(true);
     expect(status.nodes.find((n) => n.id === "node01")!.leads).toBe(0);
   });
 
   it("marks a replica an up node did not report as missing", () => {
-    const status = assembleClusterStatus(config, reportsFor({ 1: { node01: leader() } }, {}, [{ shard: 1, node: "node03" }]), gatheredAtMs);
-    expect(status.shards[1]!.replicas.find((r) => r.nodeId === "node03")).toEqual({ nodeId: "node03", replicaId: expect.any(Number), state: "missing" });
+    const status = assembleClusterStatus(
+      config,
+      reportsFor({ 1: { node01: leader() } }, {}, [{ shard: 1, node: "node03" }]),
+      gatheredAtMs,
+    );
+    expect(status.shards[1]!.replicas.find((r) => r.nodeId === "node03")).toEqual({
+      nodeId: "node03",
+      replicaId: expect.any(Number),
+      state: "missing",
+    });
   });
 
   it("writes indices above 2^53 as exact decimal strings, so the document survives JSON", () => {

@@ -45,7 +45,8 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       const c = running();
       const setup = c.gatewayClient(15_000);
       const accountIds: string[] = [];
-      for (const [i, s] of c.shardIds.entries()) accountIds.push((await setup.createAccount({ requestId: requestIdOnShard(c.config, s, `graceful-${i}`) })).id);
+      for (const [i, s] of c.shardIds.entries())
+        accountIds.push((await setup.createAccount({ requestId: requestIdOnShard(c.config, s, `graceful-${i}`) })).id);
       writers = new ConcurrentWriters(
         Array.from({ length: writerCount }, () => c.gatewayClient(30_000)),
         accountIds.map((id) => ({ id })),
@@ -87,7 +88,13 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       // Each shard it led got a leader on another node, who logged it before the victim stopped.
       for (const shardId of led) {
         const tookOver = c.liveNodeIds.some((node) =>
-          logEntries(c.nodeProcess(node)!.stdoutLines).some((e) => e.msg === "replica role changed" && e.shard === shardId && e.role === "leader" && (e.time as number) <= exitTime),
+          logEntries(c.nodeProcess(node)!.stdoutLines).some(
+            (e) =>
+              e.msg === "replica role changed" &&
+              e.shard === shardId &&
+              e.role === "leader" &&
+              (e.time as number) <= exitTime,
+          ),
         );
         expect(tookOver, `${shardId} got a leader on another node before ${stopped} exited`).toBe(true);
       }
@@ -115,7 +122,8 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       await writers.stop();
       for (const f of writers.failures) expect(["UNAVAILABLE", "DEADLINE_EXCEEDED"], f.message).toContain(f.code);
       const client = c.gatewayClient(15_000);
-      for (const { transaction } of writers.acks) expect(await client.getTransaction(transaction.id)).toEqual(transaction);
+      for (const { transaction } of writers.acks)
+        expect(await client.getTransaction(transaction.id)).toEqual(transaction);
     }),
     120_000,
   );
@@ -128,7 +136,8 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
       const proc = await c.startNode(victim);
       const loaded = logEntries(proc.stdoutLines).filter((e) => e.msg === "replica loaded");
       expect(loaded.length).toBe(c.shardIds.filter((s) => c.shard(s).replicas.some((r) => r.nodeId === victim)).length);
-      for (const line of loaded) expect([line.shard, line.applied], JSON.stringify(line)).toEqual([line.shard, line.commit]);
+      for (const line of loaded)
+        expect([line.shard, line.applied], JSON.stringify(line)).toEqual([line.shard, line.commit]);
       const converged = await c.waitForConvergence(c.shardIds, 60_000);
       expect(converged.size).toBe(shardCount);
     }),

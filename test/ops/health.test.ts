@@ -24,11 +24,19 @@ const pollIntervalMs = 100;
 const transitionMsMax = 30_000;
 
 interface HealthClient extends Client {
-  check(request: { service: string }, options: { deadline: number }, callback: (e: ServiceError | null, response?: { status: Status }) => void): void;
+  check(
+    request: { service: string },
+    options: { deadline: number },
+    callback: (e: ServiceError | null, response?: { status: Status }) => void,
+  ): void;
   watch(request: { service: string }): ClientReadableStream<{ status: Status }>;
 }
 
-const HealthClientCtor = makeGenericClientConstructor(healthService, "Health") as unknown as new (address: string, creds: ChannelSecurity["credentials"], options: object) => HealthClient;
+const HealthClientCtor = makeGenericClientConstructor(healthService, "Health") as unknown as new (
+  address: string,
+  creds: ChannelSecurity["credentials"],
+  options: object,
+) => HealthClient;
 const clients: HealthClient[] = [];
 
 /** A health client over `channel` (a node's health needs a client certificate; the public ports only TLS). */
@@ -43,11 +51,20 @@ function operatorChannel(c: TestCluster, nodeId: string): ChannelSecurity {
 }
 
 function check(client: HealthClient, service = ""): Promise<Status> {
-  return new Promise((resolve, reject) => client.check({ service }, { deadline: Date.now() + checkDeadlineMs }, (e, r) => (e ? reject(e) : resolve(r!.status))));
+  return new Promise((resolve, reject) =>
+    client.check({ service }, { deadline: Date.now() + checkDeadlineMs }, (e, r) =>
+      e ? reject(e) : resolve(r!.status),
+    ),
+  );
 }
 
 /** Polls Check until it answers `want`; fails with the last answer after `timeoutMs`. */
-async function checkUntil(client: HealthClient, want: Status, timeoutMs = transitionMsMax, service = ""): Promise<void> {
+async function checkUntil(
+  client: HealthClient,
+  want: Status,
+  timeoutMs = transitionMsMax,
+  service = "",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   for (;;) {
@@ -57,13 +74,24 @@ async function checkUntil(client: HealthClient, want: Status, timeoutMs = transi
     } catch (e) {
       last = String(e);
     }
-    if (Date.now() > deadline) throw new Error(`Check(${JSON.stringify(service)}) did not answer ${want} within ${timeoutMs} ms (last: ${last})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Check(${JSON.stringify(service)}) did not answer ${want} within ${timeoutMs} ms (last: ${last})`,
+      );
     await new Promise((r) => setTimeout(r, pollIntervalMs));
   }
 }
 
 /** A Watch stream recording every status it is sent; `seen(status)` resolves once one arrives. */
-function watch(client: HealthClient, service = ""): { statuses: Status[]; seen(status: Status, afterIndex?: number, timeoutMs?: number): Promise<number>; ended: Promise<void>; cancel(): void } {
+function watch(
+  client: HealthClient,
+  service = "",
+): {
+  statuses: Status[];
+  seen(status: Status, afterIndex?: number, timeoutMs?: number): Promise<number>;
+  ended: Promise<void>;
+  cancel(): void;
+} {
   const statuses: Status[] = [];
   const listeners = new Set<() => void>();
   const call = client.watch({ service });
@@ -90,7 +118,11 @@ function watch(client: HealthClient, service = ""): { statuses: Status[]; seen(s
         };
         const timer = setTimeout(() => {
           listeners.delete(look);
-          reject(new Error(`Watch did not see ${status} after index ${afterIndex} within ${timeoutMs} ms (saw ${statuses.join(", ")})`));
+          reject(
+            new Error(
+              `Watch did not see ${status} after index ${afterIndex} within ${timeoutMs} ms (saw ${statuses.join(", ")})`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(look);
         look();
@@ -135,7 +167,11 @@ describe("health of a node, with and without a quorum", () => {
       notServingAt = await nodeWatch.seen("NOT_SERVING");
       expect(await check(client, "ledger.node.v1.NodeService")).toBe("NOT_SERVING");
       // The node logs the transition with the shards that lack a leader.
-      const line = await c.nodeProcess("node01")!.waitForJson((e) => e.msg === "health status changed" && e.health === "NOT_SERVING" && e.previous === "SERVING");
+      const line = await c
+        .nodeProcess("node01")!
+        .waitForJson(
+          (e) => e.msg === "health status changed" && e.health === "NOT_SERVING" && e.previous === "SERVING",
+        );
       expect(String(line.reason)).toMatch(/^no leader: /);
     }),
     60_000,

@@ -5,7 +5,12 @@
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
-import { loadPackageDefinition, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor } from "@grpc/grpc-js";
+import {
+  loadPackageDefinition,
+  type ClientDuplexStream,
+  type GrpcObject,
+  type ServiceClientConstructor,
+} from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -22,7 +27,11 @@ import { MemoryBackend } from "../gateway/memory-backend.js";
 autoCleanup("all");
 
 /** The reflection proto shipped inside @grpc/reflection (its package root, then build/proto). */
-const reflectionProtoDir = join(dirname(createRequire(import.meta.url).resolve("@grpc/reflection/package.json")), "build", "proto");
+const reflectionProtoDir = join(
+  dirname(createRequire(import.meta.url).resolve("@grpc/reflection/package.json")),
+  "build",
+  "proto",
+);
 const callDeadlineMs = 10_000;
 
 interface ReflectionResponse {
@@ -31,15 +40,23 @@ interface ReflectionResponse {
   error_response?: { error_code: number; error_message: string };
 }
 
-function reflectionClient(address: string, channel: ChannelSecurity): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
-  const definition = loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [reflectionProtoDir], keepCase: true });
+function reflectionClient(
+  address: string,
+  channel: ChannelSecurity,
+): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
+  const definition = loadSync("grpc/reflection/v1/reflection.proto", {
+    includeDirs: [reflectionProtoDir],
+    keepCase: true,
+  });
   const pkg = loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: GrpcObject } } };
   const Client = pkg.grpc.reflection.v1["ServerReflection"] as ServiceClientConstructor;
   const client = new Client(address, channel.credentials, channel.options);
   return {
     ask: (request) =>
       new Promise((resolve, reject) => {
-        const call = (client as unknown as { ServerReflectionInfo(o: object): ClientDuplexStream<object, ReflectionResponse> }).ServerReflectionInfo({ deadline: Date.now() + callDeadlineMs });
+        const call = (
+          client as unknown as { ServerReflectionInfo(o: object): ClientDuplexStream<object, ReflectionResponse> }
+        ).ServerReflectionInfo({ deadline: Date.now() + callDeadlineMs });
         call.on("data", (response: ReflectionResponse) => {
           resolve(response);
           call.cancel();
@@ -77,8 +94,12 @@ describe("server reflection on the standalone server", () => {
 
   it("answers file_containing_symbol for LedgerService with a descriptor that decodes and names CreateTransaction", async () => {
     const response = await reflection!.ask({ file_containing_symbol: "ledger.v1.LedgerService" });
-    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
-    const ledgerFile = files.find((f) => f.package === "ledger.v1" && f.service.some((s) => s.name === "LedgerService"));
+    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) =>
+      fromBinary(FileDescriptorProtoSchema, bytes),
+    );
+    const ledgerFile = files.find(
+      (f) => f.package === "ledger.v1" && f.service.some((s) => s.name === "LedgerService"),
+    );
     expect(ledgerFile, JSON.stringify(response.error_response ?? files.map((f) => f.name))).toBeDefined();
     const methods = ledgerFile!.service.find((s) => s.name === "LedgerService")!.method.map((m) => m.name);
     expect(methods).toContain("CreateTransaction");
@@ -115,6 +136,8 @@ describe("server reflection on a server with the admin API (the gateway's)", () 
   it("lists ledger.admin.v1.AdminService next to the LedgerService", async () => {
     const response = await reflection!.ask({ list_services: "" });
     const names = response.list_services_response?.service.map((s) => s.name) ?? [];
-    expect(names).toEqual(expect.arrayContaining(["ledger.v1.LedgerService", "ledger.admin.v1.AdminService", "grpc.health.v1.Health"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["ledger.v1.LedgerService", "ledger.admin.v1.AdminService", "grpc.health.v1.Health"]),
+    );
   });
 });

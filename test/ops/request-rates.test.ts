@@ -33,7 +33,15 @@ describe("RequestRates", () => {
     feed(rates, 10, "CreateAccount", "OK", 100_000);
     feed(rates, 5, "GetAccount", "OK", 101_500);
     expect(rates.snapshot(106_000)).toMatchObject({ calls: 5, byMethod: [{ method: "GetAccount", calls: 5 }] });
-    expect(rates.snapshot(107_000)).toMatchObject({ calls: 0, errors: 0, callsPerSecond: 0, errorsPerSecond: 0, errorRatio: 0, byMethod: [], byCode: [] });
+    expect(rates.snapshot(107_000)).toMatchObject({
+      calls: 0,
+      errors: 0,
+      callsPerSecond: 0,
+      errorsPerSecond: 0,
+      errorRatio: 0,
+      byMethod: [],
+      byCode: [],
+    });
   });
 
   it("empties a reused bucket before counting a new second in it", () => {
@@ -41,7 +49,12 @@ describe("RequestRates", () => {
     feed(rates, 7, "CreateAccount", "OK", 100_000);
     // The ring has 6 buckets: second 106 lands in second 100's bucket.
     feed(rates, 1, "GetAccount", "UNAVAILABLE", 106_200);
-    expect(rates.snapshot(106_500)).toMatchObject({ calls: 1, errors: 1, byMethod: [{ method: "GetAccount", calls: 1 }], byCode: [{ code: "UNAVAILABLE", calls: 1 }] });
+    expect(rates.snapshot(106_500)).toMatchObject({
+      calls: 1,
+      errors: 1,
+      byMethod: [{ method: "GetAccount", calls: 1 }],
+      byCode: [{ code: "UNAVAILABLE", calls: 1 }],
+    });
   });
 
   it("averages over the process's age while it is younger than the window, and over at least one second", () => {

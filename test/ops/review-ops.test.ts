@@ -80,10 +80,25 @@ describe("cmd/node.ts --metrics-port", () => {
   it("survives a metrics request whose target is not a parseable URL: the node keeps running and serving /metrics", async () => {
     const { path, dir } = await oneNodeConfig();
     const metricsPort = await findFreePort();
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", path, "--data-dir", join(dir, "data"), "--metrics-port", String(metricsPort), "--insecure"]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      path,
+      "--data-dir",
+      join(dir, "data"),
+      "--metrics-port",
+      String(metricsPort),
+      "--insecure",
+    ]);
     await proc.waitForJson((e) => e.msg === "listening", 30_000);
-    await rawRequest(metricsPort, "GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").catch(() => "connection failed");
-    const ok = await rawRequest(metricsPort, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").catch((e: unknown) => `connection failed: ${String(e)}`);
+    await rawRequest(metricsPort, "GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").catch(
+      () => "connection failed",
+    );
+    const ok = await rawRequest(
+      metricsPort,
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    ).catch((e: unknown) => `connection failed: ${String(e)}`);
     expect(ok, proc.report()).toBe("HTTP/1.1 200 OK");
     expect(await proc.stop(), proc.report()).toEqual({ code: 0, signal: null });
   }, 60_000);
@@ -96,10 +111,21 @@ describe("cmd/node.ts stopped during start-up", () => {
     // A FIFO as the config file holds the process in start-up until the test writes the config.
     const fifo = join(dir, "cluster_config.fifo");
     execFileSync("mkfifo", [fifo]);
-    const proc = startTsProcess("cmd/node.ts", ["--node-id", "node01", "--cluster-config", fifo, "--data-dir", join(dir, "data"), "--insecure"]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      fifo,
+      "--data-dir",
+      join(dir, "data"),
+      "--insecure",
+    ]);
     // Opening the write end completes once the node has opened the read end: it is starting.
     const opening = open(fifo, "w");
-    const first = await Promise.race([opening.then(() => "opened" as const), proc.exited.then(() => "exited" as const)]);
+    const first = await Promise.race([
+      opening.then(() => "opened" as const),
+      proc.exited.then(() => "exited" as const),
+    ]);
     if (first === "exited") {
       // Unblock our own open before failing, so no thread of this process stays stuck on the FIFO.
       const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);

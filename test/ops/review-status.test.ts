@@ -28,8 +28,24 @@ describe("assembleClusterStatus (review)", () => {
     // node03 won term 7 (node02 follows it) and then became unreachable; node01, cut off since
     // term 6, still believes it leads. A majority has moved to term 7: node01 leads nothing.
     const reports = new Map<NodeId, NodeReport>([
-      ["node01", { ok: true, replicas: [replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" })] }],
-      ["node02", { ok: true, replicas: [replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" })] }],
+      [
+        "node01",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" }),
+          ],
+        },
+      ],
+      [
+        "node02",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" }),
+          ],
+        },
+      ],
       ["node03", { ok: false, reason: "DEADLINE_EXCEEDED: no answer" }],
     ]);
     const status = assembleClusterStatus(config, reports, Date.UTC(2026, 0, 1));
@@ -41,17 +57,57 @@ describe("assembleClusterStatus (review)", () => {
 describe("the status page's script (review)", () => {
   it("shows the lag of a replica that still says leader at an older term than the shard's leader", async () => {
     const reports = new Map<NodeId, NodeReport>([
-      ["node01", { ok: true, replicas: [replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 20n, leaderNodeId: "node01" })] }],
-      ["node02", { ok: true, replicas: [replicaState("node02", { role: ReplicaRole.LEADER, term: 7n, applied: 25n, leaderNodeId: "node02" })] }],
-      ["node03", { ok: true, replicas: [replicaState("node03", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 25n, leaderNodeId: "node02" })] }],
+      [
+        "node01",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 20n, leaderNodeId: "node01" }),
+          ],
+        },
+      ],
+      [
+        "node02",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node02", { role: ReplicaRole.LEADER, term: 7n, applied: 25n, leaderNodeId: "node02" }),
+          ],
+        },
+      ],
+      [
+        "node03",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node03", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 25n, leaderNodeId: "node02" }),
+          ],
+        },
+      ],
     ]);
     const cluster = assembleClusterStatus(config, reports, Date.now());
     expect(cluster.shards[0]).toMatchObject({ leader: "node02" });
-    const document = { ...cluster, servedAt: new Date().toISOString(), requests: new RequestRates(5, 32, 0).snapshot(10_000) };
+    const document = {
+      ...cluster,
+      servedAt: new Date().toISOString(),
+      requests: new RequestRates(5, 32, 0).snapshot(10_000),
+    };
     const origin = "http://status-page.review.test";
     const userDataDir = await makeTempDir("review-status-chromium-");
-    const browserArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", headless: true, args: browserArgs });
+    const browserArgs = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ];
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: browserArgs,
+    });
     try {
       // The page and its JSON come from the test, not from a gateway: no network involved.
       await context.route(`${origin}/**`, (route) => {
@@ -59,7 +115,11 @@ describe("the status page's script (review)", () => {
         return route.fulfill(
           json
             ? { status: 200, contentType: "application/json", body: JSON.stringify(document) }
-            : { status: 200, contentType: "text/html; charset=utf-8", body: statusPageHtml({ refreshMs: 1000, fetchTimeoutMs: 3000 }) },
+            : {
+                status: 200,
+                contentType: "text/html; charset=utf-8",
+                body: statusPageHtml({ refreshMs: 1000, fetchTimeoutMs: 3000 }),
+              },
         );
       });
       const page = context.pages()[0] ?? (await context.newPage());
@@ -90,7 +150,9 @@ describe("RequestRates (review)", () => {
 function rawRequest(port: number, requestLine: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     let data = "";
-    const socket = connect(port, "127.0.0.1", () => socket.write(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    const socket = connect(port, "127.0.0.1", () =>
+      socket.write(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
     socket.setTimeout(timeoutMs, () => socket.destroy());
     socket.on("data", (chunk) => (data += chunk.toString()));
     socket.on("error", () => undefined);
@@ -101,10 +163,16 @@ function rawRequest(port: number, requestLine: string, timeoutMs: number): Promi
 describe("the gateway's operations HTTP server (review)", () => {
   it("answers a request whose target is not a valid URL with 400 and keeps serving", async () => {
     // Nodes on closed ports: the status page shows them down, which is all this test needs.
-    const nodes = await Promise.all(config.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })));
+    const nodes = await Promise.all(
+      config.nodes.map(async (n) => ({ ...n, address: `127.0.0.1:${await findFreePort()}` })),
+    );
     const path = join(await makeTempDir(), "cluster_config.json");
     await writeFile(path, formatClusterConfig({ ...config, nodes }));
-    const gateway = startTsProcess("cmd/gateway.ts", ["--port", "0", "--metrics-port", "0", "--cluster-config", path, "--log-format", "json", "--insecure"], { name: "gateway" });
+    const gateway = startTsProcess(
+      "cmd/gateway.ts",
+      ["--port", "0", "--metrics-port", "0", "--cluster-config", path, "--log-format", "json", "--insecure"],
+      { name: "gateway" },
+    );
     const listening = await gateway.waitForJson((e) => e.msg === "listening" && typeof e.http === "string", 30_000);
     const port = Number(String(listening.http).split(":").at(-1));
     // "//[" passes Node's HTTP parser but is not a URL that `new URL(..., base)` accepts.

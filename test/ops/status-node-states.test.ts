@@ -9,7 +9,12 @@ import type { IncomingMessage } from "node:http";
 import { createLogger } from "../../src/base/logger.js";
 import { LedgerError } from "../../src/base/errors.js";
 import { statusReasonCharsMax } from "../../src/base/limits.js";
-import { generateClusterConfig, parseClusterConfig, type ClusterConfig, type NodeConfig } from "../../src/cluster/config.js";
+import {
+  generateClusterConfig,
+  parseClusterConfig,
+  type ClusterConfig,
+  type NodeConfig,
+} from "../../src/cluster/config.js";
 import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { NodeStates } from "../../src/gateway/status-page/node-states.js";
 import { describeFailure } from "../../src/ops/shard-view.js";
@@ -41,7 +46,11 @@ function controlledNodes() {
   const askNode = (node: NodeConfig): Promise<readonly ReplicaState[]> => {
     calls.push(node.id);
     return new Promise((resolve, reject) => {
-      pending.push(() => (node.id === "node03" ? reject(new LedgerError("UNAVAILABLE", "connect ECONNREFUSED 127.0.0.1:7002")) : resolve(statesOf(node))));
+      pending.push(() =>
+        node.id === "node03"
+          ? reject(new LedgerError("UNAVAILABLE", "connect ECONNREFUSED 127.0.0.1:7002"))
+          : resolve(statesOf(node)),
+      );
     });
   };
   const releaseAll = (): void => {
@@ -102,8 +111,11 @@ describe("NodeStates", () => {
   });
 
   it("reduces grpc-js's no-connection message to its cause", () => {
-    const grpcJs = "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:37031. Resolution note: ";
-    expect(describeFailure(new LedgerError("UNAVAILABLE", grpcJs))).toBe("UNAVAILABLE: no connection (connect ECONNREFUSED 127.0.0.1:37031)");
+    const grpcJs =
+      "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:37031. Resolution note: ";
+    expect(describeFailure(new LedgerError("UNAVAILABLE", grpcJs))).toBe(
+      "UNAVAILABLE: no connection (connect ECONNREFUSED 127.0.0.1:37031)",
+    );
   });
 });
 
@@ -131,7 +143,8 @@ describe("createStatusPage routes", () => {
       const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
       expect(scripts).toHaveLength(1);
       expect(() => new Function(scripts[0]!)).not.toThrow();
-      for (const id of ["summary", "nodes", "shards", "rates", "refreshed", "problem", "insecure"]) expect(html).toContain(`id="${id}"`);
+      for (const id of ["summary", "nodes", "shards", "rates", "refreshed", "problem", "insecure"])
+        expect(html).toContain(`id="${id}"`);
     } finally {
       page.close();
     }
@@ -140,8 +153,16 @@ describe("createStatusPage routes", () => {
   it("answer /status.json with unreachable nodes down and the calls observed counted", async () => {
     // Free ports with nothing listening: every node's call is refused at once.
     const ports = [await findFreePort(), await findFreePort(), await findFreePort()];
-    const unreachable = parseClusterConfig({ ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: `127.0.0.1:${ports[i]}` })) }, "test config");
-    const page = createStatusPage({ config: unreachable, logger, securityMode: "insecure", admin: adminOf(unreachable) });
+    const unreachable = parseClusterConfig(
+      { ...config, nodes: config.nodes.map((n, i) => ({ ...n, address: `127.0.0.1:${ports[i]}` })) },
+      "test config",
+    );
+    const page = createStatusPage({
+      config: unreachable,
+      logger,
+      securityMode: "insecure",
+      admin: adminOf(unreachable),
+    });
     try {
       page.observeCall("CreateAccount", "OK", 0.01);
       page.observeCall("CreateAccount", "OK", 0.01);
@@ -151,8 +172,16 @@ describe("createStatusPage routes", () => {
       const document = JSON.parse(String(reply.body)) as StatusDocument;
       expect(document.summary).toEqual({ nodes: 3, nodesUp: 0, shards: 2, shardsWithLeader: 0 });
       expect(document.security).toBe("insecure");
-      for (const node of document.nodes) expect(node).toMatchObject({ state: "down", reason: expect.stringMatching(/^UNAVAILABLE: /) });
-      expect(document.requests).toMatchObject({ calls: 3, errors: 1, byCode: [{ code: "OK", calls: 2 }, { code: "NOT_FOUND", calls: 1 }] });
+      for (const node of document.nodes)
+        expect(node).toMatchObject({ state: "down", reason: expect.stringMatching(/^UNAVAILABLE: /) });
+      expect(document.requests).toMatchObject({
+        calls: 3,
+        errors: 1,
+        byCode: [
+          { code: "OK", calls: 2 },
+          { code: "NOT_FOUND", calls: 1 },
+        ],
+      });
       expect(document.requests.callsPerSecond).toBeGreaterThan(0);
     } finally {
       page.close();
@@ -162,6 +191,9 @@ describe("createStatusPage routes", () => {
   it("answer /status.json with 503 once closed (the gateway is shutting down)", async () => {
     const page = createStatusPage({ config, logger, securityMode: "tls", admin: adminOf(config) });
     page.close();
-    expect(await page.routes["/status.json"]!({} as IncomingMessage)).toMatchObject({ status: 503, body: "the gateway is shutting down\n" });
+    expect(await page.routes["/status.json"]!({} as IncomingMessage)).toMatchObject({
+      status: 503,
+      body: "the gateway is shutting down\n",
+    });
   });
 });

@@ -22,7 +22,16 @@ const firstViewMsMax = 30_000;
 const changeShownMsMax = 15_000;
 /** A new leader for each of the killed node's shards: elections time out after 1-2 s. */
 const reelectionShownMsMax = 30_000;
-const browserArgs = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"];
+const browserArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
 
 const { running, reported } = useCluster({ shards: shardCount, http: true });
 
@@ -34,7 +43,11 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   userDataDir = await makeTempDir("status-page-chromium-");
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", headless: true, args: browserArgs });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: browserArgs,
+  });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => pageErrors.push(error.message));
 }, 60_000);
@@ -59,7 +72,9 @@ async function waitForPage(p: Page, what: string, condition: string, timeoutMs: 
     await p.waitForFunction(condition, undefined, { timeout: timeoutMs, polling: 100 });
   } catch (e) {
     const text = await p.evaluate("document.body.innerText").catch(() => "(page text unavailable)");
-    throw new Error(`the page did not show ${what} within ${timeoutMs} ms (${(e as Error).message.split("\n")[0]})\npage text:\n${String(text)}`);
+    throw new Error(
+      `the page did not show ${what} within ${timeoutMs} ms (${(e as Error).message.split("\n")[0]})\npage text:\n${String(text)}`,
+    );
   }
 }
 
@@ -76,7 +91,9 @@ interface ShardRow {
 }
 
 async function nodeRows(p: Page): Promise<NodeRow[]> {
-  return (await p.evaluate(`[...document.querySelectorAll("tr[data-node]")].map((row) => ({ id: row.dataset.node, state: row.dataset.state, leads: Number(row.dataset.leads) }))`)) as NodeRow[];
+  return (await p.evaluate(
+    `[...document.querySelectorAll("tr[data-node]")].map((row) => ({ id: row.dataset.node, state: row.dataset.state, leads: Number(row.dataset.leads) }))`,
+  )) as NodeRow[];
 }
 
 async function shardRows(p: Page): Promise<ShardRow[]> {
@@ -116,7 +133,9 @@ describe("the gateway's status page in headless Chromium", () => {
         expect(cluster.shard(shard.id).replicas.map((r) => r.nodeId)).toContain(shard.leader);
         expect(shard.replicas.find((r) => r.node === shard.leader)).toMatchObject({ state: "up", role: "leader" });
       }
-      expect(await p.locator("#summary").innerText()).toContain(`3 of 3 nodes up · ${shardCount} of ${shardCount} shards have a leader`);
+      expect(await p.locator("#summary").innerText()).toContain(
+        `3 of 3 nodes up · ${shardCount} of ${shardCount} shards have a leader`,
+      );
       expect(await p.locator("#refreshed").innerText()).toMatch(/^Last refreshed at /);
       // The cluster runs with TLS and keys (the default): no insecure warning.
       expect(await p.evaluate("document.body.dataset.security")).toBe("tls");
@@ -152,8 +171,12 @@ describe("the gateway's status page in headless Chromium", () => {
           break;
         }
       }
-      expect(await p.locator("#rates").innerText()).toMatch(/^\d+(\.\d)? calls\/s over the last [\d.]+ s; errors 0\.0\/s \(0\.0% of calls\)$/);
-      expect(Number(await p.locator('tr[data-method="CreateAccount"]').getAttribute("data-calls-per-second"))).toBeGreaterThan(0);
+      expect(await p.locator("#rates").innerText()).toMatch(
+        /^\d+(\.\d)? calls\/s over the last [\d.]+ s; errors 0\.0\/s \(0\.0% of calls\)$/,
+      );
+      expect(
+        Number(await p.locator('tr[data-method="CreateAccount"]').getAttribute("data-calls-per-second")),
+      ).toBeGreaterThan(0);
     }),
     60_000,
   );
@@ -184,7 +207,12 @@ describe("the gateway's status page in headless Chromium", () => {
       for (const shard of await shardRows(p)) expect(live).toContain(shard.leader);
       // A call just before the snapshot, so the quoted text shows traffic too.
       await cluster.gatewayClient().createAccount();
-      await waitForPage(p, "a request rate", `Number(document.getElementById("rates").dataset.callsPerSecond) > 0`, changeShownMsMax);
+      await waitForPage(
+        p,
+        "a request rate",
+        `Number(document.getElementById("rates").dataset.callsPerSecond) > 0`,
+        changeShownMsMax,
+      );
       console.log(`status page text with ${victim} killed:\n${String(await p.evaluate("document.body.innerText"))}`);
       expect(pageErrors).toEqual([]);
     }),
@@ -197,7 +225,12 @@ describe("the gateway's status page in headless Chromium", () => {
       const cluster = running();
       await cluster.stopGateway();
       const p = openPage();
-      await waitForPage(p, "that it cannot refresh", `document.body.dataset.status === "error" && !document.getElementById("problem").hidden`, changeShownMsMax);
+      await waitForPage(
+        p,
+        "that it cannot refresh",
+        `document.body.dataset.status === "error" && !document.getElementById("problem").hidden`,
+        changeShownMsMax,
+      );
       expect(await p.locator("#problem").innerText()).toMatch(/^Cannot refresh: .+\. Showing the data from \S+\.$/);
       expect(await p.locator("tr[data-shard]").count()).toBe(shardCount);
       expect(pageErrors).toEqual([]);

@@ -6,18 +6,36 @@
 // server (startLedgerServer: standalone and gateway) and, for health, on a node.
 
 import { create, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { Client, credentials, makeGenericClientConstructor, status, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import {
+  Client,
+  credentials,
+  makeGenericClientConstructor,
+  status,
+  type ClientReadableStream,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthServiceNameCharsMax, quotedInputCharsMax } from "../../src/base/limits.js";
 import { createLogger } from "../../src/base/logger.js";
 import { startLedgerServer, type LedgerServer } from "../../src/gateway/grpc-server.js";
-import { HealthCheckRequestSchema, HealthListRequestSchema, ServerReflectionRequestSchema } from "../../src/gen/ledger/wire/v1/foreign_requests_pb.js";
+import {
+  HealthCheckRequestSchema,
+  HealthListRequestSchema,
+  ServerReflectionRequestSchema,
+} from "../../src/gen/ledger/wire/v1/foreign_requests_pb.js";
 import { healthServiceDefinition } from "../../src/ops/health.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { MemoryBackend } from "../gateway/memory-backend.js";
 import { startOneNode, type OneNode } from "../transport/one-node.js";
-import { junkBytes, rawBidi, rawServerStream, rawUnary, startGroupRun, type RawOutcome } from "../transport/raw-calls.js";
+import {
+  junkBytes,
+  rawBidi,
+  rawServerStream,
+  rawUnary,
+  startGroupRun,
+  type RawOutcome,
+} from "../transport/raw-calls.js";
 
 autoCleanup("all");
 
@@ -28,16 +46,25 @@ const groupRun = startGroupRun(unknownFieldNo, 100_000);
 const shortMessageCharsMax = 300;
 
 interface HealthClient extends Client {
-  check(request: { service: string }, options: { deadline: number }, callback: (e: ServiceError | null, response?: { status: string }) => void): void;
+  check(
+    request: { service: string },
+    options: { deadline: number },
+    callback: (e: ServiceError | null, response?: { status: string }) => void,
+  ): void;
   watch(request: { service: string }): ClientReadableStream<{ status: string }>;
 }
-const HealthClientCtor = makeGenericClientConstructor(healthServiceDefinition, "Health") as unknown as new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient;
+const HealthClientCtor = makeGenericClientConstructor(healthServiceDefinition, "Health") as unknown as new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+) => HealthClient;
 
 /** Health Check through the standard client: the status, or the call's error. */
 function check(address: string, service: string): Promise<{ status?: string; error?: ServiceError }> {
   const client = new HealthClientCtor(address, credentials.createInsecure());
   return new Promise<{ status?: string; error?: ServiceError }>((resolve) =>
-    client.check({ service }, { deadline: Date.now() + 20_000 }, (error, response) => resolve(error ? { error } : { status: response!.status })),
+    client.check({ service }, { deadline: Date.now() + 20_000 }, (error, response) =>
+      resolve(error ? { error } : { status: response!.status }),
+    ),
   ).finally(() => client.close());
 }
 
@@ -50,16 +77,32 @@ interface Method {
 }
 
 const healthMethods: Method[] = [
-  { name: "Check", typeName: "grpc.health.v1.HealthCheckRequest", schema: HealthCheckRequestSchema, call: (c, b) => rawUnary(c, "/grpc.health.v1.Health/Check", b) },
-  { name: "Watch", typeName: "grpc.health.v1.HealthCheckRequest", schema: HealthCheckRequestSchema, call: (c, b) => rawServerStream(c, "/grpc.health.v1.Health/Watch", b) },
-  { name: "List", typeName: "grpc.health.v1.HealthListRequest", schema: HealthListRequestSchema, call: (c, b) => rawUnary(c, "/grpc.health.v1.Health/List", b) },
+  {
+    name: "Check",
+    typeName: "grpc.health.v1.HealthCheckRequest",
+    schema: HealthCheckRequestSchema,
+    call: (c, b) => rawUnary(c, "/grpc.health.v1.Health/Check", b),
+  },
+  {
+    name: "Watch",
+    typeName: "grpc.health.v1.HealthCheckRequest",
+    schema: HealthCheckRequestSchema,
+    call: (c, b) => rawServerStream(c, "/grpc.health.v1.Health/Watch", b),
+  },
+  {
+    name: "List",
+    typeName: "grpc.health.v1.HealthListRequest",
+    schema: HealthListRequestSchema,
+    call: (c, b) => rawUnary(c, "/grpc.health.v1.Health/List", b),
+  },
 ];
 
 const reflectionMethods: Method[] = ["v1", "v1alpha"].map((version) => ({
   name: `${version} ServerReflectionInfo`,
   typeName: `grpc.reflection.${version}.ServerReflectionRequest`,
   schema: ServerReflectionRequestSchema,
-  call: (c: Client, b: Uint8Array) => rawBidi(c, `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`, [b]),
+  call: (c: Client, b: Uint8Array) =>
+    rawBidi(c, `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`, [b]),
 }));
 
 function expectRefused(outcome: RawOutcome, method: Method, why: RegExp): void {
@@ -119,7 +162,11 @@ describe("health and reflection on the public server", () => {
 
   it("8: a known field with the wrong wire type (Check's service as VARINT) is refused, not misread", async () => {
     const method = healthMethods[0]!;
-    expectRefused(await method.call(client!, Uint8Array.of(0x08, 0x01)), method, /^service has wire type VARINT, expected LEN$/);
+    expectRefused(
+      await method.call(client!, Uint8Array.of(0x08, 0x01)),
+      method,
+      /^service has wire type VARINT, expected LEN$/,
+    );
   });
 
   describe.each(reflectionMethods)("8: $name", (method) => {
@@ -139,10 +186,15 @@ describe("health and reflection on the public server", () => {
     const name = "s".repeat(100_000);
     const checked = await check(server!.address, name);
     expect(checked.error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(checked.error?.details).toBe(`service is ${name.length} characters long; at most ${healthServiceNameCharsMax} are allowed`);
+    expect(checked.error?.details).toBe(
+      `service is ${name.length} characters long; at most ${healthServiceNameCharsMax} are allowed`,
+    );
     const request = toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: name }));
     const watched = await healthMethods[1]!.call(client!, request);
-    expect({ code: watched.code, details: watched.details }).toEqual({ code: status.INVALID_ARGUMENT, details: checked.error?.details });
+    expect({ code: watched.code, details: watched.details }).toEqual({
+      code: status.INVALID_ARGUMENT,
+      details: checked.error?.details,
+    });
   });
 
   it("a valid Watch still gets the current status (the guarded handler passes it on)", async () => {
@@ -161,7 +213,9 @@ describe("health and reflection on the public server", () => {
     const name = "u".repeat(healthServiceNameCharsMax);
     const checked = await check(server!.address, name);
     expect(checked.error?.code).toBe(status.NOT_FOUND);
-    expect(checked.error?.details).toBe(`service "${"u".repeat(quotedInputCharsMax)}"... (${name.length - quotedInputCharsMax} more characters) has no health status on this server`);
+    expect(checked.error?.details).toBe(
+      `service "${"u".repeat(quotedInputCharsMax)}"... (${name.length - quotedInputCharsMax} more characters) has no health status on this server`,
+    );
   });
 });
 
@@ -179,7 +233,8 @@ describe("health on a node", () => {
 
   const checkMethod = healthMethods[0]!;
   /** The node answers Check with its status (NOT_SERVING here: its peers never start). */
-  const answersCheck = async (): Promise<void> => expect((await check(node.address, "ledger.node.v1.NodeService")).status).toMatch(/^(NOT_)?SERVING$/);
+  const answersCheck = async (): Promise<void> =>
+    expect((await check(node.address, "ledger.node.v1.NodeService")).status).toMatch(/^(NOT_)?SERVING$/);
 
   it("8: answers junk bytes and 100,000 nested start-group tags with INVALID_ARGUMENT, then a valid Check", async () => {
     expectRefused(await checkMethod.call(node.client, junkBytes), checkMethod, junkWhy);

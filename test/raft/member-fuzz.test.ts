@@ -29,7 +29,12 @@ function forge(rng: Prng, c: Cluster, to: number): Message {
     let t = logTerm;
     for (let i = 0; i < n; i++) {
       t = Math.min(term, t + rng.intBelow(2));
-      entries.push({ term: t, index: index + 1 + i, type: EntryType.Normal, data: bytes(`forged-${rng.intBelow(1000)}`) });
+      entries.push({
+        term: t,
+        index: index + 1 + i,
+        type: EntryType.Normal,
+        data: bytes(`forged-${rng.intBelow(1000)}`),
+      });
     }
   }
   const m: Message = {
@@ -48,7 +53,14 @@ function forge(rng: Prng, c: Cluster, to: number): Message {
   };
   m.rejectHint = Math.min(m.index, near(rng, m.index, 3));
   if (type === MessageType.Snapshot) {
-    m.snapshot = { metadata: { index: near(rng, last, 5) || 1, term: Math.min(term, near(rng, term, 1)) || 1, confState: { voters: [1, 2, 3], learners: [] } }, data: bytes("forged-state") };
+    m.snapshot = {
+      metadata: {
+        index: near(rng, last, 5) || 1,
+        term: Math.min(term, near(rng, term, 1)) || 1,
+        confState: { voters: [1, 2, 3], learners: [] },
+      },
+      data: bytes("forged-state"),
+    };
   }
   return m;
 }
@@ -82,7 +94,9 @@ describe("a lying member's forged messages against the Raft core", () => {
               c.node(to).step(m);
             } catch (e) {
               if (e instanceof AssertionError) {
-                crashes.push(`seed ${seed} step ${step}: ${e.message} <- ${JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString() : v))}`);
+                crashes.push(
+                  `seed ${seed} step ${step}: ${e.message} <- ${JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString() : v))}`,
+                );
                 break;
               }
               throw e;

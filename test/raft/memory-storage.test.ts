@@ -66,14 +66,21 @@ describe("MemoryStorage", () => {
   it("applySnapshot replaces the log and refuses an older snapshot", () => {
     const s = new MemoryStorage();
     s.append([e(1, 1), e(1, 2)]);
-    const snap = { metadata: { index: 10, term: 4, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() };
+    const snap = {
+      metadata: { index: 10, term: 4, confState: { voters: [1, 2], learners: [] } },
+      data: new Uint8Array(),
+    };
     s.applySnapshot(snap);
     expect(s.firstIndex()).toBe(11);
     expect(s.lastIndex()).toBe(10);
     expect(s.term(10)).toBe(4);
     expect(s.snapshot()).toBe(snap);
-    expect(code(() => s.applySnapshot({ ...snap, metadata: { ...snap.metadata, index: 9 } }))).toBe("SNAPSHOT_OUT_OF_DATE");
-    expect(code(() => s.createSnapshot(10, { voters: [1], learners: [] }, new Uint8Array()))).toBe("SNAPSHOT_OUT_OF_DATE");
+    expect(code(() => s.applySnapshot({ ...snap, metadata: { ...snap.metadata, index: 9 } }))).toBe(
+      "SNAPSHOT_OUT_OF_DATE",
+    );
+    expect(code(() => s.createSnapshot(10, { voters: [1], learners: [] }, new Uint8Array()))).toBe(
+      "SNAPSHOT_OUT_OF_DATE",
+    );
   });
 
   it("clone is independent of later writes", () => {

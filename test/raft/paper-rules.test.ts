@@ -93,7 +93,10 @@ describe("election safety: at most one leader per term", () => {
 describe("figure 8 (§5.4.2): a leader never commits an entry of an earlier term by counting replicas", () => {
   it("an old-term entry stored on a majority stays uncommitted, and a later leader may overwrite it", () => {
     const c = new Cluster(5, { seed: 8 });
-    const between = (...ids: number[]) => (m: Message) => ids.includes(m.to) && ids.includes(m.from);
+    const between =
+      (...ids: number[]) =>
+      (m: Message) =>
+        ids.includes(m.to) && ids.includes(m.from);
     const votesOnly = (m: Message) => m.type === MessageType.Vote || m.type === MessageType.VoteResponse;
 
     // (a) 1 leads term 1 and replicates its empty entry everywhere; then 1/2 "a" reaches only 2.
@@ -149,7 +152,10 @@ describe("figure 8 (§5.4.2): a leader never commits an entry of an earlier term
     c.stabilize(between(2, 3, 4, 5));
     for (const id of [2, 3, 4, 5]) {
       expect(c.member(id).storage.term(2), `replica ${id}`).toBe(2);
-      expect(c.member(id).applied.some((e) => text(e.data) === "a"), `replica ${id}`).toBe(false);
+      expect(
+        c.member(id).applied.some((e) => text(e.data) === "a"),
+        `replica ${id}`,
+      ).toBe(false);
     }
     // 1 comes back and is repaired too; had it committed 1/2 at (c), the cluster's checker would
     // now have seen index 2 applied with two different entries.

@@ -32,13 +32,41 @@ describe("MajorityConfig.voteResult", () => {
   });
   it("is pending while a majority is still possible either way", () => {
     expect(cfg.voteResult(new Map([[1, true]]))).toBe("pending");
-    expect(cfg.voteResult(new Map([[1, true], [2, false]]))).toBe("pending");
+    expect(
+      cfg.voteResult(
+        new Map([
+          [1, true],
+          [2, false],
+        ]),
+      ),
+    ).toBe("pending");
   });
   it("is won with a majority of grants and lost once a majority is impossible", () => {
-    expect(cfg.voteResult(new Map([[1, true], [3, true]]))).toBe("won");
-    expect(cfg.voteResult(new Map([[1, false], [3, false]]))).toBe("lost");
+    expect(
+      cfg.voteResult(
+        new Map([
+          [1, true],
+          [3, true],
+        ]),
+      ),
+    ).toBe("won");
+    expect(
+      cfg.voteResult(
+        new Map([
+          [1, false],
+          [3, false],
+        ]),
+      ),
+    ).toBe("lost");
   });
   it("ignores votes from non-voters", () => {
-    expect(cfg.voteResult(new Map([[1, true], [9, true]]))).toBe("pending");
+    expect(
+      cfg.voteResult(
+        new Map([
+          [1, true],
+          [9, true],
+        ]),
+      ),
+    ).toBe("pending");
   });
 });

@@ -158,7 +158,10 @@ describe("RaftLog", () => {
 
   it("restore replaces the log by a snapshot", () => {
     const l = log([e(1, 1), e(1, 2)]);
-    l.restore({ metadata: { index: 10, term: 3, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array() });
+    l.restore({
+      metadata: { index: 10, term: 3, confState: { voters: [1, 2, 3], learners: [] } },
+      data: new Uint8Array(),
+    });
     expect(l.firstIndex()).toBe(11);
     expect(l.lastIndex()).toBe(10);
     expect(l.term(10)).toBe(3);

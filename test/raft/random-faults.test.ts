@@ -116,7 +116,11 @@ export function run(seed: number, n: number, opts: ClusterOptions, steps: number
     const last = c.status(lead).lastIndex;
     return ids.every((id) => {
       const st = c.status(id);
-      return st.lastIndex === last && st.hardState.commit === last && c.member(id).applied.some((e) => text(e.data) === "final");
+      return (
+        st.lastIndex === last &&
+        st.hardState.commit === last &&
+        c.member(id).applied.some((e) => text(e.data) === "final")
+      );
     });
   };
   let proposedFinal = false;
@@ -152,7 +156,10 @@ describe("random faults", () => {
     ["plain", {}],
     ["pre-vote", { preVote: true }],
     ["check-quorum", { checkQuorum: true }],
-    ["pre-vote + check-quorum, small windows", { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16 }],
+    [
+      "pre-vote + check-quorum, small windows",
+      { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16 },
+    ],
   ];
   for (const [name, opts] of variants) {
     it(`${name}: safety holds and the group converges once faults stop (3 and 5 replicas, ${seeds} seeds)`, () => {

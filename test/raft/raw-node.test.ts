@@ -227,7 +227,10 @@ describe("elections", () => {
   it("logs elections and step-downs through the optional logger", () => {
     const lines: string[] = [];
     const node = new RawNode(
-      config(1, { peers: [1], logger: { debug: () => undefined, info: (s) => lines.push(s), warn: (s) => lines.push(s) } }),
+      config(1, {
+        peers: [1],
+        logger: { debug: () => undefined, info: (s) => lines.push(s), warn: (s) => lines.push(s) },
+      }),
       new MemoryStorage(),
     );
     node.campaign();
@@ -255,7 +258,10 @@ describe("elections", () => {
 describe("RawNode refuses a restart that would silently skip entries or never campaign", () => {
   it("asserts when the given applied index is below the storage snapshot", () => {
     const storage = new MemoryStorage();
-    storage.applySnapshot({ metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array() });
+    storage.applySnapshot({
+      metadata: { index: 5, term: 2, confState: { voters: [1, 2, 3], learners: [] } },
+      data: new Uint8Array(),
+    });
     storage.setHardState({ term: 2, vote: 1, commit: 5 });
     // Entries 1..4 exist only inside the snapshot: resuming at 3 would apply 6.. on a state missing 4 and 5.
     expect(() => new RawNode(config(1, { applied: 3 }), storage)).toThrow(AssertionError);

@@ -46,7 +46,9 @@ class ContractCheckingCluster extends Cluster {
     expect(hs.commit, `${id}: persisted commit past the persisted log`).toBeLessThanOrEqual(last);
     for (const e of rd.committedEntries) {
       if (e.index < s.firstIndex()) continue; // compacted since: covered by the snapshot
-      expect(e.index <= last && s.term(e.index) === e.term, `${id} applies unpersisted ${e.term}/${e.index}`).toBe(true);
+      expect(e.index <= last && s.term(e.index) === e.term, `${id} applies unpersisted ${e.term}/${e.index}`).toBe(
+        true,
+      );
     }
     for (const msg of rd.messages) {
       // A message built in an earlier term of this Ready window speaks for a state the replica
@@ -87,7 +89,8 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
     } else if (roll < 800) {
       c.processReady(id);
     } else if (roll < 860) {
-      if (lead !== 0) tolerateRefusals(() => c.node(lead).propose(bytes(`p${seed}.${step}${"x".repeat(rng.intBelow(24))}`)));
+      if (lead !== 0)
+        tolerateRefusals(() => c.node(lead).propose(bytes(`p${seed}.${step}${"x".repeat(rng.intBelow(24))}`)));
     } else if (roll < 885) {
       if (up) {
         const ctx = `r${seed}.${step}`;
@@ -127,7 +130,12 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
     return ids.every((id) => {
       const st = c.status(id);
       // Everyone follows this leader in its term (not a stale leader of an older one).
-      return st.softState.leader === lead && st.hardState.term === hardState.term && st.lastIndex === lastIndex && st.hardState.commit === lastIndex;
+      return (
+        st.softState.leader === lead &&
+        st.hardState.term === hardState.term &&
+        st.lastIndex === lastIndex &&
+        st.hardState.commit === lastIndex
+      );
     });
   };
   for (let round = 0; round < 600 && !converged(); round++) {
@@ -149,8 +157,14 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): numb
 describe("review: the Ready contract under faults, transfers and backpressure", () => {
   const variants: Array<[string, ClusterOptions]> = [
     ["plain, tight uncommitted budget", { maxUncommittedBytes: 40 }],
-    ["pre-vote + check-quorum, small windows", { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16, maxUncommittedBytes: 64 }],
-    ["check-quorum, slow heartbeats", { checkQuorum: true, heartbeatTicks: 3, electionTicks: 7, maxInflightAppends: 1 }],
+    [
+      "pre-vote + check-quorum, small windows",
+      { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16, maxUncommittedBytes: 64 },
+    ],
+    [
+      "check-quorum, slow heartbeats",
+      { checkQuorum: true, heartbeatTicks: 3, electionTicks: 7, maxInflightAppends: 1 },
+    ],
   ];
   for (const [name, opts] of variants) {
     it(`${name}: acks, votes and applied entries are persisted first; reads linearizable; converges (20 seeds)`, () => {

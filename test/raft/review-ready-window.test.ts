@@ -71,7 +71,11 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
       expect(persisted, `${id} applies unpersisted ${e.term}/${e.index} (seed ${seed})`).toBe(true);
       const seen = appliedAt.get(e.index);
       if (seen === undefined) appliedAt.set(e.index, e);
-      else expect(seen.term === e.term && sameBytes(seen.data, e.data), `state machine safety at ${e.index} (seed ${seed})`).toBe(true);
+      else
+        expect(
+          seen.term === e.term && sameBytes(seen.data, e.data),
+          `state machine safety at ${e.index} (seed ${seed})`,
+        ).toBe(true);
       m.applied.push(e);
       appliedAnywhere = Math.max(appliedAnywhere, e.index);
     }
@@ -137,7 +141,12 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
     const ls = c.status(lead);
     return ids.every((id) => {
       const st = c.status(id);
-      return st.softState.leader === lead && st.hardState.term === ls.hardState.term && st.lastIndex === ls.lastIndex && st.hardState.commit === ls.lastIndex;
+      return (
+        st.softState.leader === lead &&
+        st.hardState.term === ls.hardState.term &&
+        st.lastIndex === ls.lastIndex &&
+        st.hardState.commit === ls.lastIndex
+      );
     });
   };
   for (let round = 0; round < 400 && !converged(); round++) {
@@ -162,7 +171,10 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
 describe("review: events between ready() and advance()", () => {
   const variants: Array<[string, ClusterOptions]> = [
     ["plain", {}],
-    ["pre-vote + check-quorum, small windows", { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16 }],
+    [
+      "pre-vote + check-quorum, small windows",
+      { preVote: true, checkQuorum: true, maxInflightAppends: 2, maxAppendBytes: 16 },
+    ],
     ["check-quorum, short timeouts", { checkQuorum: true, heartbeatTicks: 2, electionTicks: 5 }],
     ["pre-vote, tight uncommitted budget", { preVote: true, maxUncommittedBytes: 30 }],
   ];
@@ -183,7 +195,12 @@ describe("review: events between ready() and advance()", () => {
 });
 
 describe("review: entries replaced while their Ready is being persisted", () => {
-  const entry = (term: number, index: number): Entry => ({ term, index, type: EntryType.Normal, data: bytes(`${term}.${index}`) });
+  const entry = (term: number, index: number): Entry => ({
+    term,
+    index,
+    type: EntryType.Normal,
+    data: bytes(`${term}.${index}`),
+  });
   const append = (from: number, term: number, ents: Entry[]): Message => {
     const m = newMessage(MessageType.Append, from, 3, term);
     m.index = 1;
@@ -198,7 +215,19 @@ describe("review: entries replaced while their Ready is being persisted", () => 
     storage.append([entry(1, 1)]);
     storage.setHardState({ term: 1, vote: 0, commit: 1 });
     const node = new RawNode(
-      { id: 3, peers: [1, 2, 3], electionTicks: 10, heartbeatTicks: 1, random: seededPrng(3), applied: 1, maxInflightAppends: 8, maxAppendBytes: 1 << 20, maxUncommittedBytes: 0, preVote: false, checkQuorum: false },
+      {
+        id: 3,
+        peers: [1, 2, 3],
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        random: seededPrng(3),
+        applied: 1,
+        maxInflightAppends: 8,
+        maxAppendBytes: 1 << 20,
+        maxUncommittedBytes: 0,
+        preVote: false,
+        checkQuorum: false,
+      },
       storage,
     );
     node.step(append(1, 2, [entry(2, 2), entry(2, 3)]));

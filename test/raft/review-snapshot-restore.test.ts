@@ -27,7 +27,10 @@ function follower(entries: Entry[], commit: number): { node: RawNode; storage: M
 
 function snapshotMsg(index: number, term: number): Message {
   const m = newMessage(MessageType.Snapshot, 1, 2, 3);
-  const snap: Snapshot = { metadata: { index, term, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([9]) };
+  const snap: Snapshot = {
+    metadata: { index, term, confState: { voters: [1, 2, 3], learners: [] } },
+    data: new Uint8Array([9]),
+  };
   m.snapshot = snap;
   return m;
 }

@@ -30,7 +30,13 @@ const goodHistory: SimEvent[] = [
   { kind: "apply", replica: 2, index: 1, term: 1, payload: 0 },
   { kind: "apply", replica: 2, index: 2, term: 1, payload: 7 },
   { kind: "leader", replica: 2, term: 2, log: log([1, 1, 2]) },
-  { kind: "settled", replicas: [{ replica: 1, applied: 2 }, { replica: 2, applied: 2 }] },
+  {
+    kind: "settled",
+    replicas: [
+      { replica: 1, applied: 2 },
+      { replica: 2, applied: 2 },
+    ],
+  },
 ];
 
 function propertyOf(events: SimEvent[]): string | undefined {
@@ -88,12 +94,18 @@ describe("simulator safety checkers on hand-made histories", () => {
 
   it("reject a leader of a later term that lacks a committed entry (leader completeness)", () => {
     const committed: SimEvent = { kind: "commit", replica: 1, replicaTerm: 2, index: 3, entryTerm: 2 };
-    expect(propertyOf([committed, { kind: "leader", replica: 2, term: 3, log: log([1, 1]) }])).toBe("leader-completeness");
-    expect(propertyOf([committed, { kind: "leader", replica: 2, term: 3, log: log([1, 1, 1]) }])).toBe("leader-completeness");
+    expect(propertyOf([committed, { kind: "leader", replica: 2, term: 3, log: log([1, 1]) }])).toBe(
+      "leader-completeness",
+    );
+    expect(propertyOf([committed, { kind: "leader", replica: 2, term: 3, log: log([1, 1, 1]) }])).toBe(
+      "leader-completeness",
+    );
     // A leader of an earlier term (its votes arrived late) need not hold it.
     expect(propertyOf([committed, { kind: "leader", replica: 2, term: 2, log: log([1, 1]) }])).toBeUndefined();
     // Two replicas reporting different entries committed at one index.
-    expect(propertyOf([committed, { kind: "commit", replica: 2, replicaTerm: 3, index: 3, entryTerm: 3 }])).toBe("leader-completeness");
+    expect(propertyOf([committed, { kind: "commit", replica: 2, replicaTerm: 3, index: 3, entryTerm: 3 }])).toBe(
+      "leader-completeness",
+    );
   });
 
   it("reject divergent applied sequences (state machine safety)", () => {
@@ -124,12 +136,20 @@ describe("simulator safety checkers on hand-made histories", () => {
     const rightHash = nextAppHash(hashSeed, 1, 5);
     for (const from of ["restart", "snapshot"] as const) {
       expect(propertyOf([applied, { kind: "restore", replica: 2, index: 1, hash: rightHash, from }])).toBeUndefined();
-      expect(propertyOf([applied, { kind: "restore", replica: 2, index: 1, hash: rightHash ^ 1, from }])).toBe("state-machine-safety");
-      expect(propertyOf([applied, { kind: "restore", replica: 2, index: 2, hash: rightHash, from }])).toBe("state-machine-safety");
+      expect(propertyOf([applied, { kind: "restore", replica: 2, index: 1, hash: rightHash ^ 1, from }])).toBe(
+        "state-machine-safety",
+      );
+      expect(propertyOf([applied, { kind: "restore", replica: 2, index: 2, hash: rightHash, from }])).toBe(
+        "state-machine-safety",
+      );
     }
     // A restart may reload an older state; a snapshot must not take a running replica back.
-    expect(propertyOf([applied, { kind: "restore", replica: 1, index: 0, hash: hashSeed, from: "restart" }])).toBeUndefined();
-    expect(propertyOf([applied, { kind: "restore", replica: 1, index: 0, hash: hashSeed, from: "snapshot" }])).toBe("state-machine-safety");
+    expect(
+      propertyOf([applied, { kind: "restore", replica: 1, index: 0, hash: hashSeed, from: "restart" }]),
+    ).toBeUndefined();
+    expect(propertyOf([applied, { kind: "restore", replica: 1, index: 0, hash: hashSeed, from: "snapshot" }])).toBe(
+      "state-machine-safety",
+    );
   });
 
   it("reject a ReadIndex answer older than a write acknowledged before the read was asked", () => {
@@ -153,7 +173,18 @@ describe("simulator safety checkers on hand-made histories", () => {
       { kind: "ack", payload: 7, index: 1 },
     ];
     // Replica 2 settled without it.
-    expect(propertyOf([...acked, { kind: "settled", replicas: [{ replica: 1, applied: 1 }, { replica: 2, applied: 0 }] }])).toBe("acked-write-lost");
+    expect(
+      propertyOf([
+        ...acked,
+        {
+          kind: "settled",
+          replicas: [
+            { replica: 1, applied: 1 },
+            { replica: 2, applied: 0 },
+          ],
+        },
+      ]),
+    ).toBe("acked-write-lost");
     // Acknowledged at an index that holds something else.
     expect(
       propertyOf([
@@ -162,6 +193,17 @@ describe("simulator safety checkers on hand-made histories", () => {
         { kind: "settled", replicas: [{ replica: 1, applied: 1 }] },
       ]),
     ).toBe("acked-write-lost");
-    expect(propertyOf([...acked, { kind: "settled", replicas: [{ replica: 1, applied: 1 }, { replica: 2, applied: 1 }] }])).toBeUndefined();
+    expect(
+      propertyOf([
+        ...acked,
+        {
+          kind: "settled",
+          replicas: [
+            { replica: 1, applied: 1 },
+            { replica: 2, applied: 1 },
+          ],
+        },
+      ]),
+    ).toBeUndefined();
   });
 });

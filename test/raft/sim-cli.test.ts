@@ -9,7 +9,11 @@ const root = resolve(import.meta.dirname, "../..");
 
 function sim(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   // spawnSync waits for the child and kills it if it overruns, so nothing is left behind.
-  const r = spawnSync(process.execPath, ["--import", "tsx", "test/sim/main.ts", ...args], { cwd: root, encoding: "utf8", timeout: 50_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "test/sim/main.ts", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 50_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

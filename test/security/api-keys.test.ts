@@ -8,7 +8,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import { apiKeyWrongSecretsMax } from "../../src/base/limits.js";
 import { join } from "node:path";
 import { createLogger } from "../../src/base/logger.js";
-import { newApiKey, parseKeysFile, parseToken, readKeysFile, roleAllows, tokenMatches, writeKeysFile } from "../../src/security/api-keys.js";
+import {
+  newApiKey,
+  parseKeysFile,
+  parseToken,
+  readKeysFile,
+  roleAllows,
+  tokenMatches,
+  writeKeysFile,
+} from "../../src/security/api-keys.js";
 import { ApiKeyStore, AuthenticationFailure } from "../../src/security/key-store.js";
 import { createKey, revokeKey } from "../../src/dev/keys.js";
 import { makeTempDir } from "../support/temp-dirs.js";
@@ -40,14 +48,28 @@ describe("API keys", () => {
   });
 
   it("order their roles: admin covers write covers read", () => {
-    expect([roleAllows("read", "read"), roleAllows("read", "write"), roleAllows("write", "read"), roleAllows("write", "admin"), roleAllows("admin", "write")]).toEqual([true, false, true, false, true]);
+    expect([
+      roleAllows("read", "read"),
+      roleAllows("read", "write"),
+      roleAllows("write", "read"),
+      roleAllows("write", "admin"),
+      roleAllows("admin", "write"),
+    ]).toEqual([true, false, true, false, true]);
   });
 
   it.each([
     ["not JSON", "{", "content is not JSON"],
     ["another version", '{"version":2,"keys":[]}', "version must be 1"],
-    ["a bad role", JSON.stringify({ version: 1, keys: [{ id: "0123456789ab", role: "root" }] }), "keys[0].role must be one of read, write, admin"],
-    ["a bad id", JSON.stringify({ version: 1, keys: [{ id: "XYZ", role: "read" }] }), "keys[0].id must be 12 lowercase hex characters"],
+    [
+      "a bad role",
+      JSON.stringify({ version: 1, keys: [{ id: "0123456789ab", role: "root" }] }),
+      "keys[0].role must be one of read, write, admin",
+    ],
+    [
+      "a bad id",
+      JSON.stringify({ version: 1, keys: [{ id: "XYZ", role: "read" }] }),
+      "keys[0].id must be 12 lowercase hex characters",
+    ],
     ["a huge scrypt cost", null, "keys[0].scrypt.n must be an integer from 1024 to 1048576"],
   ])("files with %s are refused naming the field", async (_what, text, message) => {
     let content = text;
@@ -60,7 +82,11 @@ describe("API keys", () => {
 
   it("keep both of two concurrent creations (the update is locked)", async () => {
     const path = join(await makeTempDir("keys-"), "api-keys.json");
-    const made = await Promise.all([createKey(path, "read", "a"), createKey(path, "write", "b"), createKey(path, "admin", "c")]);
+    const made = await Promise.all([
+      createKey(path, "read", "a"),
+      createKey(path, "write", "b"),
+      createKey(path, "admin", "c"),
+    ]);
     const file = await readKeysFile(path);
     expect(file.keys.map((k) => k.id).sort()).toEqual(made.map((m) => m.id).sort());
     const text = await readFile(path, "utf8");
@@ -72,7 +98,9 @@ describe("the gateway's key store", () => {
   let store: ApiKeyStore | undefined;
   afterEach(() => store?.close());
 
-  async function storeWith(roles: ("read" | "write" | "admin")[]): Promise<{ path: string; tokens: string[]; ids: string[] }> {
+  async function storeWith(
+    roles: ("read" | "write" | "admin")[],
+  ): Promise<{ path: string; tokens: string[]; ids: string[] }> {
     const path = join(await makeTempDir("store-"), "api-keys.json");
     const keys = await Promise.all(roles.map((r) => newApiKey(r, r)));
     await writeKeysFile(path, { version: 1, keys: keys.map((k) => k.record) });
@@ -123,7 +151,9 @@ describe("the gateway's key store", () => {
 
   it("under a flood of made-up secrets for one known key id, runs a bounded number of scrypts and still admits another valid key at once", async () => {
     const { tokens, ids } = await storeWith(["read", "write"]);
-    const flood = Array.from({ length: 1_100 }, () => store!.authenticate(`Bearer lk_${ids[0]}_${randomBytes(32).toString("base64url")}`).catch((e: unknown) => e));
+    const flood = Array.from({ length: 1_100 }, () =>
+      store!.authenticate(`Bearer lk_${ids[0]}_${randomBytes(32).toString("base64url")}`).catch((e: unknown) => e),
+    );
     expect(await store!.authenticate(`Bearer ${tokens[1]}`)).toMatchObject({ id: ids[1], role: "write" });
     const outcomes = await Promise.all(flood);
     const reasons = new Map<string, number>();

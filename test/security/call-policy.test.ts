@@ -28,7 +28,14 @@ describe("API key roles per public method", () => {
 describe("certificate roles per internal method", () => {
   it("let only nodes use the Raft transport", () => {
     for (const m of RaftTransportService.methods) {
-      expect([certRoleMayCall("node", methodPath(m)), certRoleMayCall("gateway", methodPath(m)), certRoleMayCall("admin", methodPath(m))], m.name).toEqual([true, false, false]);
+      expect(
+        [
+          certRoleMayCall("node", methodPath(m)),
+          certRoleMayCall("gateway", methodPath(m)),
+          certRoleMayCall("admin", methodPath(m)),
+        ],
+        m.name,
+      ).toEqual([true, false, false]);
     }
   });
 

@@ -27,7 +27,14 @@ import { decodeQueryResult, useCluster, type TestCluster } from "../support/clus
 import { accountIn } from "../node/support/in-process-cluster.js";
 import { parseExposition, samplesOf } from "../metrics/exposition.js";
 import { startTsProcess } from "../support/processes.js";
-import { presenting, principalTransport, replicaStatesAs, sendRaftBatchAs, strangerCertificate, withoutClientCertificate } from "./support.js";
+import {
+  presenting,
+  principalTransport,
+  replicaStatesAs,
+  sendRaftBatchAs,
+  strangerCertificate,
+  withoutClientCertificate,
+} from "./support.js";
 
 const { running, reported } = useCluster({ shards: 2, http: true });
 
@@ -60,10 +67,26 @@ describe("a node's internal services", () => {
       const secrets = secretsOf(c);
       for (const nodeId of c.nodeIds) {
         const address = c.addressOf(nodeId);
-        expect(await replicaStatesAs(address, withoutClientCertificate(secrets.ca, nodeId)), `${nodeId}, no client certificate`).toMatchObject({ ok: false, code: "UNAVAILABLE" });
-        expect(await replicaStatesAs(address, insecureChannel), `${nodeId}, plain TCP`).toMatchObject({ ok: false, code: "UNAVAILABLE" });
-        expect(await sendRaftBatchAs(address, withoutClientCertificate(secrets.ca, nodeId), create(MessagesRequestSchema, { fromNodeId: "node01", configVersion: c.config.version })), `${nodeId} Messages`).toBe("UNAVAILABLE");
-        expect(await replicaStatesAs(address, secrets.operator.channelTo({ role: "node", name: nodeId })), `${nodeId}, the operator's certificate`).toEqual({ ok: true, nodeId });
+        expect(
+          await replicaStatesAs(address, withoutClientCertificate(secrets.ca, nodeId)),
+          `${nodeId}, no client certificate`,
+        ).toMatchObject({ ok: false, code: "UNAVAILABLE" });
+        expect(await replicaStatesAs(address, insecureChannel), `${nodeId}, plain TCP`).toMatchObject({
+          ok: false,
+          code: "UNAVAILABLE",
+        });
+        expect(
+          await sendRaftBatchAs(
+            address,
+            withoutClientCertificate(secrets.ca, nodeId),
+            create(MessagesRequestSchema, { fromNodeId: "node01", configVersion: c.config.version }),
+          ),
+          `${nodeId} Messages`,
+        ).toBe("UNAVAILABLE");
+        expect(
+          await replicaStatesAs(address, secrets.operator.channelTo({ role: "node", name: nodeId })),
+          `${nodeId}, the operator's certificate`,
+        ).toEqual({ ok: true, nodeId });
       }
     }),
     60_000,
@@ -76,14 +99,30 @@ describe("a node's internal services", () => {
       const secrets = secretsOf(c);
       const address = c.addressOf("node02");
       const stranger = await strangerCertificate("node", "node01");
-      expect(await replicaStatesAs(address, presenting(secrets.ca, stranger, "node02"))).toMatchObject({ ok: false, code: "UNAVAILABLE" });
-      const ca = { certPem: await readFile(caCertPath(secrets.dir), "utf8"), keyPem: await readFile(caKeyPath(secrets.dir), "utf8") };
-      const expired = await issueCertificate(ca, { identity: { role: "admin", name: "admin" }, validDays: 1, notBefore: new Date(Date.now() - 10 * 86_400_000) });
+      expect(await replicaStatesAs(address, presenting(secrets.ca, stranger, "node02"))).toMatchObject({
+        ok: false,
+        code: "UNAVAILABLE",
+      });
+      const ca = {
+        certPem: await readFile(caCertPath(secrets.dir), "utf8"),
+        keyPem: await readFile(caKeyPath(secrets.dir), "utf8"),
+      };
+      const expired = await issueCertificate(ca, {
+        identity: { role: "admin", name: "admin" },
+        validDays: 1,
+        notBefore: new Date(Date.now() - 10 * 86_400_000),
+      });
       expect(new X509Certificate(expired.certPem).validTo).not.toBe("");
-      expect(await replicaStatesAs(address, presenting(secrets.ca, expired, "node02"))).toMatchObject({ ok: false, code: "UNAVAILABLE" });
+      expect(await replicaStatesAs(address, presenting(secrets.ca, expired, "node02"))).toMatchObject({
+        ok: false,
+        code: "UNAVAILABLE",
+      });
       // The same principal with a valid certificate of the same CA gets in: the refusals are about trust and time.
       const valid = await issueCertificate(ca, { identity: { role: "admin", name: "admin" }, validDays: 1 });
-      expect(await replicaStatesAs(address, presenting(secrets.ca, valid, "node02"))).toEqual({ ok: true, nodeId: "node02" });
+      expect(await replicaStatesAs(address, presenting(secrets.ca, valid, "node02"))).toEqual({
+        ok: true,
+        nodeId: "node02",
+      });
     }),
     60_000,
   );
@@ -96,8 +135,16 @@ describe("a node's internal services", () => {
       const gateway = await principalTransport(secrets.dir, "gateway", "gateway");
       try {
         const batch = create(MessagesRequestSchema, { fromNodeId: "node02", configVersion: c.config.version });
-        expect(await sendRaftBatchAs(c.addressOf("node01"), gateway.channelTo({ role: "node", name: "node01" }), batch)).toBe("PERMISSION_DENIED");
-        expect(await sendRaftBatchAs(c.addressOf("node01"), secrets.operator.channelTo({ role: "node", name: "node01" }), batch)).toBe("PERMISSION_DENIED");
+        expect(
+          await sendRaftBatchAs(c.addressOf("node01"), gateway.channelTo({ role: "node", name: "node01" }), batch),
+        ).toBe("PERMISSION_DENIED");
+        expect(
+          await sendRaftBatchAs(
+            c.addressOf("node01"),
+            secrets.operator.channelTo({ role: "node", name: "node01" }),
+            batch,
+          ),
+        ).toBe("PERMISSION_DENIED");
       } finally {
         gateway.close();
       }
@@ -136,17 +183,35 @@ describe("a node's internal services", () => {
         logTerm: state.term,
         index: commit,
         commit: commit + 1n,
-        entries: [{ term: state.term, index: commit + 1n, type: 1, data: encodeProposal({ epoch: 1, number: 1 }, command) }],
+        entries: [
+          { term: state.term, index: commit + 1n, type: 1, data: encodeProposal({ epoch: 1, number: 1 }, command) },
+        ],
       };
-      const mismatches = async (): Promise<number> => samplesOf(await scrape(c, follower), "ledger_peer_identity_mismatches_total", { peer: attacker }).reduce((sum, x) => sum + x.value, 0);
+      const mismatches = async (): Promise<number> =>
+        samplesOf(await scrape(c, follower), "ledger_peer_identity_mismatches_total", { peer: attacker }).reduce(
+          (sum, x) => sum + x.value,
+          0,
+        );
       const before = await mismatches();
       const asAttacker = await principalTransport(secrets.dir, "node", attacker);
       try {
-        const forged = create(MessagesRequestSchema, { fromNodeId: leader, configVersion: c.config.version, messages: [{ shardId, message: append }] });
-        expect(await sendRaftBatchAs(c.addressOf(follower), asAttacker.channelTo({ role: "node", name: follower }), forged)).toBe("OK");
+        const forged = create(MessagesRequestSchema, {
+          fromNodeId: leader,
+          configVersion: c.config.version,
+          messages: [{ shardId, message: append }],
+        });
+        expect(
+          await sendRaftBatchAs(c.addressOf(follower), asAttacker.channelTo({ role: "node", name: follower }), forged),
+        ).toBe("OK");
         // Honest about who sends, lying about the replica: the node drops what its sender's replicas did not send.
-        const honest = create(MessagesRequestSchema, { fromNodeId: attacker, configVersion: c.config.version, messages: [{ shardId, message: append }] });
-        expect(await sendRaftBatchAs(c.addressOf(follower), asAttacker.channelTo({ role: "node", name: follower }), honest)).toBe("OK");
+        const honest = create(MessagesRequestSchema, {
+          fromNodeId: attacker,
+          configVersion: c.config.version,
+          messages: [{ shardId, message: append }],
+        });
+        expect(
+          await sendRaftBatchAs(c.addressOf(follower), asAttacker.channelTo({ role: "node", name: follower }), honest),
+        ).toBe("OK");
       } finally {
         asAttacker.close();
       }
@@ -177,7 +242,11 @@ describe("API keys on the gateway", () => {
       // The gateway picks up new keys from the file within a poll; wait until the read key works.
       const reader = LedgerClient.connect(c.gatewayAddress, c.clientSecurity(keys.read));
       try {
-        await waitUntil(async () => (await outcome(reader.getAccount(existing.id))) === "OK", 10_000, "the new read key to be accepted");
+        await waitUntil(
+          async () => (await outcome(reader.getAccount(existing.id))) === "OK",
+          10_000,
+          "the new read key to be accepted",
+        );
       } finally {
         reader.close();
       }
@@ -205,7 +274,9 @@ describe("API keys on the gateway", () => {
       }
       expect(await outcome(calls.read(`lk_000000000000_${"A".repeat(43)}`))).toBe("UNAUTHENTICATED");
       expect(await outcome(calls.read("not-a-key"))).toBe("UNAUTHENTICATED");
-      expect(await outcome(calls.read(keys.read.slice(0, -1) + (keys.read.endsWith("A") ? "B" : "A")))).toBe("UNAUTHENTICATED");
+      expect(await outcome(calls.read(keys.read.slice(0, -1) + (keys.read.endsWith("A") ? "B" : "A")))).toBe(
+        "UNAUTHENTICATED",
+      );
     }),
     90_000,
   );
@@ -219,7 +290,11 @@ describe("API keys on the gateway", () => {
       const { id, token } = await createKey(keysFile, "write", "revocation test");
       const client = LedgerClient.connect(c.gatewayAddress, c.clientSecurity(token));
       try {
-        await waitUntil(async () => (await outcome(client.createAccount())) === "OK", 10_000, "the new key to be accepted");
+        await waitUntil(
+          async () => (await outcome(client.createAccount())) === "OK",
+          10_000,
+          "the new key to be accepted",
+        );
         await revokeKey(keysFile, id);
         const revokedAt = Date.now();
         let code = "OK";
@@ -242,7 +317,17 @@ describe("the admin API through the dev CLI", () => {
       const c = running();
       const secrets = secretsOf(c);
       const shardId = c.shardIds[1]!;
-      const base = ["admin", "snapshot", "--shard", shardId, "--node", "node02", "--gateway", c.gatewayAddress, ...secrets.args];
+      const base = [
+        "admin",
+        "snapshot",
+        "--shard",
+        shardId,
+        "--node",
+        "node02",
+        "--gateway",
+        c.gatewayAddress,
+        ...secrets.args,
+      ];
       const ok = await devInProcess(base);
       expect(ok.code, ok.stderr.join("\n")).toBe(0);
       expect(BigInt(ok.stdout[0]!)).toBeGreaterThan(0n);
@@ -254,7 +339,9 @@ describe("the admin API through the dev CLI", () => {
         refused = await devInProcess([...base, "--api-key", token]);
       }
       expect(refused.code).toBe(1);
-      expect(refused.stderr[0]).toMatch(/^error: PERMISSION_DENIED: API key [0-9a-f]{12} has role write; TriggerSnapshot needs admin$/);
+      expect(refused.stderr[0]).toMatch(
+        /^error: PERMISSION_DENIED: API key [0-9a-f]{12} has role write; TriggerSnapshot needs admin$/,
+      );
     }),
     60_000,
   );
@@ -266,7 +353,9 @@ describe("certificate rotation", () => {
     reported(async () => {
       const c = running();
       const secrets = secretsOf(c);
-      const accounts = await Promise.all([0, 1, 2, 3].map((i) => c.gatewayClient().createAccount({ requestId: `rotation-${i}` })));
+      const accounts = await Promise.all(
+        [0, 1, 2, 3].map((i) => c.gatewayClient().createAccount({ requestId: `rotation-${i}` })),
+      );
       const writers = new ConcurrentWriters(
         [c.gatewayClient(), c.gatewayClient()],
         accounts.map((a) => ({ id: a.id })),
@@ -275,14 +364,28 @@ describe("certificate rotation", () => {
       try {
         await writers.waitForAcks(() => true, 20, 30_000);
         const oldSerial = new X509Certificate(await readFile(principalPaths(secrets.dir, "node01").cert)).serialNumber;
-        const issue = startTsProcess("cmd/dev.ts", ["certs", "issue", "--role", "node", "--name", "node01", "--secrets-dir", secrets.dir], { name: "dev certs issue" });
+        const issue = startTsProcess(
+          "cmd/dev.ts",
+          ["certs", "issue", "--role", "node", "--name", "node01", "--secrets-dir", secrets.dir],
+          { name: "dev certs issue" },
+        );
         expect((await issue.waitForExit(30_000)).code, issue.report()).toBe(0);
         const newSerial = new X509Certificate(await readFile(principalPaths(secrets.dir, "node01").cert)).serialNumber;
         expect(newSerial).not.toBe(oldSerial);
         const node01 = c.nodeProcess("node01")!;
-        const reloaded = await node01.waitForJson((e) => e.msg === "TLS certificate reloaded; new connections use it" && e.serial === newSerial, 15_000);
+        const reloaded = await node01.waitForJson(
+          (e) => e.msg === "TLS certificate reloaded; new connections use it" && e.serial === newSerial,
+          15_000,
+        );
         expect(reloaded.previousSerial).toBe(oldSerial);
-        expect(await servedSerial(c.addressOf("node01"), secrets.ca, await readFile(principalPaths(secrets.dir, "admin").cert), await readFile(principalPaths(secrets.dir, "admin").key))).toBe(normalSerial(newSerial));
+        expect(
+          await servedSerial(
+            c.addressOf("node01"),
+            secrets.ca,
+            await readFile(principalPaths(secrets.dir, "admin").cert),
+            await readFile(principalPaths(secrets.dir, "admin").key),
+          ),
+        ).toBe(normalSerial(newSerial));
         const acked = writers.acks.length;
         await writers.waitForAcks(() => true, acked + 20, 30_000);
       } finally {
@@ -328,13 +431,19 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
 
 /** The serial number of the certificate a fresh TLS connection to `address` is served. */
 function servedSerial(address: string, ca: Buffer, cert: Buffer, key: Buffer): Promise<string> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(":")),
+    Number(address.slice(address.lastIndexOf(":") + 1)),
+  ];
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host, port, ca, cert, key, servername: "node01", ALPNProtocols: ["h2"], checkServerIdentity: () => undefined }, () => {
-      const serial = normalSerial(socket.getPeerCertificate().serialNumber);
-      socket.destroy();
-      resolve(serial);
-    });
+    const socket = tlsConnect(
+      { host, port, ca, cert, key, servername: "node01", ALPNProtocols: ["h2"], checkServerIdentity: () => undefined },
+      () => {
+        const serial = normalSerial(socket.getPeerCertificate().serialNumber);
+        socket.destroy();
+        resolve(serial);
+      },
+    );
     socket.once("error", reject);
   });
 }
@@ -343,4 +452,3 @@ function servedSerial(address: string, ca: Buffer, cert: Buffer, key: Buffer): P
 function normalSerial(hex: string): string {
   return hex.toUpperCase().replace(/^0+/, "");
 }
-

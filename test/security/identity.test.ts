@@ -4,12 +4,21 @@
 import { describe, expect, it } from "vitest";
 import { X509Certificate } from "node:crypto";
 import { createCa, issueCertificate } from "../../src/security/cert-issue.js";
-import { identityOfCertificate, identityOfSubjectText, principalNameProblem, subjectFor } from "../../src/security/identity.js";
+import {
+  identityOfCertificate,
+  identityOfSubjectText,
+  principalNameProblem,
+  subjectFor,
+} from "../../src/security/identity.js";
 
 describe("principal identities", () => {
   it("round-trip through an issued certificate's subject", async () => {
     const ca = await createCa({ commonName: "test", validDays: 1 });
-    for (const identity of [{ role: "node", name: "node01" }, { role: "gateway", name: "gw-eu.1" }, { role: "admin", name: "alice" }] as const) {
+    for (const identity of [
+      { role: "node", name: "node01" },
+      { role: "gateway", name: "gw-eu.1" },
+      { role: "admin", name: "alice" },
+    ] as const) {
       const pair = await issueCertificate(ca, { identity, validDays: 1 });
       expect(identityOfSubjectText(new X509Certificate(pair.certPem).subject)).toEqual(identity);
     }

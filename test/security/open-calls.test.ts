@@ -39,7 +39,14 @@ afterAll(async () => {
 /** A Watch stream; resolves once it got its first status message, or with the code it failed with. */
 function watch(): { call: ClientReadableStream<Buffer>; first: Promise<"SERVING" | number> } {
   const request = Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, { service: "" })));
-  const call = client!.makeServerStreamRequest("/grpc.health.v1.Health/Watch", (b: Buffer) => b, (b: Buffer) => b, request, new Metadata(), {});
+  const call = client!.makeServerStreamRequest(
+    "/grpc.health.v1.Health/Watch",
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    request,
+    new Metadata(),
+    {},
+  );
   const first = new Promise<"SERVING" | number>((resolve) => {
     call.once("data", () => resolve("SERVING"));
     call.once("error", (e: { code: number }) => resolve(e.code));

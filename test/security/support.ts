@@ -19,13 +19,22 @@ import { fromServiceError } from "../../src/transport/status.js";
 
 /** The transport of principal `name` from a secrets dir (closed by the caller). */
 export async function principalTransport(secretsDir: string, role: CertRole, name: string): Promise<TransportSecurity> {
-  return tlsTransport(await TlsWatcher.open(principalPaths(secretsDir, name), { role, name }, createLogger({ name, level: "silent" })));
+  return tlsTransport(
+    await TlsWatcher.open(principalPaths(secretsDir, name), { role, name }, createLogger({ name, level: "silent" })),
+  );
 }
 
 /** Calls NodeService.ReplicaStates on `address` with the given channel; resolves with the
  * node id it answered with, or the error code it failed with. */
-export async function replicaStatesAs(address: string, channel: ChannelSecurity): Promise<{ ok: true; nodeId: string } | { ok: false; code: string; message: string }> {
-  const client = createUnaryClient(NodeService, address, { defaultDeadlineMs: 5_000, credentials: channel.credentials, channel: channel.options });
+export async function replicaStatesAs(
+  address: string,
+  channel: ChannelSecurity,
+): Promise<{ ok: true; nodeId: string } | { ok: false; code: string; message: string }> {
+  const client = createUnaryClient(NodeService, address, {
+    defaultDeadlineMs: 5_000,
+    credentials: channel.credentials,
+    channel: channel.options,
+  });
   try {
     const reply = await client.replicaStates(create(ReplicaStatesRequestSchema, {}));
     return { ok: true, nodeId: reply.nodeId };
@@ -44,13 +53,18 @@ export function sendRaftBatchAs(address: string, channel: ChannelSecurity, reque
 
 /** A channel with TLS that trusts `ca` and presents no client certificate. */
 export function withoutClientCertificate(ca: Buffer, serverName: string): ChannelSecurity {
-  return { credentials: ChannelCredentials.createSsl(ca, null, null, { checkServerIdentity: () => undefined }), options: { "grpc.ssl_target_name_override": serverName } };
+  return {
+    credentials: ChannelCredentials.createSsl(ca, null, null, { checkServerIdentity: () => undefined }),
+    options: { "grpc.ssl_target_name_override": serverName },
+  };
 }
 
 /** A channel presenting `pair` and trusting `ca`, not checking the server's name. */
 export function presenting(ca: Buffer, pair: PemPair, serverName: string): ChannelSecurity {
   return {
-    credentials: ChannelCredentials.createSsl(ca, Buffer.from(pair.keyPem), Buffer.from(pair.certPem), { checkServerIdentity: () => undefined }),
+    credentials: ChannelCredentials.createSsl(ca, Buffer.from(pair.keyPem), Buffer.from(pair.certPem), {
+      checkServerIdentity: () => undefined,
+    }),
     options: { "grpc.ssl_target_name_override": serverName },
   };
 }

@@ -18,7 +18,11 @@ async function setUp(): Promise<{ dir: string; ca: PemPair; paths: TlsFilePaths 
   const dir = await makeTempDir("tls-files-");
   const ca = await createCa({ commonName: "test CA", validDays: 10 });
   await writeFile(join(dir, "ca.crt"), ca.certPem);
-  await writePair(dir, "node01", await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 10 }));
+  await writePair(
+    dir,
+    "node01",
+    await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 10 }),
+  );
   return { dir, ca, paths: principalPaths(dir, "node01") };
 }
 
@@ -45,27 +49,53 @@ describe("loadTlsMaterial", () => {
     const { dir, ca, paths } = await setUp();
     const other = await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 10 });
     await writeFile(join(dir, "node01.key"), other.keyPem);
-    await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(`private key ${paths.key} does not belong to certificate ${paths.cert}`);
+    await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(
+      `private key ${paths.key} does not belong to certificate ${paths.cert}`,
+    );
   });
 
   it("refuses a certificate another CA issued", async () => {
     const { dir, paths } = await setUp();
     const stranger = await createCa({ commonName: "other", validDays: 10 });
-    await writePair(dir, "node01", await issueCertificate(stranger, { identity: { role: "node", name: "node01" }, validDays: 10 }));
-    await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(`certificate ${paths.cert} was not issued by the CA in ${paths.ca}`);
+    await writePair(
+      dir,
+      "node01",
+      await issueCertificate(stranger, { identity: { role: "node", name: "node01" }, validDays: 10 }),
+    );
+    await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(
+      `certificate ${paths.cert} was not issued by the CA in ${paths.ca}`,
+    );
   });
 
   it("refuses an expired certificate and one not valid yet", async () => {
     const { dir, ca, paths } = await setUp();
-    await writePair(dir, "node01", await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 1, notBefore: new Date(Date.now() - 3 * 86_400_000) }));
+    await writePair(
+      dir,
+      "node01",
+      await issueCertificate(ca, {
+        identity: { role: "node", name: "node01" },
+        validDays: 1,
+        notBefore: new Date(Date.now() - 3 * 86_400_000),
+      }),
+    );
     await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(/expired on \d{4}-/);
-    await writePair(dir, "node01", await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 1, notBefore: new Date(Date.now() + 86_400_000) }));
+    await writePair(
+      dir,
+      "node01",
+      await issueCertificate(ca, {
+        identity: { role: "node", name: "node01" },
+        validDays: 1,
+        notBefore: new Date(Date.now() + 86_400_000),
+      }),
+    );
     await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(/is not valid before/);
   });
 
   it("refuses a certificate of another principal than expected", async () => {
     const { paths } = await setUp();
-    await expect(loadTlsMaterial(paths, { role: "node", name: "node02" })).rejects.toThrow("names node node01, expected node node02");
+    await expect(loadTlsMaterial(paths, { role: "node", name: "node02" })).rejects.toThrow(
+      "names node node01, expected node node02",
+    );
     await expect(loadTlsMaterial(paths, { role: "gateway" })).rejects.toThrow("names node node01, expected a gateway");
   });
 
@@ -84,7 +114,12 @@ describe("TlsWatcher", () => {
 
   it("takes a rotated certificate once key and certificate match, keeping the old one meanwhile, and tells its listeners", async () => {
     const { ca, paths } = await setUp();
-    watcher = await TlsWatcher.open(paths, { role: "node", name: "node01" }, createLogger({ name: "t", level: "silent" }), 60_000);
+    watcher = await TlsWatcher.open(
+      paths,
+      { role: "node", name: "node01" },
+      createLogger({ name: "t", level: "silent" }),
+      60_000,
+    );
     const first = watcher.current.serial;
     const updates: Buffer[] = [];
     watcher.addIdentityCertificateListener((u) => u && updates.push(u.certificate));

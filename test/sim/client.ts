@@ -9,7 +9,6 @@ import { refusalCodes } from "./refusals.js";
 import type { SimReplica } from "./replica.js";
 import { type Trace, TraceKind } from "./trace.js";
 
-
 /** Steps without any acknowledgement after which the client stops trusting its cached leader. */
 const patienceSteps = 40;
 

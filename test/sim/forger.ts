@@ -61,7 +61,12 @@ export class Forger {
         return newMessage(MessageType.Heartbeat, from, self, Number.MAX_SAFE_INTEGER);
       case 1: {
         const types = [MessageType.Heartbeat, MessageType.Append, MessageType.Vote, MessageType.AppendResponse];
-        return newMessage(types[this.random.intBelow(types.length)]!, from, self, term + 1_000_000 + this.random.intBelow(1_000));
+        return newMessage(
+          types[this.random.intBelow(types.length)]!,
+          from,
+          self,
+          term + 1_000_000 + this.random.intBelow(1_000),
+        );
       }
       case 2: {
         // To a leader: past its log. To anyone else: a rejection whose hint is past the index.
@@ -83,7 +88,10 @@ export class Forger {
       }
       case 4: {
         const m = newMessage(MessageType.Snapshot, from, self, Math.max(term, 1));
-        m.snapshot = { metadata: { index: last + 10, term: m.term + 1, confState: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+        m.snapshot = {
+          metadata: { index: last + 10, term: m.term + 1, confState: { voters: [], learners: [] } },
+          data: new Uint8Array(0),
+        };
         return m;
       }
       case 5: {
@@ -96,7 +104,8 @@ export class Forger {
         // A follower that knows its leader: a heartbeat of the same term from someone else.
         const leader = st.softState.leader;
         const other = [1, 2, 3].find((id) => id !== self && id !== leader) ?? from;
-        if (st.softState.role === "follower" && leader !== 0 && leader !== self) return newMessage(MessageType.Heartbeat, other, self, term);
+        if (st.softState.role === "follower" && leader !== 0 && leader !== self)
+          return newMessage(MessageType.Heartbeat, other, self, term);
         return newMessage(MessageType.Heartbeat, self, self, Math.max(term, 1));
       }
       default:

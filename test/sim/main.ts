@@ -91,7 +91,9 @@ function runRange(firstSeed: number, f: Flags): number {
     },
   });
   if (m.failure !== undefined) {
-    process.stdout.write(describeFailure(m.failure, replayCommand(m.failure, f.steps, f.replicas !== undefined)) + "\n");
+    process.stdout.write(
+      describeFailure(m.failure, replayCommand(m.failure, f.steps, f.replicas !== undefined)) + "\n",
+    );
     process.stdout.write(`${m.runs - 1} runs passed before it\n`);
     return 1;
   }

@@ -33,7 +33,8 @@ export class Nemesis {
     }
     if (random.float() < p.weatherChange) this.changeWeather();
     for (const r of this.sim.replicas) {
-      if (r.up && r.disk.unsyncedCount > 0 && random.float() < p.writeBack) r.disk.writeBack(1 + random.intBelow(writeBackOpsMax));
+      if (r.up && r.disk.unsyncedCount > 0 && random.float() < p.writeBack)
+        r.disk.writeBack(1 + random.intBelow(writeBackOpsMax));
       if (this.live(r) !== undefined && random.float() < p.snapshot) this.snapshot(r);
     }
     if (random.float() < p.propose) this.propose();

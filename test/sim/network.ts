@@ -51,7 +51,10 @@ export class SimNetwork {
 
   private enqueue(f: InFlight, now: number): void {
     const w = this.weather;
-    const delay = w.slow > 0 && this.random.float() < w.slow ? 1 + this.random.intBelow(messageDelayStepsMax) : 1 + this.random.intBelow(w.delayMax);
+    const delay =
+      w.slow > 0 && this.random.float() < w.slow
+        ? 1 + this.random.intBelow(messageDelayStepsMax)
+        : 1 + this.random.intBelow(w.delayMax);
     this.slots[(now + delay) % this.slots.length]!.push(f);
     this.inFlightCount++;
   }

@@ -39,7 +39,8 @@ export function encodeAppState(s: AppState): Uint8Array {
 }
 
 export function decodeAppState(b: Uint8Array): AppState {
-  if (b.length !== 12) throw new SafetyViolation("snapshot-data", `a snapshot carries ${b.length} bytes, not an application state`);
+  if (b.length !== 12)
+    throw new SafetyViolation("snapshot-data", `a snapshot carries ${b.length} bytes, not an application state`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return { applied: v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32, hash: v.getUint32(8, true) };
 }

@@ -3,4 +3,9 @@
 
 import type { RaftErrorCode } from "../../src/raft/types.js";
 
-export const refusalCodes: readonly RaftErrorCode[] = ["NOT_LEADER", "TRANSFER_IN_PROGRESS", "UNCOMMITTED_LIMIT", "PROPOSAL_DROPPED"];
+export const refusalCodes: readonly RaftErrorCode[] = [
+  "NOT_LEADER",
+  "TRANSFER_IN_PROGRESS",
+  "UNCOMMITTED_LIMIT",
+  "PROPOSAL_DROPPED",
+];

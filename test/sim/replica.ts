@@ -6,7 +6,14 @@
 import type { Prng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
-import { EntryType, type Message, type RaftConfig, type Ready, type ReplicaId, type Role } from "../../src/raft/types.js";
+import {
+  EntryType,
+  type Message,
+  type RaftConfig,
+  type Ready,
+  type ReplicaId,
+  type Role,
+} from "../../src/raft/types.js";
 import type { LogView } from "./checkers/leader-completeness.js";
 import { unknownTerm } from "./checkers/log-matching.js";
 import type { SafetyChecker } from "./checkers/safety-checker.js";
@@ -125,7 +132,10 @@ export class SimReplica {
       storage.applySnapshot(rd.snapshot);
       app = decodeAppState(rd.snapshot.data);
       if (app.applied !== rd.snapshot.metadata.index) {
-        throw new SafetyViolation("snapshot-data", `snapshot at ${rd.snapshot.metadata.index} holds a state applied to ${app.applied}`);
+        throw new SafetyViolation(
+          "snapshot-data",
+          `snapshot at ${rd.snapshot.metadata.index} holds a state applied to ${app.applied}`,
+        );
       }
       this.app = app;
       this.installs++;
@@ -143,13 +153,19 @@ export class SimReplica {
     if (rd.hardState !== undefined) {
       const hs = rd.hardState;
       if (hs.commit < this.commitSeen) {
-        throw new SafetyViolation("state-machine-safety", `replica ${this.id} moved its commit index back from ${this.commitSeen} to ${hs.commit}`);
+        throw new SafetyViolation(
+          "state-machine-safety",
+          `replica ${this.id} moved its commit index back from ${this.commitSeen} to ${hs.commit}`,
+        );
       }
       storage.setHardState(hs);
       this.term = hs.term;
       checker.hardState(this.id, hs.term, hs.vote);
     }
-    this.disk.write({ kind: "raft", snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState, app }, rd.mustSync && !this.brokenDurability);
+    this.disk.write(
+      { kind: "raft", snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState, app },
+      rd.mustSync && !this.brokenDurability,
+    );
     if (rd.hardState !== undefined && rd.hardState.commit > this.commitSeen) {
       this.commitSeen = rd.hardState.commit;
       const t = termOrUnknown(storage, this.commitSeen);
@@ -204,5 +220,8 @@ function termOrUnknown(storage: MemoryStorage, index: number): number {
 }
 
 function logView(storage: MemoryStorage): LogView {
-  return { lastIndex: storage.lastIndex(), termAt: (i) => (termOrUnknown(storage, i) === unknownTerm ? undefined : storage.term(i)) };
+  return {
+    lastIndex: storage.lastIndex(),
+    termAt: (i) => (termOrUnknown(storage, i) === unknownTerm ? undefined : storage.term(i)),
+  };
 }

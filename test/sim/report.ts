@@ -22,7 +22,8 @@ export function describePass(r: SimResult): string {
 
 export function describeFailure(r: SimResult, replay: string): string {
   const f = r.failure;
-  const what = f === undefined ? "?" : f.name === "SafetyViolation" ? f.message : `the core threw ${f.name}: ${f.message}`;
+  const what =
+    f === undefined ? "?" : f.name === "SafetyViolation" ? f.message : `the core threw ${f.name}: ${f.message}`;
   const lines = [
     `seed ${r.seed} FAILED (${r.replicas} replicas, at step ${r.stats.steps}): ${what}`,
     `replay: ${replay}`,

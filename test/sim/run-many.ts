@@ -21,7 +21,11 @@ export function runMany(o: ManyOptions): ManyResult {
   const started = performance.now();
   for (let i = 0; i < o.runs; i++) {
     const seed = (o.firstSeed + i) >>> 0;
-    const r = runSimulation(o.replicas === undefined ? { seed, chaosSteps: o.chaosSteps } : { seed, replicas: o.replicas, chaosSteps: o.chaosSteps });
+    const r = runSimulation(
+      o.replicas === undefined
+        ? { seed, chaosSteps: o.chaosSteps }
+        : { seed, replicas: o.replicas, chaosSteps: o.chaosSteps },
+    );
     o.onRun?.(r, i + 1);
     if (r.failure !== undefined) return { runs: i + 1, elapsedMs: performance.now() - started, failure: r };
   }

@@ -23,13 +23,18 @@ export function healAndSettle(sim: Simulation): void {
   for (const r of sim.replicas) r.pausedUntil = 0;
   sim.network.heal();
   if (sim.brokenHeal) sim.network.partition(1 << 1);
-  sim.network.weather = { ...calmWeather, duplication: sim.network.weather.duplication, delayMax: sim.network.weather.delayMax };
+  sim.network.weather = {
+    ...calmWeather,
+    duplication: sim.network.weather.duplication,
+    delayMax: sim.network.weather.delayMax,
+  };
   sim.trace.record(TraceKind.Heal);
   // Now and then the heal is a whole-cluster power cycle: every replica loses its page cache.
   if (sim.random.float() < fullRestartAtHealChance) for (const r of sim.replicas) if (r.up) sim.crashReplica(r);
   for (const r of sim.replicas) if (!r.up) sim.startReplica(r);
   const healedAt = sim.now;
-  const lag = Math.max(...sim.replicas.map((r) => r.storage!.lastIndex())) - Math.min(...sim.replicas.map((r) => r.app.applied));
+  const lag =
+    Math.max(...sim.replicas.map((r) => r.storage!.lastIndex())) - Math.min(...sim.replicas.map((r) => r.app.applied));
   const bound = settleStepsBound(lag, raftTuning, sim.network.weather.delayMax);
   sim.stats.settleBound = bound;
   let marker = 0;
@@ -38,7 +43,8 @@ export function healAndSettle(sim: Simulation): void {
   while (sim.now - healedAt < bound) {
     const leader = sim.replicas.find((r) => r.role === "leader");
     // Re-propose if the marker's leader lost office before the marker was acknowledged.
-    const markerLost = markerLeader !== undefined && (markerLeader.role !== "leader" || markerLeader.term !== markerTerm);
+    const markerLost =
+      markerLeader !== undefined && (markerLeader.role !== "leader" || markerLeader.term !== markerTerm);
     if (leader !== undefined && (marker === 0 || (markerLost && sim.client.ackIndexOf(marker) === 0))) {
       const p = sim.client.propose(leader);
       if (p !== undefined) {

@@ -10,7 +10,13 @@ import type { AppState } from "./payload.js";
 
 export type WriteOp =
   /** One Ready's snapshot, entries and hard state, in one batch; a snapshot brings its app state. */
-  | { kind: "raft"; snapshot: Snapshot | undefined; entries: Entry[]; hardState: HardState | undefined; app: AppState | undefined }
+  | {
+      kind: "raft";
+      snapshot: Snapshot | undefined;
+      entries: Entry[];
+      hardState: HardState | undefined;
+      app: AppState | undefined;
+    }
   /** The application state after applying committed entries (written unsynced, as the design allows). */
   | { kind: "app"; app: AppState }
   /** The application took a snapshot and compacted the log behind it. */
@@ -26,7 +32,12 @@ export interface DiskImage {
 }
 
 export function emptyImage(): DiskImage {
-  return { snapshot: undefined, entries: [], hardState: { term: 0, vote: 0, commit: 0 }, app: { applied: 0, hash: hashSeed } };
+  return {
+    snapshot: undefined,
+    entries: [],
+    hardState: { term: 0, vote: 0, commit: 0 },
+    app: { applied: 0, hash: hashSeed },
+  };
 }
 
 export class SimDisk {
@@ -91,7 +102,8 @@ function appendEntries(image: DiskImage, entries: readonly Entry[]): void {
   for (const e of entries) {
     if (e.index < base) continue;
     const at = e.index - base;
-    if (at > image.entries.length) throw new Error(`disk: entry ${e.index} leaves a gap after ${base + image.entries.length - 1}`);
+    if (at > image.entries.length)
+      throw new Error(`disk: entry ${e.index} leaves a gap after ${base + image.entries.length - 1}`);
     if (at < image.entries.length) image.entries.length = at;
     image.entries.push(e);
   }

@@ -4,7 +4,13 @@
 // liveness bound (settle.ts). Safety is checked on every event as it happens.
 
 import { type Prng, seededPrng } from "../../src/base/prng.js";
-import { describeEntries, describeHardState, describeMessage, describeSnapshot, describeSoftState } from "../../src/raft/describe.js";
+import {
+  describeEntries,
+  describeHardState,
+  describeMessage,
+  describeSnapshot,
+  describeSoftState,
+} from "../../src/raft/describe.js";
 import { type Message, MessageType, type Ready, type ReplicaId } from "../../src/raft/types.js";
 import { SafetyChecker } from "./checkers/safety-checker.js";
 import { SimClient } from "./client.js";
@@ -20,7 +26,8 @@ const traceCapacity = 256;
 
 /** Message types only a leader sends (indexed by MessageType). */
 const leaderOnly: boolean[] = [];
-for (const t of [MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot, MessageType.TimeoutNow]) leaderOnly[t] = true;
+for (const t of [MessageType.Append, MessageType.Heartbeat, MessageType.Snapshot, MessageType.TimeoutNow])
+  leaderOnly[t] = true;
 
 export interface SimOptions {
   seed: number;
@@ -84,8 +91,20 @@ export function runSimulation(options: SimOptions): SimResult {
     sim.stats.truncations += r.truncations;
   }
   sim.stats.forged = sim.forger.forged;
-  Object.assign(sim.stats, { proposals: c.proposals, refusals: c.refusals, acks: sim.checker.ackCount, reads: c.reads, readAnswers: c.readAnswers });
-  const result: SimResult = { seed: options.seed, replicas: sim.replicas.length, traceHash: sim.trace.hash, stats: sim.stats, traceTail: [] };
+  Object.assign(sim.stats, {
+    proposals: c.proposals,
+    refusals: c.refusals,
+    acks: sim.checker.ackCount,
+    reads: c.reads,
+    readAnswers: c.readAnswers,
+  });
+  const result: SimResult = {
+    seed: options.seed,
+    replicas: sim.replicas.length,
+    traceHash: sim.trace.hash,
+    stats: sim.stats,
+    traceTail: [],
+  };
   if (failure !== undefined) {
     result.failure = failure;
     result.traceTail = sim.trace.tail(traceCapacity);
@@ -108,7 +127,22 @@ export class Simulation implements ReplicaHost {
   /** Faults are on (chaos phase); after the heal every replica ticks every step. */
   faultsOn = true;
   readonly stats: SimStats = {
-    steps: 0, settleSteps: 0, settleBound: 0, leaders: 0, proposals: 0, refusals: 0, acks: 0, reads: 0, readAnswers: 0, crashes: 0, snapshotsDelivered: 0, snapshotsInstalled: 0, truncations: 0, delivered: 0, dropped: 0, forged: 0,
+    steps: 0,
+    settleSteps: 0,
+    settleBound: 0,
+    leaders: 0,
+    proposals: 0,
+    refusals: 0,
+    acks: 0,
+    reads: 0,
+    readAnswers: 0,
+    crashes: 0,
+    snapshotsDelivered: 0,
+    snapshotsInstalled: 0,
+    truncations: 0,
+    delivered: 0,
+    dropped: 0,
+    forged: 0,
   };
 
   constructor(options: SimOptions) {
@@ -235,7 +269,8 @@ export class Simulation implements ReplicaHost {
     if (rd.hardState !== undefined) parts.push(describeHardState(rd.hardState) + (rd.mustSync ? " (sync)" : ""));
     if (rd.snapshot !== undefined) parts.push(`snapshot ${describeSnapshot(rd.snapshot)}`);
     if (rd.entries.length > 0) parts.push(`entries ${describeEntries(rd.entries)}`);
-    if (rd.committedEntries.length > 0) parts.push(`commit ${rd.committedEntries[0]!.index}..${rd.committedEntries.at(-1)!.index}`);
+    if (rd.committedEntries.length > 0)
+      parts.push(`commit ${rd.committedEntries[0]!.index}..${rd.committedEntries.at(-1)!.index}`);
     if (rd.messages.length > 0) parts.push(`${rd.messages.length} messages`);
     this.trace.print(parts.join(" "));
   }

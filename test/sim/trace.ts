@@ -85,7 +85,22 @@ export class Trace {
   }
 }
 
-const messageNames = ["?", "App", "AppResp", "Vote", "VoteResp", "PreVote", "PreVoteResp", "Hb", "HbResp", "Snap", "TimeoutNow", "ReadIndex", "ReadIndexResp", "TransferLeader"];
+const messageNames = [
+  "?",
+  "App",
+  "AppResp",
+  "Vote",
+  "VoteResp",
+  "PreVote",
+  "PreVoteResp",
+  "Hb",
+  "HbResp",
+  "Snap",
+  "TimeoutNow",
+  "ReadIndex",
+  "ReadIndexResp",
+  "TransferLeader",
+];
 const dropReasons = ["?", "lost", "partitioned", "down", "stale"];
 
 function formatRecord(r: Float64Array, o: number): string {

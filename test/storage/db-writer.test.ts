@@ -44,7 +44,10 @@ describe("DbWriter", () => {
     const jobs: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       // Alternate synced and unsynced writes, and a clear now and then, all without awaiting.
-      const job = i % 10 === 9 ? writer.clear({ gte: key, lt: Uint8Array.of(1, 0) }) : writer.write(batchPut(key, i), { sync: i % 2 === 0 });
+      const job =
+        i % 10 === 9
+          ? writer.clear({ gte: key, lt: Uint8Array.of(1, 0) })
+          : writer.write(batchPut(key, i), { sync: i % 2 === 0 });
       jobs.push(job.then(() => void finished.push(i)));
     }
     expect(writer.queuedJobs()).toBe(n);

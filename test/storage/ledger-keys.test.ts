@@ -20,9 +20,43 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 describe("ledger key layout", () => {
   it("is [prefix][shard key BE][account id BE][kind][suffix BE]", () => {
     const key = transactionRecordKey(prefix, accountId, 0x0a0bn);
-    expect([...key]).toEqual([0x10, 0x20, 0x55, 0xc5, 0x3f, 0x5d, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, KeyKind.transaction, 0, 0, 0, 0, 0, 0, 0x0a, 0x0b]);
-    expect(decodeLedgerKey(prefix, key)).toEqual({ shardKey: shardKey(accountId), accountId, kind: KeyKind.transaction, suffix: 0x0a0bn });
-    expect(decodeLedgerKey(prefix, accountRecordKey(prefix, accountId))).toEqual({ shardKey: 0x55c53f5d, accountId, kind: KeyKind.account, suffix: undefined });
+    expect([...key]).toEqual([
+      0x10,
+      0x20,
+      0x55,
+      0xc5,
+      0x3f,
+      0x5d,
+      0x01,
+      0x23,
+      0x45,
+      0x67,
+      0x89,
+      0xab,
+      0xcd,
+      0xef,
+      KeyKind.transaction,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x0a,
+      0x0b,
+    ]);
+    expect(decodeLedgerKey(prefix, key)).toEqual({
+      shardKey: shardKey(accountId),
+      accountId,
+      kind: KeyKind.transaction,
+      suffix: 0x0a0bn,
+    });
+    expect(decodeLedgerKey(prefix, accountRecordKey(prefix, accountId))).toEqual({
+      shardKey: 0x55c53f5d,
+      accountId,
+      kind: KeyKind.account,
+      suffix: undefined,
+    });
   });
 
   it("creation-index keys sort in numeric seq order", () => {

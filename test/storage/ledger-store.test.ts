@@ -9,9 +9,22 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/base/assert.js";
 import { ledgerPrefetchSyncKeysMax } from "../../src/base/limits.js";
 import { shardKey } from "../../src/cluster/shard-key.js";
-import { CoreErrorCode, QuerySchema, type Command, type QueryResult, type TransactionPage } from "../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  CoreErrorCode,
+  QuerySchema,
+  type Command,
+  type QueryResult,
+  type TransactionPage,
+} from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
-import { accountKeyRange, decodeLedgerKey, KeyKind, prefixRange, shardKeyRange, standaloneLedgerPrefix } from "../../src/storage/ledger-keys.js";
+import {
+  accountKeyRange,
+  decodeLedgerKey,
+  KeyKind,
+  prefixRange,
+  shardKeyRange,
+  standaloneLedgerPrefix,
+} from "../../src/storage/ledger-keys.js";
 import { LedgerStore, type LedgerDb } from "../../src/storage/ledger-store.js";
 import {
   accountOf,
@@ -42,7 +55,8 @@ async function apply(commands: Command[], target = store): Promise<ReturnType<Le
   return results;
 }
 
-const getAccount = (id: bigint): Promise<QueryResult> => store.query(create(QuerySchema, { kind: { case: "getAccount", value: { accountId: id } } }));
+const getAccount = (id: bigint): Promise<QueryResult> =>
+  store.query(create(QuerySchema, { kind: { case: "getAccount", value: { accountId: id } } }));
 const getTransaction = (id: bigint, localId: bigint): Promise<QueryResult> =>
   store.query(create(QuerySchema, { kind: { case: "getTransaction", value: { accountId: id, localId } } }));
 const list = (id: bigint, afterSeq: bigint, limit: number): Promise<QueryResult> =>
@@ -80,8 +94,12 @@ describe("LedgerStore", () => {
 
   it("unknown account or transaction queries give NOT_FOUND; listing a missing account too", async () => {
     await apply([createAccountCommand(accountId)]);
-    expect(errorOf(await getAccount(otherAccountId), CoreErrorCode.NOT_FOUND).message).toBe("account 00000000000000ff not found");
-    expect(errorOf(await getTransaction(accountId, 5n), CoreErrorCode.NOT_FOUND).message).toBe("transaction 0123456789abcdef0000000000000005 not found");
+    expect(errorOf(await getAccount(otherAccountId), CoreErrorCode.NOT_FOUND).message).toBe(
+      "account 00000000000000ff not found",
+    );
+    expect(errorOf(await getTransaction(accountId, 5n), CoreErrorCode.NOT_FOUND).message).toBe(
+      "transaction 0123456789abcdef0000000000000005 not found",
+    );
     errorOf(await list(otherAccountId, 0n, 10), CoreErrorCode.NOT_FOUND);
   });
 
@@ -100,7 +118,13 @@ describe("LedgerStore", () => {
     // 1 account record + 3 transaction records + 3 index entries, however many times each changed.
     expect(batch.length).toBe(7);
     await batch.write({ sync: true });
-    expect(results.map((r) => r.kind.case)).toEqual(["account", "transaction", "transaction", "transaction", "transaction"]);
+    expect(results.map((r) => r.kind.case)).toEqual([
+      "account",
+      "transaction",
+      "transaction",
+      "transaction",
+      "transaction",
+    ]);
     expect(transactionOf(results[3]!).status).toBe(TransactionStatus.SETTLED);
     expect(transactionOf(results[4]!).status).toBe(TransactionStatus.INSUFFICIENT_FUNDS);
     const account = accountOf(await getAccount(accountId));
@@ -111,7 +135,13 @@ describe("LedgerStore", () => {
     await apply([createAccountCommand(accountId)]);
     const batch = db.batch();
     await expect(
-      store.applyCommands([createTransactionCommand({ accountId, localId: 1n, amount: 5n, settled: true }), createTransactionCommand({ accountId, localId: 2n, amount: 0n, settled: true })], batch),
+      store.applyCommands(
+        [
+          createTransactionCommand({ accountId, localId: 1n, amount: 5n, settled: true }),
+          createTransactionCommand({ accountId, localId: 2n, amount: 0n, settled: true }),
+        ],
+        batch,
+      ),
     ).rejects.toBeInstanceOf(AssertionError);
     expect(batch.length).toBe(0);
     await batch.close();
@@ -121,7 +151,11 @@ describe("LedgerStore", () => {
     await apply([createAccountCommand(accountId)]);
     // Local ids in an order unlike creation order, so the test tells the two apart.
     const localIds = Array.from({ length: 25 }, (_, i) => BigInt((i * 7919) % 1000) + 1n);
-    await apply(localIds.map((localId, i) => createTransactionCommand({ accountId, localId, amount: BigInt(i + 1), settled: i % 2 === 0 })));
+    await apply(
+      localIds.map((localId, i) =>
+        createTransactionCommand({ accountId, localId, amount: BigInt(i + 1), settled: i % 2 === 0 }),
+      ),
+    );
     const seen: bigint[] = [];
     const nexts: bigint[] = [];
     let after = 0n;
@@ -137,7 +171,11 @@ describe("LedgerStore", () => {
 
   it("a page that ends exactly at the last transaction has next_after_seq 0; past the end is empty", async () => {
     await apply([createAccountCommand(accountId)]);
-    await apply(Array.from({ length: 4 }, (_, i) => createTransactionCommand({ accountId, localId: BigInt(i + 1), amount: 1n, settled: true })));
+    await apply(
+      Array.from({ length: 4 }, (_, i) =>
+        createTransactionCommand({ accountId, localId: BigInt(i + 1), amount: 1n, settled: true }),
+      ),
+    );
     const full = pageOf(await list(accountId, 0n, 4));
     expect([full.transactions.length, full.nextAfterSeq]).toEqual([4, 0n]);
     const tail = pageOf(await list(accountId, 2n, 4));
@@ -148,12 +186,25 @@ describe("LedgerStore", () => {
 
   it("every key of an account begins with prefix + its shard key and lies in its account and shard ranges", async () => {
     await apply([createAccountCommand(accountId), createAccountCommand(otherAccountId)]);
-    await apply([1n, 2n, 3n].map((localId) => createTransactionCommand({ accountId, localId, amount: 5n, settled: false })));
-    await apply([cancelCommand(accountId, 2n), createTransactionCommand({ accountId: otherAccountId, localId: 1n, amount: 1n, settled: true })]);
+    await apply(
+      [1n, 2n, 3n].map((localId) => createTransactionCommand({ accountId, localId, amount: 5n, settled: false })),
+    );
+    await apply([
+      cancelCommand(accountId, 2n),
+      createTransactionCommand({ accountId: otherAccountId, localId: 1n, amount: 1n, settled: true }),
+    ]);
     const keys = await db.keys(prefixRange(standaloneLedgerPrefix)).all();
     const mine = keys.filter((k) => decodeLedgerKey(standaloneLedgerPrefix, k).accountId === accountId);
     expect(mine.map((k) => decodeLedgerKey(standaloneLedgerPrefix, k).kind).sort()).toEqual(
-      [KeyKind.account, KeyKind.transaction, KeyKind.transaction, KeyKind.transaction, KeyKind.creationIndex, KeyKind.creationIndex, KeyKind.creationIndex].sort(),
+      [
+        KeyKind.account,
+        KeyKind.transaction,
+        KeyKind.transaction,
+        KeyKind.transaction,
+        KeyKind.creationIndex,
+        KeyKind.creationIndex,
+        KeyKind.creationIndex,
+      ].sort(),
     );
     const expectedHead = new Uint8Array(1 + 4);
     expectedHead.set(standaloneLedgerPrefix);
@@ -168,8 +219,14 @@ describe("LedgerStore", () => {
 
   it("ledger states under different prefixes in one database do not see each other", async () => {
     const other = new LedgerStore(db, Uint8Array.of(0x52, 0x02));
-    await apply([createAccountCommand(accountId), createTransactionCommand({ accountId, localId: 1n, amount: 9n, settled: true })]);
-    errorOf(await other.query(create(QuerySchema, { kind: { case: "getAccount", value: { accountId } } })), CoreErrorCode.NOT_FOUND);
+    await apply([
+      createAccountCommand(accountId),
+      createTransactionCommand({ accountId, localId: 1n, amount: 9n, settled: true }),
+    ]);
+    errorOf(
+      await other.query(create(QuerySchema, { kind: { case: "getAccount", value: { accountId } } })),
+      CoreErrorCode.NOT_FOUND,
+    );
     const [result] = await apply([createAccountCommand(accountId, { requestId: "elsewhere" })], other);
     expect(accountOf(result!).availableBalance).toBe(0n);
     expect(accountOf(await getAccount(accountId)).availableBalance).toBe(9n);
@@ -177,7 +234,11 @@ describe("LedgerStore", () => {
 
   it("a restart (close and reopen) keeps everything", async () => {
     await apply([createAccountCommand(accountId)]);
-    await apply(Array.from({ length: 5 }, (_, i) => createTransactionCommand({ accountId, localId: BigInt(100 - i), amount: 10n, settled: i < 3 })));
+    await apply(
+      Array.from({ length: 5 }, (_, i) =>
+        createTransactionCommand({ accountId, localId: BigInt(100 - i), amount: 10n, settled: i < 3 }),
+      ),
+    );
     const before = { account: await getAccount(accountId), page: await list(accountId, 0n, 100) };
     await db.close();
     db = await openDb();
@@ -198,7 +259,12 @@ describe("LedgerStore prefetch: few keys read one by one, many in one multi-get"
     // above the synchronous-read threshold, so it takes the getMany path.
     const ids = Array.from({ length: 40 }, (_, i) => 0x1000n + BigInt(i));
     const txs = Array.from({ length: 120 }, (_, i) =>
-      createTransactionCommand({ accountId: ids[i % ids.length]!, localId: BigInt(i + 1), amount: i % 3 === 0 ? -7n : 11n, settled: i % 2 === 0 }),
+      createTransactionCommand({
+        accountId: ids[i % ids.length]!,
+        localId: BigInt(i + 1),
+        amount: i % 3 === 0 ? -7n : 11n,
+        settled: i % 2 === 0,
+      }),
     );
     expect(ledgerPrefetchSyncKeysMax).toBeLessThan(160);
     await apply(ids.map((id) => createAccountCommand(id)));
@@ -219,9 +285,14 @@ describe("LedgerStore prefetch: few keys read one by one, many in one multi-get"
       const oneByOne = [];
       for (const c of txs) oneByOne.push(await one(c));
       expect(batched).toEqual(oneByOne);
-      const dump = async (d: LedgerDb) => (await d.iterator().all()).map(([k, v]) => [Buffer.from(k).toString("hex"), Buffer.from(v).toString("hex")]);
+      const dump = async (d: LedgerDb) =>
+        (await d.iterator().all()).map(([k, v]) => [Buffer.from(k).toString("hex"), Buffer.from(v).toString("hex")]);
       expect(await dump(db)).toEqual(await dump(other));
-      expect(batched.some((r) => r.kind.case === "transaction" && r.kind.value.status === TransactionStatus.INSUFFICIENT_FUNDS)).toBe(true);
+      expect(
+        batched.some(
+          (r) => r.kind.case === "transaction" && r.kind.value.status === TransactionStatus.INSUFFICIENT_FUNDS,
+        ),
+      ).toBe(true);
     } finally {
       await other.close();
       await rm(otherDir, { recursive: true, force: true });

@@ -34,7 +34,8 @@ function inRange(key: Uint8Array, r: KeyRange): boolean {
 }
 
 const inAny = (key: Uint8Array, ranges: KeyRange[]): boolean => ranges.some((r) => inRange(key, r));
-const ledgerKey = (replica: number, generation: number, ...rest: number[]): Uint8Array => Uint8Array.of(...ledgerPrefix(replica, generation), ...rest);
+const ledgerKey = (replica: number, generation: number, ...rest: number[]): Uint8Array =>
+  Uint8Array.of(...ledgerPrefix(replica, generation), ...rest);
 
 describe("Raft keys", () => {
   it("entry keys sort by index across byte boundaries and decode back", () => {

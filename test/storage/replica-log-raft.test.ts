@@ -170,7 +170,10 @@ describe("ReplicaLog under a real RawNode", () => {
     leader.node.propose(bytes("after snapshot"));
     await drive(replicas);
 
-    const expected = replicas.map((r) => ({ status: r.node.status(), log: r.log.entries(r.log.firstIndex(), r.log.lastIndex() + 1, 1 << 30) }));
+    const expected = replicas.map((r) => ({
+      status: r.node.status(),
+      log: r.log.entries(r.log.firstIndex(), r.log.lastIndex() + 1, 1 << 30),
+    }));
     expect(expected[2]?.status.lastIndex).toBe(expected[0]?.status.lastIndex);
     expect(expected[2]?.status.hardState.commit).toBe(expected[0]?.status.hardState.commit);
     expect(lagging.applied.map(text).at(-1)).toBe("after snapshot");

@@ -123,7 +123,10 @@ describe("a new replica", () => {
   it("loads the defaults: empty log, voters as confState, applied 0, generation 0, nothing to clean", async () => {
     const log = await ReplicaLog.load(db, replica, voters);
     expect(log.replicaId).toBe(replica);
-    expect(log.initialState()).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, confState: { voters, learners: [] } });
+    expect(log.initialState()).toEqual({
+      hardState: { term: 0, vote: 0, commit: 0 },
+      confState: { voters, learners: [] },
+    });
     expect(log.snapshot()).toEqual(snapshotAt(0, 0));
     expect([log.firstIndex(), log.lastIndex(), log.applied(), log.generation()]).toEqual([1, 0, 0, 0]);
     expect(log.term(0)).toBe(0);
@@ -142,7 +145,13 @@ describe("round trips", () => {
     const again = await reload();
     expect(stateOf(again)).toEqual(before);
     expect(again.applied()).toBe(3);
-    expect(again.entries(1, 6, 1000).map((e) => new TextDecoder().decode(e.data))).toEqual(["e1t1", "e2t1", "e3t2", "e4t2", "e5t2"]);
+    expect(again.entries(1, 6, 1000).map((e) => new TextDecoder().decode(e.data))).toEqual([
+      "e1t1",
+      "e2t1",
+      "e3t2",
+      "e4t2",
+      "e5t2",
+    ]);
   });
 
   it("keeps an entry's type and empty or large payloads byte for byte", async () => {
@@ -164,7 +173,10 @@ describe("Storage contract", () => {
   async function compactedLog(): Promise<ReplicaLog> {
     // Entries 1..8; snapshot at 3 (term 1): first index 4, last index 8.
     const log = await ReplicaLog.load(db, replica, voters);
-    await persist(log, ready({ entries: [...run(1, 3, 1), ...run(4, 8, 2)], hardState: { term: 2, vote: 7, commit: 8 } }));
+    await persist(
+      log,
+      ready({ entries: [...run(1, 3, 1), ...run(4, 8, 2)], hardState: { term: 2, vote: 7, commit: 8 } }),
+    );
     await inBatch((b) => log.setApplied(5, b));
     await inBatch((b) => log.compact(3, b));
     return log;
@@ -252,7 +264,9 @@ describe("snapshot from a Ready", () => {
       b.put(Uint8Array.of(...ledgerPrefix(replica, 1), 1), Uint8Array.of(1));
     });
     const snap = snapshotAt(4, 2, [7, 8]);
-    await persist(log, ready({ snapshot: snap, entries: run(5, 5, 2), hardState: { term: 2, vote: 0, commit: 4 } }), { generation: 1 });
+    await persist(log, ready({ snapshot: snap, entries: run(5, 5, 2), hardState: { term: 2, vote: 0, commit: 4 } }), {
+      generation: 1,
+    });
 
     expect([log.firstIndex(), log.lastIndex(), log.applied(), log.generation()]).toEqual([5, 5, 4, 1]);
     expect(log.term(4)).toBe(2);
@@ -284,7 +298,9 @@ describe("snapshot from a Ready", () => {
   it("requires the generation of its staged ledger state, and a newer one", async () => {
     const log = await ReplicaLog.load(db, replica, voters);
     expect(() => log.persistReady(ready({ snapshot: snapshotAt(3, 1) }), db.batch())).toThrow(/generation/);
-    expect(() => log.persistReady(ready({ snapshot: snapshotAt(3, 1) }), db.batch(), { generation: 0 })).toThrow(/generation/);
+    expect(() => log.persistReady(ready({ snapshot: snapshotAt(3, 1) }), db.batch(), { generation: 0 })).toThrow(
+      /generation/,
+    );
   });
 });
 
@@ -295,12 +311,16 @@ describe("ledger garbage after a crash", () => {
       b.put(Uint8Array.of(...ledgerPrefix(replica, 1), 1), Uint8Array.of(1)); // a staging cut short by a crash
     });
     const log = await ReplicaLog.load(db, replica, voters);
-    expect(() => log.persistReady(ready({ snapshot: snapshotAt(3, 1) }), db.batch(), { generation: 1 })).toThrow(/pendingCleanup/);
+    expect(() => log.persistReady(ready({ snapshot: snapshotAt(3, 1) }), db.batch(), { generation: 1 })).toThrow(
+      /pendingCleanup/,
+    );
     expect(log.pendingCleanup()).toEqual([otherGenerationRanges(replica, 0)[0]]);
     await clearPending(log);
     const ledgerKeys = await db.keys({ gte: ledgerPrefix(replica, 0), lt: ledgerPrefix(replica, 2) }).all();
     expect(ledgerKeys.map((k) => Array.from(k))).toEqual([[...ledgerPrefix(replica, 0), 1]]);
-    await persist(log, ready({ snapshot: snapshotAt(3, 1), hardState: { term: 1, vote: 0, commit: 3 } }), { generation: 1 });
+    await persist(log, ready({ snapshot: snapshotAt(3, 1), hardState: { term: 1, vote: 0, commit: 3 } }), {
+      generation: 1,
+    });
     expect(log.generation()).toBe(1);
   });
 });
@@ -370,7 +390,9 @@ describe("corruption", () => {
     await batch.write({ sync: true });
     const forged = await db.get(entryKey(99, 4));
     await db.put(entryKey(replica, 4), forged as Uint8Array);
-    await expect(ReplicaLog.load(db, replica, voters)).rejects.toThrow(/replica 7: .*entry 4 has term 1 below the term 2/);
+    await expect(ReplicaLog.load(db, replica, voters)).rejects.toThrow(
+      /replica 7: .*entry 4 has term 1 below the term 2/,
+    );
   });
 
   it("a malformed hard state makes load throw naming the replica", async () => {
@@ -384,7 +406,12 @@ describe("several replicas in one database", () => {
     const ids = [1, 2, 256];
     const logs = await Promise.all(ids.map((id) => ReplicaLog.load(db, id, ids)));
     await inBatch((b) => {
-      logs.forEach((log, i) => log.persistReady(ready({ entries: run(1, 4 + i, i + 1), hardState: { term: i + 1, vote: ids[i] ?? 0, commit: 3 } }), b));
+      logs.forEach((log, i) =>
+        log.persistReady(
+          ready({ entries: run(1, 4 + i, i + 1), hardState: { term: i + 1, vote: ids[i] ?? 0, commit: 3 } }),
+          b,
+        ),
+      );
     });
     const [a, b2] = logs as [ReplicaLog, ReplicaLog, ReplicaLog];
     await inBatch((b) => {

@@ -28,7 +28,10 @@ describe("shard key = first 4 bytes (BE) of SHA-256 over the 8-byte BE account i
 
 describe("cachedShardKey", () => {
   it("equals shardKey for every account, before and after the bounded cache is dropped when full", () => {
-    const ids = Array.from({ length: shardKeyCacheEntriesMax + 500 }, (_, i) => BigInt(i) * 0x9e3779b97f4a7c15n % (1n << 64n));
+    const ids = Array.from(
+      { length: shardKeyCacheEntriesMax + 500 },
+      (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) % (1n << 64n),
+    );
     for (const pass of [1, 2]) {
       for (const id of ids) expect(cachedShardKey(id), `pass ${pass}, account ${id}`).toBe(shardKey(id));
     }

@@ -103,7 +103,13 @@ export interface ClusterSecrets extends TestSecrets {
 
 async function makeSecrets(dir: string, config: ClusterConfig): Promise<ClusterSecrets> {
   const secrets = await makeTestSecrets(config.nodes, join(dir, "secrets"));
-  const operator = tlsTransport(await TlsWatcher.open(principalPaths(secrets.dir, "admin"), { role: "admin" }, createLogger({ name: "test-operator", level: "silent" })));
+  const operator = tlsTransport(
+    await TlsWatcher.open(
+      principalPaths(secrets.dir, "admin"),
+      { role: "admin" },
+      createLogger({ name: "test-operator", level: "silent" }),
+    ),
+  );
   return { ...secrets, operator };
 }
 
@@ -126,7 +132,15 @@ export async function startCluster(options: StartClusterOptions): Promise<TestCl
   let cluster: TestCluster | undefined;
   try {
     const secrets = options.insecure === true ? undefined : await makeSecrets(dir, config);
-    const c = new TestCluster(dir, configPath, config, options.logLevel ?? "info", options.http ?? false, options.nodeArgs ?? [], secrets);
+    const c = new TestCluster(
+      dir,
+      configPath,
+      config,
+      options.logLevel ?? "info",
+      options.http ?? false,
+      options.nodeArgs ?? [],
+      secrets,
+    );
     cluster = c;
     if (options.proxies ?? false) await c.addProxies();
     await Promise.all(config.nodes.map((n) => c.startNode(n.id)));
@@ -184,7 +198,8 @@ export class TestCluster {
   /** host:port of the running process's HTTP port (metrics; the status page on the gateway). */
   httpAddress(name: NodeId | "gateway"): string {
     const address = this.httpAddresses.get(name);
-    if (address === undefined) throw new Error(`${name} is not running with an HTTP port (start the cluster with { http: true })`);
+    if (address === undefined)
+      throw new Error(`${name} is not running with an HTTP port (start the cluster with { http: true })`);
     return address;
   }
 
@@ -269,7 +284,19 @@ export class TestCluster {
   /** Starts the node's process and resolves once it logs "listening". */
   async startNode(nodeId: NodeId): Promise<TestProcess> {
     if (this.nodes.has(nodeId)) throw new Error(`${nodeId} is already running`);
-    const args = ["--node-id", nodeId, "--cluster-config", this.nodeConfigPaths.get(nodeId) ?? this.configPath, "--data-dir", join(this.dir, nodeId), "--log-level", this.logLevel, ...this.securityArgs(), ...this.nodeArgs, ...(await this.httpArgs())];
+    const args = [
+      "--node-id",
+      nodeId,
+      "--cluster-config",
+      this.nodeConfigPaths.get(nodeId) ?? this.configPath,
+      "--data-dir",
+      join(this.dir, nodeId),
+      "--log-level",
+      this.logLevel,
+      ...this.securityArgs(),
+      ...this.nodeArgs,
+      ...(await this.httpArgs()),
+    ];
     const proc = this.spawn(nodeId, "cmd/node.ts", args);
     this.nodes.set(nodeId, proc);
     void proc.exited.then(() => {
@@ -304,11 +331,25 @@ export class TestCluster {
   async startGateway(port?: number): Promise<string> {
     if (this.gateway) throw new Error("the gateway is already running");
     port ??= await findFreePort();
-    const args = ["--host", "127.0.0.1", "--port", String(port), "--cluster-config", this.configPath, "--log-level", this.logLevel, ...this.securityArgs(), ...(await this.httpArgs())];
+    const args = [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--cluster-config",
+      this.configPath,
+      "--log-level",
+      this.logLevel,
+      ...this.securityArgs(),
+      ...(await this.httpArgs()),
+    ];
     const proc = this.spawn("gateway", "cmd/gateway.ts", args);
     const listening = await proc.waitForJson((e) => e.msg === "listening", processStartMsMax);
     this.noteHttp("gateway", listening, "http");
-    this.gateway = { process: proc, address: typeof listening.address === "string" ? listening.address : `127.0.0.1:${port}` };
+    this.gateway = {
+      process: proc,
+      address: typeof listening.address === "string" ? listening.address : `127.0.0.1:${port}`,
+    };
     return this.gateway.address;
   }
 
@@ -340,7 +381,11 @@ export class TestCluster {
     let admin = this.admins.get(nodeId);
     if (!admin) {
       const channel = this.secrets?.operator.channelTo({ role: "node", name: nodeId }) ?? insecureChannel;
-      admin = createUnaryClient(NodeService, this.addressOf(nodeId), { defaultDeadlineMs: adminCallDeadlineMs, credentials: channel.credentials, channel: { ...channel.options, ...adminChannelOptions } });
+      admin = createUnaryClient(NodeService, this.addressOf(nodeId), {
+        defaultDeadlineMs: adminCallDeadlineMs,
+        credentials: channel.credentials,
+        channel: { ...channel.options, ...adminChannelOptions },
+      });
       this.admins.set(nodeId, admin);
     }
     return admin;
@@ -363,7 +408,13 @@ export class TestCluster {
   }
 
   /** Runs a ledger query on one specific node's replica. */
-  read(nodeId: NodeId, shardId: ShardId, query: Query, consistency: ReadConsistency, deadlineMs = 10_000): Promise<ReadResponse> {
+  read(
+    nodeId: NodeId,
+    shardId: ShardId,
+    query: Query,
+    consistency: ReadConsistency,
+    deadlineMs = 10_000,
+  ): Promise<ReadResponse> {
     const request = create(ReadRequestSchema, { shardId, query: toBinary(QuerySchema, query), consistency });
     return this.nodeAdmin(nodeId).read(request, { deadlineMs: Date.now() + deadlineMs });
   }
@@ -381,9 +432,11 @@ export class TestCluster {
         const live = this.liveStatesOf(shard, states);
         if (typeof live === "string") return { done: false, why: live };
         const leading = live.filter((s) => s.role === ReplicaRole.LEADER);
-        if (leading.length !== 1) return { done: false, why: `${shard.id} has ${leading.length} leaders: ${describeStates(live)}` };
+        if (leading.length !== 1)
+          return { done: false, why: `${shard.id} has ${leading.length} leaders: ${describeStates(live)}` };
         const leader = nodeOfReplica(shard, leading[0]!.replicaId);
-        if (live.some((s) => s.leaderNodeId !== leader)) return { done: false, why: `${shard.id}: live replicas disagree on the leader: ${describeStates(live)}` };
+        if (live.some((s) => s.leaderNodeId !== leader))
+          return { done: false, why: `${shard.id}: live replicas disagree on the leader: ${describeStates(live)}` };
         leaders.set(shard.id, leader);
       }
       return { done: true, value: leaders };
@@ -402,7 +455,10 @@ export class TestCluster {
    * they know committed, and agree on the commit index, the applied index and the state hash.
    * Resolves with shard id -> {applied index, state hash in hex}.
    */
-  waitForConvergence(shardIds: ShardId[] = this.shardIds, timeoutMs = waitForConvergenceMsDefault): Promise<Map<ShardId, { appliedIndex: bigint; stateHash: string }>> {
+  waitForConvergence(
+    shardIds: ShardId[] = this.shardIds,
+    timeoutMs = waitForConvergenceMsDefault,
+  ): Promise<Map<ShardId, { appliedIndex: bigint; stateHash: string }>> {
     return this.waitUntil(`live replicas of ${shardIds.join(", ")} converge`, timeoutMs, async () => {
       const states = await this.statesOfLiveNodes(true);
       if (typeof states === "string") return { done: false, why: states };
@@ -413,7 +469,12 @@ export class TestCluster {
         const first = live[0]!;
         const hash = hex(first.stateHash);
         const same = live.every(
-          (s) => s.caughtUp && s.appliedIndex === s.commitIndex && s.appliedIndex === first.appliedIndex && s.commitIndex === first.commitIndex && hex(s.stateHash) === hash,
+          (s) =>
+            s.caughtUp &&
+            s.appliedIndex === s.commitIndex &&
+            s.appliedIndex === first.appliedIndex &&
+            s.commitIndex === first.commitIndex &&
+            hex(s.stateHash) === hash,
         );
         if (!same || hash === "") return { done: false, why: `${shardId}: ${describeStates(live)}` };
         converged.set(shardId, { appliedIndex: first.appliedIndex, stateHash: hash });
@@ -425,7 +486,10 @@ export class TestCluster {
   /** The last output lines of every process this cluster started. */
   report(lines = reportLinesDefault): string {
     return this.started
-      .map((p) => `===== ${p.name} (pid ${p.child.pid ?? "?"}, ${p.exit ? `exited: ${describeExit(p.exit)}` : "running"}) =====\n${p.report(lines)}`)
+      .map(
+        (p) =>
+          `===== ${p.name} (pid ${p.child.pid ?? "?"}, ${p.exit ? `exited: ${describeExit(p.exit)}` : "running"}) =====\n${p.report(lines)}`,
+      )
       .join("\n");
   }
 
@@ -497,7 +561,9 @@ export class TestCluster {
       const result = await probe();
       if (result.done) return result.value;
       if (Date.now() - start >= timeoutMs) {
-        throw new Error(`not reached within ${timeoutMs} ms: ${what}\nlast observation: ${result.why}\n${this.report()}`);
+        throw new Error(
+          `not reached within ${timeoutMs} ms: ${what}\nlast observation: ${result.why}\n${this.report()}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, adminPollIntervalMs));
     }
@@ -507,7 +573,10 @@ export class TestCluster {
 /** Wraps a test body so any failure carries the cluster's process output, and fails it if a
  * process of the cluster exited during it without the harness asking. `cluster` is a getter
  * because test bodies are defined before beforeAll starts the cluster. */
-export function withClusterReport(cluster: () => TestCluster | undefined, body: () => Promise<void>): () => Promise<void> {
+export function withClusterReport(
+  cluster: () => TestCluster | undefined,
+  body: () => Promise<void>,
+): () => Promise<void> {
   return async () => {
     const crashesBefore = cluster()?.crashes.length ?? 0;
     try {
@@ -535,7 +604,10 @@ function hex(bytes: Uint8Array): string {
 
 function describeStates(states: ReplicaState[]): string {
   return states
-    .map((s) => `[replica ${s.replicaId} ${ReplicaRole[s.role]} term ${s.term} leader ${s.leaderNodeId || "-"} commit ${s.commitIndex} applied ${s.appliedIndex} last ${s.lastIndex} caughtUp ${s.caughtUp} hash ${hex(s.stateHash).slice(0, 12) || "-"}]`)
+    .map(
+      (s) =>
+        `[replica ${s.replicaId} ${ReplicaRole[s.role]} term ${s.term} leader ${s.leaderNodeId || "-"} commit ${s.commitIndex} applied ${s.appliedIndex} last ${s.lastIndex} caughtUp ${s.caughtUp} hash ${hex(s.stateHash).slice(0, 12) || "-"}]`,
+    )
     .join(" ");
 }
 
@@ -573,7 +645,10 @@ export { ReadConsistency };
  * `running()` returns it (or fails the test if it did not start); `reported(body)` wraps a test
  * body so a failure carries the processes' recent output.
  */
-export function useCluster(options: StartClusterOptions): { running(): TestCluster; reported(body: () => Promise<void>): () => Promise<void> } {
+export function useCluster(options: StartClusterOptions): {
+  running(): TestCluster;
+  reported(body: () => Promise<void>): () => Promise<void>;
+} {
   let cluster: TestCluster | undefined;
   beforeAll(async () => {
     cluster = await startCluster(options);

@@ -41,7 +41,10 @@ export class ConcurrentWriters {
       const account = this.accounts[(writer + n) % this.accounts.length]!;
       try {
         const requestId = `${this.options.requestIdPrefix}w${writer}-${n}`;
-        const transaction = await client.createTransaction({ accountId: account.id, amount: 1n, settled: true, requestId }, { timeoutMs: this.options.timeoutMs });
+        const transaction = await client.createTransaction(
+          { accountId: account.id, amount: 1n, settled: true, requestId },
+          { timeoutMs: this.options.timeoutMs },
+        );
         this.acks.push({ transaction, accountId: account.id, shardId: account.shardId ?? "", atMs: Date.now() });
         for (const wake of this.waiters) wake();
       } catch (e) {
@@ -63,8 +66,15 @@ export class ConcurrentWriters {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        const recent = this.failures.slice(-5).map((f) => `${f.code}: ${f.message}`).join("\n");
-        reject(new Error(`fewer than ${count} matching acknowledgements within ${timeoutMs} ms (${this.acks.filter(filter).length}); recent failures:\n${recent}`));
+        const recent = this.failures
+          .slice(-5)
+          .map((f) => `${f.code}: ${f.message}`)
+          .join("\n");
+        reject(
+          new Error(
+            `fewer than ${count} matching acknowledgements within ${timeoutMs} ms (${this.acks.filter(filter).length}); recent failures:\n${recent}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(check);
       check();

@@ -20,6 +20,10 @@ export async function devInProcess(args: string[]): Promise<DevRun> {
       },
     });
   const code = await runDev(["node", "dev", ...args], { stdout: sink(out), stderr: sink(err) });
-  const lines = (chunks: string[]): string[] => chunks.join("").split("\n").filter((l) => l !== "");
+  const lines = (chunks: string[]): string[] =>
+    chunks
+      .join("")
+      .split("\n")
+      .filter((l) => l !== "");
   return { code, stdout: lines(out), stderr: lines(err) };
 }

@@ -90,13 +90,18 @@ export class TestProcess {
       void this.exited.then((exit) => {
         if (!this.listeners.has(onLine)) return;
         done();
-        reject(new Error(`${this.name} exited (${describeExit(exit)}) before printing the awaited line\n${this.report()}`));
+        reject(
+          new Error(`${this.name} exited (${describeExit(exit)}) before printing the awaited line\n${this.report()}`),
+        );
       });
     });
   }
 
   /** Like waitForLine, over stdout lines that are JSON objects (log lines). */
-  async waitForJson(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>> {
+  async waitForJson(
+    predicate: (entry: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>> {
     const line = await this.waitForLine((l) => {
       const entry = parseJsonObject(l);
       return entry !== undefined && predicate(entry);
@@ -108,7 +113,10 @@ export class TestProcess {
   async waitForExit(timeoutMs = stopGraceMsDefault): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.report()}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.report()}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -206,7 +214,9 @@ export function parseJsonObject(line: string): Record<string, unknown> | undefin
   if (!line.startsWith("{")) return undefined;
   try {
     const value: unknown = JSON.parse(line);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

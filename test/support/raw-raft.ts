@@ -4,7 +4,11 @@
 import { Client, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { toBinary } from "@bufbuild/protobuf";
 import { isLedgerError } from "../../src/base/errors.js";
-import { MessagesRequestSchema, RaftTransportService, type MessagesRequest } from "../../src/gen/ledger/node/v1/node_pb.js";
+import {
+  MessagesRequestSchema,
+  RaftTransportService,
+  type MessagesRequest,
+} from "../../src/gen/ledger/node/v1/node_pb.js";
 import { insecureChannel, type ChannelSecurity } from "../../src/transport/channel-security.js";
 import { channelOptions, methodPath } from "../../src/transport/grpc-service.js";
 import { fromServiceError } from "../../src/transport/status.js";
@@ -15,7 +19,11 @@ import { fromServiceError } from "../../src/transport/status.js";
  * dropped it as it drops any bad batch), else the error code (refused at the handshake, by
  * the certificate check, ...).
  */
-export async function sendRaftBatch(address: string, request: MessagesRequest, channel: ChannelSecurity = insecureChannel): Promise<string> {
+export async function sendRaftBatch(
+  address: string,
+  request: MessagesRequest,
+  channel: ChannelSecurity = insecureChannel,
+): Promise<string> {
   const client = new Client(address, channel.credentials, { ...channelOptions, ...channel.options });
   try {
     const call: ClientDuplexStream<Buffer, Buffer> = client.makeBidiStreamRequest(

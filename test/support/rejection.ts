@@ -10,5 +10,7 @@ export async function ledgerRejection(call: Promise<unknown>): Promise<LedgerErr
     outcome = e;
     if (e instanceof LedgerError) return e;
   }
-  throw new Error(outcome === undefined ? "expected the call to fail" : `expected a LedgerError, got ${String(outcome)}`);
+  throw new Error(
+    outcome === undefined ? "expected the call to fail" : `expected a LedgerError, got ${String(outcome)}`,
+  );
 }

@@ -5,11 +5,20 @@ import { create } from "@bufbuild/protobuf";
 import { generateClusterConfig, type NodeId } from "../../src/cluster/config.js";
 import { ReplicaStateSchema, type ReplicaRole, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
 
-export const oneShardConfig = generateClusterConfig({ nodes: 3, shards: 1, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
+export const oneShardConfig = generateClusterConfig({
+  nodes: 3,
+  shards: 1,
+  replicationFactor: 3,
+  basePort: 7000,
+  host: "127.0.0.1",
+});
 export const oneShard = oneShardConfig.shards[0]!;
 
 /** What `nodeId`'s replica of the one shard reports: caught up, commit = applied. */
-export function replicaState(nodeId: NodeId, fields: { role: ReplicaRole; term: bigint; applied: bigint; leaderNodeId: NodeId | "" }): ReplicaState {
+export function replicaState(
+  nodeId: NodeId,
+  fields: { role: ReplicaRole; term: bigint; applied: bigint; leaderNodeId: NodeId | "" },
+): ReplicaState {
   return create(ReplicaStateSchema, {
     shardId: oneShard.id,
     replicaId: BigInt(oneShard.replicas.find((r) => r.nodeId === nodeId)!.id),

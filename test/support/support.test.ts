@@ -23,7 +23,9 @@ describe("test process helpers", () => {
   it("waitForLine fails after its timeout with the child's stderr in the message", async () => {
     const proc = startTsProcess(child);
     await proc.waitForJson((e) => e.msg === "ready");
-    await expect(proc.waitForLine((l) => l === "never printed", 200)).rejects.toThrow(/no matching output line within 200 ms[\s\S]*child diagnostics on stderr/);
+    await expect(proc.waitForLine((l) => l === "never printed", 200)).rejects.toThrow(
+      /no matching output line within 200 ms[\s\S]*child diagnostics on stderr/,
+    );
   });
 
   it("waitForLine fails as soon as the process exits, without waiting for the timeout", async () => {

@@ -155,6 +155,7 @@ export class TcpProxy {
 function splitAddress(address: string): [string, number] {
   const i = address.lastIndexOf(":");
   const port = Number(address.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`not a host:port address: ${address}`);
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new Error(`not a host:port address: ${address}`);
   return [address.slice(0, i), port];
 }

@@ -39,6 +39,9 @@ export async function makeTestSecrets(nodes: readonly NodeConfig[] = [], dir?: s
     args: ["--secrets-dir", secretsDir],
     client: (apiKey) => ({ tls: { ca }, apiKey: apiKey ?? adminKey }),
     // The public certificate names localhost; the name avoids sending an IP address as SNI.
-    publicChannel: () => ({ credentials: ChannelCredentials.createSsl(ca), options: { "grpc.ssl_target_name_override": "localhost" } }),
+    publicChannel: () => ({
+      credentials: ChannelCredentials.createSsl(ca),
+      options: { "grpc.ssl_target_name_override": "localhost" },
+    }),
   };
 }

@@ -29,12 +29,21 @@ const one = create(CreateTransactionRequestSchema, {
   requestId: "req-0123456789abcdef-0123456789",
 });
 const small = toBinary(CreateTransactionRequestSchema, one);
-const batch = toBinary(CreateTransactionsRequestSchema, create(CreateTransactionsRequestSchema, { transactions: Array.from({ length: 1_000 }, () => one) }));
+const batch = toBinary(
+  CreateTransactionsRequestSchema,
+  create(CreateTransactionsRequestSchema, { transactions: Array.from({ length: 1_000 }, () => one) }),
+);
 mustPass(CreateTransactionRequestSchema, small);
 mustPass(CreateTransactionsRequestSchema, batch);
 
-bench(`checkWire, ${small.length}-byte CreateTransactionRequest`, 1_000_000, () => checkWire(CreateTransactionRequestSchema, small));
+bench(`checkWire, ${small.length}-byte CreateTransactionRequest`, 1_000_000, () =>
+  checkWire(CreateTransactionRequestSchema, small),
+);
 bench(`fromBinary, the same bytes`, 300_000, () => fromBinary(CreateTransactionRequestSchema, small));
-bench(`decodeRequest (check + decode), the same bytes`, 300_000, () => decodeRequest(CreateTransactionRequestSchema, small));
-bench(`checkWire, 1,000-item CreateTransactionsRequest`, 2_000, () => checkWire(CreateTransactionsRequestSchema, batch));
+bench(`decodeRequest (check + decode), the same bytes`, 300_000, () =>
+  decodeRequest(CreateTransactionRequestSchema, small),
+);
+bench(`checkWire, 1,000-item CreateTransactionsRequest`, 2_000, () =>
+  checkWire(CreateTransactionsRequestSchema, batch),
+);
 bench(`fromBinary, the same bytes`, 500, () => fromBinary(CreateTransactionsRequestSchema, batch));

@@ -36,7 +36,13 @@ import {
 import { createCallStreamService, type CallStreamService } from "../../src/node/call-stream-server.js";
 import { notApplied } from "../../src/node/waiters.js";
 import { NodeCallStream } from "../../src/transport/call-stream-client.js";
-import { addUnaryService, createUnaryClient, methodPath, serviceDefinition, type UnaryImpl } from "../../src/transport/grpc-service.js";
+import {
+  addUnaryService,
+  createUnaryClient,
+  methodPath,
+  serviceDefinition,
+  type UnaryImpl,
+} from "../../src/transport/grpc-service.js";
 import { findFreePort } from "../support/free-port.js";
 import { Closers } from "./peer-harness.js";
 
@@ -81,7 +87,8 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
   const internalErrors: unknown[] = [];
   const waiting = { count: 0 };
   const aborted = { count: 0 };
-  const echo = (req: ProposeRequest) => create(ProposeResponseSchema, { result: req.command, index: 1n, leaderNodeId: "n1" });
+  const echo = (req: ProposeRequest) =>
+    create(ProposeResponseSchema, { result: req.command, index: 1n, leaderNodeId: "n1" });
   const impl: UnaryImpl<typeof NodeService> = {
     async propose(req, ctx) {
       switch (req.shardId) {
@@ -90,7 +97,7 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
         case "hold":
           await new Promise<void>((release) => {
             held.set(req.requestId, { request: req, release });
-            for (const w of heldWaiters.splice(0)) (held.size >= w.n ? w.resolve() : heldWaiters.push(w));
+            for (const w of heldWaiters.splice(0)) held.size >= w.n ? w.resolve() : heldWaiters.push(w);
           });
           return echo(req);
         case "not-leader":
@@ -118,10 +125,18 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
   const server = new Server();
   const onInternalError = (_method: string, e: unknown) => internalErrors.push(e);
   const observe = (method: string, code: string) => observed.push([method, code]);
-  const calls = createCallStreamService({ impl, logger: silent, onInternalError, observe, inFlightMax: options.inFlightMax });
+  const calls = createCallStreamService({
+    impl,
+    logger: silent,
+    onInternalError,
+    observe,
+    inFlightMax: options.inFlightMax,
+  });
   addUnaryService(server, NodeService, impl, onInternalError, observe, { calls: calls.handler });
   const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (e, p) =>
+      e ? fail(e) : ok(p),
+    ),
   );
   const node: FakeNode = {
     address: `127.0.0.1:${port}`,
@@ -143,7 +158,10 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
   return node;
 }
 
-function newStream(address: string, options: { inFlightMax?: number; bytesInFlightMax?: number; defaultDeadlineMs?: number } = {}): NodeCallStream {
+function newStream(
+  address: string,
+  options: { inFlightMax?: number; bytesInFlightMax?: number; defaultDeadlineMs?: number } = {},
+): NodeCallStream {
   return closers.add(
     new NodeCallStream({
       address,
@@ -183,10 +201,14 @@ describe("NodeCallStream over the node's Calls handler", () => {
     const first = await Promise.all(Array.from({ length: 200 }, (_, i) => stream.propose(proposal("echo", `a${i}`))));
     expect(first.map((r) => text(r.result))).toEqual(Array.from({ length: 200 }, (_, i) => `a${i}`));
     expect(node.calls.stats.batchesReceived).toBe(1);
-    const reads = Array.from({ length: 100 }, (_, i) => stream.read(create(ReadRequestSchema, { shardId: "s1", query: bytes(`q${i}`) })));
+    const reads = Array.from({ length: 100 }, (_, i) =>
+      stream.read(create(ReadRequestSchema, { shardId: "s1", query: bytes(`q${i}`) })),
+    );
     const writes = Array.from({ length: 100 }, (_, i) => stream.propose(proposal("echo", `b${i}`)));
     const [readAnswers, writeAnswers] = await Promise.all([Promise.all(reads), Promise.all(writes)]);
-    expect(readAnswers.map((r) => [text(r.result), r.appliedIndex])).toEqual(Array.from({ length: 100 }, (_, i) => [`q${i}`, 5n]));
+    expect(readAnswers.map((r) => [text(r.result), r.appliedIndex])).toEqual(
+      Array.from({ length: 100 }, (_, i) => [`q${i}`, 5n]),
+    );
     expect(writeAnswers.map((r) => text(r.result))).toEqual(Array.from({ length: 100 }, (_, i) => `b${i}`));
     expect(node.calls.stats.batchesReceived).toBe(2);
     expect(stream.streamsOpened).toBe(1);
@@ -213,16 +235,22 @@ describe("NodeCallStream over the node's Calls handler", () => {
     const stream = newStream(node.address);
     const big = "x".repeat(200_000);
     const n = 40; // 8 MB: at least four messages of callStreamMessageBytesMax
-    const answers = await Promise.all(Array.from({ length: n }, (_, i) => stream.propose(proposal("echo", `${i}:${big}`))));
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) => stream.propose(proposal("echo", `${i}:${big}`))),
+    );
     expect(answers.map((r) => text(r.result).split(":")[0])).toEqual(Array.from({ length: n }, (_, i) => String(i)));
-    expect(node.calls.stats.batchesReceived).toBeGreaterThanOrEqual(Math.ceil((n * 200_000) / callStreamMessageBytesMax));
+    expect(node.calls.stats.batchesReceived).toBeGreaterThanOrEqual(
+      Math.ceil((n * 200_000) / callStreamMessageBytesMax),
+    );
     expect(node.calls.stats.batchesReceived).toBeLessThan(n);
   });
 
   it("turns a node's error into the same LedgerError the unary call gives, details included", async () => {
     const node = await startFakeNode();
     const stream = newStream(node.address);
-    const unary = closers.add(createUnaryClient(NodeService, node.address, { defaultDeadlineMs: 10_000 }), (c) => c.close());
+    const unary = closers.add(createUnaryClient(NodeService, node.address, { defaultDeadlineMs: 10_000 }), (c) =>
+      c.close(),
+    );
     for (const shard of ["not-leader", "crash", "unknown-shard"]) {
       const viaStream = await failure(stream.propose(proposal(shard, "x")));
       const viaUnary = await failure(unary.propose(proposal(shard, "x")));
@@ -321,7 +349,10 @@ describe("NodeCallStream over the node's Calls handler", () => {
   it("fails calls to a node that cannot be reached with grpc-js's never-sent status", async () => {
     const port = await findFreePort();
     const stream = newStream(`127.0.0.1:${port}`);
-    const errors = await Promise.all([failure(stream.propose(proposal("echo", "a"))), failure(stream.read(create(ReadRequestSchema, { shardId: "s1" })))]);
+    const errors = await Promise.all([
+      failure(stream.propose(proposal("echo", "a"))),
+      failure(stream.read(create(ReadRequestSchema, { shardId: "s1" }))),
+    ]);
     for (const error of errors) {
       expect(error.code).toBe("UNAVAILABLE");
       expect(error.message).toMatch(/^No connection established/);
@@ -406,15 +437,27 @@ describe("NodeCallStream over the node's Calls handler", () => {
     const node = await startFakeNode({ inFlightMax: 4 });
     const raw = new RawCalls(node.address);
     const ended = raw.ended();
-    raw.send(Array.from({ length: 5 }, (_, i) => ({ callId: BigInt(i + 1), kind: { case: "propose" as const, value: proposal("echo", `c${i}`) } })));
+    raw.send(
+      Array.from({ length: 5 }, (_, i) => ({
+        callId: BigInt(i + 1),
+        kind: { case: "propose" as const, value: proposal("echo", `c${i}`) },
+      })),
+    );
     const status = await ended;
     expect(status.code).toBe(grpcStatus.RESOURCE_EXHAUSTED);
-    expect(status.details).toMatch(/5 calls exceeds the 4 calls a stream may have in flight \(nodeStreamCallsInFlightMax\)/);
+    expect(status.details).toMatch(
+      /5 calls exceeds the 4 calls a stream may have in flight \(nodeStreamCallsInFlightMax\)/,
+    );
     expect(raw.received).toHaveLength(0); // no refusal per call
     expect(node.observed).toEqual([]);
     // A message at the limit is served as usual on a new stream.
     const next = new RawCalls(node.address);
-    next.send(Array.from({ length: 4 }, (_, i) => ({ callId: BigInt(i + 1), kind: { case: "propose" as const, value: proposal("echo", `d${i}`) } })));
+    next.send(
+      Array.from({ length: 4 }, (_, i) => ({
+        callId: BigInt(i + 1),
+        kind: { case: "propose" as const, value: proposal("echo", `d${i}`) },
+      })),
+    );
     expect((await next.replies(4)).every((r) => r.kind.case === "propose")).toBe(true);
   });
 
@@ -424,7 +467,10 @@ describe("NodeCallStream over the node's Calls handler", () => {
     const hold = create(ProposeRequestSchema, { shardId: "hold", command: bytes("first"), requestId: "first" });
     raw.send([{ callId: 7n, kind: { case: "propose", value: hold } }]);
     await node.waitHeld(1);
-    raw.send([{ callId: 8n, kind: { case: undefined } }, { callId: 7n, kind: { case: "propose", value: proposal("echo", "dup") } }]);
+    raw.send([
+      { callId: 8n, kind: { case: undefined } },
+      { callId: 7n, kind: { case: "propose", value: proposal("echo", "dup") } },
+    ]);
     const errors = await raw.replies(2);
     expect(errors.map((r) => [r.callId, r.kind.case, r.kind.case === "error" ? r.kind.value.message : ""])).toEqual([
       [8n, "error", "calls[0].kind must be set (propose or read)"],
@@ -466,7 +512,9 @@ describe("backpressure on a Calls stream", () => {
         call.pause();
       }) as UntypedHandleCall,
     });
-    const port = await new Promise<number>((ok, fail) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
+    const port = await new Promise<number>((ok, fail) =>
+      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
+    );
     const stream = newStream(`127.0.0.1:${port}`);
     const deadlineMs = Date.now() + 3_000;
     const calls = [stream.propose(proposal("echo", "first"), { deadlineMs })];
@@ -493,13 +541,17 @@ describe("backpressure on a Calls stream", () => {
     const n = 120;
     const query = bytes("q".repeat(300 * 1024));
     for (let i = 0; i < n; i++) {
-      raw.send([{ callId: BigInt(i + 1), kind: { case: "read", value: create(ReadRequestSchema, { shardId: "s1", query }) } }]);
+      raw.send([
+        { callId: BigInt(i + 1), kind: { case: "read", value: create(ReadRequestSchema, { shardId: "s1", query }) } },
+      ]);
       await new Promise((r) => setImmediate(r));
     }
     await until(() => node.calls.stats.readPauses > 0, "the node to stop reading");
     raw.resume();
     const replies = await raw.replies(n);
-    expect(replies.map((r) => r.callId).sort((a, b) => Number(a - b))).toEqual(Array.from({ length: n }, (_, i) => BigInt(i + 1)));
+    expect(replies.map((r) => r.callId).sort((a, b) => Number(a - b))).toEqual(
+      Array.from({ length: n }, (_, i) => BigInt(i + 1)),
+    );
     expect(replies.every((r) => r.kind.case === "read" && r.kind.value.result.length === query.length)).toBe(true);
   });
 });

@@ -2,12 +2,14 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
+import { CreateTransactionRequestSchema, LedgerService, TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import {
-  CreateTransactionRequestSchema,
-  LedgerService,
-  TransactionStatus,
-} from "../../src/gen/ledger/v1/ledger_pb.js";
-import { addUnaryService, createUnaryClient, decodeRequest, type UnaryImpl, type UnaryClient } from "../../src/transport/grpc-service.js";
+  addUnaryService,
+  createUnaryClient,
+  decodeRequest,
+  type UnaryImpl,
+  type UnaryClient,
+} from "../../src/transport/grpc-service.js";
 
 const notImplemented = async (): Promise<never> => {
   throw new LedgerError("INTERNAL", "not in this test");
@@ -60,7 +62,11 @@ describe("gRPC adapter for protobuf-es services", () => {
   it("round-trips a request and response with bigint fields and passes the deadline", async () => {
     const deadlineMs = Date.now() + 3_000;
     const res = await client.createTransaction(
-      create(CreateTransactionRequestSchema, { accountId: "a", amount: -9_223_372_036_854_775_808n, description: "héllo" }),
+      create(CreateTransactionRequestSchema, {
+        accountId: "a",
+        amount: -9_223_372_036_854_775_808n,
+        description: "héllo",
+      }),
       { deadlineMs },
     );
     expect(res.transaction?.amount).toBe(-9_223_372_036_854_775_808n);
@@ -70,7 +76,9 @@ describe("gRPC adapter for protobuf-es services", () => {
   });
 
   it("delivers our error code and details, including codes gRPC lacks", async () => {
-    const err = await client.getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "leader" }).catch((e: unknown) => e);
+    const err = await client
+      .getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "leader" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LedgerError);
     expect((err as LedgerError).code).toBe("NOT_LEADER");
     expect((err as LedgerError).message).toBe("not the leader");
@@ -78,7 +86,9 @@ describe("gRPC adapter for protobuf-es services", () => {
   });
 
   it("hides an unexpected exception as INTERNAL and reports it to the server", async () => {
-    const err = await client.getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "boom" }).catch((e: unknown) => e);
+    const err = await client
+      .getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "boom" })
+      .catch((e: unknown) => e);
     expect((err as LedgerError).code).toBe("INTERNAL");
     expect((err as LedgerError).message).not.toContain("a bug");
     expect(internalErrors).toEqual(["GetAccount: Error: a bug"]);
@@ -86,13 +96,18 @@ describe("gRPC adapter for protobuf-es services", () => {
 
   it("fails with UNAVAILABLE when nothing listens", async () => {
     const dead = createUnaryClient(LedgerService, "127.0.0.1:1", { defaultDeadlineMs: 2_000 });
-    const err = await dead.getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "x" }).catch((e: unknown) => e);
+    const err = await dead
+      .getAccount({ $typeName: "ledger.v1.GetAccountRequest", accountId: "x" })
+      .catch((e: unknown) => e);
     dead.close();
     expect((err as LedgerError).code).toBe("UNAVAILABLE");
   });
 
   it("names the field whose bytes are not valid UTF-8", () => {
-    const bytes = toBinary(CreateTransactionRequestSchema, create(CreateTransactionRequestSchema, { accountId: "ab", description: "ok" }));
+    const bytes = toBinary(
+      CreateTransactionRequestSchema,
+      create(CreateTransactionRequestSchema, { accountId: "ab", description: "ok" }),
+    );
     bytes[bytes.length - 1] = 0xff; // the last byte belongs to description
     expect(() => decodeRequest(CreateTransactionRequestSchema, bytes)).toThrow(/^description is not valid UTF-8$/);
     try {
@@ -103,6 +118,8 @@ describe("gRPC adapter for protobuf-es services", () => {
   });
 
   it("reports a malformed message as INVALID_ARGUMENT", () => {
-    expect(() => decodeRequest(CreateTransactionRequestSchema, new Uint8Array([0x0a, 0x09, 0x61]))).toThrow(LedgerError);
+    expect(() => decodeRequest(CreateTransactionRequestSchema, new Uint8Array([0x0a, 0x09, 0x61]))).toThrow(
+      LedgerError,
+    );
   });
 });

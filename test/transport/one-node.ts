@@ -35,7 +35,13 @@ export async function startOneNode(): Promise<OneNode> {
   if (self === undefined || peer === undefined) throw new Error("the generated config has fewer than two nodes");
   const logger = createLogger({ name: self.id, level: "silent" });
   const security = insecureTransport();
-  const host = await NodeHost.open({ config, nodeId: self.id, dataDir: await makeTempDir("one-node-"), logger, security });
+  const host = await NodeHost.open({
+    config,
+    nodeId: self.id,
+    dataDir: await makeTempDir("one-node-"),
+    logger,
+    security,
+  });
   let server: NodeServer;
   try {
     server = await startNodeServer(host, self.address, logger, { security });

@@ -83,7 +83,11 @@ export const serverNodeId = "n2";
 export const configVersion = 7;
 
 export async function startTransportServer(
-  options: { port?: number; handlers?: Partial<RaftTransportHandlers>; beginSnapshot?: RaftTransportHandlers["beginSnapshot"] } = {},
+  options: {
+    port?: number;
+    handlers?: Partial<RaftTransportHandlers>;
+    beginSnapshot?: RaftTransportHandlers["beginSnapshot"];
+  } = {},
 ): Promise<TransportServer> {
   const server = new Server();
   const batches: Batch[] = [];
@@ -95,14 +99,16 @@ export async function startTransportServer(
     knownPeer: (id) => ["n1", "n2", "n3"].includes(id),
     onMessages: (from, messages) => {
       batches.push({ from, messages });
-      for (const w of waiters.splice(0)) (batches.length >= w.n ? w.resolve() : waiters.push(w));
+      for (const w of waiters.splice(0)) batches.length >= w.n ? w.resolve() : waiters.push(w);
     },
     beginSnapshot: options.beginSnapshot ?? (() => refusingSink()),
     ...options.handlers,
   };
   const stats = addRaftTransportService(server, handlers, log.logger);
   const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (e, p) =>
+      e ? fail(e) : ok(p),
+    ),
   );
   return {
     server,
@@ -112,7 +118,9 @@ export async function startTransportServer(
     batches,
     log,
     waitForBatches: (n) =>
-      batches.length >= n ? Promise.resolve(batches) : new Promise<Batch[]>((resolve) => waiters.push({ n, resolve: () => resolve(batches) })),
+      batches.length >= n
+        ? Promise.resolve(batches)
+        : new Promise<Batch[]>((resolve) => waiters.push({ n, resolve: () => resolve(batches) })),
     stop: () => server.forceShutdown(),
   };
 }

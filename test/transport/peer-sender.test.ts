@@ -38,7 +38,7 @@ function newSender(address: string, onSnapshotDone?: (shardId: string, to: numbe
       onUnreachable: (shardId, to) => unreachable.push([shardId, to]),
       onSnapshotDone,
       onStateChange: (state) => {
-        for (const w of waiters.splice(0)) (w.state === state ? w.resolve() : waiters.push(w));
+        for (const w of waiters.splice(0)) w.state === state ? w.resolve() : waiters.push(w);
       },
     }),
     (s) => s.close(),
@@ -139,7 +139,10 @@ describe("PeerSender", () => {
     // Big batches fill grpc-js's bounded write buffer long before the peer can read them all.
     const big = new Uint8Array(512 * 1024);
     const bigTurn: OutgoingMessage[] = [
-      { shardId: "s01", message: { ...append(2, 0), entries: [{ term: 4, index: 1, type: EntryType.Normal, data: big }] } },
+      {
+        shardId: "s01",
+        message: { ...append(2, 0), entries: [{ term: 4, index: 1, type: EntryType.Normal, data: big }] },
+      },
     ];
     let sent = 0;
     while (h.unreachable.length === 0 && sent < 1_000) {
@@ -159,8 +162,16 @@ describe("PeerSender", () => {
     const server = closers.add(await startTransportServer(), (s) => s.stop());
     const h = newSender(server.address);
     await h.reach("up");
-    const snap = { ...newMessage(MessageType.Snapshot, 1, 2, 4), snapshot: { metadata: { index: 5, term: 4, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() } };
-    expect(() => h.sender.send([{ shardId: "s01", message: snap }])).toThrow(/Snapshot messages go through sendSnapshot/);
+    const snap = {
+      ...newMessage(MessageType.Snapshot, 1, 2, 4),
+      snapshot: {
+        metadata: { index: 5, term: 4, confState: { voters: [1, 2], learners: [] } },
+        data: new Uint8Array(),
+      },
+    };
+    expect(() => h.sender.send([{ shardId: "s01", message: snap }])).toThrow(
+      /Snapshot messages go through sendSnapshot/,
+    );
   });
 
   it("splits a turn above the gRPC message limit into several stream messages, and drops a single message above it", async () => {
@@ -169,7 +180,10 @@ describe("PeerSender", () => {
     await h.reach("up");
     const withData = (shardId: string, bytes: number): OutgoingMessage => ({
       shardId,
-      message: { ...append(2, 0), entries: [{ term: 4, index: 1, type: EntryType.Normal, data: new Uint8Array(bytes) }] },
+      message: {
+        ...append(2, 0),
+        entries: [{ term: 4, index: 1, type: EntryType.Normal, data: new Uint8Array(bytes) }],
+      },
     });
     const third = Math.floor(grpcMessageBytesMax / 3);
     h.sender.send([withData("s01", third), withData("s02", third), withData("s03", third), withData("s04", third)]);
@@ -207,13 +221,21 @@ describe("PeerSender", () => {
     );
     const done: [string, number, boolean][] = [];
     const h = newSender(server.address, (shardId, to, ok) => done.push([shardId, to, ok]));
-    const snap = { ...newMessage(MessageType.Snapshot, 1, 2, 4), snapshot: { metadata: { index: 5, term: 4, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() } };
+    const snap = {
+      ...newMessage(MessageType.Snapshot, 1, 2, 4),
+      snapshot: {
+        metadata: { index: 5, term: 4, confState: { voters: [1, 2], learners: [] } },
+        data: new Uint8Array(),
+      },
+    };
     async function* some(): AsyncGenerator<SnapshotPairBytes> {
       for (let i = 1; i <= 3; i++) yield { key: Uint8Array.of(i), value: Uint8Array.of(i, i) };
     }
     const deadline = () => Date.now() + 20_000;
     await h.sender.sendSnapshot("s01", snap, some(), deadline());
-    await expect(h.sender.sendSnapshot("refused", snap, some(), deadline())).rejects.toMatchObject({ code: "FAILED_PRECONDITION" });
+    await expect(h.sender.sendSnapshot("refused", snap, some(), deadline())).rejects.toMatchObject({
+      code: "FAILED_PRECONDITION",
+    });
     expect(done).toEqual([
       ["s01", 2, true],
       ["refused", 2, false],
@@ -221,8 +243,12 @@ describe("PeerSender", () => {
     expect(committed).toHaveLength(1);
 
     // Beyond peerSnapshotsInFlightMax at once, the next is refused at once.
-    const heldSends = Array.from({ length: peerSnapshotsInFlightMax }, (_, i) => h.sender.sendSnapshot(`held${i}`, snap, some(), deadline()));
-    await expect(h.sender.sendSnapshot("s09", snap, some(), deadline())).rejects.toMatchObject({ code: "RESOURCE_EXHAUSTED" });
+    const heldSends = Array.from({ length: peerSnapshotsInFlightMax }, (_, i) =>
+      h.sender.sendSnapshot(`held${i}`, snap, some(), deadline()),
+    );
+    await expect(h.sender.sendSnapshot("s09", snap, some(), deadline())).rejects.toMatchObject({
+      code: "RESOURCE_EXHAUSTED",
+    });
     release();
     await Promise.all(heldSends);
     expect(done.filter(([, , ok]) => ok)).toHaveLength(1 + peerSnapshotsInFlightMax);

@@ -1,7 +1,12 @@
 import { ChannelCredentials, Client, Metadata, type ClientDuplexStream } from "@grpc/grpc-js";
 import { toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
-import { MessagesRequestSchema, RaftTransportService, type MessagesRequest, type ShardMessage } from "../../src/gen/ledger/node/v1/node_pb.js";
+import {
+  MessagesRequestSchema,
+  RaftTransportService,
+  type MessagesRequest,
+  type ShardMessage,
+} from "../../src/gen/ledger/node/v1/node_pb.js";
 import type * as pb from "../../src/gen/raft/v1/raft_pb.js";
 import { channelOptions, methodPath } from "../../src/transport/grpc-service.js";
 import { messageToProto } from "../../src/transport/raft-codec.js";
@@ -13,15 +18,28 @@ afterEach(() => closers.closeAll());
 
 /** A peer that writes whatever bytes it is given on the Messages stream. */
 function rawPeer(address: string): ClientDuplexStream<Buffer, unknown> {
-  const client = closers.add(new Client(address, ChannelCredentials.createInsecure(), channelOptions), (c) => c.close());
-  const stream = client.makeBidiStreamRequest(methodPath(RaftTransportService.method.messages), (b: Buffer) => b, (b: Buffer) => b, new Metadata(), {});
+  const client = closers.add(new Client(address, ChannelCredentials.createInsecure(), channelOptions), (c) =>
+    c.close(),
+  );
+  const stream = client.makeBidiStreamRequest(
+    methodPath(RaftTransportService.method.messages),
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    new Metadata(),
+    {},
+  );
   stream.on("error", () => undefined); // the tests below look at the server, not at this peer
   closers.add(stream, (s) => s.cancel());
   return stream;
 }
 
 function encode(from: string, version: number, messages: ShardMessage[]): Buffer {
-  const req: MessagesRequest = { $typeName: "ledger.node.v1.MessagesRequest", fromNodeId: from, configVersion: version, messages };
+  const req: MessagesRequest = {
+    $typeName: "ledger.node.v1.MessagesRequest",
+    fromNodeId: from,
+    configVersion: version,
+    messages,
+  };
   return Buffer.from(toBinary(MessagesRequestSchema, req));
 }
 
@@ -51,7 +69,10 @@ describe("peer server against bad peers", () => {
     const server = await start();
     const peer = rawPeer(server.address);
     peer.write(encode("n1", configVersion + 1, [good(1)]));
-    expect(await server.log.waitFor("another config version")).toMatchObject({ theirs: configVersion + 1, ours: configVersion });
+    expect(await server.log.waitFor("another config version")).toMatchObject({
+      theirs: configVersion + 1,
+      ours: configVersion,
+    });
     peer.write(encode("n1", configVersion, [good(2)]));
     const batches = await server.waitForBatches(1);
     expect(batches[0]!.messages.map((m) => m.message.commit)).toEqual([2]);
@@ -62,7 +83,15 @@ describe("peer server against bad peers", () => {
     const peer = rawPeer(server.address);
     const badType = { ...messageToProto(heartbeat(1, 2, 5)), type: 99 as pb.MessageType };
     const hugeTerm = { ...messageToProto(heartbeat(1, 2, 6)), term: 1n << 60n };
-    peer.write(encode("n1", configVersion, [good(1), shardMessage("s02", badType), shardMessage("s03", undefined), shardMessage("s04", hugeTerm), good(7)]));
+    peer.write(
+      encode("n1", configVersion, [
+        good(1),
+        shardMessage("s02", badType),
+        shardMessage("s03", undefined),
+        shardMessage("s04", hugeTerm),
+        good(7),
+      ]),
+    );
     const batches = await server.waitForBatches(1);
     expect(batches[0]!.messages.map((m) => m.message.commit)).toEqual([1, 7]);
     const dropped = server.log.lines.filter((l) => l.msg === "malformed raft message dropped");
@@ -80,7 +109,9 @@ describe("peer server against bad peers", () => {
     const failed = new Promise<Error>((resolve) => garbage.on("error", resolve));
     garbage.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     // INVALID_ARGUMENT naming the request type (grpc-js alone would answer INTERNAL "Error deserializing request").
-    expect((await failed).message).toMatch(/^3 INVALID_ARGUMENT: request is not a valid ledger\.node\.v1\.MessagesRequest: /);
+    expect((await failed).message).toMatch(
+      /^3 INVALID_ARGUMENT: request is not a valid ledger\.node\.v1\.MessagesRequest: /,
+    );
     const peer = rawPeer(server.address);
     peer.write(encode("n3", configVersion, [good(3)]));
     const batches = await server.waitForBatches(1);

@@ -12,7 +12,9 @@ describe("quote", () => {
   });
 
   it("cuts a longer text to the bound and says how much was cut", () => {
-    expect(quote("x".repeat(100_000))).toBe(`"${"x".repeat(quotedInputCharsMax)}"... (${100_000 - quotedInputCharsMax} more characters)`);
+    expect(quote("x".repeat(100_000))).toBe(
+      `"${"x".repeat(quotedInputCharsMax)}"... (${100_000 - quotedInputCharsMax} more characters)`,
+    );
     expect(quote("abcdef", 4)).toBe('"abcd"... (2 more characters)');
   });
 

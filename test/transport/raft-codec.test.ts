@@ -50,7 +50,10 @@ function sampleOf(type: MessageType): Message {
     case MessageType.Snapshot:
       return {
         ...m,
-        snapshot: { metadata: { index: big, term: 6, confState: { voters: [1, 2, 3], learners: [4] } }, data: bytes("state") },
+        snapshot: {
+          metadata: { index: big, term: 6, confState: { voters: [1, 2, 3], learners: [4] } },
+          data: bytes("state"),
+        },
       };
     case MessageType.TimeoutNow:
       return m;
@@ -88,10 +91,13 @@ function wire(m: Message, change: (p: pb.Message) => void): pb.Message {
 }
 
 describe("raft codec round trips", () => {
-  it.each(allTypes.map((t) => [MessageType[t], t] as const))("a %s message survives encode, wire bytes and decode unchanged", (_name, type) => {
-    const m = sampleOf(type);
-    expect(messageFromProto(overTheWire(m), "m")).toEqual(m);
-  });
+  it.each(allTypes.map((t) => [MessageType[t], t] as const))(
+    "a %s message survives encode, wire bytes and decode unchanged",
+    (_name, type) => {
+      const m = sampleOf(type);
+      expect(messageFromProto(overTheWire(m), "m")).toEqual(m);
+    },
+  );
 
   it("covers all 13 message types", () => {
     expect(allTypes).toHaveLength(13);
@@ -143,45 +149,131 @@ describe("raft codec rejects what the core cannot hold, naming the field", () =>
   });
 
   it("a uint64 above 2^53-1 in an entry's term or index", () => {
-    expect(rejection(() => messageFromProto(wire(append, (p) => (p.entries[1]!.term = above)), "m")).message).toMatch(/^m\.entries\[1\]\.term /);
-    expect(rejection(() => entryFromProto({ ...entryToProto(append.entries[0]!), index: above }, "e")).message).toMatch(/^e\.index /);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(append, (p) => (p.entries[1]!.term = above)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.entries\[1\]\.term /);
+    expect(rejection(() => entryFromProto({ ...entryToProto(append.entries[0]!), index: above }, "e")).message).toMatch(
+      /^e\.index /,
+    );
   });
 
   it("a uint64 above 2^53-1 in snapshot metadata and hard state", () => {
-    const e = rejection(() => messageFromProto(wire(snap, (p) => (p.snapshot!.metadata!.term = above)), "m"));
+    const e = rejection(() =>
+      messageFromProto(
+        wire(snap, (p) => (p.snapshot!.metadata!.term = above)),
+        "m",
+      ),
+    );
     expect(e.message).toMatch(/^m\.snapshot\.metadata\.term /);
-    expect(rejection(() => hardStateFromProto({ ...hardStateToProto({ term: 1, vote: 1, commit: 1 }), vote: above }, "hs")).message).toMatch(/^hs\.vote /);
+    expect(
+      rejection(() => hardStateFromProto({ ...hardStateToProto({ term: 1, vote: 1, commit: 1 }), vote: above }, "hs"))
+        .message,
+    ).toMatch(/^hs\.vote /);
   });
 
   it("an unknown or unspecified message type", () => {
-    expect(rejection(() => messageFromProto(wire(heartbeat, (p) => (p.type = 14 as pb.MessageType)), "m")).message).toMatch(/^m\.type is not a known MessageType: 14/);
-    expect(rejection(() => messageFromProto(wire(heartbeat, (p) => (p.type = pb.MessageType.UNSPECIFIED)), "m")).message).toMatch(/^m\.type /);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(heartbeat, (p) => (p.type = 14 as pb.MessageType)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.type is not a known MessageType: 14/);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(heartbeat, (p) => (p.type = pb.MessageType.UNSPECIFIED)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.type /);
   });
 
   it("an unknown or unspecified entry type", () => {
-    expect(rejection(() => messageFromProto(wire(append, (p) => (p.entries[2]!.type = 7 as pb.EntryType)), "m")).message).toMatch(
-      /^m\.entries\[2\]\.type is not a known EntryType: 7/,
-    );
-    expect(rejection(() => messageFromProto(wire(append, (p) => (p.entries[0]!.type = pb.EntryType.UNSPECIFIED)), "m")).message).toMatch(/^m\.entries\[0\]\.type /);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(append, (p) => (p.entries[2]!.type = 7 as pb.EntryType)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.entries\[2\]\.type is not a known EntryType: 7/);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(append, (p) => (p.entries[0]!.type = pb.EntryType.UNSPECIFIED)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.entries\[0\]\.type /);
   });
 
   it("a Snapshot message without a snapshot, metadata or conf state", () => {
-    expect(rejection(() => messageFromProto(wire(snap, (p) => (p.snapshot = undefined)), "m")).message).toMatch(/^m\.snapshot is missing/);
-    expect(rejection(() => messageFromProto(wire(snap, (p) => (p.snapshot!.metadata = undefined)), "m")).message).toMatch(/^m\.snapshot\.metadata is missing/);
-    expect(rejection(() => messageFromProto(wire(snap, (p) => (p.snapshot!.metadata!.confState = undefined)), "m")).message).toMatch(
-      /^m\.snapshot\.metadata\.conf_state is missing/,
-    );
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(snap, (p) => (p.snapshot = undefined)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.snapshot is missing/);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(snap, (p) => (p.snapshot!.metadata = undefined)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.snapshot\.metadata is missing/);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(snap, (p) => (p.snapshot!.metadata!.confState = undefined)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.snapshot\.metadata\.conf_state is missing/);
   });
 
   it("a zero replica id in to, from or a voter", () => {
-    expect(rejection(() => messageFromProto(wire(heartbeat, (p) => (p.to = 0n)), "m")).message).toMatch(/^m\.to must be a replica id/);
-    expect(rejection(() => messageFromProto(wire(heartbeat, (p) => (p.from = 0n)), "m")).message).toMatch(/^m\.from must be a replica id/);
-    const e = rejection(() => messageFromProto(wire(snap, (p) => (p.snapshot!.metadata!.confState!.voters[1] = 0n)), "m"));
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(heartbeat, (p) => (p.to = 0n)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.to must be a replica id/);
+    expect(
+      rejection(() =>
+        messageFromProto(
+          wire(heartbeat, (p) => (p.from = 0n)),
+          "m",
+        ),
+      ).message,
+    ).toMatch(/^m\.from must be a replica id/);
+    const e = rejection(() =>
+      messageFromProto(
+        wire(snap, (p) => (p.snapshot!.metadata!.confState!.voters[1] = 0n)),
+        "m",
+      ),
+    );
     expect(e.message).toMatch(/^m\.snapshot\.metadata\.conf_state\.voters\[1\] must be a replica id/);
   });
 
   it("append entries that do not follow index consecutively", () => {
-    const e = rejection(() => messageFromProto(wire(append, (p) => (p.entries[1]!.index = 50n)), "m"));
+    const e = rejection(() =>
+      messageFromProto(
+        wire(append, (p) => (p.entries[1]!.index = 50n)),
+        "m",
+      ),
+    );
     expect(e.message).toMatch(/^m\.entries\[1\]\.index is 50, expected 43/);
     expect(e.details["field"]).toBe("m.entries[1].index");
   });

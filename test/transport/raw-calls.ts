@@ -16,8 +16,17 @@ const identity = (b: Buffer): Buffer => b;
 
 export function rawUnary(client: Client, path: string, bytes: Uint8Array): Promise<RawOutcome> {
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, identity, identity, Buffer.from(bytes), new Metadata(), { deadline: Date.now() + deadlineMs }, (e: ServiceError | null, value?: Buffer) =>
-      resolve(e ? { code: e.code, details: e.details, responses: [] } : { code: 0, details: "", responses: [value!] }),
+    client.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      Buffer.from(bytes),
+      new Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (e: ServiceError | null, value?: Buffer) =>
+        resolve(
+          e ? { code: e.code, details: e.details, responses: [] } : { code: 0, details: "", responses: [value!] },
+        ),
     );
   });
 }
@@ -26,18 +35,30 @@ export function rawUnary(client: Client, path: string, bytes: Uint8Array): Promi
 export function rawServerStream(client: Client, path: string, bytes: Uint8Array): Promise<RawOutcome> {
   return new Promise((resolve) => {
     const responses: Buffer[] = [];
-    const call = client.makeServerStreamRequest(path, identity, identity, Buffer.from(bytes), new Metadata(), { deadline: Date.now() + deadlineMs });
+    const call = client.makeServerStreamRequest(path, identity, identity, Buffer.from(bytes), new Metadata(), {
+      deadline: Date.now() + deadlineMs,
+    });
     call.on("data", (b: Buffer) => responses.push(b));
     call.on("error", () => undefined); // the status below carries it
-    call.on("status", (s: { code: number; details: string }) => resolve({ code: s.code, details: s.details, responses }));
+    call.on("status", (s: { code: number; details: string }) =>
+      resolve({ code: s.code, details: s.details, responses }),
+    );
   });
 }
 
 /** A client-streaming call: every message written, then the end of the stream. */
 export function rawClientStream(client: Client, path: string, messages: Uint8Array[]): Promise<RawOutcome> {
   return new Promise((resolve) => {
-    const call = client.makeClientStreamRequest(path, identity, identity, new Metadata(), { deadline: Date.now() + deadlineMs }, (e: ServiceError | null, value?: Buffer) =>
-      resolve(e ? { code: e.code, details: e.details, responses: [] } : { code: 0, details: "", responses: [value!] }),
+    const call = client.makeClientStreamRequest(
+      path,
+      identity,
+      identity,
+      new Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (e: ServiceError | null, value?: Buffer) =>
+        resolve(
+          e ? { code: e.code, details: e.details, responses: [] } : { code: 0, details: "", responses: [value!] },
+        ),
     );
     for (const m of messages) call.write(Buffer.from(m));
     call.end();
@@ -48,10 +69,14 @@ export function rawClientStream(client: Client, path: string, messages: Uint8Arr
 export function rawBidi(client: Client, path: string, messages: Uint8Array[]): Promise<RawOutcome> {
   return new Promise((resolve) => {
     const responses: Buffer[] = [];
-    const call = client.makeBidiStreamRequest(path, identity, identity, new Metadata(), { deadline: Date.now() + deadlineMs });
+    const call = client.makeBidiStreamRequest(path, identity, identity, new Metadata(), {
+      deadline: Date.now() + deadlineMs,
+    });
     call.on("data", (b: Buffer) => responses.push(b));
     call.on("error", () => undefined); // the status below carries it
-    call.on("status", (s: { code: number; details: string }) => resolve({ code: s.code, details: s.details, responses }));
+    call.on("status", (s: { code: number; details: string }) =>
+      resolve({ code: s.code, details: s.details, responses }),
+    );
     for (const m of messages) call.write(Buffer.from(m));
     call.end();
   });

@@ -67,7 +67,9 @@ async function startNode(options: { delayAcceptMs?: number } = {}): Promise<{ ad
     closers.add(timer, clearTimeout);
   }) as UntypedHandleCall;
   addUnaryService(server, NodeService, impl, () => undefined, undefined, { calls: handler });
-  const port = await new Promise<number>((ok, fail) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
+  const port = await new Promise<number>((ok, fail) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
+  );
   return { address: `127.0.0.1:${port}`, recorded };
 }
 
@@ -128,7 +130,11 @@ describe("review: deadlines on the Calls stream", () => {
     expect(isLedgerError(error) && error.code).toBe("DEADLINE_EXCEEDED"); // the gateway gave up in time
     expect(node.recorded.started).toHaveLength(1);
     // Generous: the node should abort at about deadlineMs; the stream stays open throughout.
-    await until(() => node.recorded.abortedAtMs.length === 1, "the node to abort the call's signal at its deadline", 5_000);
+    await until(
+      () => node.recorded.abortedAtMs.length === 1,
+      "the node to abort the call's signal at its deadline",
+      5_000,
+    );
     expect(node.recorded.abortedAtMs[0]!).toBeLessThanOrEqual(deadlineMs + 2_000);
   });
 

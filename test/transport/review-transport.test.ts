@@ -46,20 +46,23 @@ describe("review: a peer message the codec accepts must not trip a Raft assertio
   it.each([
     { what: "at the follower's term", term: 1, commit: 1_000 },
     { what: "with a higher term", term: 5, commit: 3 },
-  ])("a Heartbeat $what whose commit is past the follower's last index is ignored, not an AssertionError that stops the node", ({ term, commit }) => {
-    const node = follower();
-    // Decoding accepts it: commit is a valid uint64 (the codec checks only the number range).
-    const message = messageFromProto(wireHeartbeat(term, commit), "messages[0].message");
-    let thrown: unknown;
-    try {
-      node.step(message);
-    } catch (e) {
-      thrown = e;
-    }
-    // Before the fix, raft-log.ts commitTo asserted "commit N is past the last index 2".
-    expect(thrown instanceof AssertionError ? `AssertionError: ${thrown.message}` : thrown).toBeUndefined();
-    expect(node.status().hardState.commit).toBeLessThanOrEqual(node.status().lastIndex);
-  });
+  ])(
+    "a Heartbeat $what whose commit is past the follower's last index is ignored, not an AssertionError that stops the node",
+    ({ term, commit }) => {
+      const node = follower();
+      // Decoding accepts it: commit is a valid uint64 (the codec checks only the number range).
+      const message = messageFromProto(wireHeartbeat(term, commit), "messages[0].message");
+      let thrown: unknown;
+      try {
+        node.step(message);
+      } catch (e) {
+        thrown = e;
+      }
+      // Before the fix, raft-log.ts commitTo asserted "commit N is past the last index 2".
+      expect(thrown instanceof AssertionError ? `AssertionError: ${thrown.message}` : thrown).toBeUndefined();
+      expect(node.status().hardState.commit).toBeLessThanOrEqual(node.status().lastIndex);
+    },
+  );
 });
 
 describe("review: the raft codec checks the shape of every message", () => {

@@ -20,7 +20,10 @@ afterEach(() => closers.closeAll());
 
 const snapMessage: Message = {
   ...newMessage(MessageType.Snapshot, 1, 2, 4),
-  snapshot: { metadata: { index: 900, term: 4, confState: { voters: [1, 2, 3], learners: [] } }, data: new Uint8Array([1, 2, 3]) },
+  snapshot: {
+    metadata: { index: 900, term: 4, confState: { voters: [1, 2, 3], learners: [] } },
+    data: new Uint8Array([1, 2, 3]),
+  },
 };
 
 function pairAt(i: number): SnapshotPairBytes {
@@ -86,16 +89,33 @@ async function serverWith(sink: RecordingSink): Promise<TransportServer> {
 }
 
 function send(address: string, source: AsyncIterable<SnapshotPairBytes>, signal?: AbortSignal): Promise<void> {
-  return sendSnapshot({ address, channel: insecureChannel, selfNodeId: "n1", configVersion, shardId: "s05", message: snapMessage, pairs: source, signal, deadlineMs: Date.now() + 20_000 });
+  return sendSnapshot({
+    address,
+    channel: insecureChannel,
+    selfNodeId: "n1",
+    configVersion,
+    shardId: "s05",
+    message: snapMessage,
+    pairs: source,
+    signal,
+    deadlineMs: Date.now() + 20_000,
+  });
 }
 
 /** Writes requests on InstallSnapshot as a (possibly broken) peer would; resolves with the outcome. */
 function rawInstall(address: string, requests: InstallSnapshotRequest["kind"][]): Promise<LedgerError | undefined> {
-  const client = closers.add(new Client(address, ChannelCredentials.createInsecure(), channelOptions), (c) => c.close());
+  const client = closers.add(new Client(address, ChannelCredentials.createInsecure(), channelOptions), (c) =>
+    c.close(),
+  );
   const def = serviceDefinition(RaftTransportService)["installSnapshot"]!;
   return new Promise((resolve) => {
-    const call = client.makeClientStreamRequest(methodPath(RaftTransportService.method.installSnapshot), def.requestSerialize, def.responseDeserialize, new Metadata(), {}, (err) =>
-      resolve(err ? fromServiceError(err) : undefined),
+    const call = client.makeClientStreamRequest(
+      methodPath(RaftTransportService.method.installSnapshot),
+      def.requestSerialize,
+      def.responseDeserialize,
+      new Metadata(),
+      {},
+      (err) => resolve(err ? fromServiceError(err) : undefined),
     );
     for (const kind of requests) call.write({ $typeName: "ledger.node.v1.InstallSnapshotRequest", kind });
     call.end();
@@ -103,17 +123,35 @@ function rawInstall(address: string, requests: InstallSnapshotRequest["kind"][])
 }
 
 function header(from = "n1"): InstallSnapshotRequest["kind"] {
-  return { case: "header", value: { $typeName: "ledger.node.v1.SnapshotHeader", fromNodeId: from, configVersion, shardId: "s05", message: messageToProto(snapMessage) } };
+  return {
+    case: "header",
+    value: {
+      $typeName: "ledger.node.v1.SnapshotHeader",
+      fromNodeId: from,
+      configVersion,
+      shardId: "s05",
+      message: messageToProto(snapMessage),
+    },
+  };
 }
 
 function chunk(list: SnapshotPairBytes[]): InstallSnapshotRequest["kind"] {
-  return { case: "chunk", value: { $typeName: "ledger.node.v1.SnapshotChunk", pairs: list.map((p) => ({ $typeName: "ledger.node.v1.SnapshotPair", ...p })) } };
+  return {
+    case: "chunk",
+    value: {
+      $typeName: "ledger.node.v1.SnapshotChunk",
+      pairs: list.map((p) => ({ $typeName: "ledger.node.v1.SnapshotPair", ...p })),
+    },
+  };
 }
 
 function trailer(list: SnapshotPairBytes[], count = list.length): InstallSnapshotRequest["kind"] {
   const digest = new SnapshotDigest();
   for (const p of list) digest.add(p);
-  return { case: "trailer", value: { $typeName: "ledger.node.v1.SnapshotTrailer", pairCount: BigInt(count), sha256: digest.finish() } };
+  return {
+    case: "trailer",
+    value: { $typeName: "ledger.node.v1.SnapshotTrailer", pairCount: BigInt(count), sha256: digest.finish() },
+  };
 }
 
 describe("snapshot transfer", () => {
@@ -131,7 +169,11 @@ describe("snapshot transfer", () => {
     expect(sink.writes).toBe(Math.ceil((n * 212) / snapshotChunkBytesMax));
     expect(sink.maxPending).toBe(1);
     // The header's message reaches beginSnapshot with metadata only.
-    expect(sink.begun).toEqual({ from: "n1", shardId: "s05", message: { ...snapMessage, snapshot: { ...snapMessage.snapshot!, data: new Uint8Array(0) } } });
+    expect(sink.begun).toEqual({
+      from: "n1",
+      shardId: "s05",
+      message: { ...snapMessage, snapshot: { ...snapMessage.snapshot!, data: new Uint8Array(0) } },
+    });
   });
 
   it("an empty snapshot (no pairs) commits too", async () => {

@@ -27,7 +27,11 @@ import {
   TransferLeadershipRequestSchema,
   TriggerSnapshotRequestSchema,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { CreateAccountResponseSchema, CreateTransactionResponseSchema, TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
+import {
+  CreateAccountResponseSchema,
+  CreateTransactionResponseSchema,
+  TransactionStatus,
+} from "../../src/gen/ledger/v1/ledger_pb.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { MemoryBackend } from "../gateway/memory-backend.js";
@@ -69,7 +73,8 @@ describe("the public LedgerService decodes strictly (findings 6 and 7)", () => {
     client = new Client(server.address, credentials.createInsecure());
   }
 
-  const createTransaction = (bytes: Uint8Array): Promise<RawOutcome> => rawUnary(client!, "/ledger.v1.LedgerService/CreateTransaction", bytes);
+  const createTransaction = (bytes: Uint8Array): Promise<RawOutcome> =>
+    rawUnary(client!, "/ledger.v1.LedgerService/CreateTransaction", bytes);
 
   async function newAccountId(): Promise<string> {
     const outcome = await rawUnary(client!, "/ledger.v1.LedgerService/CreateAccount", new Uint8Array(0));
@@ -86,21 +91,29 @@ describe("the public LedgerService decodes strictly (findings 6 and 7)", () => {
     const callsBefore = backend.calls.length;
     const outcome = await createTransaction(concat(head(accountId), [0x22, 0x02, 0x38, 0x00]));
     expect(outcome.code).toBe(status.INVALID_ARGUMENT);
-    expect(outcome.details).toBe("request is not a valid ledger.v1.CreateTransactionRequest: settled has wire type LEN, expected VARINT");
+    expect(outcome.details).toBe(
+      "request is not a valid ledger.v1.CreateTransactionRequest: settled has wire type LEN, expected VARINT",
+    );
     expect(backend.calls.length).toBe(callsBefore);
     // The same request with settled as a VARINT is a valid one, applied as SETTLED.
     const valid = await createTransaction(concat(head(accountId), [0x20, 0x01]));
     expect(valid.code).toBe(status.OK);
-    expect(fromBinary(CreateTransactionResponseSchema, valid.responses[0]!).transaction!.status).toBe(TransactionStatus.SETTLED);
+    expect(fromBinary(CreateTransactionResponseSchema, valid.responses[0]!).transaction!.status).toBe(
+      TransactionStatus.SETTLED,
+    );
   });
 
   it("7: a description length prefix of 2^32+3 fails with INVALID_ARGUMENT naming description, and nothing is created", async () => {
     await start();
     const accountId = await newAccountId();
     const callsBefore = backend.calls.length;
-    const outcome = await createTransaction(concat(head(accountId), [0x1a, 0x83, 0x80, 0x80, 0x80, 0x10], ascii("abc"), [0x20, 0x01]));
+    const outcome = await createTransaction(
+      concat(head(accountId), [0x1a, 0x83, 0x80, 0x80, 0x80, 0x10], ascii("abc"), [0x20, 0x01]),
+    );
     expect(outcome.code).toBe(status.INVALID_ARGUMENT);
-    expect(outcome.details).toBe("request is not a valid ledger.v1.CreateTransactionRequest: description has a length of 4294967299 bytes, more than 2^32-1");
+    expect(outcome.details).toBe(
+      "request is not a valid ledger.v1.CreateTransactionRequest: description has a length of 4294967299 bytes, more than 2^32-1",
+    );
     expect(backend.calls.length).toBe(callsBefore);
     // With the length prefix 3 (what the truncation made of it) the request is valid.
     const valid = await createTransaction(concat(head(accountId), [0x1a, 0x03], ascii("abc"), [0x20, 0x01]));
@@ -127,7 +140,13 @@ describe("the node's services (findings 8 and 9)", () => {
 
   /** Each stream: how to call it with raw messages, its request schema, a valid call with a status
    * that proves it was served, and whether it takes an empty request message and reads on. */
-  const streams: { path: string; schema: DescMessage; call: (messages: Uint8Array[]) => Promise<RawOutcome>; valid: () => Promise<void>; readsOnAfterEmpty: boolean }[] = [
+  const streams: {
+    path: string;
+    schema: DescMessage;
+    call: (messages: Uint8Array[]) => Promise<RawOutcome>;
+    valid: () => Promise<void>;
+    readsOnAfterEmpty: boolean;
+  }[] = [
     {
       path: "/ledger.node.v1.NodeService/Calls",
       schema: CallsRequestSchema,
@@ -135,11 +154,17 @@ describe("the node's services (findings 8 and 9)", () => {
       readsOnAfterEmpty: true,
       valid: async () => {
         const propose = create(ProposeRequestSchema, { shardId: "no-such-shard", command: Uint8Array.of(1) });
-        const request = create(CallsRequestSchema, { calls: [create(NodeCallSchema, { callId: 7n, kind: { case: "propose", value: propose } })] });
-        const outcome = await rawBidi(node.client, "/ledger.node.v1.NodeService/Calls", [toBinary(CallsRequestSchema, request)]);
+        const request = create(CallsRequestSchema, {
+          calls: [create(NodeCallSchema, { callId: 7n, kind: { case: "propose", value: propose } })],
+        });
+        const outcome = await rawBidi(node.client, "/ledger.node.v1.NodeService/Calls", [
+          toBinary(CallsRequestSchema, request),
+        ]);
         expect(outcome.code).toBe(status.OK);
         const replies = outcome.responses.flatMap((b) => fromBinary(CallsResponseSchema, b).replies);
-        expect(replies.map((r) => [r.callId, r.kind.case === "error" ? r.kind.value.message : r.kind.case])).toEqual([[7n, 'shard_id "no-such-shard" is not a shard of the cluster config']]);
+        expect(replies.map((r) => [r.callId, r.kind.case === "error" ? r.kind.value.message : r.kind.case])).toEqual([
+          [7n, 'shard_id "no-such-shard" is not a shard of the cluster config'],
+        ]);
       },
     },
     {
@@ -148,21 +173,34 @@ describe("the node's services (findings 8 and 9)", () => {
       call: (messages) => rawBidi(node.client, "/ledger.node.v1.RaftTransportService/Messages", messages),
       readsOnAfterEmpty: true, // a batch from no known node is dropped, the stream goes on
       valid: async () => {
-        const batch = create(MessagesRequestSchema, { fromNodeId: node.peerId, configVersion: node.config.version, messages: [] });
-        const outcome = await rawBidi(node.client, "/ledger.node.v1.RaftTransportService/Messages", [toBinary(MessagesRequestSchema, batch)]);
+        const batch = create(MessagesRequestSchema, {
+          fromNodeId: node.peerId,
+          configVersion: node.config.version,
+          messages: [],
+        });
+        const outcome = await rawBidi(node.client, "/ledger.node.v1.RaftTransportService/Messages", [
+          toBinary(MessagesRequestSchema, batch),
+        ]);
         expect(outcome.code).toBe(status.OK);
       },
     },
     {
       path: "/ledger.node.v1.RaftTransportService/InstallSnapshot",
       schema: InstallSnapshotRequestSchema,
-      call: (messages) => rawClientStream(node.client, "/ledger.node.v1.RaftTransportService/InstallSnapshot", messages),
+      call: (messages) =>
+        rawClientStream(node.client, "/ledger.node.v1.RaftTransportService/InstallSnapshot", messages),
       readsOnAfterEmpty: false, // refused: a snapshot stream must start with a header
       valid: async () => {
         // A header from a known peer with another config version: refused after decoding, by the receiver.
-        const header = create(SnapshotHeaderSchema, { fromNodeId: node.peerId, configVersion: node.config.version + 1, shardId: node.config.shards[0]!.id });
+        const header = create(SnapshotHeaderSchema, {
+          fromNodeId: node.peerId,
+          configVersion: node.config.version + 1,
+          shardId: node.config.shards[0]!.id,
+        });
         const request = create(InstallSnapshotRequestSchema, { kind: { case: "header", value: header } });
-        const outcome = await rawClientStream(node.client, "/ledger.node.v1.RaftTransportService/InstallSnapshot", [toBinary(InstallSnapshotRequestSchema, request)]);
+        const outcome = await rawClientStream(node.client, "/ledger.node.v1.RaftTransportService/InstallSnapshot", [
+          toBinary(InstallSnapshotRequestSchema, request),
+        ]);
         expect(outcome.code).toBe(status.FAILED_PRECONDITION);
         expect(outcome.details).toMatch(/^header\.config_version is /);
       },
@@ -172,7 +210,10 @@ describe("the node's services (findings 8 and 9)", () => {
   describe.each(streams)("8: $path", ({ schema, call, valid }) => {
     it("answers junk bytes with INVALID_ARGUMENT, then serves a valid call", async () => {
       const outcome = await call([junkBytes]);
-      expect(outcome).toMatchObject({ code: status.INVALID_ARGUMENT, details: `request is not a valid ${schema.typeName}: the message ends inside a tag (a varint at byte 0)` });
+      expect(outcome).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: `request is not a valid ${schema.typeName}: the message ends inside a tag (a varint at byte 0)`,
+      });
       await valid();
     });
 
@@ -180,7 +221,11 @@ describe("the node's services (findings 8 and 9)", () => {
       expect(schema.fields.map((f) => f.number)).not.toContain(unknownFieldNo);
       const outcome = await call([groupRun]);
       expect(outcome.code).toBe(status.INVALID_ARGUMENT);
-      expect(outcome.details).toMatch(new RegExp(`^request is not a valid ${schema.typeName.replaceAll(".", "\\.")}: field ${unknownFieldNo} of .* nests unknown groups deeper than \\d+$`));
+      expect(outcome.details).toMatch(
+        new RegExp(
+          `^request is not a valid ${schema.typeName.replaceAll(".", "\\.")}: field ${unknownFieldNo} of .* nests unknown groups deeper than \\d+$`,
+        ),
+      );
       await valid();
     });
   });
@@ -188,7 +233,10 @@ describe("the node's services (findings 8 and 9)", () => {
   describe.each(streams.filter((s) => s.readsOnAfterEmpty))("8: $path, mid-stream", ({ schema, call, valid }) => {
     it("ends the stream with INVALID_ARGUMENT when a bad message follows a valid one", async () => {
       const outcome = await call([toBinary(schema, create(schema)), junkBytes]);
-      expect(outcome).toMatchObject({ code: status.INVALID_ARGUMENT, details: `request is not a valid ${schema.typeName}: the message ends inside a tag (a varint at byte 0)` });
+      expect(outcome).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: `request is not a valid ${schema.typeName}: the message ends inside a tag (a varint at byte 0)`,
+      });
       await valid();
     });
   });
@@ -196,17 +244,37 @@ describe("the node's services (findings 8 and 9)", () => {
   const longText = "x".repeat(100_000);
   const shardId = (): string => node.config.shards[0]!.id;
   const unaryCalls: [string, string, () => Uint8Array][] = [
-    ["Propose", "shard_id", () => toBinary(ProposeRequestSchema, create(ProposeRequestSchema, { shardId: longText, command: Uint8Array.of(1) }))],
+    [
+      "Propose",
+      "shard_id",
+      () =>
+        toBinary(ProposeRequestSchema, create(ProposeRequestSchema, { shardId: longText, command: Uint8Array.of(1) })),
+    ],
     ["Read", "shard_id", () => toBinary(ReadRequestSchema, create(ReadRequestSchema, { shardId: longText }))],
-    ["TriggerSnapshot", "shard_id", () => toBinary(TriggerSnapshotRequestSchema, create(TriggerSnapshotRequestSchema, { shardId: longText }))],
-    ["TransferLeadership", "to_node_id", () => toBinary(TransferLeadershipRequestSchema, create(TransferLeadershipRequestSchema, { shardId: shardId(), toNodeId: longText }))],
+    [
+      "TriggerSnapshot",
+      "shard_id",
+      () => toBinary(TriggerSnapshotRequestSchema, create(TriggerSnapshotRequestSchema, { shardId: longText })),
+    ],
+    [
+      "TransferLeadership",
+      "to_node_id",
+      () =>
+        toBinary(
+          TransferLeadershipRequestSchema,
+          create(TransferLeadershipRequestSchema, { shardId: shardId(), toNodeId: longText }),
+        ),
+    ],
   ];
 
-  it.each(unaryCalls)("9: NodeService/%s with a 100,000-character %s gets INVALID_ARGUMENT with a short message naming the field", async (method, field, request) => {
-    const outcome = await rawUnary(node.client, `/ledger.node.v1.NodeService/${method}`, request());
-    expect(outcome.code).toBe(status.INVALID_ARGUMENT);
-    expect(outcome.details.startsWith(`${field} "xxxx`)).toBe(true);
-    expect(outcome.details).toContain(`(${longText.length - quotedInputCharsMax} more characters)`);
-    expect(outcome.details.length).toBeLessThan(shortMessageCharsMax);
-  });
+  it.each(unaryCalls)(
+    "9: NodeService/%s with a 100,000-character %s gets INVALID_ARGUMENT with a short message naming the field",
+    async (method, field, request) => {
+      const outcome = await rawUnary(node.client, `/ledger.node.v1.NodeService/${method}`, request());
+      expect(outcome.code).toBe(status.INVALID_ARGUMENT);
+      expect(outcome.details.startsWith(`${field} "xxxx`)).toBe(true);
+      expect(outcome.details).toContain(`(${longText.length - quotedInputCharsMax} more characters)`);
+      expect(outcome.details.length).toBeLessThan(shortMessageCharsMax);
+    },
+  );
 });

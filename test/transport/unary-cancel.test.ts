@@ -19,8 +19,21 @@ async function serve(check: (ctx: HandlerContext) => Promise<never>): Promise<st
   const notHere = async (): Promise<never> => {
     throw new LedgerError("INTERNAL", "not in this test");
   };
-  addUnaryService(server, NodeService, { replicaStates: async (_req, ctx) => check(ctx), propose: notHere, read: notHere, transferLeadership: notHere, triggerSnapshot: notHere }, () => undefined);
-  const port = await new Promise<number>((ok, fail) => server!.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
+  addUnaryService(
+    server,
+    NodeService,
+    {
+      replicaStates: async (_req, ctx) => check(ctx),
+      propose: notHere,
+      read: notHere,
+      transferLeadership: notHere,
+      triggerSnapshot: notHere,
+    },
+    () => undefined,
+  );
+  const port = await new Promise<number>((ok, fail) =>
+    server!.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
+  );
   return `127.0.0.1:${port}`;
 }
 
@@ -42,7 +55,9 @@ describe("unary handler cancellation", () => {
     });
     const client = createUnaryClient(NodeService, address, { defaultDeadlineMs: 10_000 });
     const caller = new AbortController();
-    const call = client.replicaStates(create(ReplicaStatesRequestSchema, {}), { signal: caller.signal }).catch((e: unknown) => e);
+    const call = client
+      .replicaStates(create(ReplicaStatesRequestSchema, {}), { signal: caller.signal })
+      .catch((e: unknown) => e);
     await entered.promise;
     caller.abort();
     expect(await aborted.promise).toBe(true);

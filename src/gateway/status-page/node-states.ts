@@ -50,7 +50,10 @@ export class NodeStates {
     this.logger = options.logger;
     this.askNode = options.askNode ?? ((node, deadlineMs) => this.askOverGrpc(node, deadlineMs));
     this.admin = options.admin;
-    assert(options.askNode !== undefined || options.admin !== undefined, "NodeStates: asking nodes over gRPC needs the admin channels");
+    assert(
+      options.askNode !== undefined || options.admin !== undefined,
+      "NodeStates: asking nodes over gRPC needs the admin channels",
+    );
     this.nowMs = options.nowMs ?? Date.now;
     this.cacheMs = options.cacheMs ?? statusCacheMs;
     this.callTimeoutMs = options.callTimeoutMs ?? statusNodeCallTimeoutMs;
@@ -59,7 +62,8 @@ export class NodeStates {
   /** The cluster's status, at most cacheMs old. */
   current(): Promise<ClusterStatus> {
     if (this.closed) return Promise.reject(new LedgerError("UNAVAILABLE", "the status page is shutting down"));
-    if (this.cached !== undefined && this.nowMs() - this.cached.atMs < this.cacheMs) return Promise.resolve(this.cached.status);
+    if (this.cached !== undefined && this.nowMs() - this.cached.atMs < this.cacheMs)
+      return Promise.resolve(this.cached.status);
     this.gathering ??= this.gather().finally(() => {
       this.gathering = undefined;
     });
@@ -91,7 +95,10 @@ export class NodeStates {
 
   private async askOverGrpc(node: NodeConfig, deadlineMs: number): Promise<readonly ReplicaState[]> {
     if (this.closed) throw new LedgerError("UNAVAILABLE", "the status page is shutting down");
-    const reply = await this.admin!.of(node.id).replicaStates(create(ReplicaStatesRequestSchema, { includeStateHash: false }), { deadlineMs });
+    const reply = await this.admin!.of(node.id).replicaStates(
+      create(ReplicaStatesRequestSchema, { includeStateHash: false }),
+      { deadlineMs },
+    );
     return reply.replicas;
   }
 
@@ -100,7 +107,11 @@ export class NodeStates {
       const before = this.lastUp.get(nodeId);
       this.lastUp.set(nodeId, report.ok);
       if (before === report.ok) continue;
-      if (report.ok) this.logger.info({ nodeId }, before === undefined ? "status page: node answers" : "status page: node answers again");
+      if (report.ok)
+        this.logger.info(
+          { nodeId },
+          before === undefined ? "status page: node answers" : "status page: node answers again",
+        );
       else this.logger.warn({ nodeId, reason: report.reason }, "status page: node does not answer");
     }
   }

@@ -39,7 +39,11 @@ export type TransactionIdOf = (accountId: string, requestId: string) => string;
  * is left out of the search instead of being tried at every point; so is an unknown settle or
  * cancel of a transaction that does not end SETTLED or CANCELLED.
  */
-export function partitionByAccount(history: History, transactionIdOf?: TransactionIdOf, finalStatus?: ReadonlyMap<string, ReadonlyMap<string, TransactionStatus>>): Partition {
+export function partitionByAccount(
+  history: History,
+  transactionIdOf?: TransactionIdOf,
+  finalStatus?: ReadonlyMap<string, ReadonlyMap<string, TransactionStatus>>,
+): Partition {
   const accountOfRequest = new Map<string, string>();
   for (const op of history) {
     const id = accountOf(op);
@@ -48,13 +52,15 @@ export function partitionByAccount(history: History, transactionIdOf?: Transacti
   const builders = new Map<string, Builder>();
   const unplaced: number[] = [];
   history.forEach((op, index) => {
-    const accountId = accountOf(op) ?? (op.kind === "create-account" && op.requestId ? accountOfRequest.get(op.requestId) : undefined);
+    const accountId =
+      accountOf(op) ?? (op.kind === "create-account" && op.requestId ? accountOfRequest.get(op.requestId) : undefined);
     if (accountId === undefined) {
       unplaced.push(index);
       return;
     }
     let builder = builders.get(accountId);
-    if (builder === undefined) builders.set(accountId, (builder = new Builder(accountId, transactionIdOf, finalStatus?.get(accountId))));
+    if (builder === undefined)
+      builders.set(accountId, (builder = new Builder(accountId, transactionIdOf, finalStatus?.get(accountId))));
     builder.add(op, index);
   });
   const accounts = new Map<string, AccountHistory>();
@@ -105,7 +111,8 @@ class Builder {
       const complete = op.completeMs !== undefined && Number.isFinite(op.completeMs) ? op.completeMs : Infinity;
       times.push({ invokeMs: op.invokeMs, returnMs: observed.kind === "unknown" ? Infinity : complete });
       if (op.transactionId !== undefined && op.kind !== "create-transaction") readIds.add(op.transactionId);
-      if (observed.kind === "ok") for (const t of [...(op.transactions ?? []), ...(op.transaction ? [op.transaction] : [])]) readIds.add(t.id);
+      if (observed.kind === "ok")
+        for (const t of [...(op.transactions ?? []), ...(op.transaction ? [op.transaction] : [])]) readIds.add(t.id);
     }
     const unnamed = [...this.keys.values()].some((key) => !this.idOfKey.has(key));
     const unattributedIds = unnamed ? [...readIds].filter((id) => !this.keyOfId.has(id)) : [];
@@ -154,7 +161,10 @@ class Builder {
       case "cancel":
         return { type: op.kind, key: this.keyOfId.get(required(op.transactionId, op, index, "transactionId")) };
       case "get-transaction":
-        return { type: "get-transaction", key: this.keyOfId.get(required(op.transactionId, op, index, "transactionId")) };
+        return {
+          type: "get-transaction",
+          key: this.keyOfId.get(required(op.transactionId, op, index, "transactionId")),
+        };
       case "get-account":
         return { type: "get-account" };
       case "list":
@@ -169,7 +179,9 @@ function observe(op: HistoryOp): Observed | undefined {
       return { kind: "ok", account: op.account, transaction: op.transaction, transactions: op.transactions };
     case "unknown":
       // An unknown read tells nothing; only an unknown update may have changed the state.
-      return op.kind === "get-account" || op.kind === "get-transaction" || op.kind === "list" ? undefined : { kind: "unknown" };
+      return op.kind === "get-account" || op.kind === "get-transaction" || op.kind === "list"
+        ? undefined
+        : { kind: "unknown" };
     case "failed":
       return op.code !== undefined && stateRefusals.has(op.code) ? { kind: "refused", code: op.code } : undefined;
   }
@@ -187,7 +199,11 @@ function required<T>(value: T | undefined, op: HistoryOp, index: number, field: 
  * may refuse any create that breaks it. Without it, the order of concurrent creates that no
  * balance tells apart would be searched in every permutation until the next list read.
  */
-function creationOrder(ops: readonly AccountOp[], names: TransactionNames, allKeys: readonly number[]): Map<number, Set<number>> {
+function creationOrder(
+  ops: readonly AccountOp[],
+  names: TransactionNames,
+  allKeys: readonly number[],
+): Map<number, Set<number>> {
   const after = new Map<number, Set<number>>();
   const add = (key: number, before: number): void => {
     if (key === before) return;

@@ -32,7 +32,12 @@ export interface AccountState {
 
 /** What the client saw: a value, a refusal code, or nothing (unknown outcome). */
 export type Observed =
-  | { readonly kind: "ok"; readonly account?: AccountValue; readonly transaction?: TransactionValue; readonly transactions?: readonly TransactionValue[] }
+  | {
+      readonly kind: "ok";
+      readonly account?: AccountValue;
+      readonly transaction?: TransactionValue;
+      readonly transactions?: readonly TransactionValue[];
+    }
   | { readonly kind: "refused"; readonly code: string }
   | { readonly kind: "unknown" };
 
@@ -65,33 +70,50 @@ export interface TransactionNames {
   idOf(key: number): string | undefined;
 }
 
-type Answer = { readonly kind: "refused"; readonly code: string } | { readonly kind: "account" } | { readonly kind: "transaction"; readonly tx: ModelTransaction } | { readonly kind: "list" };
+type Answer =
+  | { readonly kind: "refused"; readonly code: string }
+  | { readonly kind: "account" }
+  | { readonly kind: "transaction"; readonly tx: ModelTransaction }
+  | { readonly kind: "list" };
 
 /** `createdAfter`: key -> keys that must exist before it is created (from the lists read). */
-export function accountModel(initiallyExists: boolean, names: TransactionNames, createdAfter: ReadonlyMap<number, ReadonlySet<number>> = new Map()): SearchModel<AccountState, AccountOp> {
+export function accountModel(
+  initiallyExists: boolean,
+  names: TransactionNames,
+  createdAfter: ReadonlyMap<number, ReadonlySet<number>> = new Map(),
+): SearchModel<AccountState, AccountOp> {
   const init: AccountState = { exists: initiallyExists, requestId: "", available: 0n, settled: 0n, transactions: [] };
   return {
     init,
     step: (state, op) => {
-      const early = op.call.type === "create-transaction" ? createdTooEarly(state, op.call.key, createdAfter) : undefined;
+      const early =
+        op.call.type === "create-transaction" ? createdTooEarly(state, op.call.key, createdAfter) : undefined;
       if (early !== undefined) return { ok: false, why: early };
       const { next, answer } = apply(state, op.call);
       // An unknown call that would change nothing here is the same as one that never happened,
       // which the search covers anyway: placing it would only multiply equivalent orders.
-      if (op.observed.kind === "unknown" && next === state) return { ok: false, why: "an unknown call with no effect here" };
+      if (op.observed.kind === "unknown" && next === state)
+        return { ok: false, why: "an unknown call with no effect here" };
       const why = mismatch(next, op, answer, names);
       return why === undefined ? { ok: true, state: next } : { ok: false, why };
     },
-    hash: (s) => `${s.exists ? 1 : 0}${s.requestId}|${s.available}|${s.settled}|${s.transactions.map((t) => `${t.key}.${t.creator}.${t.status}`).join(",")}`,
+    hash: (s) =>
+      `${s.exists ? 1 : 0}${s.requestId}|${s.available}|${s.settled}|${s.transactions.map((t) => `${t.key}.${t.creator}.${t.status}`).join(",")}`,
   };
 }
 
 function apply(state: AccountState, call: AccountCall): { next: AccountState; answer: Answer } {
-  const refuse = (code: string): { next: AccountState; answer: Answer } => ({ next: state, answer: { kind: "refused", code } });
+  const refuse = (code: string): { next: AccountState; answer: Answer } => ({
+    next: state,
+    answer: { kind: "refused", code },
+  });
   switch (call.type) {
     case "create-account":
-      if (!state.exists) return { next: { ...state, exists: true, requestId: call.requestId }, answer: { kind: "account" } };
-      return state.requestId === call.requestId ? { next: state, answer: { kind: "account" } } : refuse("ALREADY_EXISTS");
+      if (!state.exists)
+        return { next: { ...state, exists: true, requestId: call.requestId }, answer: { kind: "account" } };
+      return state.requestId === call.requestId
+        ? { next: state, answer: { kind: "account" } }
+        : refuse("ALREADY_EXISTS");
     case "get-account":
       return state.exists ? { next: state, answer: { kind: "account" } } : refuse("NOT_FOUND");
     case "list":
@@ -117,12 +139,29 @@ function create(
   const existing = find(state, call.key);
   if (existing !== undefined) {
     // A retry gets the record as it is now; the same request_id with other content is refused.
-    const same = existing.amount === call.amount && existing.settled === call.settled && existing.requestId === call.requestId && existing.description === call.description;
+    const same =
+      existing.amount === call.amount &&
+      existing.settled === call.settled &&
+      existing.requestId === call.requestId &&
+      existing.description === call.description;
     return same ? { next: state, answer: { kind: "transaction", tx: existing } } : refuse("FAILED_PRECONDITION");
   }
   const effect = createEffect({ available: state.available, settled: state.settled }, call.amount, call.settled);
-  const tx: ModelTransaction = { key: call.key, creator: call.creator, amount: call.amount, settled: call.settled, requestId: call.requestId, description: call.description, status: effect.status };
-  const next = { ...state, available: effect.balances.available, settled: effect.balances.settled, transactions: [...state.transactions, tx] };
+  const tx: ModelTransaction = {
+    key: call.key,
+    creator: call.creator,
+    amount: call.amount,
+    settled: call.settled,
+    requestId: call.requestId,
+    description: call.description,
+    status: effect.status,
+  };
+  const next = {
+    ...state,
+    available: effect.balances.available,
+    settled: effect.balances.settled,
+    transactions: [...state.transactions, tx],
+  };
   return { next, answer: { kind: "transaction", tx } };
 }
 
@@ -136,17 +175,29 @@ function finish(
   const existing = find(state, key);
   if (existing === undefined) return refuse("NOT_FOUND");
   if (existing.status !== TransactionStatus.PENDING) return refuse("FAILED_PRECONDITION");
-  const balances = (verb === "settle" ? settleEffect : cancelEffect)({ available: state.available, settled: state.settled }, existing.amount);
+  const balances = (verb === "settle" ? settleEffect : cancelEffect)(
+    { available: state.available, settled: state.settled },
+    existing.amount,
+  );
   const tx = { ...existing, status: verb === "settle" ? TransactionStatus.SETTLED : TransactionStatus.CANCELLED };
   const transactions = state.transactions.map((t) => (t.key === key ? tx : t));
-  return { next: { ...state, available: balances.available, settled: balances.settled, transactions }, answer: { kind: "transaction", tx } };
+  return {
+    next: { ...state, available: balances.available, settled: balances.settled, transactions },
+    answer: { kind: "transaction", tx },
+  };
 }
 
 /** Why creating `key` now contradicts the creation order the lists show (undefined: it does not). */
-function createdTooEarly(state: AccountState, key: number, createdAfter: ReadonlyMap<number, ReadonlySet<number>>): string | undefined {
+function createdTooEarly(
+  state: AccountState,
+  key: number,
+  createdAfter: ReadonlyMap<number, ReadonlySet<number>>,
+): string | undefined {
   const before = createdAfter.get(key);
   if (before === undefined || find(state, key) !== undefined) return undefined;
-  for (const k of before) if (find(state, k) === undefined) return "a list read shows another transaction, not created yet here, created before it";
+  for (const k of before)
+    if (find(state, k) === undefined)
+      return "a list read shows another transaction, not created yet here, created before it";
   return undefined;
 }
 
@@ -159,7 +210,9 @@ function mismatch(state: AccountState, op: AccountOp, answer: Answer, names: Tra
   const seen = op.observed;
   if (seen.kind === "unknown") return undefined;
   if (answer.kind === "refused") {
-    return seen.kind === "refused" && seen.code === answer.code ? undefined : `the model refuses it with ${answer.code}, the client saw ${describeObserved(seen)}`;
+    return seen.kind === "refused" && seen.code === answer.code
+      ? undefined
+      : `the model refuses it with ${answer.code}, the client saw ${describeObserved(seen)}`;
   }
   if (seen.kind === "refused") return `the model answers it, the client saw ${seen.code}`;
   switch (answer.kind) {
@@ -172,21 +225,35 @@ function mismatch(state: AccountState, op: AccountOp, answer: Answer, names: Tra
       return undefined;
     }
     case "transaction":
-      return seen.transaction === undefined ? "the reply carries no transaction" : transactionMismatch(answer.tx, seen.transaction, names);
+      return seen.transaction === undefined
+        ? "the reply carries no transaction"
+        : transactionMismatch(answer.tx, seen.transaction, names);
     case "list":
-      return listMismatch(state, op.call.type === "list" ? op.call.pageSize : undefined, seen.transactions ?? [], names);
+      return listMismatch(
+        state,
+        op.call.type === "list" ? op.call.pageSize : undefined,
+        seen.transactions ?? [],
+        names,
+      );
   }
 }
 
 function transactionMismatch(tx: ModelTransaction, got: TransactionValue, names: TransactionNames): string | undefined {
   const expectedId = names.idOf(tx.key);
-  if (expectedId !== undefined && got.id !== expectedId) return `the reply names transaction ${got.id}, the model ${expectedId}`;
+  if (expectedId !== undefined && got.id !== expectedId)
+    return `the reply names transaction ${got.id}, the model ${expectedId}`;
   if (got.amount !== tx.amount) return `transaction ${got.id}: amount ${got.amount}, the model ${tx.amount}`;
-  if (got.status !== tx.status) return `transaction ${got.id}: status ${statusName(got.status)}, the model ${statusName(tx.status)}`;
+  if (got.status !== tx.status)
+    return `transaction ${got.id}: status ${statusName(got.status)}, the model ${statusName(tx.status)}`;
   return undefined;
 }
 
-function listMismatch(state: AccountState, pageSize: number | undefined, got: readonly TransactionValue[], names: TransactionNames): string | undefined {
+function listMismatch(
+  state: AccountState,
+  pageSize: number | undefined,
+  got: readonly TransactionValue[],
+  names: TransactionNames,
+): string | undefined {
   const all = state.transactions;
   const prefixOk = pageSize !== undefined && got.length === pageSize;
   if (got.length > all.length || (got.length < all.length && !prefixOk)) {
@@ -195,7 +262,8 @@ function listMismatch(state: AccountState, pageSize: number | undefined, got: re
   for (let i = 0; i < got.length; i++) {
     const seen = got[i]!;
     const tx = all[i]!;
-    if (names.keyOf(seen.id) !== tx.key) return `list position ${i} is ${seen.id}, the model has ${names.idOf(tx.key) ?? `an unnamed transaction (${tx.requestId})`}`;
+    if (names.keyOf(seen.id) !== tx.key)
+      return `list position ${i} is ${seen.id}, the model has ${names.idOf(tx.key) ?? `an unnamed transaction (${tx.requestId})`}`;
     const why = transactionMismatch(tx, seen, names);
     if (why !== undefined) return `list position ${i}: ${why}`;
   }

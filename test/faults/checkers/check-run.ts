@@ -46,7 +46,10 @@ export function describeRunVerdict(v: RunVerdict, problemsMax = 5): string[] {
   const count = (verdict: Verdict): number => lin.accounts.filter((a) => a.verdict === verdict).length;
   const lines = [
     `linearizability: ${lin.verdict} (${lin.accounts.length} accounts: ${count("ok")} ok, ${count("illegal")} illegal, ${count("unknown")} unknown)`,
-    ...lin.accounts.filter((a) => a.verdict !== "ok").slice(0, problemsMax).map((a) => `  account ${a.accountId} ${a.verdict}: ${(a.explanation ?? "").replaceAll("\n", "\n    ")}`),
+    ...lin.accounts
+      .filter((a) => a.verdict !== "ok")
+      .slice(0, problemsMax)
+      .map((a) => `  account ${a.accountId} ${a.verdict}: ${(a.explanation ?? "").replaceAll("\n", "\n    ")}`),
     `conservation: ${v.conservation.verdict} (${v.conservation.accountsChecked} accounts, ${v.conservation.transactionsChecked} transactions)`,
     ...v.conservation.problems.slice(0, problemsMax).map((p) => `  ${p.kind} ${p.accountId}: ${p.message}`),
     `no overdraft: ${v.noOverdraft.verdict} (${v.noOverdraft.purchasesChecked} accepted purchases)`,

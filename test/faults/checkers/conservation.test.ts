@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { checkConservation, foldBalances } from "./conservation.js";
 import { HistoryBuilder, accountA, CANCELLED, INSUFFICIENT_FUNDS, PENDING, SETTLED } from "./history-builder.js";
 
-function check(b: HistoryBuilder, available: bigint, settled: bigint, stored: Parameters<HistoryBuilder["final"]>[2], withIds = true) {
+function check(
+  b: HistoryBuilder,
+  available: bigint,
+  settled: bigint,
+  stored: Parameters<HistoryBuilder["final"]>[2],
+  withIds = true,
+) {
   const final = new Map([[accountA, b.final(available, settled, stored)]]);
   return checkConservation(b.ops, final, withIds ? { transactionIdOf: (_a, r) => b.id(r) } : {});
 }
@@ -16,7 +22,14 @@ describe("conservation checker", () => {
       .create(0, [6, 7], "p2", -20n, true, SETTLED)
       .create(0, [8, 9], "p3", -5n, false, PENDING)
       .create(0, [10, 11], "p4", -500n, true, INSUFFICIENT_FUNDS);
-    const stored = b.final(0n, 0n, [["t1", SETTLED], ["t2", PENDING], ["p1", PENDING], ["p2", SETTLED], ["p3", CANCELLED], ["p4", INSUFFICIENT_FUNDS]]).transactions;
+    const stored = b.final(0n, 0n, [
+      ["t1", SETTLED],
+      ["t2", PENDING],
+      ["p1", PENDING],
+      ["p2", SETTLED],
+      ["p3", CANCELLED],
+      ["p4", INSUFFICIENT_FUNDS],
+    ]).transactions;
     expect(foldBalances(stored)).toEqual({ available: 50n, settled: 80n });
   });
 
@@ -26,7 +39,11 @@ describe("conservation checker", () => {
       .create(1, [0, 5], "t2", 10n, false, "unknown")
       .create(0, [2, 3], "p1", -30n, false, PENDING)
       .settle(0, [4, 5], "p1", SETTLED);
-    const result = check(b, 70n, 70n, [["t1", SETTLED], ["t2", PENDING], ["p1", SETTLED]]);
+    const result = check(b, 70n, 70n, [
+      ["t1", SETTLED],
+      ["t2", PENDING],
+      ["p1", SETTLED],
+    ]);
     expect(result.problems).toEqual([]);
     expect(result.verdict).toBe("ok");
   });
@@ -39,7 +56,9 @@ describe("conservation checker", () => {
   });
 
   it("rejects a lost acknowledged create", () => {
-    const b = new HistoryBuilder().create(0, [0, 1], "t1", 100n, true, SETTLED).create(0, [2, 3], "t2", 5n, true, SETTLED);
+    const b = new HistoryBuilder()
+      .create(0, [0, 1], "t1", 100n, true, SETTLED)
+      .create(0, [2, 3], "t2", 5n, true, SETTLED);
     const result = check(b, 5n, 5n, [["t2", SETTLED]]);
     expect(result.problems.map((p) => p.kind)).toEqual(["lost"]);
   });
@@ -52,13 +71,26 @@ describe("conservation checker", () => {
 
   it("rejects a transaction stored twice", () => {
     const b = new HistoryBuilder().create(0, [0, 1], "t1", 100n, true, SETTLED);
-    const result = check(b, 200n, 200n, [["t1", SETTLED], ["t1", SETTLED]]);
+    const result = check(b, 200n, 200n, [
+      ["t1", SETTLED],
+      ["t1", SETTLED],
+    ]);
     expect(result.problems.map((p) => p.kind)).toEqual(["duplicate"]);
   });
 
   it("rejects a duplicated apply of one request_id stored under a second id", () => {
-    const b = new HistoryBuilder().create(0, [0, 10], "t1", 100n, true, "unknown").create(0, [20, 30], "t1", 100n, true, SETTLED);
-    const final = new Map([[accountA, { account: { id: accountA, availableBalance: 200n, settledBalance: 200n }, transactions: [...b.transactions([["t1", SETTLED]]), { id: b.id("t1-again"), amount: 100n, status: SETTLED }] }]]);
+    const b = new HistoryBuilder()
+      .create(0, [0, 10], "t1", 100n, true, "unknown")
+      .create(0, [20, 30], "t1", 100n, true, SETTLED);
+    const final = new Map([
+      [
+        accountA,
+        {
+          account: { id: accountA, availableBalance: 200n, settledBalance: 200n },
+          transactions: [...b.transactions([["t1", SETTLED]]), { id: b.id("t1-again"), amount: 100n, status: SETTLED }],
+        },
+      ],
+    ]);
     for (const options of [{ transactionIdOf: (_a: string, r: string) => b.id(r) }, {}]) {
       const result = checkConservation(b.ops, final, options);
       expect(result.problems.map((p) => p.kind)).toEqual(["not-issued"]);
@@ -66,15 +98,38 @@ describe("conservation checker", () => {
   });
 
   it("rejects a stored transaction that no client issued, and one whose create was refused", () => {
-    const b = new HistoryBuilder().create(0, [0, 1], "t1", 100n, true, SETTLED).create(0, [2, 3], "p1", -10n, true, { code: "NOT_FOUND" });
-    const final = new Map([[accountA, { account: { id: accountA, availableBalance: 97n, settledBalance: 97n }, transactions: [...b.transactions([["t1", SETTLED]]), { id: b.id("p1"), amount: -10n, status: SETTLED }, { id: b.id("ghost"), amount: 7n, status: SETTLED }] }]]);
+    const b = new HistoryBuilder()
+      .create(0, [0, 1], "t1", 100n, true, SETTLED)
+      .create(0, [2, 3], "p1", -10n, true, { code: "NOT_FOUND" });
+    const final = new Map([
+      [
+        accountA,
+        {
+          account: { id: accountA, availableBalance: 97n, settledBalance: 97n },
+          transactions: [
+            ...b.transactions([["t1", SETTLED]]),
+            { id: b.id("p1"), amount: -10n, status: SETTLED },
+            { id: b.id("ghost"), amount: 7n, status: SETTLED },
+          ],
+        },
+      ],
+    ]);
     const result = checkConservation(b.ops, final, { transactionIdOf: (_a, r) => b.id(r) });
     expect(result.problems.map((p) => p.kind)).toEqual(["not-issued", "not-issued"]);
   });
 
   it("explains a stored transaction by an unknown create whose id is not known, once", () => {
     const b = new HistoryBuilder().create(0, [0, 10], "t1", 100n, true, "unknown");
-    const final = (n: number) => new Map([[accountA, { account: { id: accountA, availableBalance: 100n * BigInt(n), settledBalance: 100n * BigInt(n) }, transactions: Array.from({ length: n }, (_, i) => ({ id: b.id(`x${i}`), amount: 100n, status: SETTLED })) }]]);
+    const final = (n: number) =>
+      new Map([
+        [
+          accountA,
+          {
+            account: { id: accountA, availableBalance: 100n * BigInt(n), settledBalance: 100n * BigInt(n) },
+            transactions: Array.from({ length: n }, (_, i) => ({ id: b.id(`x${i}`), amount: 100n, status: SETTLED })),
+          },
+        ],
+      ]);
     expect(checkConservation(b.ops, final(1)).verdict).toBe("ok");
     expect(checkConservation(b.ops, final(2)).problems.map((p) => p.kind)).toEqual(["not-issued"]);
   });

@@ -53,16 +53,25 @@ interface CreateGroup {
   ids: Set<string>;
 }
 
-export function checkConservation(history: History, final: FinalState, options: ConservationOptions = {}): ConservationResult {
+export function checkConservation(
+  history: History,
+  final: FinalState,
+  options: ConservationOptions = {},
+): ConservationResult {
   const problems: ConservationProblem[] = [];
-  const report = (kind: ConservationProblemKind, accountId: string, message: string): void => void problems.push({ kind, accountId, message });
+  const report = (kind: ConservationProblemKind, accountId: string, message: string): void =>
+    void problems.push({ kind, accountId, message });
   let transactionsChecked = 0;
   for (const [accountId, state] of final) {
     transactionsChecked += state.transactions.length;
     const folded = foldBalances(state.transactions);
     const { availableBalance, settledBalance } = state.account;
     if (folded.available !== availableBalance || folded.settled !== settledBalance) {
-      report("balance", accountId, `balances available=${availableBalance} settled=${settledBalance}, but its transactions add up to available=${folded.available} settled=${folded.settled}`);
+      report(
+        "balance",
+        accountId,
+        `balances available=${availableBalance} settled=${settledBalance}, but its transactions add up to available=${folded.available} settled=${folded.settled}`,
+      );
     }
     const seen = new Set<string>();
     for (const t of state.transactions) {
@@ -73,7 +82,12 @@ export function checkConservation(history: History, final: FinalState, options: 
   const groups = createGroups(history, options.transactionIdOf);
   checkAcknowledged(history, final, groups, report);
   checkIssued(final, groups, report);
-  return { verdict: problems.length === 0 ? "ok" : "illegal", problems, accountsChecked: final.size, transactionsChecked };
+  return {
+    verdict: problems.length === 0 ? "ok" : "illegal",
+    problems,
+    accountsChecked: final.size,
+    transactionsChecked,
+  };
 }
 
 function createGroups(history: History, transactionIdOf: TransactionIdOf | undefined): Map<string, CreateGroup> {
@@ -85,7 +99,8 @@ function createGroups(history: History, transactionIdOf: TransactionIdOf | undef
     let group = groups.get(name);
     if (group === undefined) groups.set(name, (group = { accountId, ops: [], ids: new Set() }));
     group.ops.push({ op, index });
-    for (const id of [op.transactionId, op.outcome === "ok" ? op.transaction?.id : undefined]) if (id !== undefined) group.ids.add(id);
+    for (const id of [op.transactionId, op.outcome === "ok" ? op.transaction?.id : undefined])
+      if (id !== undefined) group.ids.add(id);
     if (op.requestId && transactionIdOf) group.ids.add(transactionIdOf(accountId, op.requestId));
   });
   return groups;
@@ -93,10 +108,19 @@ function createGroups(history: History, transactionIdOf: TransactionIdOf | undef
 
 type Report = (kind: ConservationProblemKind, accountId: string, message: string) => void;
 
-function checkAcknowledged(history: History, final: FinalState, groups: Map<string, CreateGroup>, report: Report): void {
+function checkAcknowledged(
+  history: History,
+  final: FinalState,
+  groups: Map<string, CreateGroup>,
+  report: Report,
+): void {
   for (const op of history) {
     if (op.kind === "create-account" && op.outcome === "ok" && op.account && !final.has(op.account.id)) {
-      report("missing-account", op.account.id, `account ${op.account.id} was acknowledged (request ${op.requestId ?? "-"}) but is missing at the end`);
+      report(
+        "missing-account",
+        op.account.id,
+        `account ${op.account.id} was acknowledged (request ${op.requestId ?? "-"}) but is missing at the end`,
+      );
     }
   }
   for (const group of groups.values()) {
@@ -105,14 +129,31 @@ function checkAcknowledged(history: History, final: FinalState, groups: Map<stri
       const told = op.transaction;
       const stored = final.get(group.accountId)?.transactions.filter((t) => t.id === told.id) ?? [];
       if (stored.length === 0) {
-        report("lost", group.accountId, `acknowledged create #${index} (request ${op.requestId ?? "-"}, transaction ${told.id}) is not stored`);
+        report(
+          "lost",
+          group.accountId,
+          `acknowledged create #${index} (request ${op.requestId ?? "-"}, transaction ${told.id}) is not stored`,
+        );
         continue;
       }
       const t = stored[0]!;
-      if (t.amount !== op.amount) report("content", group.accountId, `transaction ${t.id} is stored with amount ${t.amount}, created with ${op.amount}`);
+      if (t.amount !== op.amount)
+        report(
+          "content",
+          group.accountId,
+          `transaction ${t.id} is stored with amount ${t.amount}, created with ${op.amount}`,
+        );
       // PENDING may have moved on to SETTLED or CANCELLED since; any other status is final.
-      const consistent = told.status === TransactionStatus.PENDING ? t.status !== TransactionStatus.INSUFFICIENT_FUNDS : t.status === told.status;
-      if (!consistent) report("content", group.accountId, `transaction ${t.id} is stored ${statusName(t.status)}, but create #${index} was told ${statusName(told.status)}`);
+      const consistent =
+        told.status === TransactionStatus.PENDING
+          ? t.status !== TransactionStatus.INSUFFICIENT_FUNDS
+          : t.status === told.status;
+      if (!consistent)
+        report(
+          "content",
+          group.accountId,
+          `transaction ${t.id} is stored ${statusName(t.status)}, but create #${index} was told ${statusName(told.status)}`,
+        );
     }
   }
   history.forEach((op, index) => {
@@ -122,7 +163,11 @@ function checkAcknowledged(history: History, final: FinalState, groups: Map<stri
     const want = op.kind === "settle" ? TransactionStatus.SETTLED : TransactionStatus.CANCELLED;
     const stored = final.get(accountId)?.transactions.find((t) => t.id === id);
     if (final.has(accountId) && stored?.status !== want) {
-      report("lost", accountId, `acknowledged ${op.kind} #${index} of ${id}, but it is stored ${stored ? statusName(stored.status) : "nowhere"}`);
+      report(
+        "lost",
+        accountId,
+        `acknowledged ${op.kind} #${index} of ${id}, but it is stored ${stored ? statusName(stored.status) : "nowhere"}`,
+      );
     }
   });
 }
@@ -141,7 +186,12 @@ function checkIssued(final: FinalState, groups: Map<string, CreateGroup>, report
       const group = issuedIds.get(t.id);
       if (group !== undefined) {
         const amounts = new Set(group.ops.map(({ op }) => op.amount));
-        if (!amounts.has(t.amount)) report("content", accountId, `transaction ${t.id} is stored with amount ${t.amount}, no create of it asked for that`);
+        if (!amounts.has(t.amount))
+          report(
+            "content",
+            accountId,
+            `transaction ${t.id} is stored with amount ${t.amount}, no create of it asked for that`,
+          );
         continue;
       }
       // A create whose id nobody knows may explain it, if its amount matches (each one once).
@@ -150,7 +200,11 @@ function checkIssued(final: FinalState, groups: Map<string, CreateGroup>, report
         candidates.splice(match, 1);
         continue;
       }
-      report("not-issued", accountId, `transaction ${t.id} (amount ${t.amount}, ${statusName(t.status)}) is stored, but no acknowledged or unknown create made it`);
+      report(
+        "not-issued",
+        accountId,
+        `transaction ${t.id} (amount ${t.amount}, ${statusName(t.status)}) is stored, but no acknowledged or unknown create made it`,
+      );
     }
   }
 }

@@ -9,7 +9,11 @@ describe("convergence checker", () => {
       ["s1", [replica("node01", 42n, "ab"), replica("node02", 42n, "ab"), replica("node03", 42n, "ab")]],
       ["s2", [replica("node01", 7n, "cd"), replica("node02", 7n, "cd"), replica("node03", 7n, "cd")]],
     ]);
-    expect(checkConvergence(replicas, { replicasPerShard: 3 })).toEqual({ verdict: "ok", divergent: [], shardsChecked: 2 });
+    expect(checkConvergence(replicas, { replicasPerShard: 3 })).toEqual({
+      verdict: "ok",
+      divergent: [],
+      shardsChecked: 2,
+    });
   });
 
   it("reports exactly the shards whose replicas differ in applied index or state hash", () => {

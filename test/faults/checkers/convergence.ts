@@ -25,7 +25,10 @@ export function checkConvergence(replicas: ReplicaPositions, options: Convergenc
   for (const [shardId, positions] of replicas) {
     const describe = positions.map((p) => `${p.node}@${p.appliedIndex}:${p.stateHash.slice(0, 12)}`).join(", ");
     if (options.replicasPerShard !== undefined && positions.length < options.replicasPerShard) {
-      divergent.push({ shardId, message: `only ${positions.length} of ${options.replicasPerShard} replicas reported (${describe})` });
+      divergent.push({
+        shardId,
+        message: `only ${positions.length} of ${options.replicasPerShard} replicas reported (${describe})`,
+      });
       continue;
     }
     const first = positions[0];

@@ -29,41 +29,100 @@ export class HistoryBuilder {
 
   createAccount(client: number, span: Span, reply: "ok" | "unknown" = "ok"): this {
     const account = reply === "ok" ? { id: this.accountId, availableBalance: 0n, settledBalance: 0n } : undefined;
-    return this.push({ client, kind: "create-account", accountId: "", requestId: `acct-${this.accountId}`, ...times(span), outcome: reply, account });
+    return this.push({
+      client,
+      kind: "create-account",
+      accountId: "",
+      requestId: `acct-${this.accountId}`,
+      ...times(span),
+      outcome: reply,
+      account,
+    });
   }
 
   create(client: number, span: Span, requestId: string, amount: bigint, settled: boolean, reply: Reply): this {
     this.amounts.set(requestId, amount);
-    return this.push({ client, kind: "create-transaction", accountId: this.accountId, amount, settled, requestId, ...times(span), ...this.txReply(requestId, reply) });
+    return this.push({
+      client,
+      kind: "create-transaction",
+      accountId: this.accountId,
+      amount,
+      settled,
+      requestId,
+      ...times(span),
+      ...this.txReply(requestId, reply),
+    });
   }
 
   settle(client: number, span: Span, requestId: string, reply: Reply): this {
-    return this.push({ client, kind: "settle", accountId: this.accountId, transactionId: this.id(requestId), ...times(span), ...this.txReply(requestId, reply) });
+    return this.push({
+      client,
+      kind: "settle",
+      accountId: this.accountId,
+      transactionId: this.id(requestId),
+      ...times(span),
+      ...this.txReply(requestId, reply),
+    });
   }
 
   cancel(client: number, span: Span, requestId: string, reply: Reply): this {
-    return this.push({ client, kind: "cancel", accountId: this.accountId, transactionId: this.id(requestId), ...times(span), ...this.txReply(requestId, reply) });
+    return this.push({
+      client,
+      kind: "cancel",
+      accountId: this.accountId,
+      transactionId: this.id(requestId),
+      ...times(span),
+      ...this.txReply(requestId, reply),
+    });
   }
 
   getTransaction(client: number, span: Span, requestId: string, reply: Reply): this {
-    return this.push({ client, kind: "get-transaction", accountId: this.accountId, transactionId: this.id(requestId), ...times(span), ...this.txReply(requestId, reply) });
+    return this.push({
+      client,
+      kind: "get-transaction",
+      accountId: this.accountId,
+      transactionId: this.id(requestId),
+      ...times(span),
+      ...this.txReply(requestId, reply),
+    });
   }
 
   getAccount(client: number, span: Span, available: bigint, settled: bigint): this {
-    return this.push({ client, kind: "get-account", accountId: this.accountId, ...times(span), outcome: "ok", account: { id: this.accountId, availableBalance: available, settledBalance: settled } });
+    return this.push({
+      client,
+      kind: "get-account",
+      accountId: this.accountId,
+      ...times(span),
+      outcome: "ok",
+      account: { id: this.accountId, availableBalance: available, settledBalance: settled },
+    });
   }
 
   /** An ok list of [requestId, status] in creation order. */
   list(client: number, span: Span, entries: readonly (readonly [string, TransactionStatus])[]): this {
-    return this.push({ client, kind: "list", accountId: this.accountId, ...times(span), outcome: "ok", transactions: this.transactions(entries) });
+    return this.push({
+      client,
+      kind: "list",
+      accountId: this.accountId,
+      ...times(span),
+      outcome: "ok",
+      transactions: this.transactions(entries),
+    });
   }
 
   transactions(entries: readonly (readonly [string, TransactionStatus])[]): TransactionValue[] {
     return entries.map(([requestId, status]) => ({ id: this.id(requestId), amount: this.amount(requestId), status }));
   }
 
-  final(available: bigint, settled: bigint, entries: readonly (readonly [string, TransactionStatus])[]): FinalAccountState {
-    return { account: { id: this.accountId, availableBalance: available, settledBalance: settled }, transactions: this.transactions(entries) };
+  final(
+    available: bigint,
+    settled: bigint,
+    entries: readonly (readonly [string, TransactionStatus])[],
+  ): FinalAccountState {
+    return {
+      account: { id: this.accountId, availableBalance: available, settledBalance: settled },
+      transactions: this.transactions(entries),
+    };
   }
 
   push(op: HistoryOp): this {

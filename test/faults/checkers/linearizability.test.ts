@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { checkLinearizability } from "./linearizability.js";
-import { HistoryBuilder, accountA, accountB, CANCELLED, INSUFFICIENT_FUNDS, PENDING, SETTLED } from "./history-builder.js";
+import {
+  HistoryBuilder,
+  accountA,
+  accountB,
+  CANCELLED,
+  INSUFFICIENT_FUNDS,
+  PENDING,
+  SETTLED,
+} from "./history-builder.js";
 import { generateHistory } from "./random-history.js";
 
 function verdictOf(b: HistoryBuilder, options: Parameters<typeof checkLinearizability>[1] = {}) {
@@ -20,7 +28,16 @@ describe("linearizability checker: legal histories", () => {
       .cancel(0, [12, 13], "t2", CANCELLED)
       .create(0, [14, 15], "p2", -500n, true, INSUFFICIENT_FUNDS)
       .getAccount(0, [16, 17], 70n, 70n)
-      .list(0, [18, 19], [["t1", SETTLED], ["p1", SETTLED], ["t2", CANCELLED], ["p2", INSUFFICIENT_FUNDS]]);
+      .list(
+        0,
+        [18, 19],
+        [
+          ["t1", SETTLED],
+          ["p1", SETTLED],
+          ["t2", CANCELLED],
+          ["p2", INSUFFICIENT_FUNDS],
+        ],
+      );
     expect(verdictOf(b).verdict).toBe("ok");
   });
 
@@ -58,7 +75,16 @@ describe("linearizability checker: legal histories", () => {
       .create(2, [2, 100], "C", -50n, true, INSUFFICIENT_FUNDS)
       .create(3, [3, 100], "D", -20n, true, SETTLED)
       .create(0, [4, 100], "A", 100n, true, SETTLED)
-      .list(5, [101, 102], [["A", SETTLED], ["D", SETTLED], ["B", SETTLED], ["C", INSUFFICIENT_FUNDS]]);
+      .list(
+        5,
+        [101, 102],
+        [
+          ["A", SETTLED],
+          ["D", SETTLED],
+          ["B", SETTLED],
+          ["C", INSUFFICIENT_FUNDS],
+        ],
+      );
     const { result } = verdictOf(b);
     expect(result.verdict).toBe("ok");
     const order = result.accounts[0]!.order!.map((i) => b.ops[i]!.requestId ?? "E");
@@ -76,12 +102,19 @@ describe("linearizability checker: legal histories", () => {
   });
 
   it("checks accounts independently and combines their verdicts", () => {
-    const a = new HistoryBuilder(accountA).create(0, [0, 10], "t1", 100n, true, SETTLED).getAccount(0, [20, 30], 100n, 100n);
+    const a = new HistoryBuilder(accountA)
+      .create(0, [0, 10], "t1", 100n, true, SETTLED)
+      .getAccount(0, [20, 30], 100n, 100n);
     const b = new HistoryBuilder(accountB).create(1, [0, 10], "t1", 5n, true, SETTLED).getAccount(1, [20, 30], 0n, 0n);
     const ids = (account: string, requestId: string) => (account === accountA ? a.id(requestId) : b.id(requestId));
     const result = checkLinearizability([...a.ops, ...b.ops], { transactionIdOf: ids });
     expect(result.verdict).toBe("illegal");
-    expect(new Map(result.accounts.map((r) => [r.accountId, r.verdict]))).toEqual(new Map([[accountA, "ok"], [accountB, "illegal"]]));
+    expect(new Map(result.accounts.map((r) => [r.accountId, r.verdict]))).toEqual(
+      new Map([
+        [accountA, "ok"],
+        [accountB, "illegal"],
+      ]),
+    );
   });
 });
 
@@ -113,7 +146,14 @@ describe("linearizability checker: histories it must reject", () => {
     const b = new HistoryBuilder()
       .create(0, [0, 10], "t1", 100n, true, SETTLED)
       .create(0, [20, 30], "t1", 100n, true, SETTLED)
-      .list(1, [40, 50], [["t1", SETTLED], ["t1", SETTLED]]);
+      .list(
+        1,
+        [40, 50],
+        [
+          ["t1", SETTLED],
+          ["t1", SETTLED],
+        ],
+      );
     expect(verdictOf(b).verdict).toBe("illegal");
   });
 
@@ -152,17 +192,32 @@ describe("linearizability checker: histories it must reject", () => {
       .cancel(0, [20, 40], "t1", CANCELLED)
       .settle(1, [20, 40], "t1", SETTLED);
     // t1 is a purchase on an empty account: it would have been refused, so fund it first.
-    b.ops.unshift({ client: 2, kind: "create-transaction", accountId: accountA, amount: 10n, settled: true, requestId: "fund", invokeMs: -10, completeMs: -5, outcome: "ok", transaction: { id: b.id("fund"), amount: 10n, status: SETTLED } });
+    b.ops.unshift({
+      client: 2,
+      kind: "create-transaction",
+      accountId: accountA,
+      amount: 10n,
+      settled: true,
+      requestId: "fund",
+      invokeMs: -10,
+      completeMs: -5,
+      outcome: "ok",
+      transaction: { id: b.id("fund"), amount: 10n, status: SETTLED },
+    });
     expect(verdictOf(b).verdict).toBe("illegal");
   });
 
   it("rejects a refusal the state does not explain (a settle refused while the transaction is pending)", () => {
-    const b = new HistoryBuilder().create(0, [0, 10], "t1", 100n, false, PENDING).settle(1, [20, 30], "t1", { code: "FAILED_PRECONDITION" });
+    const b = new HistoryBuilder()
+      .create(0, [0, 10], "t1", 100n, false, PENDING)
+      .settle(1, [20, 30], "t1", { code: "FAILED_PRECONDITION" });
     expect(verdictOf(b).verdict).toBe("illegal");
   });
 
   it("rejects a purchase accepted that takes the available balance below zero", () => {
-    const b = new HistoryBuilder().create(0, [0, 10], "t1", 30n, true, SETTLED).create(0, [20, 30], "p1", -50n, false, PENDING);
+    const b = new HistoryBuilder()
+      .create(0, [0, 10], "t1", 30n, true, SETTLED)
+      .create(0, [20, 30], "p1", -50n, false, PENDING);
     const { verdict, explanation } = verdictOf(b);
     expect(verdict).toBe("illegal");
     expect(explanation).toContain("status PENDING, the model INSUFFICIENT_FUNDS");
@@ -170,7 +225,15 @@ describe("linearizability checker: histories it must reject", () => {
 
   it("rejects a transaction no client created showing up in a list", () => {
     const b = new HistoryBuilder().create(0, [0, 10], "t1", 100n, true, SETTLED);
-    b.push({ client: 1, kind: "list", accountId: accountA, invokeMs: 20, completeMs: 30, outcome: "ok", transactions: [...b.transactions([["t1", SETTLED]]), { id: b.id("ghost"), amount: 7n, status: SETTLED }] });
+    b.push({
+      client: 1,
+      kind: "list",
+      accountId: accountA,
+      invokeMs: 20,
+      completeMs: 30,
+      outcome: "ok",
+      transactions: [...b.transactions([["t1", SETTLED]]), { id: b.id("ghost"), amount: 7n, status: SETTLED }],
+    });
     expect(verdictOf(b).verdict).toBe("illegal");
   });
 });
@@ -200,7 +263,10 @@ describe("linearizability checker: budget and performance", () => {
     for (const seed of [1, 2, 3]) {
       const generated = generateHistory({ seed, ops: 200, overlapMs: 40, spacingMs: 10, unknownPercent: 5 });
       const started = performance.now();
-      const result = checkLinearizability(generated.history, { transactionIdOf: generated.transactionIdOf, finalState: generated.finalState });
+      const result = checkLinearizability(generated.history, {
+        transactionIdOf: generated.transactionIdOf,
+        finalState: generated.finalState,
+      });
       const elapsed = performance.now() - started;
       expect(result.verdict, result.accounts.map((a) => a.explanation ?? "").join("\n")).toBe("ok");
       expect(generated.maxOverlap).toBeGreaterThanOrEqual(5);

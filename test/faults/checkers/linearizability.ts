@@ -56,33 +56,83 @@ export function checkLinearizability(history: History, options: LinearizabilityO
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
   const totalMs = options.timeMsTotalMax ?? linearizabilityDefaults.timeMsTotalMax;
-  const finalStatus = options.finalState && new Map([...options.finalState].map(([id, final]) => [id, new Map(final.transactions.map((t) => [t.id, t.status]))]));
-  const partition = partitionByAccount(withFinalReads(history, options.finalState), options.transactionIdOf, finalStatus);
+  const finalStatus =
+    options.finalState &&
+    new Map(
+      [...options.finalState].map(([id, final]) => [id, new Map(final.transactions.map((t) => [t.id, t.status]))]),
+    );
+  const partition = partitionByAccount(
+    withFinalReads(history, options.finalState),
+    options.transactionIdOf,
+    finalStatus,
+  );
   const accounts: AccountLinearizability[] = [];
   for (const account of partition.accounts.values()) {
     const leftMs = totalMs - (clock() - started);
     if (leftMs <= 0) {
-      accounts.push({ accountId: account.accountId, verdict: "unknown", ops: account.ops.length, steps: 0, explanation: `not checked: the ${totalMs} ms budget for all accounts ran out` });
+      accounts.push({
+        accountId: account.accountId,
+        verdict: "unknown",
+        ops: account.ops.length,
+        steps: 0,
+        explanation: `not checked: the ${totalMs} ms budget for all accounts ran out`,
+      });
       continue;
     }
-    accounts.push(checkAccount(account, history, options, clock, Math.min(leftMs, options.timeMsPerAccountMax ?? linearizabilityDefaults.timeMsPerAccountMax)));
+    accounts.push(
+      checkAccount(
+        account,
+        history,
+        options,
+        clock,
+        Math.min(leftMs, options.timeMsPerAccountMax ?? linearizabilityDefaults.timeMsPerAccountMax),
+      ),
+    );
   }
   return { verdict: combine(accounts.map((a) => a.verdict)), accounts, unplaced: partition.unplaced };
 }
 
-function checkAccount(account: AccountHistory, history: History, options: LinearizabilityOptions, clock: () => number, timeMsMax: number): AccountLinearizability {
+function checkAccount(
+  account: AccountHistory,
+  history: History,
+  options: LinearizabilityOptions,
+  clock: () => number,
+  timeMsMax: number,
+): AccountLinearizability {
   const base = { accountId: account.accountId, ops: account.ops.length };
   if (account.unattributedIds.length > 0) {
     const ids = account.unattributedIds.slice(0, 3).join(", ");
-    return { ...base, verdict: "unknown", steps: 0, explanation: `transaction ids read back but made by no create known to the checker (${ids}) while some unknown create's id is not known: give transactionIdOf` };
+    return {
+      ...base,
+      verdict: "unknown",
+      steps: 0,
+      explanation: `transaction ids read back but made by no create known to the checker (${ids}) while some unknown create's id is not known: give transactionIdOf`,
+    };
   }
-  const timed: TimedOp<AccountOp>[] = account.ops.map((op, i) => ({ op, invokeMs: account.times[i]!.invokeMs, returnMs: account.times[i]!.returnMs }));
-  const budget = { stepsMax: options.stepsPerAccountMax ?? linearizabilityDefaults.stepsPerAccountMax, timeMsMax, clock };
-  const result = searchLinearization(accountModel(account.initiallyExists, account.names, account.createdAfter), timed, budget);
+  const timed: TimedOp<AccountOp>[] = account.ops.map((op, i) => ({
+    op,
+    invokeMs: account.times[i]!.invokeMs,
+    returnMs: account.times[i]!.returnMs,
+  }));
+  const budget = {
+    stepsMax: options.stepsPerAccountMax ?? linearizabilityDefaults.stepsPerAccountMax,
+    timeMsMax,
+    clock,
+  };
+  const result = searchLinearization(
+    accountModel(account.initiallyExists, account.names, account.createdAfter),
+    timed,
+    budget,
+  );
   const describe = (i: number): string => describeAccountOp(account.ops[i]!, history);
   switch (result.kind) {
     case "ok":
-      return { ...base, verdict: "ok", steps: result.steps, order: result.order.map((i) => account.ops[i]!.historyIndex) };
+      return {
+        ...base,
+        verdict: "ok",
+        steps: result.steps,
+        order: result.order.map((i) => account.ops[i]!.historyIndex),
+      };
     case "unknown":
       return { ...base, verdict: "unknown", steps: result.steps, explanation: result.reason };
     case "illegal": {
@@ -107,10 +157,31 @@ function describeAccountOp(op: AccountOp, history: History): string {
 function withFinalReads(history: History, finalState: FinalState | undefined): History {
   if (finalState === undefined) return history;
   let last = 0;
-  for (const op of history) last = Math.max(last, op.invokeMs, op.completeMs !== undefined && Number.isFinite(op.completeMs) ? op.completeMs : 0);
+  for (const op of history)
+    last = Math.max(
+      last,
+      op.invokeMs,
+      op.completeMs !== undefined && Number.isFinite(op.completeMs) ? op.completeMs : 0,
+    );
   const reads = [...finalState].flatMap(([accountId, final]) => [
-    { client: -1, kind: "list" as const, accountId, invokeMs: last + 1, completeMs: last + 2, outcome: "ok" as const, transactions: final.transactions },
-    { client: -1, kind: "get-account" as const, accountId, invokeMs: last + 3, completeMs: last + 4, outcome: "ok" as const, account: final.account },
+    {
+      client: -1,
+      kind: "list" as const,
+      accountId,
+      invokeMs: last + 1,
+      completeMs: last + 2,
+      outcome: "ok" as const,
+      transactions: final.transactions,
+    },
+    {
+      client: -1,
+      kind: "get-account" as const,
+      accountId,
+      invokeMs: last + 3,
+      completeMs: last + 4,
+      outcome: "ok" as const,
+      account: final.account,
+    },
   ]);
   return [...history, ...reads];
 }

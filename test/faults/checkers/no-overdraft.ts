@@ -37,15 +37,24 @@ export function checkNoOverdraft(final: FinalState): NoOverdraftResult {
       if (t.amount < 0n && accepted) {
         purchasesChecked++;
         if (mostAvailable + t.amount < 0n) {
-          overdrafts.push({ accountId, transactionId: t.id, message: `purchase ${t.id} of ${t.amount} was accepted (${TransactionStatus[t.status]}) when at most ${mostAvailable} was available` });
+          overdrafts.push({
+            accountId,
+            transactionId: t.id,
+            message: `purchase ${t.id} of ${t.amount} was accepted (${TransactionStatus[t.status]}) when at most ${mostAvailable} was available`,
+          });
         }
       }
       const holds = t.status === TransactionStatus.SETTLED || t.status === TransactionStatus.PENDING;
-      if ((t.amount > 0n && t.status === TransactionStatus.SETTLED) || (t.amount < 0n && holds)) mostAvailable += t.amount;
+      if ((t.amount > 0n && t.status === TransactionStatus.SETTLED) || (t.amount < 0n && holds))
+        mostAvailable += t.amount;
     }
     const available = state.account.availableBalance;
     if (available < 0n || foldBalances(state.transactions).available < 0n) {
-      overdrafts.push({ accountId, transactionId: "", message: `the available balance ends at ${available} (its transactions add up to ${foldBalances(state.transactions).available})` });
+      overdrafts.push({
+        accountId,
+        transactionId: "",
+        message: `the available balance ends at ${available} (its transactions add up to ${foldBalances(state.transactions).available})`,
+      });
     }
   }
   return { verdict: overdrafts.length === 0 ? "ok" : "illegal", overdrafts, purchasesChecked };

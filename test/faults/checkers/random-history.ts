@@ -8,7 +8,12 @@ import { CoreErrorCode, type CommandResult, type TransactionRecord } from "../..
 import { TransactionStatus } from "../../../src/gen/ledger/v1/ledger_pb.js";
 import { MemoryLedger } from "../../../src/ledger/memory-ledger.js";
 import { formatTransactionId } from "../../../src/ledger/ids.js";
-import { cancelTransactionCommand, createAccountCommand, createTransactionCommand, settleTransactionCommand } from "../../../src/gateway/core-requests.js";
+import {
+  cancelTransactionCommand,
+  createAccountCommand,
+  createTransactionCommand,
+  settleTransactionCommand,
+} from "../../../src/gateway/core-requests.js";
 import type { FinalState, HistoryOp, TransactionValue } from "../history.js";
 
 export interface GeneratorOptions {
@@ -39,7 +44,8 @@ function localIdOf(requestId: string): bigint {
   return n;
 }
 
-const transactionIdOf = (account: string, requestId: string): string => account + localIdOf(requestId).toString(16).padStart(16, "0");
+const transactionIdOf = (account: string, requestId: string): string =>
+  account + localIdOf(requestId).toString(16).padStart(16, "0");
 
 export function generateHistory(options: GeneratorOptions): GeneratedHistory {
   const random = seededPrng(options.seed);
@@ -47,46 +53,100 @@ export function generateHistory(options: GeneratorOptions): GeneratedHistory {
   const history: HistoryOp[] = [];
   const creates: { requestId: string; amount: bigint; settled: boolean }[] = [];
   ledger.apply(createAccountCommand(0n, accountId, "account"));
-  history.push({ client: 0, kind: "create-account", accountId: accountHex, requestId: "account", invokeMs: 0, completeMs: 1, outcome: "ok", account: { id: accountHex, availableBalance: 0n, settledBalance: 0n } });
+  history.push({
+    client: 0,
+    kind: "create-account",
+    accountId: accountHex,
+    requestId: "account",
+    invokeMs: 0,
+    completeMs: 1,
+    outcome: "ok",
+    account: { id: accountHex, availableBalance: 0n, settledBalance: 0n },
+  });
   for (let i = 1; i <= options.ops; i++) {
     const at = 10 + i * options.spacingMs;
-    const span = { invokeMs: at - random.intBelow(options.overlapMs + 1), completeMs: at + random.intBelow(options.overlapMs + 1) };
+    const span = {
+      invokeMs: at - random.intBelow(options.overlapMs + 1),
+      completeMs: at + random.intBelow(options.overlapMs + 1),
+    };
     const base = { client: i % 10, accountId: accountHex, ...span };
     const roll = random.intBelow(100);
     const unknown = random.intBelow(100) < options.unknownPercent;
     if (roll < 40 || creates.length === 0) {
       const retry = creates.length > 0 && random.intBelow(10) === 0;
-      const request = retry ? creates[random.intBelow(creates.length)]! : { requestId: `r${i}`, amount: randomAmount(random), settled: random.intBelow(2) === 0 };
+      const request = retry
+        ? creates[random.intBelow(creates.length)]!
+        : { requestId: `r${i}`, amount: randomAmount(random), settled: random.intBelow(2) === 0 };
       if (!retry) creates.push(request);
       const op = { ...base, kind: "create-transaction" as const, ...request };
-      const command = createTransactionCommand(BigInt(at), { accountId, localId: localIdOf(request.requestId), description: "", ...request });
-      history.push(unknown ? unknownUpdate(op, ledger, command, random) : { ...op, ...reply(ledger.apply(command).result) });
+      const command = createTransactionCommand(BigInt(at), {
+        accountId,
+        localId: localIdOf(request.requestId),
+        description: "",
+        ...request,
+      });
+      history.push(
+        unknown ? unknownUpdate(op, ledger, command, random) : { ...op, ...reply(ledger.apply(command).result) },
+      );
     } else if (roll < 55) {
       const target = creates[random.intBelow(creates.length)]!;
       const ref = { accountId, localId: localIdOf(target.requestId) };
       const settle = random.intBelow(2) === 0;
-      const op = { ...base, kind: settle ? ("settle" as const) : ("cancel" as const), transactionId: formatTransactionId(ref) };
+      const op = {
+        ...base,
+        kind: settle ? ("settle" as const) : ("cancel" as const),
+        transactionId: formatTransactionId(ref),
+      };
       const command = settle ? settleTransactionCommand(BigInt(at), ref) : cancelTransactionCommand(BigInt(at), ref);
-      history.push(unknown ? unknownUpdate(op, ledger, command, random) : { ...op, ...reply(ledger.apply(command).result) });
+      history.push(
+        unknown ? unknownUpdate(op, ledger, command, random) : { ...op, ...reply(ledger.apply(command).result) },
+      );
     } else if (roll < 75) {
       const a = ledger.getAccount(accountId)!;
-      history.push({ ...base, kind: "get-account", outcome: "ok", account: { id: accountHex, availableBalance: a.availableBalance, settledBalance: a.settledBalance } });
+      history.push({
+        ...base,
+        kind: "get-account",
+        outcome: "ok",
+        account: { id: accountHex, availableBalance: a.availableBalance, settledBalance: a.settledBalance },
+      });
     } else if (roll < 85) {
       const target = creates[random.intBelow(creates.length)]!;
       const ref = { accountId, localId: localIdOf(target.requestId) };
       const record = ledger.getTransaction(accountId, ref.localId);
       const op = { ...base, kind: "get-transaction" as const, transactionId: formatTransactionId(ref) };
-      history.push(record === undefined ? { ...op, outcome: "failed", code: "NOT_FOUND" } : { ...op, outcome: "ok", transaction: value(record) });
+      history.push(
+        record === undefined
+          ? { ...op, outcome: "failed", code: "NOT_FOUND" }
+          : { ...op, outcome: "ok", transaction: value(record) },
+      );
     } else {
-      history.push({ ...base, kind: "list", outcome: "ok", transactions: ledger.listTransactions(accountId, 0n, 1_000).map(value) });
+      history.push({
+        ...base,
+        kind: "list",
+        outcome: "ok",
+        transactions: ledger.listTransactions(accountId, 0n, 1_000).map(value),
+      });
     }
   }
   const a = ledger.getAccount(accountId)!;
-  const finalState = new Map([[accountHex, { account: { id: accountHex, availableBalance: a.availableBalance, settledBalance: a.settledBalance }, transactions: ledger.listTransactions(accountId, 0n, 10_000).map(value) }]]);
+  const finalState = new Map([
+    [
+      accountHex,
+      {
+        account: { id: accountHex, availableBalance: a.availableBalance, settledBalance: a.settledBalance },
+        transactions: ledger.listTransactions(accountId, 0n, 10_000).map(value),
+      },
+    ],
+  ]);
   return { history, finalState, transactionIdOf, maxOverlap: maxOverlap(history) };
 }
 
-function unknownUpdate(op: Omit<HistoryOp, "outcome">, ledger: MemoryLedger, command: Parameters<MemoryLedger["apply"]>[0], random: Prng): HistoryOp {
+function unknownUpdate(
+  op: Omit<HistoryOp, "outcome">,
+  ledger: MemoryLedger,
+  command: Parameters<MemoryLedger["apply"]>[0],
+  random: Prng,
+): HistoryOp {
   if (random.intBelow(2) === 0) ledger.apply(command);
   return { ...op, outcome: "unknown", code: "DEADLINE_EXCEEDED" };
 }

@@ -35,19 +35,45 @@ function bruteForceLinearizable(history: readonly HistoryOp[], generated: Genera
 }
 
 function corrupt(history: HistoryOp[], random: Prng): void {
-  const candidates = history.map((op, i) => [op, i] as const).filter(([op]) => op.outcome === "ok" && op.kind !== "create-account");
+  const candidates = history
+    .map((op, i) => [op, i] as const)
+    .filter(([op]) => op.outcome === "ok" && op.kind !== "create-account");
   if (candidates.length === 0) return;
   const [op, i] = candidates[random.intBelow(candidates.length)]!;
-  if (op.account) history[i] = { ...op, account: { ...op.account, availableBalance: op.account.availableBalance + BigInt(random.intBelow(3) - 1) * 10n } };
+  if (op.account)
+    history[i] = {
+      ...op,
+      account: { ...op.account, availableBalance: op.account.availableBalance + BigInt(random.intBelow(3) - 1) * 10n },
+    };
   else if (op.transaction) history[i] = { ...op, transaction: { ...op.transaction, status: 1 + random.intBelow(4) } };
-  else if (op.transactions && op.transactions.length > 1) history[i] = { ...op, transactions: random.intBelow(2) === 0 ? [...op.transactions].reverse() : op.transactions.slice(1) };
+  else if (op.transactions && op.transactions.length > 1)
+    history[i] = {
+      ...op,
+      transactions: random.intBelow(2) === 0 ? [...op.transactions].reverse() : op.transactions.slice(1),
+    };
 }
 
 function finalReads(generated: GeneratedHistory): HistoryOp[] {
   const [accountId, final] = [...generated.finalState][0]!;
   return [
-    { client: -1, kind: "list", accountId, invokeMs: 10_000, completeMs: 10_001, outcome: "ok", transactions: final.transactions },
-    { client: -1, kind: "get-account", accountId, invokeMs: 10_002, completeMs: 10_003, outcome: "ok", account: final.account },
+    {
+      client: -1,
+      kind: "list",
+      accountId,
+      invokeMs: 10_000,
+      completeMs: 10_001,
+      outcome: "ok",
+      transactions: final.transactions,
+    },
+    {
+      client: -1,
+      kind: "get-account",
+      accountId,
+      invokeMs: 10_002,
+      completeMs: 10_003,
+      outcome: "ok",
+      account: final.account,
+    },
   ];
 }
 
@@ -61,7 +87,10 @@ describe("linearizability search against brute force", () => {
       if (seed % 2 === 0) corrupt(history, random);
       const withFinal = seed % 4 < 2;
       const expected = bruteForceLinearizable(withFinal ? [...history, ...finalReads(generated)] : history, generated);
-      const result = checkLinearizability(history, { transactionIdOf: generated.transactionIdOf, finalState: withFinal ? generated.finalState : undefined });
+      const result = checkLinearizability(history, {
+        transactionIdOf: generated.transactionIdOf,
+        finalState: withFinal ? generated.finalState : undefined,
+      });
       expect(result.verdict, `seed ${seed}`).toBe(expected ? "ok" : "illegal");
       verdicts[expected ? "ok" : "illegal"]++;
     }

@@ -57,7 +57,11 @@ interface Entry {
 /** How often the clock is consulted (every this many steps). */
 const clockCheckEverySteps = 1024;
 
-export function searchLinearization<S, O>(model: SearchModel<S, O>, ops: readonly TimedOp<O>[], budget: SearchBudget): SearchResult {
+export function searchLinearization<S, O>(
+  model: SearchModel<S, O>,
+  ops: readonly TimedOp<O>[],
+  budget: SearchBudget,
+): SearchResult {
   const head = buildEntries(ops);
   const started = budget.clock();
   const seen = new Set<string>();
@@ -69,12 +73,14 @@ export function searchLinearization<S, O>(model: SearchModel<S, O>, ops: readonl
   let entry = head.next;
   for (;;) {
     steps++;
-    if (steps > budget.stepsMax) return { kind: "unknown", reason: `gave up after ${budget.stepsMax} search steps`, steps };
+    if (steps > budget.stepsMax)
+      return { kind: "unknown", reason: `gave up after ${budget.stepsMax} search steps`, steps };
     if (steps % clockCheckEverySteps === 0 && budget.clock() - started > budget.timeMsMax) {
       return { kind: "unknown", reason: `gave up after ${budget.timeMsMax} ms (${steps} search steps)`, steps };
     }
     // Past the last finite return, only unknown ops are left: they may all never have happened.
-    if (entry === undefined || (!entry.isCall && entry.time === Infinity)) return { kind: "ok", order: stack.map((s) => s.entry.id), steps };
+    if (entry === undefined || (!entry.isCall && entry.time === Infinity))
+      return { kind: "ok", order: stack.map((s) => s.entry.id), steps };
     if (entry.isCall) {
       const result = model.step(state, ops[entry.id]!.op);
       if (result.ok) {
@@ -113,7 +119,9 @@ export function searchLinearization<S, O>(model: SearchModel<S, O>, ops: readonl
   }
   const found = best ?? { prefix: [], blocked: 0, state: model.init };
   const attempt = model.step(found.state, ops[found.blocked]!.op);
-  const why = attempt.ok ? "it fits there, but no order of the ops still open then fits the rest of the history" : attempt.why;
+  const why = attempt.ok
+    ? "it fits there, but no order of the ops still open then fits the rest of the history"
+    : attempt.why;
   return { kind: "illegal", prefix: found.prefix, blocked: found.blocked, why, steps };
 }
 

@@ -7,8 +7,22 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createLogger } from "../../../src/base/logger.js";
 import { shardForAccount } from "../../../src/cluster/shard-map.js";
-import { generateClusterConfig, type ClusterConfig, type NodeId, type ShardConfig, type ShardId } from "../../../src/cluster/config.js";
-import { CommandResultSchema, CommandSchema, type AccountRecord, type Command, type CommandResult, type QueryResult, type TransactionRecord } from "../../../src/gen/ledger/core/v1/core_pb.js";
+import {
+  generateClusterConfig,
+  type ClusterConfig,
+  type NodeId,
+  type ShardConfig,
+  type ShardId,
+} from "../../../src/cluster/config.js";
+import {
+  CommandResultSchema,
+  CommandSchema,
+  type AccountRecord,
+  type Command,
+  type CommandResult,
+  type QueryResult,
+  type TransactionRecord,
+} from "../../../src/gen/ledger/core/v1/core_pb.js";
 import { NodeService, ProposeRequestSchema } from "../../../src/gen/ledger/node/v1/node_pb.js";
 import { NodeHost, type ReplicaSummary } from "../../../src/node/node-host.js";
 import { startNodeServer, type NodeServer } from "../../../src/node/node-server.js";
@@ -77,7 +91,14 @@ export class InProcessCluster {
       await initSecrets(secretsDir, config);
     }
     const cluster = new InProcessCluster(config, options.tickMs ?? testTickMs, secretsDir);
-    for (const n of nodes) cluster.members.set(n.id, { nodeId: n.id, address: n.address, dataDir: await makeTempDir(`node-${n.id}-`), host: undefined, server: undefined });
+    for (const n of nodes)
+      cluster.members.set(n.id, {
+        nodeId: n.id,
+        address: n.address,
+        dataDir: await makeTempDir(`node-${n.id}-`),
+        host: undefined,
+        server: undefined,
+      });
     return cluster;
   }
 
@@ -175,7 +196,11 @@ export class InProcessCluster {
     let c = this.clients.get(nodeId);
     if (c === undefined) {
       const channel = this.clientSecurity?.channelTo({ role: "node", name: nodeId }) ?? insecureChannel;
-      c = createUnaryClient(NodeService, this.member(nodeId).address, { defaultDeadlineMs: 5_000, credentials: channel.credentials, channel: channel.options });
+      c = createUnaryClient(NodeService, this.member(nodeId).address, {
+        defaultDeadlineMs: 5_000,
+        credentials: channel.credentials,
+        channel: channel.options,
+      });
       this.clients.set(nodeId, c);
     }
     return c;
@@ -214,7 +239,13 @@ export class InProcessCluster {
   async waitForLeaders(options: { preferred?: boolean; timeoutMs?: number } = {}): Promise<Map<ShardId, NodeId>> {
     const out = new Map<ShardId, NodeId>();
     for (const s of this.config.shards) {
-      out.set(s.id, await this.waitForLeader(s.id, { timeoutMs: options.timeoutMs, on: options.preferred ? this.preferredLeaderNode(s.id) : undefined }));
+      out.set(
+        s.id,
+        await this.waitForLeader(s.id, {
+          timeoutMs: options.timeoutMs,
+          on: options.preferred ? this.preferredLeaderNode(s.id) : undefined,
+        }),
+      );
     }
     return out;
   }
@@ -254,26 +285,44 @@ export class InProcessCluster {
    * Waits until the shard's replicas on `nodes` (default: all running) have applied at least
    * `minApplied` and all the same index, then returns their summaries with state hashes.
    */
-  async waitForConvergence(shardId: ShardId, minApplied: number, options: { nodes?: NodeId[]; timeoutMs?: number } = {}): Promise<Map<NodeId, ReplicaSummary>> {
+  async waitForConvergence(
+    shardId: ShardId,
+    minApplied: number,
+    options: { nodes?: NodeId[]; timeoutMs?: number } = {},
+  ): Promise<Map<NodeId, ReplicaSummary>> {
     const nodes = options.nodes ?? this.running();
-    return waitFor(`${shardId} replicas on ${nodes.join(",")} to apply the same index >= ${minApplied}`, options.timeoutMs, async () => {
-      const all = await this.shardSummaries(shardId, true);
-      const picked = nodes.map((n) => all.get(n));
-      if (picked.some((s) => s === undefined || s.appliedIndex < minApplied)) return undefined;
-      const applied = new Set(picked.map((s) => s?.appliedIndex));
-      if (applied.size !== 1) return undefined;
-      return new Map(nodes.map((n, i) => [n, picked[i] as ReplicaSummary]));
-    });
+    return waitFor(
+      `${shardId} replicas on ${nodes.join(",")} to apply the same index >= ${minApplied}`,
+      options.timeoutMs,
+      async () => {
+        const all = await this.shardSummaries(shardId, true);
+        const picked = nodes.map((n) => all.get(n));
+        if (picked.some((s) => s === undefined || s.appliedIndex < minApplied)) return undefined;
+        const applied = new Set(picked.map((s) => s?.appliedIndex));
+        if (applied.size !== 1) return undefined;
+        return new Map(nodes.map((n, i) => [n, picked[i] as ReplicaSummary]));
+      },
+    );
   }
 
   /** Proposes through a host's replica directly (the caller knows it leads the shard). */
-  async proposeOn(nodeId: NodeId, shardId: ShardId, command: Command, deadlineMs = Date.now() + 5_000): Promise<{ result: CommandResult; index: number }> {
+  async proposeOn(
+    nodeId: NodeId,
+    shardId: ShardId,
+    command: Command,
+    deadlineMs = Date.now() + 5_000,
+  ): Promise<{ result: CommandResult; index: number }> {
     const host = this.host(nodeId);
     return host.propose(host.replicaOf(shardId), toBinary(CommandSchema, command), deadlineMs);
   }
 
   /** Proposes through a node's NodeService; decodes the result. */
-  async proposeVia(nodeId: NodeId, shardId: ShardId, command: Command, options: { hops?: number; deadlineMs?: number } = {}): Promise<{ result: CommandResult; index: number }> {
+  async proposeVia(
+    nodeId: NodeId,
+    shardId: ShardId,
+    command: Command,
+    options: { hops?: number; deadlineMs?: number } = {},
+  ): Promise<{ result: CommandResult; index: number }> {
     const response = await this.client(nodeId).propose(
       create(ProposeRequestSchema, { shardId, command: toBinary(CommandSchema, command), hops: options.hops ?? 0 }),
       { deadlineMs: options.deadlineMs ?? Date.now() + 5_000 },
@@ -283,12 +332,17 @@ export class InProcessCluster {
 }
 
 /** Polls `probe` until it returns a value; fails after the timeout naming what it waited for. */
-export async function waitFor<T>(what: string, timeoutMs: number | undefined, probe: () => Promise<T | undefined>): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number | undefined,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const until = Date.now() + (timeoutMs ?? waitTimeoutMsDefault);
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs ?? waitTimeoutMsDefault} ms waiting for ${what}`);
+    if (Date.now() > until)
+      throw new Error(`timed out after ${timeoutMs ?? waitTimeoutMsDefault} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, pollIntervalMs));
   }
 }
@@ -312,7 +366,10 @@ export function accountIn(config: ClusterConfig, shardId: ShardId): bigint {
 }
 
 export function accountOfResult(r: CommandResult | QueryResult): AccountRecord {
-  if (r.kind.case !== "account") throw new Error(`expected an account, got ${r.kind.case}: ${JSON.stringify(r.kind.value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`);
+  if (r.kind.case !== "account")
+    throw new Error(
+      `expected an account, got ${r.kind.case}: ${JSON.stringify(r.kind.value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}`,
+    );
   return r.kind.value;
 }
 

@@ -155,7 +155,9 @@ export class Cluster {
     const seen = this.appliedAt.get(e.index);
     if (seen === undefined) this.appliedAt.set(e.index, e);
     else if (seen.term !== e.term || !sameBytes(seen.data, e.data)) {
-      throw new Error(`state machine safety: replica ${m.id} applied ${e.term}/${e.index}, another applied ${seen.term}/${seen.index}`);
+      throw new Error(
+        `state machine safety: replica ${m.id} applied ${e.term}/${e.index}, another applied ${seen.term}/${seen.index}`,
+      );
     }
     m.applied.push(e);
   }
@@ -385,7 +387,12 @@ export function tolerateRefusals(f: () => void): void {
 
 /** Every ReadState answered since the last call must be at least the index recorded for its
  * context when the read was asked (a linearizable read point). Consumes the ReadStates. */
-export function checkReadStates(c: Cluster, ids: readonly ReplicaId[], readIssuedAt: ReadonlyMap<string, number>, seed: number): void {
+export function checkReadStates(
+  c: Cluster,
+  ids: readonly ReplicaId[],
+  readIssuedAt: ReadonlyMap<string, number>,
+  seed: number,
+): void {
   for (const id of ids) {
     for (const rs of c.member(id).readStates.splice(0)) {
       const ctx = text(rs.context);

@@ -171,7 +171,14 @@ export class InteractionEnv {
     const base = this.replicas.size;
     for (let i = 1; i <= n; i++) {
       const id = base + i;
-      this.replicas.set(id, { id, storage: new MemoryStorage(), node: undefined, applied: 0, appliedData: [], restarts: 0 });
+      this.replicas.set(id, {
+        id,
+        storage: new MemoryStorage(),
+        node: undefined,
+        applied: 0,
+        appliedData: [],
+        restarts: 0,
+      });
     }
     const peers = [...this.replicas.keys()];
     for (const r of this.replicas.values()) {
@@ -322,7 +329,8 @@ export class InteractionEnv {
     const now: Message[] = [];
     const keep: Message[] = [];
     for (const m of this.queue) {
-      const wanted = (targets === undefined || targets.has(m.to)) && (type === undefined || MessageType[m.type] === type);
+      const wanted =
+        (targets === undefined || targets.has(m.to)) && (type === undefined || MessageType[m.type] === type);
       (wanted ? now : keep).push(m);
     }
     this.queue = keep;
@@ -373,15 +381,24 @@ export class InteractionEnv {
     m.hintTerm = field("hint-term");
     if (a.named.has("context")) m.context = bytes(a.named.get("context") ?? "");
     if (a.named.has("entries")) {
-      m.entries = (a.named.get("entries") ?? "").replace(/[()]/g, " ").split(/\s+/).filter((w) => w !== "").map((w) => {
-        const [term, index] = w.split("/").map(num);
-        return { term: term ?? 0, index: index ?? 0, type: EntryType.Normal, data: new Uint8Array(0) };
-      });
+      m.entries = (a.named.get("entries") ?? "")
+        .replace(/[()]/g, " ")
+        .split(/\s+/)
+        .filter((w) => w !== "")
+        .map((w) => {
+          const [term, index] = w.split("/").map(num);
+          return { term: term ?? 0, index: index ?? 0, type: EntryType.Normal, data: new Uint8Array(0) };
+        });
     }
     if (a.named.has("snapshot")) {
       const [term, index] = (a.named.get("snapshot") ?? "").split("/").map(num);
-      const voters = a.named.has("snapshot-voters") ? parseIdList(a.named.get("snapshot-voters") ?? "") : [...this.replicas.keys()];
-      m.snapshot = { metadata: { index: index ?? 0, term: term ?? 0, confState: { voters, learners: [] } }, data: bytes("forged") };
+      const voters = a.named.has("snapshot-voters")
+        ? parseIdList(a.named.get("snapshot-voters") ?? "")
+        : [...this.replicas.keys()];
+      m.snapshot = {
+        metadata: { index: index ?? 0, term: term ?? 0, confState: { voters, learners: [] } },
+        data: bytes("forged"),
+      };
     }
     const to = this.live(this.replica(m.to));
     this.out.push(`  ${describeMessage(m)} (injected)`);
@@ -409,7 +426,8 @@ export class InteractionEnv {
         // A core that never stops producing Readys (e.g. a HardState it never considers saved)
         // must fail the scenario, not hang the test run.
         for (let readys = 0; r.node?.hasReady() === true; readys++) {
-          if (readys === readysPerRoundMax) throw new Error(`replica ${id} produced ${readysPerRoundMax} Readys in one round without settling`);
+          if (readys === readysPerRoundMax)
+            throw new Error(`replica ${id} produced ${readysPerRoundMax} Readys in one round without settling`);
           this.processReady(r);
           progressed = true;
         }
@@ -437,7 +455,9 @@ export class InteractionEnv {
 
   private crash(r: Replica): void {
     r.node = undefined;
-    this.out.push(`${r.id} crashed (persisted: ${describeHardState(r.storage.hardStateCopy())} last=${r.storage.lastIndex()})`);
+    this.out.push(
+      `${r.id} crashed (persisted: ${describeHardState(r.storage.hardStateCopy())} last=${r.storage.lastIndex()})`,
+    );
   }
 
   private restart(r: Replica, a: Args): void {
@@ -449,7 +469,9 @@ export class InteractionEnv {
       r.appliedData = [];
     }
     // A restart may bring a different term credit, e.g. to make one replica fall behind.
-    const overrides: Partial<Tuning> = a.named.has("max-term-jump") ? { maxTermJump: num(a.named.get("max-term-jump")) } : {};
+    const overrides: Partial<Tuning> = a.named.has("max-term-jump")
+      ? { maxTermJump: num(a.named.get("max-term-jump")) }
+      : {};
     r.node = new RawNode(this.config(r, [...this.replicas.keys()], overrides), r.storage);
   }
 
@@ -469,7 +491,8 @@ export class InteractionEnv {
     const s = r.storage;
     const snap = s.snapshot();
     if (snap.metadata.index > 0) this.out.push(`snapshot: ${describeSnapshot(snap)}`);
-    const ents = s.lastIndex() >= s.firstIndex() ? s.entries(s.firstIndex(), s.lastIndex() + 1, Number.MAX_SAFE_INTEGER) : [];
+    const ents =
+      s.lastIndex() >= s.firstIndex() ? s.entries(s.firstIndex(), s.lastIndex() + 1, Number.MAX_SAFE_INTEGER) : [];
     this.out.push(ents.length === 0 ? "log: (empty)" : `log: ${ents.map(describeEntry).join(", ")}`);
     this.out.push(`hard: ${describeHardState(s.hardStateCopy())}`);
     this.out.push(`applied: ${r.applied} [${r.appliedData.join(" ")}]`);
@@ -484,7 +507,9 @@ export class InteractionEnv {
     );
     if (st.progress !== undefined) {
       for (const [id, p] of [...st.progress].sort((x, y) => x[0] - y[0])) {
-        this.out.push(`  ${id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflight}${p.recentActive ? " active" : ""}`);
+        this.out.push(
+          `  ${id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflight}${p.recentActive ? " active" : ""}`,
+        );
       }
     }
   }

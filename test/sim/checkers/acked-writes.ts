@@ -23,7 +23,10 @@ export function checkAckedWritesKept(
   for (const a of acks) {
     const p = payloadAt(a.index);
     if (p !== a.payload) {
-      throw new SafetyViolation("acked-write-lost", `payload ${a.payload} was acknowledged at index ${a.index}, which now holds ${p ?? "nothing"}`);
+      throw new SafetyViolation(
+        "acked-write-lost",
+        `payload ${a.payload} was acknowledged at index ${a.index}, which now holds ${p ?? "nothing"}`,
+      );
     }
     for (const r of replicas) {
       if (r.applied < a.index) {

@@ -21,7 +21,8 @@ export class LogMatching {
   private readonly seen = new Map<number, Seen>();
 
   persisted(replica: ReplicaId, index: number, term: number, prevTerm: number, payload: number): void {
-    if (term >= termsMax || index >= 2 ** 32) throw new RangeError(`log-matching: term ${term} or index ${index} out of range`);
+    if (term >= termsMax || index >= 2 ** 32)
+      throw new RangeError(`log-matching: term ${term} or index ${index} out of range`);
     const key = index * termsMax + term;
     const s = this.seen.get(key);
     if (s === undefined) {

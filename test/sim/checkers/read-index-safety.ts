@@ -19,9 +19,16 @@ export class ReadIndexSafety {
 
   answer(context: number, index: number): void {
     const need = this.requiredIndex.get(context);
-    if (need === undefined) throw new SafetyViolation("read-index-safety", `an answer (index ${index}) for read context ${context} nobody asked`);
+    if (need === undefined)
+      throw new SafetyViolation(
+        "read-index-safety",
+        `an answer (index ${index}) for read context ${context} nobody asked`,
+      );
     if (index < need) {
-      throw new SafetyViolation("read-index-safety", `read ${context} answered with index ${index}, but index ${need} was acknowledged before it was asked`);
+      throw new SafetyViolation(
+        "read-index-safety",
+        `read ${context} answered with index ${index}, but index ${need} was acknowledged before it was asked`,
+      );
     }
   }
 }

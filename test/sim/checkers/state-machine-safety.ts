@@ -26,14 +26,23 @@ export class StateMachineSafety {
   restore(replica: ReplicaId, index: number, hash: number, from: "restart" | "snapshot"): void {
     const at = this.appliedBy.get(replica) ?? 0;
     if (from === "snapshot" && index <= at) {
-      throw new SafetyViolation("state-machine-safety", `replica ${replica} installed a snapshot at ${index} over its state applied to ${at}`);
+      throw new SafetyViolation(
+        "state-machine-safety",
+        `replica ${replica} installed a snapshot at ${index} over its state applied to ${at}`,
+      );
     }
     const h = this.hashes[index];
     if (h === undefined) {
-      throw new SafetyViolation("state-machine-safety", `replica ${replica} restored to index ${index}, beyond anything applied anywhere`);
+      throw new SafetyViolation(
+        "state-machine-safety",
+        `replica ${replica} restored to index ${index}, beyond anything applied anywhere`,
+      );
     }
     if (h !== hash) {
-      throw new SafetyViolation("state-machine-safety", `replica ${replica} restored a state at index ${index} that differs from the committed sequence`);
+      throw new SafetyViolation(
+        "state-machine-safety",
+        `replica ${replica} restored a state at index ${index} that differs from the committed sequence`,
+      );
     }
     this.appliedBy.set(replica, index);
   }
@@ -41,7 +50,10 @@ export class StateMachineSafety {
   apply(replica: ReplicaId, index: number, term: number, payload: number): void {
     const last = this.appliedBy.get(replica) ?? 0;
     if (index !== last + 1) {
-      throw new SafetyViolation("state-machine-safety", `replica ${replica} applied index ${index} right after ${last}`);
+      throw new SafetyViolation(
+        "state-machine-safety",
+        `replica ${replica} applied index ${index} right after ${last}`,
+      );
     }
     this.appliedBy.set(replica, index);
     if (index < this.terms.length) {
@@ -55,7 +67,8 @@ export class StateMachineSafety {
     }
     if (payload !== noopPayload) {
       const at = this.indexOfPayload.get(payload);
-      if (at !== undefined) throw new SafetyViolation("state-machine-safety", `payload ${payload} applied at ${at} and again at ${index}`);
+      if (at !== undefined)
+        throw new SafetyViolation("state-machine-safety", `payload ${payload} applied at ${at} and again at ${index}`);
       this.indexOfPayload.set(payload, index);
     }
     this.terms.push(term);

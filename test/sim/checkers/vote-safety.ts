@@ -20,14 +20,19 @@ export class VoteSafety {
       this.byReplica.set(replica, { term, vote });
       return;
     }
-    if (term < p.term) throw new SafetyViolation("vote-safety", `replica ${replica} went back from term ${p.term} to ${term}`);
+    if (term < p.term)
+      throw new SafetyViolation("vote-safety", `replica ${replica} went back from term ${p.term} to ${term}`);
     if (term > p.term) {
       p.term = term;
       p.vote = vote;
       return;
     }
     if (vote === p.vote) return;
-    if (p.vote !== 0) throw new SafetyViolation("vote-safety", `replica ${replica} voted for ${p.vote} and then ${vote === 0 ? "nobody" : vote} in term ${term}`);
+    if (p.vote !== 0)
+      throw new SafetyViolation(
+        "vote-safety",
+        `replica ${replica} voted for ${p.vote} and then ${vote === 0 ? "nobody" : vote} in term ${term}`,
+      );
     p.vote = vote;
   }
 }
