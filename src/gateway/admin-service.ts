@@ -8,7 +8,7 @@ import { quote } from "../base/quote.js";
 import { statusNodeCallTimeoutMs } from "../base/limits.js";
 import type { ClusterConfig, ShardConfig } from "../cluster/config.js";
 import {
-  AdminService,
+  type AdminService,
   ClusterStatusResponseSchema,
   NodeStatusSchema,
   TransferLeadershipResponseSchema,
@@ -90,12 +90,10 @@ export function createAdminService(config: ClusterConfig, admin: NodeAdminClient
     async triggerSnapshot(req, ctx) {
       const shard = shardOf(config, req.shardId);
       const node = hostingNode(shard, req.nodeId, "node_id");
-      const reply = await admin
-        .of(node)
-        .triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId: shard.id }), {
-          deadlineMs: deadlineOf(ctx),
-          signal: ctx.signal,
-        });
+      const reply = await admin.of(node).triggerSnapshot(create(TriggerSnapshotRequestSchema, { shardId: shard.id }), {
+        deadlineMs: deadlineOf(ctx),
+        signal: ctx.signal,
+      });
       return create(TriggerSnapshotResponseSchema, { index: reply.index });
     },
   };

@@ -86,7 +86,7 @@ export function proposalMayHaveApplied(error: LedgerError): boolean {
  */
 function neverSent(error: LedgerError): boolean {
   // The node marks every refusal that certainly appended nothing (src/node: notApplied).
-  if (error.details["applied"] === "no") return true;
+  if (error.details.applied === "no") return true;
   if (error.code === "UNAVAILABLE" && error.message.startsWith("No connection established")) return true;
   // The deadline passed while grpc-js was still waiting for a connection to send on.
   return error.code === "DEADLINE_EXCEEDED" && error.message.includes("Waiting for LB pick");

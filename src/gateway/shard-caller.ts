@@ -219,7 +219,7 @@ export class ShardCaller {
       if (timedOut) {
         // The stream knows whether the call was ever written (it may have waited for the node
         // to accept the stream, or for 'drain'): a call never sent stays certainly not applied.
-        const notSent = isLedgerError(e) && e.details["applied"] === "no";
+        const notSent = isLedgerError(e) && e.details.applied === "no";
         throw new LedgerError(
           "DEADLINE_EXCEEDED",
           `node ${nodeId} gave no answer within ${this.attemptTimeoutMs} ms${notSent ? "; the call was never sent" : ""}`,

@@ -127,7 +127,7 @@ export class LocalLedgerBackend implements LedgerBackend {
       return await this.store.query(query);
     } finally {
       this.readsInFlight--;
-      if (this.readsInFlight === 0) this.readsIdle.splice(0).forEach((wake) => wake());
+      if (this.readsInFlight === 0) for (const wake of this.readsIdle.splice(0)) wake();
     }
   }
 
@@ -157,7 +157,7 @@ export class LocalLedgerBackend implements LedgerBackend {
     } finally {
       // No await between the empty-queue check and here: an update pushed meanwhile is impossible.
       this.writing = false;
-      this.writerIdle.splice(0).forEach((wake) => wake());
+      for (const wake of this.writerIdle.splice(0)) wake();
     }
   }
 
@@ -195,7 +195,7 @@ export class LocalLedgerBackend implements LedgerBackend {
         return;
       }
       this.logger?.error({ err: error }, "applying a command failed; nothing was written");
-      live.forEach((u) => u.reject(new LedgerError("INTERNAL", "the ledger could not apply this command")));
+      for (const u of live) u.reject(new LedgerError("INTERNAL", "the ledger could not apply this command"));
       return;
     }
 
@@ -203,11 +203,11 @@ export class LocalLedgerBackend implements LedgerBackend {
       await batch.write({ sync: true });
     } catch (error) {
       this.logger?.error({ err: error, commands: live.length }, "writing a ledger batch failed");
-      live.forEach((u) => u.reject(new LedgerError("UNAVAILABLE", "the ledger could not persist this update")));
+      for (const u of live) u.reject(new LedgerError("UNAVAILABLE", "the ledger could not persist this update"));
       return;
     }
     assert(results.length === live.length, "the store returned one result per command");
-    live.forEach((u, i) => u.resolve(results[i]!));
+    for (const [i, u] of live.entries()) u.resolve(results[i]!);
   }
 }
 

@@ -77,7 +77,7 @@ export class HealthReporter {
   }
 
   private trackWatches(implementation: UntypedServiceImplementation): UntypedServiceImplementation {
-    const watch = implementation["watch"] as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
+    const watch = implementation.watch as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
     if (watch === undefined) return implementation;
     const tracked = (call: ServerWritableStream<unknown, unknown>): void => {
       this.watches.add(call);
@@ -120,10 +120,10 @@ function serviceNameRefusal(request: unknown): LedgerError | undefined {
 /** The library's handlers, with long service names refused and Check's NOT_FOUND quoting the
  * name bounded. */
 function guardServiceNames(implementation: UntypedServiceImplementation): UntypedServiceImplementation {
-  const check = implementation["check"] as
+  const check = implementation.check as
     | ((call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void)
     | undefined;
-  const watch = implementation["watch"] as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
+  const watch = implementation.watch as ((call: ServerWritableStream<unknown, unknown>) => void) | undefined;
   const guarded: UntypedServiceImplementation = { ...implementation };
   if (check !== undefined) {
     const guardedCheck = (
@@ -140,7 +140,7 @@ function guardServiceNames(implementation: UntypedServiceImplementation): Untype
         );
       });
     };
-    guarded["check"] = guardedCheck as UntypedHandleCall;
+    guarded.check = guardedCheck as UntypedHandleCall;
   }
   if (watch !== undefined) {
     const guardedWatch = (call: ServerWritableStream<unknown, unknown>): void => {
@@ -149,7 +149,7 @@ function guardServiceNames(implementation: UntypedServiceImplementation): Untype
       if (refusal !== undefined) return void call.emit("error", toServiceError(refusal));
       watch(call);
     };
-    guarded["watch"] = guardedWatch as UntypedHandleCall;
+    guarded.watch = guardedWatch as UntypedHandleCall;
   }
   return guarded;
 }

@@ -64,6 +64,7 @@ export function lagBehind(leaderApplied: bigint, applied: bigint): bigint {
 const noConnection = /^No connection established\. Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s;
 
 /** C0 and C1 control characters (whitespace is folded to spaces before this applies). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** Shows control characters as escapes (`\x1b`): a node's error text is outside input, and an

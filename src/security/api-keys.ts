@@ -143,28 +143,28 @@ function base64(v: unknown, path: string, field: string, minBytes: number, maxBy
 function parseRecord(v: unknown, path: string, at: string): KeyRecord {
   if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, at, "must be an object");
   const o = v as Record<string, unknown>;
-  const id = str(o["id"], path, `${at}.id`, 12);
+  const id = str(o.id, path, `${at}.id`, 12);
   if (!keyIdPattern.test(id)) fail(path, `${at}.id`, "must be 12 lowercase hex characters");
-  const role = str(o["role"], path, `${at}.role`, 10);
+  const role = str(o.role, path, `${at}.role`, 10);
   if (!isApiRole(role)) fail(path, `${at}.role`, `must be one of ${apiRoles.join(", ")}`);
-  const s = o["scrypt"];
+  const s = o.scrypt;
   if (typeof s !== "object" || s === null) fail(path, `${at}.scrypt`, "must be an object");
   const sp = s as Record<string, unknown>;
   // Bounds keep a doctored file from making each verification take minutes or gigabytes.
   const record: KeyRecord = {
     id,
     role,
-    name: str(o["name"], path, `${at}.name`, labelCharsMax),
-    createdAt: isoTime(o["createdAt"], path, `${at}.createdAt`),
+    name: str(o.name, path, `${at}.name`, labelCharsMax),
+    createdAt: isoTime(o.createdAt, path, `${at}.createdAt`),
     scrypt: {
-      n: int(sp["n"], path, `${at}.scrypt.n`, 1024, 1 << 20),
-      r: int(sp["r"], path, `${at}.scrypt.r`, 1, 16),
-      p: int(sp["p"], path, `${at}.scrypt.p`, 1, 4),
-      salt: base64(sp["salt"], path, `${at}.scrypt.salt`, 8, 64),
-      hash: base64(sp["hash"], path, `${at}.scrypt.hash`, 16, 64),
+      n: int(sp.n, path, `${at}.scrypt.n`, 1024, 1 << 20),
+      r: int(sp.r, path, `${at}.scrypt.r`, 1, 16),
+      p: int(sp.p, path, `${at}.scrypt.p`, 1, 4),
+      salt: base64(sp.salt, path, `${at}.scrypt.salt`, 8, 64),
+      hash: base64(sp.hash, path, `${at}.scrypt.hash`, 16, 64),
     },
   };
-  if (o["revokedAt"] !== undefined) record.revokedAt = isoTime(o["revokedAt"], path, `${at}.revokedAt`);
+  if (o.revokedAt !== undefined) record.revokedAt = isoTime(o.revokedAt, path, `${at}.revokedAt`);
   return record;
 }
 
@@ -178,10 +178,10 @@ export function parseKeysFile(text: string, path: string): KeysFile {
   }
   if (typeof raw !== "object" || raw === null) fail(path, "content", "must be a JSON object");
   const o = raw as Record<string, unknown>;
-  if (o["version"] !== 1) fail(path, "version", "must be 1");
-  if (!Array.isArray(o["keys"])) fail(path, "keys", "must be an array");
-  if (o["keys"].length > apiKeysMax) fail(path, "keys", `has ${o["keys"].length} keys, more than ${apiKeysMax}`);
-  const keys = o["keys"].map((k, i) => parseRecord(k, path, `keys[${i}]`));
+  if (o.version !== 1) fail(path, "version", "must be 1");
+  if (!Array.isArray(o.keys)) fail(path, "keys", "must be an array");
+  if (o.keys.length > apiKeysMax) fail(path, "keys", `has ${o.keys.length} keys, more than ${apiKeysMax}`);
+  const keys = o.keys.map((k, i) => parseRecord(k, path, `keys[${i}]`));
   const seen = new Set<string>();
   for (const [i, k] of keys.entries()) {
     if (seen.has(k.id)) fail(path, `keys[${i}].id`, `${k.id} appears twice`);

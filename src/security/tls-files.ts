@@ -4,8 +4,8 @@
 // checks everything a handshake would otherwise discover late and obscurely: the key belongs to
 // the certificate, the CA bundle issued it, it is valid now, and it names the expected principal.
 
-import { X509Certificate, createPrivateKey } from "node:crypto";
-import { open } from "node:fs/promises";
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { tlsFileBytesMax } from "../base/limits.js";
 import { describeIdentity, identityOfSubjectText, type CertRole, type PeerIdentity } from "./identity.js";
@@ -50,7 +50,7 @@ export interface ExpectedPrincipal {
 
 /** Reads a file of at most tlsFileBytesMax bytes; errors name the file. */
 export async function readBoundedFile(path: string, what: string, maxBytes = tlsFileBytesMax): Promise<Buffer> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, "r");
   } catch (e) {
@@ -115,7 +115,7 @@ export function checkTlsMaterial(
     if (!ca.ca)
       throw new Error(`CA certificate ${paths.ca}: ${ca.subject.replace(/\n/g, ", ")} is not a CA certificate`);
   const [cert] = parseCertificates(pems.certPem, `certificate ${paths.cert}`);
-  let key;
+  let key: KeyObject;
   try {
     key = createPrivateKey(pems.keyPem);
   } catch (e) {

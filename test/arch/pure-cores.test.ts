@@ -46,12 +46,12 @@ export function violations(file: string, source: string, core: string): string[]
     if (spec.startsWith(".")) {
       const target = relative(root, resolve(dirname(file), spec)).replace(/\.js$/, ".ts");
       const ok =
-        target.startsWith(core + "/") ||
+        target.startsWith(`${core}/`) ||
         allowedDirs.some((a) => (a.endsWith("/") ? target.startsWith(a) : target === a));
       if (!ok) problems.push(`imports ${spec} (${target}), outside ${core} and the allowed base/gen modules`);
     } else if (spec.startsWith("node:") || builtins.has(spec)) {
       problems.push(`imports the Node.js module ${spec}`);
-    } else if (!allowedPackages.some((p) => spec === p || spec.startsWith(p + "/"))) {
+    } else if (!allowedPackages.some((p) => spec === p || spec.startsWith(`${p}/`))) {
       problems.push(`imports the package ${spec}`);
     }
   }

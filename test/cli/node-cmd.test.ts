@@ -130,7 +130,7 @@ describe("cmd/node.ts", () => {
       "20",
       "--insecure",
     ]);
-    const listening = await proc.waitForJson((e) => e["msg"] === "listening");
+    const listening = await proc.waitForJson((e) => e.msg === "listening");
     expect(listening).toMatchObject({ nodeId: "node01", address, replicas: 2 });
     const admin = createUnaryClient(NodeService, address, { defaultDeadlineMs: 2_000 });
     try {

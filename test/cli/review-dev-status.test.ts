@@ -124,6 +124,7 @@ describe("dev status output (review)", () => {
       );
       expect(code).toBe(1);
       expect(stderr()).toContain("replica store broken");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting there are none.
       expect(stdout() + stderr()).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
     } finally {
       for (const node of nodes) node.stop();

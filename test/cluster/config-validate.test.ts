@@ -12,6 +12,7 @@ function validConfig(): ClusterConfig {
 }
 
 // The mutations reach into the JSON freely, as a hand-edited file would.
+// biome-ignore lint/suspicious/noExplicitAny: the mutations reach into untyped JSON on purpose.
 type Mutable = Record<string, any>;
 
 const cases: [string, (c: Mutable) => unknown, string][] = [

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TransactionStatus, type Account, type Transaction } from "../../src/gen/ledger/v1/ledger_pb.js";
-import { LedgerError } from "../../src/base/errors.js";
+import type { LedgerError } from "../../src/base/errors.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { startTsProcess } from "../support/processes.js";

@@ -105,7 +105,7 @@ describe("ClusterBackend.updateMany", () => {
   it("sends ONE ProposeRequest per shard holding that shard's commands in order (command unset), and answers in the items' order", async () => {
     const { backend, config } = await cluster(3, 3);
     const seen: ProposeRequest[][] = [[], [], []];
-    nodes.forEach((n, i) => record(n, seen[i]!, async (req) => answerBatch(req, n.id)));
+    for (const [i, n] of nodes.entries()) record(n, seen[i]!, async (req) => answerBatch(req, n.id));
     const [a0, b0] = accountsOnShard(config, 0, 2);
     const [a1] = accountsOnShard(config, 1, 1);
     const [a2] = accountsOnShard(config, 2, 1);

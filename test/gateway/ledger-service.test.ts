@@ -138,7 +138,7 @@ describe("transactions follow the ledger rules through the service", () => {
 
   it("returns NOT_FOUND for an unknown transaction (existing account) and for settling one", async () => {
     const id = await newAccount();
-    const transactionId = id + "00000000000000ff";
+    const transactionId = `${id}00000000000000ff`;
     await expectRejected(
       service.getTransaction(create(GetTransactionRequestSchema, { transactionId }), ctx),
       "NOT_FOUND",
@@ -375,7 +375,7 @@ describe("ListTransactions", () => {
     expect(e.message).toContain("another account");
     for (const bad of [
       "x",
-      token + "A",
+      `${token}A`,
       token.slice(1),
       "!".repeat(token.length),
       token.replace(/.$/, (c) => (c === "A" ? "B" : "A")),

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { decodePageToken, encodePageToken } from "../../src/gateway/page-token.js";
-import { LedgerError } from "../../src/base/errors.js";
+import type { LedgerError } from "../../src/base/errors.js";
 
 const account = 0x0123456789abcdefn;
 const base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -58,7 +58,7 @@ describe("page tokens", () => {
 
   it("reject a token with padding, truncation or extra characters", () => {
     const token = encodePageToken({ accountId: account, afterSeq: 3n });
-    for (const bad of [token + "=", token.slice(0, -1), token + "A", " " + token]) {
+    for (const bad of [`${token}=`, token.slice(0, -1), `${token}A`, ` ${token}`]) {
       expect(rejection(bad)?.code).toBe("INVALID_ARGUMENT");
     }
   });

@@ -88,7 +88,9 @@ describe("review: the gateway's answer over Calls streams", () => {
     cleanups.push(() => stopNodes(nodes));
     const node = nodes[0]!;
     const releases: (() => void)[] = [];
-    cleanups.push(() => releases.forEach((r) => r()));
+    cleanups.push(() => {
+      for (const r of releases) r();
+    });
     node.onPropose = () => new Promise((_, reject) => releases.push(() => reject(new Error("released at cleanup"))));
     const backend = new ClusterBackend({
       security: insecureTransport(),

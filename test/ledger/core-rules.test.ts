@@ -23,7 +23,7 @@ interface Row {
   funds: bigint;
   amount: bigint;
   settled: boolean;
-  then?: "settle" | "cancel";
+  followedBy?: "settle" | "cancel";
   status: TransactionStatus;
   available: bigint;
   settledBalance: bigint;
@@ -109,7 +109,7 @@ const rows: Row[] = [
     funds: 30n,
     amount: 100n,
     settled: false,
-    then: "settle",
+    followedBy: "settle",
     status: SETTLED,
     available: 130n,
     settledBalance: 130n,
@@ -119,7 +119,7 @@ const rows: Row[] = [
     funds: 30n,
     amount: -20n,
     settled: false,
-    then: "settle",
+    followedBy: "settle",
     status: SETTLED,
     available: 10n,
     settledBalance: 10n,
@@ -129,7 +129,7 @@ const rows: Row[] = [
     funds: 30n,
     amount: 100n,
     settled: false,
-    then: "cancel",
+    followedBy: "cancel",
     status: CANCELLED,
     available: 30n,
     settledBalance: 30n,
@@ -139,7 +139,7 @@ const rows: Row[] = [
     funds: 30n,
     amount: -20n,
     settled: false,
-    then: "cancel",
+    followedBy: "cancel",
     status: CANCELLED,
     available: 30n,
     settledBalance: 30n,
@@ -164,9 +164,9 @@ describe("ledger rules table (DESIGN.md §5)", () => {
       ).result,
     );
     let final = created;
-    if (row.then !== undefined) {
+    if (row.followedBy !== undefined) {
       const command =
-        row.then === "settle"
+        row.followedBy === "settle"
           ? settleCommand(accountId, subjectId, t0 + 2n)
           : cancelCommand(accountId, subjectId, t0 + 2n);
       final = transactionOf(ledger.apply(command).result);

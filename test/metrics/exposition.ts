@@ -63,7 +63,7 @@ export function samplesOf(e: Exposition, name: string, labels: Record<string, st
 }
 
 /** The value of the one sample named `name` with exactly these labels; fails if there is none. */
-export function valueOf(e: Exposition, name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(e: Exposition, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.keys(labels).length;
   const found = samplesOf(e, name, labels).filter((s) => Object.keys(s.labels).length === wanted);
   if (found.length !== 1)

@@ -12,7 +12,7 @@ import { formatAccountId } from "../../src/ledger/ids.js";
 import { createGatewayMetrics, type GatewayMetrics } from "../../src/metrics/gateway-metrics.js";
 import { createUnaryClient, type UnaryClient } from "../../src/transport/grpc-service.js";
 import { MemoryBackend } from "../gateway/memory-backend.js";
-import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 
 let server: LedgerServer | undefined;
@@ -69,12 +69,12 @@ describe("gateway metrics: CreateTransactions items", () => {
     ]);
 
     const e = await scrape(metrics);
-    const items = (code: string): number => valueOf(e, "ledger_gateway_batch_items_total", { code });
+    const items = (code: string): number => sampleValue(e, "ledger_gateway_batch_items_total", { code });
     expect(items("OK")).toBe(2);
     expect(items("INVALID_ARGUMENT")).toBe(1);
     expect(items("NOT_FOUND")).toBe(1);
     expect(samplesOf(e, "ledger_gateway_batch_items_total")).toHaveLength(3);
     expect(e.types.get("ledger_gateway_batch_items_total")).toBe("counter");
-    expect(valueOf(e, "ledger_grpc_server_handled_total", { method: "CreateTransactions", code: "OK" })).toBe(1);
+    expect(sampleValue(e, "ledger_grpc_server_handled_total", { method: "CreateTransactions", code: "OK" })).toBe(1);
   });
 });

@@ -5,7 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import { metricsCallBucketsSeconds } from "../../src/base/limits.js";
 import { createGatewayMetrics, type GatewayMetrics } from "../../src/metrics/gateway-metrics.js";
-import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 
 async function scrape(metrics: GatewayMetrics): Promise<{ contentType: string; exposition: Exposition }> {
   const route = metrics.routes["/metrics"];
@@ -25,7 +25,7 @@ describe("gateway metrics", () => {
     const { contentType, exposition: e } = await scrape(metrics);
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const handled = (method: string, code: string): number =>
-      valueOf(e, "ledger_grpc_server_handled_total", { method, code });
+      sampleValue(e, "ledger_grpc_server_handled_total", { method, code });
     expect(handled("CreateAccount", "OK")).toBe(3);
     expect(handled("CreateAccount", "NOT_LEADER")).toBe(1);
     expect(handled("CreateAccount", "UNAVAILABLE")).toBe(1);
@@ -33,20 +33,20 @@ describe("gateway metrics", () => {
     expect(samplesOf(e, "ledger_grpc_server_handled_total")).toHaveLength(4);
 
     const ok = { method: "CreateAccount", code: "OK" };
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_count", ok)).toBe(3);
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_sum", ok)).toBeCloseTo(0.306, 9);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_count", ok)).toBe(3);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_sum", ok)).toBeCloseTo(0.306, 9);
     // Cumulative buckets: two calls within 5 ms, all three within 0.5 s.
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.005" })).toBe(2);
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.25" })).toBe(2);
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.5" })).toBe(3);
-    expect(valueOf(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "+Inf" })).toBe(3);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.005" })).toBe(2);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.25" })).toBe(2);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "0.5" })).toBe(3);
+    expect(sampleValue(e, "ledger_grpc_server_handling_seconds_bucket", { ...ok, le: "+Inf" })).toBe(3);
     expect(samplesOf(e, "ledger_grpc_server_handling_seconds_bucket", ok)).toHaveLength(
       metricsCallBucketsSeconds.length + 1,
     );
     expect(e.types.get("ledger_grpc_server_handling_seconds")).toBe("histogram");
     expect(e.types.get("ledger_grpc_server_handled_total")).toBe("counter");
     // prom-client's standard process metrics, under their usual names.
-    expect(valueOf(e, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(e, "process_cpu_seconds_total")).toBeGreaterThan(0);
   });
 
   it("keeps each instance's counts to itself (a registry per instance, not the global one)", async () => {
@@ -56,10 +56,16 @@ describe("gateway metrics", () => {
     a.observeCall("GetAccount", "OK", 0.001);
     b.observeCall("GetAccount", "OK", 0.001);
     expect(
-      valueOf((await scrape(a)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" }),
+      sampleValue((await scrape(a)).exposition, "ledger_grpc_server_handled_total", {
+        method: "GetAccount",
+        code: "OK",
+      }),
     ).toBe(2);
     expect(
-      valueOf((await scrape(b)).exposition, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "OK" }),
+      sampleValue((await scrape(b)).exposition, "ledger_grpc_server_handled_total", {
+        method: "GetAccount",
+        code: "OK",
+      }),
     ).toBe(1);
   });
 });

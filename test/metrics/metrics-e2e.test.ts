@@ -7,7 +7,7 @@ import type { NodeId } from "../../src/cluster/config.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { useCluster } from "../support/cluster-processes.js";
 import { ledgerRejection as rejection } from "../support/rejection.js";
-import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 
 autoCleanup("all");
 
@@ -51,7 +51,8 @@ describe("metrics of a running cluster (3 nodes, 2 shards, gateway)", () => {
           for (const nodeId of c.nodeIds) out.set(nodeId, await fetchMetrics(c.httpAddress(nodeId)));
           for (const shardId of c.shardIds) {
             const leading = c.nodeIds.filter(
-              (n) => valueOf(out.get(n) as Exposition, "ledger_replica_role", { shard: shardId, role: "leader" }) === 1,
+              (n) =>
+                sampleValue(out.get(n) as Exposition, "ledger_replica_role", { shard: shardId, role: "leader" }) === 1,
             );
             if (leading.length !== 1 || leading[0] !== leaders.get(shardId))
               return {
@@ -64,41 +65,45 @@ describe("metrics of a running cluster (3 nodes, 2 shards, gateway)", () => {
       );
 
       const gateway = await fetchMetrics(c.httpAddress("gateway"));
-      expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "CreateAccount", code: "OK" })).toBe(
+      expect(sampleValue(gateway, "ledger_grpc_server_handled_total", { method: "CreateAccount", code: "OK" })).toBe(
         accounts,
       );
-      expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "CreateTransaction", code: "OK" })).toBe(1);
-      expect(valueOf(gateway, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "NOT_FOUND" })).toBe(1);
       expect(
-        valueOf(gateway, "ledger_grpc_server_handling_seconds_count", { method: "CreateAccount", code: "OK" }),
+        sampleValue(gateway, "ledger_grpc_server_handled_total", { method: "CreateTransaction", code: "OK" }),
+      ).toBe(1);
+      expect(
+        sampleValue(gateway, "ledger_grpc_server_handled_total", { method: "GetAccount", code: "NOT_FOUND" }),
+      ).toBe(1);
+      expect(
+        sampleValue(gateway, "ledger_grpc_server_handling_seconds_count", { method: "CreateAccount", code: "OK" }),
       ).toBe(accounts);
-      const createSeconds = valueOf(gateway, "ledger_grpc_server_handling_seconds_sum", {
+      const createSeconds = sampleValue(gateway, "ledger_grpc_server_handling_seconds_sum", {
         method: "CreateAccount",
         code: "OK",
       });
       expect(createSeconds).toBeGreaterThan(0);
       expect(createSeconds).toBeLessThan(accounts * 15);
-      expect(valueOf(gateway, "process_cpu_seconds_total")).toBeGreaterThan(0);
+      expect(sampleValue(gateway, "process_cpu_seconds_total")).toBeGreaterThan(0);
 
       let proposalsApplied = 0;
       let proposeCalls = 0;
       for (const [nodeId, e] of scrapes) {
-        expect(valueOf(e, "ledger_node_info", { node: nodeId })).toBe(1);
+        expect(sampleValue(e, "ledger_node_info", { node: nodeId })).toBe(1);
         for (const shardId of c.shardIds) {
           const s = { shard: shardId };
-          const applied = valueOf(e, "ledger_replica_applied_index", s);
+          const applied = sampleValue(e, "ledger_replica_applied_index", s);
           expect(applied).toBeGreaterThanOrEqual(Number(converged.get(shardId)?.appliedIndex ?? 1));
-          expect(valueOf(e, "ledger_replica_commit_index", s)).toBeGreaterThanOrEqual(applied);
-          expect(valueOf(e, "ledger_replica_last_index", s)).toBeGreaterThanOrEqual(applied);
-          expect(valueOf(e, "ledger_replica_term", s)).toBeGreaterThanOrEqual(1);
+          expect(sampleValue(e, "ledger_replica_commit_index", s)).toBeGreaterThanOrEqual(applied);
+          expect(sampleValue(e, "ledger_replica_last_index", s)).toBeGreaterThanOrEqual(applied);
+          expect(sampleValue(e, "ledger_replica_term", s)).toBeGreaterThanOrEqual(1);
           expect(sum(e, "ledger_replica_role", s)).toBe(1);
-          expect(valueOf(e, "ledger_leader_changes_total", s)).toBeGreaterThanOrEqual(1);
+          expect(sampleValue(e, "ledger_leader_changes_total", s)).toBeGreaterThanOrEqual(1);
         }
-        expect(valueOf(e, "ledger_fsync_seconds_count")).toBeGreaterThan(0);
-        expect(valueOf(e, "ledger_fsync_batch_groups_count")).toBe(valueOf(e, "ledger_fsync_seconds_count"));
+        expect(sampleValue(e, "ledger_fsync_seconds_count")).toBeGreaterThan(0);
+        expect(sampleValue(e, "ledger_fsync_batch_groups_count")).toBe(sampleValue(e, "ledger_fsync_seconds_count"));
         for (const peer of c.nodeIds.filter((n) => n !== nodeId))
-          expect(valueOf(e, "ledger_peer_stream_up", { peer })).toBe(1);
-        proposalsApplied += valueOf(e, "ledger_proposals_total", { outcome: "applied" });
+          expect(sampleValue(e, "ledger_peer_stream_up", { peer })).toBe(1);
+        proposalsApplied += sampleValue(e, "ledger_proposals_total", { outcome: "applied" });
         proposeCalls += sum(e, "ledger_grpc_server_handled_total", { method: "Propose", code: "OK" });
       }
       // Each write the gateway made was proposed on its shard's leader and applied there once

@@ -16,7 +16,7 @@ import { startNodeServer } from "../../src/node/node-server.js";
 import { notApplied, outcomeUnknown } from "../../src/node/waiters.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { InProcessCluster, accountIn, testTickMs, testTimestamp } from "../node/support/in-process-cluster.js";
-import { parseExposition, samplesOf, valueOf, type Exposition } from "./exposition.js";
+import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 
 /** Starts a member of the harness's cluster like its startNode does, with metrics attached. */
@@ -134,49 +134,51 @@ describe("node metrics over a running three-node cluster", () => {
       const host = cluster.host(nodeId);
       const { contentType, exposition: e } = await scrape(metricsOf(nodeId));
       expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
-      expect(valueOf(e, "ledger_node_info", { node: nodeId })).toBe(1);
+      expect(sampleValue(e, "ledger_node_info", { node: nodeId })).toBe(1);
 
       for (const shard of cluster.config.shards) {
         const r = host.replicaOf(shard.id);
         const status = r.raw.status();
         const s = { shard: shard.id };
-        expect(valueOf(e, "ledger_replica_applied_index", s)).toBe(r.applied);
-        expect(valueOf(e, "ledger_replica_applied_index", s)).toBeGreaterThanOrEqual(lastIndex.get(shard.id) ?? 1);
-        expect(valueOf(e, "ledger_replica_term", s)).toBe(status.hardState.term);
-        expect(valueOf(e, "ledger_replica_commit_index", s)).toBe(status.hardState.commit);
-        expect(valueOf(e, "ledger_replica_last_index", s)).toBe(r.log.lastIndex());
-        expect(valueOf(e, "ledger_replica_snapshot_index", s)).toBe(r.log.snapshotMetadata().index);
+        expect(sampleValue(e, "ledger_replica_applied_index", s)).toBe(r.applied);
+        expect(sampleValue(e, "ledger_replica_applied_index", s)).toBeGreaterThanOrEqual(lastIndex.get(shard.id) ?? 1);
+        expect(sampleValue(e, "ledger_replica_term", s)).toBe(status.hardState.term);
+        expect(sampleValue(e, "ledger_replica_commit_index", s)).toBe(status.hardState.commit);
+        expect(sampleValue(e, "ledger_replica_last_index", s)).toBe(r.log.lastIndex());
+        expect(sampleValue(e, "ledger_replica_snapshot_index", s)).toBe(r.log.snapshotMetadata().index);
         const isLeader = leaders.get(shard.id) === nodeId;
-        expect(valueOf(e, "ledger_replica_role", { ...s, role: "leader" })).toBe(isLeader ? 1 : 0);
-        expect(valueOf(e, "ledger_replica_role", { ...s, role: "follower" })).toBe(isLeader ? 0 : 1);
+        expect(sampleValue(e, "ledger_replica_role", { ...s, role: "leader" })).toBe(isLeader ? 1 : 0);
+        expect(sampleValue(e, "ledger_replica_role", { ...s, role: "follower" })).toBe(isLeader ? 0 : 1);
         expect(samplesOf(e, "ledger_replica_role", s).reduce((sum, x) => sum + x.value, 0)).toBe(1);
         // Every replica has seen a leader since it started.
-        expect(valueOf(e, "ledger_leader_changes_total", s)).toBeGreaterThanOrEqual(1);
-        expect(valueOf(e, "ledger_replica_reads_waiting", s)).toBe(0);
+        expect(sampleValue(e, "ledger_leader_changes_total", s)).toBeGreaterThanOrEqual(1);
+        expect(sampleValue(e, "ledger_replica_reads_waiting", s)).toBe(0);
       }
 
       const mine = count(nodeId);
-      expect(valueOf(e, "ledger_proposals_total", { outcome: "applied" })).toBe(mine.applied);
-      expect(valueOf(e, "ledger_proposals_total", { outcome: "not_leader" })).toBe(mine.notLeader);
-      expect(valueOf(e, "ledger_proposals_total", { outcome: "unknown" })).toBe(0);
+      expect(sampleValue(e, "ledger_proposals_total", { outcome: "applied" })).toBe(mine.applied);
+      expect(sampleValue(e, "ledger_proposals_total", { outcome: "not_leader" })).toBe(mine.notLeader);
+      expect(sampleValue(e, "ledger_proposals_total", { outcome: "unknown" })).toBe(0);
       expect(mine.applied + mine.notLeader).toBeGreaterThan(0);
 
       // Every node appended entries (as leader or follower) with synced writes.
-      const fsyncs = valueOf(e, "ledger_fsync_seconds_count");
+      const fsyncs = sampleValue(e, "ledger_fsync_seconds_count");
       expect(fsyncs).toBeGreaterThan(0);
-      expect(valueOf(e, "ledger_fsync_seconds_sum")).toBeGreaterThan(0);
-      expect(valueOf(e, "ledger_fsync_seconds_bucket", { le: "+Inf" })).toBe(fsyncs);
-      expect(valueOf(e, "ledger_fsync_batch_entries_count")).toBe(fsyncs);
-      expect(valueOf(e, "ledger_fsync_batch_groups_count")).toBe(fsyncs);
+      expect(sampleValue(e, "ledger_fsync_seconds_sum")).toBeGreaterThan(0);
+      expect(sampleValue(e, "ledger_fsync_seconds_bucket", { le: "+Inf" })).toBe(fsyncs);
+      expect(sampleValue(e, "ledger_fsync_batch_entries_count")).toBe(fsyncs);
+      expect(sampleValue(e, "ledger_fsync_batch_groups_count")).toBe(fsyncs);
       // A leader appends each of its proposals to its own log once; each write holds >= 1 group.
-      expect(valueOf(e, "ledger_fsync_batch_entries_sum")).toBeGreaterThanOrEqual(mine.applied);
-      expect(valueOf(e, "ledger_fsync_batch_groups_sum")).toBeGreaterThanOrEqual(fsyncs);
-      expect(valueOf(e, "ledger_apply_seconds_count")).toBeGreaterThan(0);
+      expect(sampleValue(e, "ledger_fsync_batch_entries_sum")).toBeGreaterThanOrEqual(mine.applied);
+      expect(sampleValue(e, "ledger_fsync_batch_groups_sum")).toBeGreaterThanOrEqual(fsyncs);
+      expect(sampleValue(e, "ledger_apply_seconds_count")).toBeGreaterThan(0);
 
       // Proposals through NodeService: counted by method and code.
       if (mine.viaService > 0) {
-        expect(valueOf(e, "ledger_grpc_server_handled_total", { method: "Propose", code: "OK" })).toBe(mine.viaService);
-        expect(valueOf(e, "ledger_grpc_server_handling_seconds_count", { method: "Propose", code: "OK" })).toBe(
+        expect(sampleValue(e, "ledger_grpc_server_handled_total", { method: "Propose", code: "OK" })).toBe(
+          mine.viaService,
+        );
+        expect(sampleValue(e, "ledger_grpc_server_handling_seconds_count", { method: "Propose", code: "OK" })).toBe(
           mine.viaService,
         );
       }
@@ -188,14 +190,14 @@ describe("node metrics over a running three-node cluster", () => {
         "ledger_proposals_in_flight",
         "ledger_db_writer_jobs",
       ]) {
-        expect(valueOf(e, name)).toBeGreaterThanOrEqual(0);
+        expect(sampleValue(e, name)).toBeGreaterThanOrEqual(0);
       }
       for (const peer of cluster.nodeIds.filter((n) => n !== nodeId)) {
-        expect(valueOf(e, "ledger_peer_stream_up", { peer })).toBe(1);
-        expect(valueOf(e, "ledger_peer_streams_opened_total", { peer })).toBeGreaterThanOrEqual(1);
+        expect(sampleValue(e, "ledger_peer_stream_up", { peer })).toBe(1);
+        expect(sampleValue(e, "ledger_peer_streams_opened_total", { peer })).toBeGreaterThanOrEqual(1);
       }
       // prom-client's standard process metrics, under their usual names.
-      expect(valueOf(e, "process_cpu_seconds_total")).toBeGreaterThan(0);
+      expect(sampleValue(e, "process_cpu_seconds_total")).toBeGreaterThan(0);
       expect(e.types.get("ledger_fsync_seconds")).toBe("histogram");
       expect(e.types.get("ledger_proposals_total")).toBe("counter");
       expect(e.types.get("ledger_replica_applied_index")).toBe("gauge");
@@ -205,7 +207,7 @@ describe("node metrics over a running three-node cluster", () => {
     for (const shard of cluster.config.shards) {
       let elections = 0;
       for (const nodeId of cluster.nodeIds)
-        elections += valueOf((await scrape(metricsOf(nodeId))).exposition, "ledger_elections_started_total", {
+        elections += sampleValue((await scrape(metricsOf(nodeId))).exposition, "ledger_elections_started_total", {
           shard: shard.id,
         });
       expect(elections).toBeGreaterThanOrEqual(1);
@@ -231,7 +233,7 @@ describe("node metrics of a snapshot transfer", () => {
     }
     await cluster.waitForConvergence(shardId, lastIndex, { nodes: others });
     // No snapshot can be sent before the logs are compacted.
-    const before = valueOf((await scrape(metricsOf(leader))).exposition, "ledger_snapshots_sent_total", {
+    const before = sampleValue((await scrape(metricsOf(leader))).exposition, "ledger_snapshots_sent_total", {
       shard: shardId,
     });
     // Compact the logs of both live replicas past everything the victim has.
@@ -241,11 +243,11 @@ describe("node metrics of a snapshot transfer", () => {
     await cluster.waitForConvergence(shardId, lastIndex);
 
     const sent = (await scrape(metricsOf(leader))).exposition;
-    expect(valueOf(sent, "ledger_snapshots_sent_total", { shard: shardId })).toBeGreaterThan(before);
+    expect(sampleValue(sent, "ledger_snapshots_sent_total", { shard: shardId })).toBeGreaterThan(before);
     const installed = (await scrape(metricsOf(victim))).exposition;
-    expect(valueOf(installed, "ledger_snapshots_installed_total", { shard: shardId })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(installed, "ledger_snapshots_installed_total", { shard: shardId })).toBeGreaterThanOrEqual(1);
     const replica = cluster.host(victim).replicaOf(shardId);
-    expect(valueOf(installed, "ledger_replica_snapshot_index", { shard: shardId })).toBe(
+    expect(sampleValue(installed, "ledger_replica_snapshot_index", { shard: shardId })).toBe(
       replica.log.snapshotMetadata().index,
     );
     expect(replica.log.snapshotMetadata().index).toBeGreaterThanOrEqual(lastIndex);

@@ -11,7 +11,7 @@ import { NodeHost } from "../../src/node/node-host.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { findFreePort } from "../support/free-port.js";
 import { makeTempDir } from "../support/temp-dirs.js";
-import { parseExposition, valueOf } from "./exposition.js";
+import { parseExposition, sampleValue } from "./exposition.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 
 autoCleanup();
@@ -50,6 +50,6 @@ describe("ledger_proposals_total on a node that is shutting down", () => {
     const route = metrics.routes["/metrics"]!;
     const reply = await route({} as never);
     const exposition = parseExposition(String(reply.body));
-    expect(valueOf(exposition, "ledger_proposals_total", { outcome: "refused" })).toBe(1);
+    expect(sampleValue(exposition, "ledger_proposals_total", { outcome: "refused" })).toBe(1);
   });
 });

@@ -61,15 +61,13 @@ async function writeSome(
 }
 
 async function staleBalance(c: InProcessCluster, nodeId: string, shardId: string, accountId: bigint): Promise<bigint> {
-  const response = await c
-    .client(nodeId)
-    .read(
-      create(ReadRequestSchema, {
-        shardId,
-        query: toBinary(QuerySchema, getAccountQuery(accountId)),
-        consistency: ReadConsistency.STALE,
-      }),
-    );
+  const response = await c.client(nodeId).read(
+    create(ReadRequestSchema, {
+      shardId,
+      query: toBinary(QuerySchema, getAccountQuery(accountId)),
+      consistency: ReadConsistency.STALE,
+    }),
+  );
   return accountOfResult(fromBinary(QueryResultSchema, response.result)).settledBalance;
 }
 
@@ -137,15 +135,13 @@ async function linearizableBalance(
   shardId: string,
   accountId: bigint,
 ): Promise<bigint> {
-  const response = await c
-    .client(nodeId)
-    .read(
-      create(ReadRequestSchema, {
-        shardId,
-        query: toBinary(QuerySchema, getAccountQuery(accountId)),
-        consistency: ReadConsistency.LINEARIZABLE,
-      }),
-    );
+  const response = await c.client(nodeId).read(
+    create(ReadRequestSchema, {
+      shardId,
+      query: toBinary(QuerySchema, getAccountQuery(accountId)),
+      consistency: ReadConsistency.LINEARIZABLE,
+    }),
+  );
   return accountOfResult(fromBinary(QueryResultSchema, response.result)).settledBalance;
 }
 
@@ -296,16 +292,14 @@ describe("NodeHost recovery", () => {
     await Promise.all(
       c.config.shards.map(async (shard) => {
         const started = Date.now();
-        const read = c
-          .client(survivor)
-          .read(
-            create(ReadRequestSchema, {
-              shardId: shard.id,
-              query: toBinary(QuerySchema, getAccountQuery(accountIn(c.config, shard.id))),
-              consistency: ReadConsistency.LINEARIZABLE,
-            }),
-            { deadlineMs: started + callMs },
-          );
+        const read = c.client(survivor).read(
+          create(ReadRequestSchema, {
+            shardId: shard.id,
+            query: toBinary(QuerySchema, getAccountQuery(accountIn(c.config, shard.id))),
+            consistency: ReadConsistency.LINEARIZABLE,
+          }),
+          { deadlineMs: started + callMs },
+        );
         const e = await read.then(
           () => undefined,
           (err: unknown) => err,

@@ -116,15 +116,13 @@ describe("NodeService", () => {
     expect(p.message).toContain("shard_id");
     expect(p.message).toContain("shard-nope");
     const r = await failure(
-      cluster
-        .client(follower)
-        .read(
-          create(ReadRequestSchema, {
-            shardId: "shard-nope",
-            query: toBinary(QuerySchema, getAccountQuery(1n)),
-            consistency: ReadConsistency.STALE,
-          }),
-        ),
+      cluster.client(follower).read(
+        create(ReadRequestSchema, {
+          shardId: "shard-nope",
+          query: toBinary(QuerySchema, getAccountQuery(1n)),
+          consistency: ReadConsistency.STALE,
+        }),
+      ),
     );
     expect(r.code).toBe("INVALID_ARGUMENT");
     expect(r.message).toContain("shard_id");
@@ -132,16 +130,14 @@ describe("NodeService", () => {
 
   it("an empty command is INVALID_ARGUMENT, on the leader and on a follower", async () => {
     for (const nodeId of [leader, follower]) {
-      const response = cluster
-        .client(nodeId)
-        .propose({
-          $typeName: "ledger.node.v1.ProposeRequest",
-          shardId,
-          command: new Uint8Array(0),
-          commands: [],
-          requestId: "",
-          hops: 0,
-        });
+      const response = cluster.client(nodeId).propose({
+        $typeName: "ledger.node.v1.ProposeRequest",
+        shardId,
+        command: new Uint8Array(0),
+        commands: [],
+        requestId: "",
+        hops: 0,
+      });
       const e = await failure(response);
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain("command");
@@ -216,7 +212,7 @@ describe("NodeService", () => {
       );
       expect(single.code).toBe("INVALID_ARGUMENT");
       expect(single.message).toContain("amount");
-      expect(single.details["applied"]).toBe("no");
+      expect(single.details.applied).toBe("no");
       const batch = await failure(
         cluster.client(nodeId).propose(create(ProposeRequestSchema, { shardId, commands: [fine, zero] })),
       );
@@ -249,15 +245,13 @@ describe("NodeService", () => {
 
   it("a read whose query bytes are not a Query, or set no kind, is INVALID_ARGUMENT", async () => {
     const garbage = await failure(
-      cluster
-        .client(follower)
-        .read(
-          create(ReadRequestSchema, {
-            shardId,
-            query: new Uint8Array([0xff, 0xff, 0xff]),
-            consistency: ReadConsistency.STALE,
-          }),
-        ),
+      cluster.client(follower).read(
+        create(ReadRequestSchema, {
+          shardId,
+          query: new Uint8Array([0xff, 0xff, 0xff]),
+          consistency: ReadConsistency.STALE,
+        }),
+      ),
     );
     expect(garbage.code).toBe("INVALID_ARGUMENT");
     expect(garbage.message).toContain("query");

@@ -411,7 +411,7 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
             .client(nodeId)
             .propose(create(ProposeRequestSchema, { shardId: s.shardId, command: toBinary(CommandSchema, command) })),
         );
-        expect([e.code, e.details["applied"]], e.message).toEqual(["INVALID_ARGUMENT", "no"]);
+        expect([e.code, e.details.applied], e.message).toEqual(["INVALID_ARGUMENT", "no"]);
         expect(e.message).toContain(says);
       }
     }
@@ -423,7 +423,7 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
         .client(s.leader)
         .propose(create(ProposeRequestSchema, { shardId: s.shardId, commands: [good, good, good, late] })),
     );
-    expect([e.code, e.details["applied"]]).toEqual(["INVALID_ARGUMENT", "no"]);
+    expect([e.code, e.details.applied]).toEqual(["INVALID_ARGUMENT", "no"]);
     expect(e.message).toMatch(/^commands\[3\]\.timestamp /);
 
     for (let localId = 1n; localId <= 9n; localId++) {
@@ -464,7 +464,7 @@ describe("issue 12, finding 5: NodeService.Propose applies the public API's rule
     const e = await ledgerRejection(
       s.c.client(s.leader).propose(create(ProposeRequestSchema, { shardId: s.shardId, command: forged })),
     );
-    expect([e.code, e.details["applied"]]).toEqual(["INVALID_ARGUMENT", "no"]);
+    expect([e.code, e.details.applied]).toEqual(["INVALID_ARGUMENT", "no"]);
     expect(e.message).toMatch(
       /^command is not a valid ledger\.core\.v1\.Command: create_transaction\.settled has wire type LEN/,
     );

@@ -235,7 +235,13 @@ describe("review R1: node correctness", () => {
     const begin = host.snapshots.begin.bind(host.snapshots);
     host.snapshots.begin = (from, shard, message): SnapshotSink => {
       const sink = begin(from, shard, message);
-      return { ...sink, commit: async () => (await commitGate.wait(), sink.commit()) };
+      return {
+        ...sink,
+        commit: async () => {
+          await commitGate.wait();
+          return sink.commit();
+        },
+      };
     };
     // Hold the read's DB multi-get of the old generation (0) until that generation has been
     // cleared. (Point reads are synchronous and so cannot interleave with the clear; a page of

@@ -87,7 +87,7 @@ describe("ProposalWaiters", () => {
   it("failAll rejects every waiter once with the given error and empties the set", () => {
     const w = new ProposalWaiters();
     const rs = [waiter("s0", 1), waiter("s1", 2)];
-    rs.forEach((r, i) => w.add(i, r.waiter));
+    for (const [i, r] of rs.entries()) w.add(i, r.waiter);
     const down = new LedgerError("UNAVAILABLE", "shutting down");
     w.failAll(down);
     w.failAll(down);

@@ -2,7 +2,6 @@
 // from the reflection protocol's own proto lists the services of a running standalone server
 // and gets LedgerService's file descriptor, which decodes and names its methods.
 
-import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import {
@@ -49,7 +48,7 @@ function reflectionClient(
     keepCase: true,
   });
   const pkg = loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: GrpcObject } } };
-  const Client = pkg.grpc.reflection.v1["ServerReflection"] as ServiceClientConstructor;
+  const Client = pkg.grpc.reflection.v1.ServerReflection as ServiceClientConstructor;
   const client = new Client(address, channel.credentials, channel.options);
   return {
     ask: (request) =>

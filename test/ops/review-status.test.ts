@@ -13,7 +13,7 @@ import { assembleClusterStatus, type NodeReport } from "../../src/gateway/cluste
 import { RequestRates } from "../../src/gateway/request-rates.js";
 import { statusPageHtml } from "../../src/gateway/status-page/page-html.js";
 import { autoCleanup } from "../support/cleanup.js";
-import { oneShard, oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
+import { oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 import { findFreePort } from "../support/free-port.js";
 import { startTsProcess } from "../support/processes.js";
 import { makeTempDir } from "../support/temp-dirs.js";
@@ -21,7 +21,6 @@ import { makeTempDir } from "../support/temp-dirs.js";
 autoCleanup();
 
 const config = oneShardConfig;
-const shard = oneShard;
 
 describe("assembleClusterStatus (review)", () => {
   it("does not name as leader a deposed replica whose term a live replica has moved past under another leader", () => {

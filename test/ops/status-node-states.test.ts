@@ -107,6 +107,7 @@ describe("NodeStates", () => {
   it("escapes the control characters of a node's error text, so none reaches a terminal", () => {
     const reason = describeFailure(new LedgerError("UNAVAILABLE", "\x1b[2J\x1b[31mbroken\x07 \x9b"));
     expect(reason).toBe("UNAVAILABLE: \\x1b[2J\\x1b[31mbroken\\x07 \\x9b");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting there are none.
     expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 

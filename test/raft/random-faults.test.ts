@@ -137,7 +137,7 @@ export function run(seed: number, n: number, opts: ClusterOptions, steps: number
   }
   observe();
   const leader = c.leader();
-  if (process.env["RAFT_DEBUG"] === "1" && !converged()) {
+  if (process.env.RAFT_DEBUG === "1" && !converged()) {
     for (const id of ids) console.log(id, c.status(id), c.member(id).logs.slice(-8));
   }
   expect(converged(), `seed ${seed}: the group did not converge after the faults stopped`).toBe(true);
@@ -149,7 +149,7 @@ export function run(seed: number, n: number, opts: ClusterOptions, steps: number
 }
 
 /** Seeds per variant; RAFT_FAULT_SEEDS raises it for a longer soak. */
-const seeds = Number(process.env["RAFT_FAULT_SEEDS"] ?? "30");
+const seeds = Number(process.env.RAFT_FAULT_SEEDS ?? "30");
 
 describe("random faults", () => {
   const variants: Array<[string, ClusterOptions]> = [
@@ -174,7 +174,7 @@ describe("random faults", () => {
         snapshots += r.snapshots;
         stale += r.staleLeaderSteps;
       }
-      if (process.env["RAFT_DEBUG"] === "1") console.log(name, { leaders, reads, snapshots, stale });
+      if (process.env.RAFT_DEBUG === "1") console.log(name, { leaders, reads, snapshots, stale });
       // The faults really did force elections, reads were answered and checked, and followers
       // that fell behind compaction were caught up by snapshots.
       expect(leaders).toBeGreaterThan(seeds);

@@ -7,7 +7,7 @@ import { seededPrng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
 import { MessageType, RaftError } from "../../src/raft/types.js";
-import type { Message, RaftConfig, Ready } from "../../src/raft/types.js";
+import type { Message, Ready } from "../../src/raft/types.js";
 import { Cluster, bytes, testRaftConfig } from "./support/cluster.js";
 
 const config = testRaftConfig;

@@ -36,7 +36,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
 
   const take = (id: ReplicaId) => {
     const node = c.member(id).node;
-    if (node !== undefined && node.hasReady()) outstanding.set(id, node.ready());
+    if (node?.hasReady()) outstanding.set(id, node.ready());
   };
   const complete = (id: ReplicaId) => {
     const m = c.member(id);

@@ -8,7 +8,7 @@ import { parseDataDriven, renderDataDriven } from "./support/datadriven.js";
 import { InteractionEnv } from "./support/interaction-env.js";
 
 const dir = join(import.meta.dirname, "..", "testdata", "raft");
-const rewrite = process.env["REWRITE_RAFT_TESTDATA"] === "1";
+const rewrite = process.env.REWRITE_RAFT_TESTDATA === "1";
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".txt"))
   .sort();

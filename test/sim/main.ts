@@ -59,14 +59,14 @@ function parseFlags(argv: string[]): Flags | number {
 }
 
 function runOne(seed: number, f: Flags): number {
-  const onTrace = f.verbose ? (line: string) => process.stdout.write(line + "\n") : undefined;
+  const onTrace = f.verbose ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
   const base = { seed, chaosSteps: f.steps, ...(onTrace ? { onTrace } : {}) };
   const r = runSimulation(f.replicas === undefined ? base : { ...base, replicas: f.replicas });
   if (r.failure !== undefined) {
-    process.stdout.write(describeFailure(r, replayCommand(r, f.steps, f.replicas !== undefined)) + "\n");
+    process.stdout.write(`${describeFailure(r, replayCommand(r, f.steps, f.replicas !== undefined))}\n`);
     return 1;
   }
-  process.stdout.write(describePass(r) + "\n");
+  process.stdout.write(`${describePass(r)}\n`);
   return 0;
 }
 
@@ -81,7 +81,7 @@ function runRange(firstSeed: number, f: Flags): number {
     chaosSteps: f.steps,
     ...(f.replicas !== undefined ? { replicas: f.replicas } : {}),
     onRun: (r, done) => {
-      if (f.verbose && r.failure === undefined) process.stdout.write(describePass(r) + "\n");
+      if (f.verbose && r.failure === undefined) process.stdout.write(`${describePass(r)}\n`);
       const now = performance.now();
       if (now - lastReport >= progressIntervalMs) {
         lastReport = now;
@@ -92,7 +92,7 @@ function runRange(firstSeed: number, f: Flags): number {
   });
   if (m.failure !== undefined) {
     process.stdout.write(
-      describeFailure(m.failure, replayCommand(m.failure, f.steps, f.replicas !== undefined)) + "\n",
+      `${describeFailure(m.failure, replayCommand(m.failure, f.steps, f.replicas !== undefined))}\n`,
     );
     process.stdout.write(`${m.runs - 1} runs passed before it\n`);
     return 1;

@@ -50,7 +50,7 @@ export class Nemesis {
 
   /** Up and not paused: a process that can take a request right now. */
   private live(r: SimReplica | undefined): SimReplica | undefined {
-    return r !== undefined && r.up && !r.paused(this.sim.now) ? r : undefined;
+    return r?.up && !r.paused(this.sim.now) ? r : undefined;
   }
 
   /** The replica the client would address: the known leader, or now and then any replica. */

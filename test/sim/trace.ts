@@ -70,7 +70,7 @@ export class Trace {
 
   /** An extra detail line for --verbose only; not part of the hash or the ring. */
   print(line: string): void {
-    this.onRecord?.(`#${this.step}`.padEnd(7) + "   " + line);
+    this.onRecord?.(`${`#${this.step}`.padEnd(7)}   ${line}`);
   }
 
   /** The last `n` records, oldest first, one line each. */

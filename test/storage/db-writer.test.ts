@@ -20,7 +20,7 @@ function batchPut(k: Uint8Array, value: number): ReturnType<LedgerDb["batch"]> {
   return db.batch().put(k, Uint8Array.of(value >> 8, value & 0xff));
 }
 
-async function valueOf(k: Uint8Array): Promise<number | undefined> {
+async function sampleValue(k: Uint8Array): Promise<number | undefined> {
   const v = await db.get(k);
   return v === undefined ? undefined : ((v[0] as number) << 8) | (v[1] as number);
 }
@@ -53,7 +53,7 @@ describe("DbWriter", () => {
     expect(writer.queuedJobs()).toBe(n);
     await Promise.all(jobs);
     expect(finished).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(await valueOf(key)).toBeUndefined(); // job 299 is a clear
+    expect(await sampleValue(key)).toBeUndefined(); // job 299 is a clear
     expect(writer.queuedJobs()).toBe(0);
   });
 
@@ -62,7 +62,11 @@ describe("DbWriter", () => {
     void writer.clear({ gte: keyAt(0), lt: keyAt(2) });
     const last = writer.write(batchPut(keyAt(0), 7), { sync: true });
     await last;
-    expect([await valueOf(keyAt(0)), await valueOf(keyAt(1)), await valueOf(keyAt(2))]).toEqual([7, undefined, 2]);
+    expect([await sampleValue(keyAt(0)), await sampleValue(keyAt(1)), await sampleValue(keyAt(2))]).toEqual([
+      7,
+      undefined,
+      2,
+    ]);
   });
 
   it("a failing job rejects its own promise and does not block later jobs", async () => {
@@ -74,7 +78,7 @@ describe("DbWriter", () => {
     await expect(before).resolves.toBeUndefined();
     await expect(failing).rejects.toThrow();
     await expect(after).resolves.toBeUndefined();
-    expect(await valueOf(key)).toBe(2);
+    expect(await sampleValue(key)).toBe(2);
   });
 
   it("idle resolves once every queued job, including ones queued meanwhile, has ended", async () => {
@@ -85,7 +89,7 @@ describe("DbWriter", () => {
     await idle;
     expect(ended).toBe(21);
     expect(writer.queuedJobs()).toBe(0);
-    expect(await valueOf(key)).toBe(5);
+    expect(await sampleValue(key)).toBe(5);
   });
 
   it("close waits for the queued jobs, then refuses new ones with an Error", async () => {
@@ -94,10 +98,10 @@ describe("DbWriter", () => {
     expect(writer.queuedJobs()).toBe(0);
     for (const [i, job] of queued.entries()) {
       await expect(job).resolves.toBeUndefined();
-      expect(await valueOf(keyAt(i))).toBe(i);
+      expect(await sampleValue(keyAt(i))).toBe(i);
     }
     await expect(writer.write(batchPut(key, 1), { sync: true })).rejects.toThrow(/closed/);
     await expect(writer.clear({ gte: key })).rejects.toThrow(/closed/);
-    expect(await valueOf(key)).toBeUndefined();
+    expect(await sampleValue(key)).toBeUndefined();
   });
 });

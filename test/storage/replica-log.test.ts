@@ -406,12 +406,12 @@ describe("several replicas in one database", () => {
     const ids = [1, 2, 256];
     const logs = await Promise.all(ids.map((id) => ReplicaLog.load(db, id, ids)));
     await inBatch((b) => {
-      logs.forEach((log, i) =>
+      for (const [i, log] of logs.entries()) {
         log.persistReady(
           ready({ entries: run(1, 4 + i, i + 1), hardState: { term: i + 1, vote: ids[i] ?? 0, commit: 3 } }),
           b,
-        ),
-      );
+        );
+      }
     });
     const [a, b2] = logs as [ReplicaLog, ReplicaLog, ReplicaLog];
     await inBatch((b) => {

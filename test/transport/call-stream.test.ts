@@ -24,7 +24,7 @@ import { proposalMayHaveApplied } from "../../src/gateway/retry-policy.js";
 import {
   CallsRequestSchema,
   CallsResponseSchema,
-  NodeCallSchema,
+  type NodeCallSchema,
   NodeService,
   ProposeRequestSchema,
   ProposeResponseSchema,

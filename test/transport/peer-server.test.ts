@@ -95,7 +95,7 @@ describe("peer server against bad peers", () => {
     const batches = await server.waitForBatches(1);
     expect(batches[0]!.messages.map((m) => m.message.commit)).toEqual([1, 7]);
     const dropped = server.log.lines.filter((l) => l.msg === "malformed raft message dropped");
-    expect(dropped.map((l) => [l["shardId"], l["err"]])).toEqual([
+    expect(dropped.map((l) => [l.shardId, l.err])).toEqual([
       ["s02", "messages[1].message.type is not a known MessageType: 99"],
       ["s03", "messages[2].message is missing"],
       ["s04", expect.stringMatching(/^messages\[3\]\.message\.term is 1152921504606846976, above 2\^53-1/)],

@@ -275,6 +275,6 @@ describe("raft codec rejects what the core cannot hold, naming the field", () =>
       ),
     );
     expect(e.message).toMatch(/^m\.entries\[1\]\.index is 50, expected 43/);
-    expect(e.details["field"]).toBe("m.entries[1].index");
+    expect(e.details.field).toBe("m.entries[1].index");
   });
 });

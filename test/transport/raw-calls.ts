@@ -2,7 +2,7 @@
 // would never encode), and settle with the call's status instead of throwing: unary, client
 // streaming and bidi. Also the raw forms test requests are made of.
 
-import { Client, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { type Client, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 export interface RawOutcome {
   /** gRPC status code (0: OK). */

@@ -107,7 +107,7 @@ function rawInstall(address: string, requests: InstallSnapshotRequest["kind"][])
   const client = closers.add(new Client(address, ChannelCredentials.createInsecure(), channelOptions), (c) =>
     c.close(),
   );
-  const def = serviceDefinition(RaftTransportService)["installSnapshot"]!;
+  const def = serviceDefinition(RaftTransportService).installSnapshot!;
   return new Promise((resolve) => {
     const call = client.makeClientStreamRequest(
       methodPath(RaftTransportService.method.installSnapshot),

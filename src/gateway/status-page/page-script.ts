@@ -5,6 +5,7 @@
 // refresh fails the page says so and keeps the last data it had. Written without template
 // literals so it can live in a TypeScript template string unescaped.
 
+// biome-ignore lint/complexity/noUselessStringRaw: raw, so a backslash added to the script later stays a backslash.
 export const statusPageScript = String.raw`
 "use strict";
 (function () {

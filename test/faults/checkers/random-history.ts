@@ -5,7 +5,7 @@
 
 import { seededPrng, type Prng } from "../../../src/base/prng.js";
 import { CoreErrorCode, type CommandResult, type TransactionRecord } from "../../../src/gen/ledger/core/v1/core_pb.js";
-import { TransactionStatus } from "../../../src/gen/ledger/v1/ledger_pb.js";
+import type { TransactionStatus } from "../../../src/gen/ledger/v1/ledger_pb.js";
 import { MemoryLedger } from "../../../src/ledger/memory-ledger.js";
 import { formatTransactionId } from "../../../src/ledger/ids.js";
 import {

@@ -106,7 +106,7 @@ export function searchLinearization<S, O>(
     let top = stack.pop();
     // An op that changed nothing was placed as early as it could go, and any order that places
     // it later can place it there instead: so once it fails, so does every alternative to it.
-    while (top !== undefined && top.greedy) {
+    while (top?.greedy) {
       linearized &= ~(1n << BigInt(top.entry.id));
       unlift(top.entry);
       top = stack.pop();
