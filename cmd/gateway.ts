@@ -23,13 +23,9 @@ import {
 } from "./support/server-cli.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { ClusterBackend } from "../src/gateway/cluster-backend.js";
-import {
-  describeBindError,
-  routeGrpcLogsTo,
-  startLedgerServer,
-  type LedgerServer,
-} from "../src/gateway/grpc-server.js";
+import { startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
+import { describeBindError, routeGrpcLogsTo } from "../src/transport/grpc-server-support.js";
 import type { BatchItemObserver } from "../src/gateway/ledger-service.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
 import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";

@@ -27,7 +27,7 @@ import {
   raftLogEntriesBeforeCompactionMin,
 } from "../src/base/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
-import { routeGrpcLogsTo } from "../src/gateway/grpc-server.js";
+import { routeGrpcLogsTo } from "../src/transport/grpc-server-support.js";
 import { NodeHost } from "../src/node/node-host.js";
 import { startNodeServer, type NodeServer } from "../src/node/node-server.js";
 import { createNodeMetrics } from "../src/metrics/node-metrics.js";

@@ -20,13 +20,9 @@ import {
   stopOnSignals,
 } from "./support/server-cli.js";
 import { LocalLedgerBackend } from "../src/node/local-backend.js";
-import {
-  describeBindError,
-  routeGrpcLogsTo,
-  startLedgerServer,
-  type LedgerServer,
-} from "../src/gateway/grpc-server.js";
+import { startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
+import { describeBindError, routeGrpcLogsTo } from "../src/transport/grpc-server-support.js";
 import type { LedgerBackend } from "../src/ledger/backend.js";
 import type { ApiKeyStore } from "../src/security/key-store.js";
 import type { TransportSecurity } from "../src/security/transport-security.js";

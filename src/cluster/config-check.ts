@@ -2,7 +2,7 @@
 // tile the key space in ascending order, replicas on distinct known nodes. Runs after
 // config-parse.ts, so every field already has its type and range.
 
-import type { ClusterConfig } from "./config.js";
+import type { ClusterConfig } from "./config-types.js";
 import type { Fail } from "./config-parse.js";
 import { shardKeyMax } from "./shard-key.js";
 

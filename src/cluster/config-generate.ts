@@ -5,7 +5,7 @@
 // per-node replica counts differ by at most one. Replica ids are k + 1 (Raft reserves 0).
 
 import { LedgerError } from "../base/errors.js";
-import type { ClusterConfig, NodeConfig, ShardConfig } from "./config.js";
+import type { ClusterConfig, NodeConfig, ShardConfig } from "./config-types.js";
 import { parseClusterConfig } from "./config-load.js";
 import { addressProblem } from "./address.js";
 import { shardKeyMax } from "./shard-key.js";

@@ -4,7 +4,7 @@
 
 import { readFile } from "node:fs/promises";
 import { LedgerError } from "../base/errors.js";
-import type { ClusterConfig } from "./config.js";
+import type { ClusterConfig } from "./config-types.js";
 import { parseConfigShape } from "./config-parse.js";
 import { checkConfigConsistency } from "./config-check.js";
 

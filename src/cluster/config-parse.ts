@@ -2,7 +2,7 @@
 // and nothing unknown (a misspelt field would otherwise be silently ignored). Cross-field rules
 // (coverage, uniqueness, placement) live in config-check.ts.
 
-import type { ClusterConfig, NodeConfig, ReplicaConfig, ShardConfig } from "./config.js";
+import type { ClusterConfig, NodeConfig, ReplicaConfig, ShardConfig } from "./config-types.js";
 import { addressProblem } from "./address.js";
 import { shardKeyMax } from "./shard-key.js";
 

@@ -11,8 +11,6 @@
 // Shards are listed in ascending key order; each owns the inclusive range
 // [lowerBound, upperBound] and together they cover 0..2^32-1 with no gap and no overlap.
 
-import type { ReplicaId } from "../raft/types.js";
-
 export {
   generateClusterConfig,
   generatedNodesMax,
@@ -22,34 +20,8 @@ export {
 export { parseClusterConfig, loadClusterConfig, configErrorPrefix } from "./config-load.js";
 export { shardKeyMax } from "./shard-key.js";
 
-export type NodeId = string;
-export type ShardId = string;
-
-export interface NodeConfig {
-  id: NodeId;
-  /** host:port of the node's internal gRPC endpoint (peer streams and the node API). */
-  address: string;
-}
-
-export interface ReplicaConfig {
-  id: ReplicaId;
-  nodeId: NodeId;
-}
-
-export interface ShardConfig {
-  id: ShardId;
-  /** Inclusive 32-bit shard key bounds. */
-  lowerBound: number;
-  upperBound: number;
-  replicas: ReplicaConfig[];
-}
-
-export interface ClusterConfig {
-  /** Bumped whenever the file changes meaning; processes of one cluster must agree on it. */
-  version: number;
-  nodes: NodeConfig[];
-  shards: ShardConfig[];
-}
+export type { ClusterConfig, NodeConfig, NodeId, ReplicaConfig, ShardConfig, ShardId } from "./config-types.js";
+import type { ClusterConfig } from "./config-types.js";
 
 /** The config as the file holds it: two-space JSON with a trailing newline. */
 export function formatClusterConfig(config: ClusterConfig): string {

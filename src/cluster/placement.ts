@@ -3,7 +3,7 @@
 // scans per request.
 
 import { assert } from "../base/assert.js";
-import type { ClusterConfig, NodeConfig, NodeId, ReplicaConfig, ShardConfig } from "./config.js";
+import type { ClusterConfig, NodeConfig, NodeId, ReplicaConfig, ShardConfig } from "./config-types.js";
 
 export interface HostedReplica {
   shard: ShardConfig;

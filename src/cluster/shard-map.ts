@@ -3,7 +3,7 @@
 // one shard.
 
 import { assert } from "../base/assert.js";
-import type { ClusterConfig, ShardConfig } from "./config.js";
+import type { ClusterConfig, ShardConfig } from "./config-types.js";
 import { cachedShardKey, shardKeyMax } from "./shard-key.js";
 
 /** The shard whose inclusive range holds `key` (an integer in 0..2^32-1). */

@@ -2,7 +2,8 @@
 // while taking calls) and server reflection. Used by the standalone server and (with the Raft
 // router as the backend) by the cluster gateway.
 
-import { Server, setLogger, setLogVerbosity, logVerbosity } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
+import { shutdownGracefully } from "../transport/grpc-server-support.js";
 import { assert } from "../base/assert.js";
 import { apiKeyInterceptor, openCallsLimiter } from "../security/auth-interceptors.js";
 import type { ApiKeyStore } from "../security/key-store.js";
@@ -115,33 +116,4 @@ export async function startLedgerServer(options: LedgerServerOptions): Promise<L
       return shutdownGracefully(server, graceMs);
     },
   };
-}
-
-/**
- * Sends grpc-js's own diagnostics (it writes them to stderr by default) into our log as warn
- * lines, so stderr carries only what the process itself has to say. Process-wide.
- */
-export function routeGrpcLogsTo(logger: Logger): void {
-  const write = (...args: unknown[]): void => logger.warn({ source: "grpc-js" }, args.map(String).join(" "));
-  setLogger({ error: write, info: write, debug: write });
-  setLogVerbosity(logVerbosity.ERROR);
-}
-
-/** The useful part of a grpc-js bind failure ("listen EADDRINUSE: address already in use ..."). */
-export function describeBindError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return /listen (E[A-Z]+: [^\]]+)/.exec(message)?.[1] ?? message;
-}
-
-export function shutdownGracefully(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -7,7 +7,7 @@ import type { CallWithAuth } from "../transport/channel-security.js";
 import { grpcMessageBytesMax, nodeCallsGraceMs, nodeHealthIntervalMs } from "../base/limits.js";
 import type { Logger } from "../base/logger.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
-import { describeBindError } from "../gateway/grpc-server.js";
+import { describeBindError } from "../transport/grpc-server-support.js";
 import { HealthReporter } from "../ops/health.js";
 import { addUnaryService, type CallObserver, type HandlerContext } from "../transport/grpc-service.js";
 import { strictServerOptions } from "../transport/strict-decoding.js";

@@ -7,7 +7,7 @@ import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
 import type { ShardConfig, NodeId } from "../cluster/config.js";
-import { CommandSchema, type Command, type CommandResult } from "../gen/ledger/core/v1/core_pb.js";
+import { CommandSchema, type Command } from "../gen/ledger/core/v1/core_pb.js";
 import { RawNode } from "../raft/raw-node.js";
 import { cachedShardKey } from "../cluster/shard-key.js";
 import { coreRefusal } from "../ledger/command-rules.js";
@@ -17,13 +17,12 @@ import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
 import { ReplicaLog } from "../storage/replica-log.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
 import { decodeEntryData, type ProposalTag } from "./proposal-envelope.js";
-import type { ReadWaiter } from "./waiters.js";
+import type { CommandOutcome, ReadWaiter } from "./waiters.js";
 
 /** The chained batch of one loop turn. */
 export type NodeBatch = ReturnType<LedgerDb["batch"]>;
 
 /** One command's outcome: the core's result, or why this shard refused to apply it. */
-export type CommandOutcome = { result: CommandResult; error?: undefined } | { result?: undefined; error: LedgerError };
 
 /** An applied proposal (one log entry) for its proposer: one outcome per command, in order. */
 export interface AppliedProposal {

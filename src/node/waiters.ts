@@ -3,11 +3,14 @@
 // tick (cheaper than a timer per request). Every waiter is settled exactly once.
 
 import { LedgerError } from "../base/errors.js";
-import type { CommandOutcome } from "./replica.js";
+import type { CommandResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { QueryResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { Query } from "../gen/ledger/core/v1/core_pb.js";
 
 /** One entry's commands applied: one outcome per command (a single proposal has one). */
+/** One command's outcome at apply: the core's result, or the refusal this shard applied it with. */
+export type CommandOutcome = { result: CommandResult; error?: undefined } | { result?: undefined; error: LedgerError };
+
 export interface AppliedEntry {
   outcomes: readonly CommandOutcome[];
   index: number;
