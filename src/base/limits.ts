@@ -257,6 +257,9 @@ export const benchAmountMaxUnits = 100;
 /** Setup and balance-check calls in flight: enough to keep a cluster busy, few enough that a
  * slow cluster answers each within the client deadline. */
 export const benchSetupConcurrency = 64;
+/** How long one setup call is retried (with its request id) while the cluster is busy or
+ * electing: a loaded machine can hold a call past its deadline now and then. */
+export const benchSetupRetryMs = 60_000;
 /** Shards of the bench's own cluster, and the replication factor (3 nodes, so at most 3). */
 export const benchShardsDefault = 16;
 export const benchNodes = 3;

@@ -8,6 +8,7 @@
 
 import { TransactionStatus, type LedgerClient, type Transaction } from "../client/index.js";
 import { runBounded } from "../dev/bounded.js";
+import { retried } from "./retried.js";
 import { benchListPageSize, benchMismatchesListedMax } from "../base/limits.js";
 
 export interface Balances {
@@ -67,6 +68,10 @@ export function compareAccount(
 }
 
 async function checkOne(client: LedgerClient, accountId: string): Promise<Mismatch | undefined> {
+  return retried(() => checkOnce(client, accountId), undefined);
+}
+
+async function checkOnce(client: LedgerClient, accountId: string): Promise<Mismatch | undefined> {
   const transactions: Transaction[] = [];
   for await (const t of client.transactions(accountId, { pageSize: benchListPageSize })) transactions.push(t);
   const account = await client.getAccount(accountId);

@@ -1,12 +1,15 @@
 // Before the run (not timed): `count` new accounts, each with one settled topup so purchases
-// can succeed from the first request. Bounded concurrency; progress on stderr.
+// can succeed from the first request. Bounded concurrency; progress on stderr. Every create
+// carries a request id, so a call that timed out or found the cluster busy (a loaded machine,
+// a leader election) is retried without creating anything twice.
 
-import { LedgerError } from "../base/errors.js";
 import type { LedgerClient } from "../client/index.js";
 import { runBounded } from "../dev/bounded.js";
 import { startProgress } from "../dev/progress.js";
 import type { DevIo } from "../dev/io.js";
+import { randomBytes } from "node:crypto";
 import { benchInitialTopupUnits, benchSetupConcurrency } from "../base/limits.js";
+import { retried } from "./retried.js";
 
 export async function createFundedAccounts(
   client: LedgerClient,
@@ -17,15 +20,20 @@ export async function createFundedAccounts(
   const ids: string[] = new Array<string>(count);
   const progress = startProgress(count, "bench: creating accounts", stderr);
   try {
+    const run = randomBytes(6).toString("hex");
     await runBounded(count, benchSetupConcurrency, async (i) => {
-      if (signal?.aborted) throw new LedgerError("CANCELLED", "interrupted while creating accounts");
-      const account = await client.createAccount();
-      await client.createTransaction({
-        accountId: account.id,
-        amount: benchInitialTopupUnits,
-        settled: true,
-        description: "bench initial topup",
-      });
+      const account = await retried(() => client.createAccount({ requestId: `bench-${run}-account-${i}` }), signal);
+      await retried(
+        () =>
+          client.createTransaction({
+            accountId: account.id,
+            amount: benchInitialTopupUnits,
+            settled: true,
+            description: "bench initial topup",
+            requestId: `bench-${run}-topup-${i}`,
+          }),
+        signal,
+      );
       ids[i] = account.id;
       progress.increment();
     });
