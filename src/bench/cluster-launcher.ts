@@ -6,10 +6,10 @@
 // SIGKILLs them so no server outlives the bench.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
@@ -34,7 +34,26 @@ import { initSecrets } from "../dev/secrets.js";
 import { ledgerClientSecurity, operatorTransport, type DevSecurityOptions } from "../dev/security-options.js";
 import type { TransportSecurity } from "../security/transport-security.js";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+/** The repository: the nearest directory above this module with a package.json (this module
+ * runs from src/bench/ under tsx and from dist/src/bench/ compiled). */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("the bench runs from inside the repository (no package.json found above it)");
+    dir = up;
+  }
+  return dir;
+}
+
+const repoRoot = findRepoRoot();
+
+/** The compiled entry point of `name` (node, gateway), as production runs it (npm run build). */
+function entryPoint(name: string): string {
+  const path = join(repoRoot, "dist", "cmd", `${name}.js`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build (npm run bench builds first)`);
+  return path;
+}
 
 export interface LaunchOptions {
   shards: number;
@@ -102,7 +121,7 @@ export class OwnCluster {
     const fd = openSync(logFile, "a");
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...this.nodeFlags, "--import", "tsx", ...args], {
+      child = spawn(process.execPath, [...this.nodeFlags, ...args], {
         cwd: repoRoot,
         stdio: ["ignore", fd, fd],
       });
@@ -249,7 +268,7 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
     operator = await operatorTransport(cluster.securityOptions());
     for (const node of config.nodes) {
       cluster.start(node.id, [
-        "cmd/node.ts",
+        entryPoint("node"),
         "--node-id",
         node.id,
         "--cluster-config",
@@ -260,7 +279,7 @@ export async function launchCluster(options: LaunchOptions): Promise<OwnCluster>
       ]);
     }
     cluster.start("gateway", [
-      "cmd/gateway.ts",
+      entryPoint("gateway"),
       "--port",
       String(ports[benchNodes]),
       "--host",

@@ -1,10 +1,12 @@
-// Child processes for tests: start a TypeScript entry point, wait for a line it prints, stop it.
-// Entry points run as `node --import tsx <file>`: it starts faster than `npx tsx` (no npm
-// start-up) and the pid we hold is the program itself, not a wrapper, so a SIGKILL really kills
-// the server rather than orphaning it. Every started process is tracked; stopAllProcesses()
+// Child processes for tests: start an entry point, wait for a line it prints, stop it. The
+// product's entry points (cmd/*.ts) run compiled, as in production (`node dist/cmd/x.js`; the
+// test run builds dist/ first, see build-setup.ts); test programs run as `node --import tsx`.
+// Either way the pid we hold is the program itself, not a wrapper (as `npx` would be), so a
+// SIGKILL really kills the server rather than orphaning it. Every started process is tracked; stopAllProcesses()
 // (wired into afterEach/afterAll by the caller or by autoCleanup) kills whatever is left.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -166,9 +168,15 @@ export class TestProcess {
 
 const running = new Set<TestProcess>();
 
-/** Starts `node --import tsx <file> ...args`; the process is tracked until it exits. */
+/** How `file` (relative to the repository) is run: a product entry point compiled, else via tsx. */
+export function nodeArgsFor(file: string): string[] {
+  const compiled = /^cmd\/([\w-]+)\.ts$/.exec(file);
+  return compiled === null ? ["--import", "tsx", file] : [join(repoRoot, "dist", "cmd", `${compiled[1]}.js`)];
+}
+
+/** Starts `file` (see nodeArgsFor) with `args`; the process is tracked until it exits. */
 export function startTsProcess(file: string, args: readonly string[] = [], options: StartOptions = {}): TestProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  const child = spawn(process.execPath, [...nodeArgsFor(file), ...args], {
     cwd: options.cwd ?? repoRoot,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
