@@ -10,10 +10,10 @@
 
 import { CommanderError } from "commander";
 import { isLedgerError } from "../src/base/errors.js";
-import { processIo, writeLine } from "../src/dev/io.js";
-import { parseBenchOptions, type BenchOptions } from "../src/bench/bench-options.js";
-import { runBench } from "../src/bench/run-bench.js";
-import { formatReport } from "../src/bench/report.js";
+import { processIo, writeLine } from "../tools/dev/io.js";
+import { parseBenchOptions, type BenchOptions } from "../tools/bench/bench-options.js";
+import { runBench } from "../tools/bench/run-bench.js";
+import { formatReport } from "../tools/bench/report.js";
 
 const exitOk = 0;
 const exitFailure = 1;

@@ -8,7 +8,7 @@
 //
 // Exit codes: 0 success, 1 failure while running, 2 bad usage.
 
-import { exitFailure, runDev } from "../src/dev/program.js";
+import { exitFailure, runDev } from "../tools/dev/program.js";
 
 // `dev seed-accounts | head -3`: the reader went away. Stop quietly (like a program killed by
 // SIGPIPE) instead of dying on an unhandled EPIPE with a stack trace; the run did not finish,

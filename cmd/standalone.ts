@@ -19,7 +19,7 @@ import {
   parsePort,
   stopOnSignals,
 } from "./support/server-cli.js";
-import { LocalLedgerBackend } from "../src/node/local-backend.js";
+import { LocalLedgerBackend } from "../src/standalone/local-backend.js";
 import { startLedgerServer, type LedgerServer } from "../src/gateway/grpc-server.js";
 import { systemDeps } from "../src/gateway/system-deps.js";
 import { describeBindError, routeGrpcLogsTo } from "../src/transport/grpc-server-support.js";

@@ -1,7 +1,7 @@
 // The cluster config's types (DESIGN.md §8), apart from the modules that parse, check and
 // generate it, which all use them (config.ts re-exports everything for callers).
 
-import type { ReplicaId } from "../raft/types.js";
+import type { ReplicaId } from "../raft/index.js";
 
 export type NodeId = string;
 export type ShardId = string;

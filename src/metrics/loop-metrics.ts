@@ -8,7 +8,7 @@ import { metricsDiskBucketsSeconds, metricsWriteEntriesBuckets, metricsWriteGrou
 import type { ShardId } from "../cluster/config.js";
 import type { NodeHost } from "../node/node-host.js";
 import type { NodeObserver } from "../node/node-observer.js";
-import { MessageType, type ReplicaId } from "../raft/types.js";
+import { MessageType, type ReplicaId } from "../raft/index.js";
 import { proposalOutcome, proposalOutcomes, proposalOutcomesHelp, type ProposalOutcome } from "./proposal-outcome.js";
 import { queueGauges } from "./queue-gauges.js";
 

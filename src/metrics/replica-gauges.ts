@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { NodeHost } from "../node/node-host.js";
 import type { Replica } from "../node/replica.js";
-import type { Role } from "../raft/types.js";
+import type { Role } from "../raft/index.js";
 
 const roles: readonly Role[] = ["follower", "pre-candidate", "candidate", "leader"];
 

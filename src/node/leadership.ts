@@ -3,7 +3,7 @@
 
 import type { Logger } from "../base/logger.js";
 import type { NodeId } from "../cluster/config.js";
-import type { ReplicaId } from "../raft/types.js";
+import type { ReplicaId } from "../raft/index.js";
 import type { Replica } from "./replica.js";
 
 import { leaderBalanceIntervalTicks } from "../base/limits.js";

@@ -36,7 +36,7 @@ import {
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import type { CommandResult, Query } from "../gen/ledger/core/v1/core_pb.js";
-import { MessageType, type Message, type Ready, type ReplicaId } from "../raft/types.js";
+import { MessageType, type Message, type Ready, type ReplicaId } from "../raft/index.js";
 import { assert, AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";

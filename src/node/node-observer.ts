@@ -3,7 +3,7 @@
 // nothing that throws.
 
 import type { ShardId } from "../cluster/config.js";
-import type { Ready } from "../raft/types.js";
+import type { Ready } from "../raft/index.js";
 import type { Replica } from "./replica.js";
 
 export interface NodeObserver {

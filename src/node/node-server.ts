@@ -14,7 +14,7 @@ import { strictServerOptions } from "../transport/strict-decoding.js";
 import { addRaftTransportService } from "../transport/peer-server.js";
 import { drainLeadership } from "./drain.js";
 import type { NodeHost } from "./node-host.js";
-import { createCallStreamService } from "./call-stream-server.js";
+import { createCallStreamService } from "../transport/call-stream-server.js";
 import { createNodeService } from "./node-service.js";
 import { certRoleInterceptor } from "../security/auth-interceptors.js";
 import type { TransportSecurity } from "../security/transport-security.js";

@@ -34,7 +34,7 @@ import {
   TransferLeadershipResponseSchema,
   TriggerSnapshotResponseSchema,
 } from "../gen/ledger/node/v1/node_pb.js";
-import type { Role } from "../raft/types.js";
+import type { Role } from "../raft/index.js";
 import { createUnaryClient, type HandlerContext, type UnaryClient, type UnaryImpl } from "../transport/grpc-service.js";
 import type { NodeHost } from "./node-host.js";
 import { notApplied } from "./waiters.js";

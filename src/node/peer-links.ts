@@ -4,7 +4,7 @@
 
 import type { Logger } from "../base/logger.js";
 import type { NodeId } from "../cluster/config.js";
-import { MessageType, type Message } from "../raft/types.js";
+import { MessageType, type Message } from "../raft/index.js";
 import { PeerSender, type PeerStreamState } from "../transport/peer-sender.js";
 import type { NodeHost } from "./node-host.js";
 import type { Replica } from "./replica.js";

@@ -3,7 +3,7 @@
 
 import { LedgerError } from "../base/errors.js";
 import type { NodeId } from "../cluster/config.js";
-import { RaftError } from "../raft/types.js";
+import { RaftError } from "../raft/index.js";
 import type { Replica } from "./replica.js";
 import { notApplied } from "./waiters.js";
 

@@ -12,7 +12,7 @@
 import { LedgerError } from "../base/errors.js";
 import { nodePendingReadsMax, readIndexTimeoutMs } from "../base/limits.js";
 import type { Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
-import type { ReadState } from "../raft/types.js";
+import type { ReadState } from "../raft/index.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import type { Replica } from "./replica.js";
 import type { ReadWaiter } from "./waiters.js";

@@ -1,7 +1,7 @@
 // What the admin API reports of one replica.
 
 import type { NodeId, ShardId } from "../cluster/config.js";
-import type { ReplicaId } from "../raft/types.js";
+import type { ReplicaId } from "../raft/index.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import type { Replica } from "./replica.js";
 import { hashReplicaState } from "./state-hash.js";

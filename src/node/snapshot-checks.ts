@@ -8,7 +8,7 @@
 import { LedgerError } from "../base/errors.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import { prefixRange } from "../storage/ledger-keys.js";
-import type { Message } from "../raft/types.js";
+import type { Message } from "../raft/index.js";
 import type { ReplicaLog } from "../storage/replica-log.js";
 
 /**

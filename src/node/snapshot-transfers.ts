@@ -19,7 +19,7 @@ import { snapshotReceiveTimeoutMs, snapshotSendTimeoutMs } from "../base/limits.
 import { prefixRange } from "../storage/ledger-keys.js";
 import type { DbWriter } from "../storage/db-writer.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
-import { MessageType, type Message } from "../raft/types.js";
+import { MessageType, type Message } from "../raft/index.js";
 import { missingLiveStateRefusal, snapshotMetadataRefusal } from "./snapshot-checks.js";
 import { sendSnapshot } from "../transport/snapshot-stream.js";
 import type { NodeHost } from "./node-host.js";

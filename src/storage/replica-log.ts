@@ -17,9 +17,9 @@
 
 import { assert } from "../base/assert.js";
 import { replicaLogLoadEntriesPerStep } from "../base/limits.js";
-import { limitEntriesBytes } from "../raft/entry-size.js";
-import { RaftError } from "../raft/types.js";
-import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/types.js";
+import { limitEntriesBytes } from "../raft/index.js";
+import { RaftError } from "../raft/index.js";
+import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/index.js";
 import type { KeyRange } from "./ledger-keys.js";
 import type { LedgerDb } from "./ledger-store.js";
 import {

@@ -8,8 +8,8 @@
 //   log entry           term u64 | type u8 | data (the rest); the index is in the key
 
 import { assert } from "../base/assert.js";
-import { EntryType } from "../raft/types.js";
-import type { Entry, HardState, SnapshotMetadata } from "../raft/types.js";
+import { EntryType } from "../raft/index.js";
+import type { Entry, HardState, SnapshotMetadata } from "../raft/index.js";
 
 /** The database holds something this code never writes: stop rather than guess. */
 export class ReplicaLogCorruptError extends Error {

@@ -12,7 +12,7 @@
 // - A written call that loses its stream (error status, reset, keepalive) fails UNAVAILABLE
 //   without that mark: it may have reached the node.
 // - A node that ends the stream cleanly (status OK, as a stopping node does) has answered every
-//   call it accepted and ran none after (call-stream-server.ts): unanswered calls were not run.
+//   call it accepted and ran none after (call-stream-server.ts, beside this file): unanswered calls were not run.
 // - A stream that never connected fails with grpc-js's own message, which says so.
 // A call's deadline and its abort signal are enforced here, at once; the late reply is ignored.
 // The node is told the time left when the call is written, not when it was made: a call can

@@ -26,7 +26,7 @@ import {
   type MessagesResponse,
   type ShardMessage,
 } from "../gen/ledger/node/v1/node_pb.js";
-import { MessageType, type Message } from "../raft/types.js";
+import { MessageType, type Message } from "../raft/index.js";
 import { channelOptions, methodPath } from "./grpc-service.js";
 import { messageToProto } from "./raft-codec.js";
 import { sendSnapshot, type SnapshotPairBytes } from "./snapshot-stream.js";

@@ -17,7 +17,7 @@ import { serverWarningsPerStreamMax } from "../base/limits.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { clip } from "../base/quote.js";
 import { RaftTransportService, type MessagesRequest, type MessagesResponse } from "../gen/ledger/node/v1/node_pb.js";
-import type { Message } from "../raft/types.js";
+import type { Message } from "../raft/index.js";
 import { serviceDefinition } from "./grpc-service.js";
 import { toServiceError } from "./status.js";
 import { UndecodableRequest } from "./strict-decoding.js";

@@ -13,8 +13,8 @@
 import { raftEntriesPerMessageMax } from "../base/limits.js";
 import { LedgerError } from "../base/errors.js";
 import * as pb from "../gen/raft/v1/raft_pb.js";
-import { EntryType, MessageType } from "../raft/types.js";
-import type { ConfState, Entry, HardState, Message, Snapshot, SnapshotMetadata } from "../raft/types.js";
+import { EntryType, MessageType } from "../raft/index.js";
+import type { ConfState, Entry, HardState, Message, Snapshot, SnapshotMetadata } from "../raft/index.js";
 
 const safeMax = BigInt(Number.MAX_SAFE_INTEGER);
 const emptyBytes = new Uint8Array(0);

@@ -17,7 +17,7 @@ import type {
   SnapshotChunk,
   SnapshotTrailer,
 } from "../gen/ledger/node/v1/node_pb.js";
-import { MessageType, type Message } from "../raft/types.js";
+import { MessageType, type Message } from "../raft/index.js";
 import { messageFromProto } from "./raft-codec.js";
 import { SnapshotDigest, checkSnapshotPair, equalBytes, type SnapshotPairBytes } from "./snapshot-format.js";
 import { toServiceError } from "./status.js";

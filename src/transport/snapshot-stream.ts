@@ -17,7 +17,7 @@ import {
   type InstallSnapshotRequest,
   type SnapshotPair,
 } from "../gen/ledger/node/v1/node_pb.js";
-import { MessageType, type Message } from "../raft/types.js";
+import { MessageType, type Message } from "../raft/index.js";
 import { channelOptions, methodPath } from "./grpc-service.js";
 import { messageToProto } from "./raft-codec.js";
 import { SnapshotDigest, checkSnapshotPair, type SnapshotPairBytes } from "./snapshot-format.js";

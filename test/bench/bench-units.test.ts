@@ -2,12 +2,13 @@
 // parser, the report's arithmetic, and flag validation.
 
 import { describe, expect, it } from "vitest";
-import { compareAccount, foldBalances } from "../../src/bench/balance-check.js";
-import { parseBenchOptions } from "../../src/bench/bench-options.js";
-import { parseProcStatTicks, cpuDelta } from "../../src/bench/cpu-usage.js";
-import { LatencyRecorder } from "../../src/bench/latency.js";
-import { buildReport, formatReport } from "../../src/bench/report.js";
-import { drawAmount, drawBatch, drawRequest } from "../../src/bench/workload.js";
+import { compareAccount } from "../../tools/bench/balance-check.js";
+import { foldBalances } from "../../src/ledger/balance-fold.js";
+import { parseBenchOptions } from "../../tools/bench/bench-options.js";
+import { parseProcStatTicks, cpuDelta } from "../../tools/bench/cpu-usage.js";
+import { LatencyRecorder } from "../../tools/bench/latency.js";
+import { buildReport, formatReport } from "../../tools/bench/report.js";
+import { drawAmount, drawBatch, drawRequest } from "../../tools/bench/workload.js";
 import { createTransactionsItemsMax } from "../../src/base/limits.js";
 import { seededPrng } from "../../src/base/prng.js";
 import { TransactionStatus } from "../../src/client/index.js";

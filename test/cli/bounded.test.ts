@@ -1,7 +1,7 @@
 // runBounded: the concurrency bound of seed-accounts, and what happens after a failure.
 
 import { describe, expect, it } from "vitest";
-import { runBounded } from "../../src/dev/bounded.js";
+import { runBounded } from "../../tools/dev/bounded.js";
 
 /** A task whose completion the test controls. */
 function gate() {

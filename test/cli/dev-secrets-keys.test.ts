@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { formatClusterConfig, generateClusterConfig } from "../../src/cluster/config.js";
-import { devInProcess } from "../support/dev-in-process.js";
+import { devInProcess } from "./dev-in-process.js";
 import { readKeysFile, tokenMatches } from "../../src/security/api-keys.js";
 import { identityOfSubjectText } from "../../src/security/identity.js";
 import { loadTlsMaterial, principalPaths } from "../../src/security/tls-files.js";

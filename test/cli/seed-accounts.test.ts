@@ -4,9 +4,9 @@
 import { PassThrough } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runDev } from "../../src/dev/program.js";
+import { runDev } from "../../tools/dev/program.js";
 import { LedgerError } from "../../src/base/errors.js";
-import type { DevIo } from "../../src/dev/io.js";
+import type { DevIo } from "../../tools/dev/io.js";
 import { AccountSchema } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { ScriptedServer } from "../client/scripted-server.js";
 

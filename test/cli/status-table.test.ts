@@ -11,7 +11,7 @@ import {
   replicaCellText,
   summaryLine,
   type NodeAnswer,
-} from "../../src/dev/status-table.js";
+} from "../../tools/dev/status-table.js";
 
 const config = generateClusterConfig({ nodes: 3, shards: 2, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
 const [shardA, shardB] = config.shards.map((s) => s.id) as [string, string];

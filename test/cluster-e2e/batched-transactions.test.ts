@@ -4,7 +4,7 @@
 // applies nothing twice; the replicas of every shard end in identical state; the gateway's call
 // metrics count the method.
 
-import { foldBalances } from "../../src/bench/balance-check.js";
+import { foldBalances } from "../../src/ledger/balance-fold.js";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
 import type { CreateTransactionInput, Transaction } from "../../src/client/index.js";

@@ -27,7 +27,7 @@ import {
 } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { addUnaryService, type HandlerContext, type UnaryImpl } from "../../src/transport/grpc-service.js";
 import { createLogger } from "../../src/base/logger.js";
-import { createCallStreamService } from "../../src/node/call-stream-server.js";
+import { createCallStreamService } from "../../src/transport/call-stream-server.js";
 import { findFreePort } from "../support/free-port.js";
 
 export type ProposeScript = (request: ProposeRequest, ctx: HandlerContext, node: FakeNode) => Promise<ProposeResponse>;

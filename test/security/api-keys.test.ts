@@ -18,7 +18,7 @@ import {
   writeKeysFile,
 } from "../../src/security/api-keys.js";
 import { ApiKeyStore, AuthenticationFailure } from "../../src/security/key-store.js";
-import { createKey, revokeKey } from "../../src/dev/keys.js";
+import { createKey, revokeKey } from "../../src/security/key-admin.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 import { autoCleanup } from "../support/cleanup.js";
 

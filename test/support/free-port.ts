@@ -2,4 +2,4 @@
 // caller binds; where the program under test can bind port 0 and report its port, prefer that.
 // The same helper the benchmark uses to place its own cluster.
 
-export { freePort as findFreePort } from "../../src/bench/free-ports.js";
+export { freePort as findFreePort } from "../../src/transport/free-ports.js";

@@ -9,8 +9,7 @@ import type { ChannelSecurity } from "../../src/transport/channel-security.js";
 import { join } from "node:path";
 import type { ConnectOptions } from "../../src/client/index.js";
 import type { NodeConfig } from "../../src/cluster/config.js";
-import { initSecrets } from "../../src/dev/secrets.js";
-import { devAdminKeyFile } from "../../src/dev/security-options.js";
+import { devAdminKeyFile, initSecrets } from "../../src/security/dev-secrets.js";
 import { caCertPath } from "../../src/security/tls-files.js";
 import { makeTempDir } from "./temp-dirs.js";
 

@@ -78,7 +78,8 @@ describe("the dependency rules (npm run depcheck)", () => {
       {
         "src/base/assert.ts": "export const ok = true;\n",
         "src/raft/raft.ts": 'import { ok } from "../base/assert.js";\nexport const r = ok;\n',
-        "src/node/node.ts": 'import { r } from "../raft/raft.js";\nexport const n = r;\n',
+        "src/raft/index.ts": 'export { r } from "./raft.js";\n',
+        "src/node/node.ts": 'import { r } from "../raft/index.js";\nexport const n = r;\n',
       },
       "depcruise",
     );
@@ -87,6 +88,14 @@ describe("the dependency rules (npm run depcheck)", () => {
   }, 60_000);
 
   it.each([
+    [
+      "a module outside the Raft core reaching past its index",
+      {
+        "src/raft/raft.ts": "export const r = 1;\n",
+        "src/node/n.ts": 'import { r } from "../raft/raft.js";\nexport const n = r;\n',
+      },
+      "raft-through-its-index",
+    ],
     [
       "a pure core importing node:",
       { "src/raft/raft.ts": 'import { readFile } from "node:fs";\nexport const r = readFile;\n' },

@@ -33,7 +33,7 @@ import {
   type CallsResponse,
   type ProposeRequest,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { createCallStreamService, type CallStreamService } from "../../src/node/call-stream-server.js";
+import { createCallStreamService, type CallStreamService } from "../../src/transport/call-stream-server.js";
 import { notApplied } from "../../src/node/waiters.js";
 import { NodeCallStream } from "../../src/transport/call-stream-client.js";
 import {

@@ -1,5 +1,5 @@
 // Review of the gateway-node Calls stream (src/transport/call-stream-client.ts and
-// src/node/call-stream-server.ts): deadline defects found in review. Each test fails while its
+// src/transport/call-stream-server.ts): deadline defects found in review. Each test fails while its
 // defect is present; the comment above it says where and what is expected.
 
 import { Server, ServerCredentials, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
@@ -14,7 +14,7 @@ import {
   ReadResponseSchema,
   type ProposeRequest,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { createCallStreamService } from "../../src/node/call-stream-server.js";
+import { createCallStreamService } from "../../src/transport/call-stream-server.js";
 import { NodeCallStream } from "../../src/transport/call-stream-client.js";
 import { addUnaryService, type HandlerContext, type UnaryImpl } from "../../src/transport/grpc-service.js";
 import { Closers } from "./peer-harness.js";
@@ -109,7 +109,7 @@ describe("review: deadlines on the Calls stream", () => {
   });
 
   // DEFECT: on the node, a stream call's ctx.signal aborts only when the whole stream ends
-  // (src/node/call-stream-server.ts:184-202, run(): the signal is added to `aborts`, which only
+  // (src/transport/call-stream-server.ts:184-202, run(): the signal is added to `aborts`, which only
   // finish() aborts), never when the call's deadline (timeout_ms) passes. HandlerContext
   // promises "Aborted when the caller cancels or the deadline passes"
   // (src/transport/grpc-service.ts:34), node.proto:143-145 says of timeout_ms "the node gives up

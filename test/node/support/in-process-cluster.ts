@@ -29,7 +29,7 @@ import { startNodeServer, type NodeServer } from "../../../src/node/node-server.
 import { createUnaryClient, type UnaryClient } from "../../../src/transport/grpc-service.js";
 import { findFreePort } from "../../support/free-port.js";
 import { makeTempDir } from "../../support/temp-dirs.js";
-import { initSecrets } from "../../../src/dev/secrets.js";
+import { initSecrets } from "../../../src/security/dev-secrets.js";
 import type { CertRole } from "../../../src/security/identity.js";
 import { principalPaths } from "../../../src/security/tls-files.js";
 import { TlsWatcher } from "../../../src/security/tls-watcher.js";
