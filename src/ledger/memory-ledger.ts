@@ -1,8 +1,16 @@
 // A whole ledger state in memory: a LedgerView that also absorbs the core's writes. Used by
 // unit tests and usable by simulations; the durable state lives in src/storage/ledger-store.ts.
 
-import type { AccountRecord, Command, CommandResult, TransactionRecord } from "../gen/ledger/core/v1/core_pb.js";
+import type {
+  AccountRecord,
+  Command,
+  CommandResult,
+  Query,
+  QueryResult,
+  TransactionRecord,
+} from "../gen/ledger/core/v1/core_pb.js";
 import { assert } from "../base/assert.js";
+import { runQuery, type LedgerReader } from "./queries.js";
 import { applyCommand } from "./core.js";
 import type { LedgerView, LedgerWrite } from "./view.js";
 
@@ -43,17 +51,33 @@ export class MemoryLedger implements LedgerView {
     return outcome;
   }
 
-  /** The account's transactions in creation order, after `afterSeq`, at most `limit`. */
+  /** The account's transactions in creation order after `afterSeq`, at most `limit` (tests). */
   listTransactions(accountId: bigint, afterSeq: bigint, limit: number): TransactionRecord[] {
-    const count = this.accounts.get(accountId)?.transactionCount ?? 0n;
-    const page: TransactionRecord[] = [];
-    for (let seq = afterSeq + 1n; seq <= count && page.length < limit; seq++) {
-      const localId = this.creationIndex.get(`${accountId}/${seq}`);
-      assert(localId !== undefined, `creation index of account ${accountId} has no seq ${seq}`);
+    const localIds = this.reader.creationOrder(accountId, afterSeq, limit) as readonly bigint[];
+    return localIds.map((localId) => {
       const record = this.getTransaction(accountId, localId);
       assert(record !== undefined, `creation index of account ${accountId} names a missing transaction`);
-      page.push(record);
-    }
-    return page;
+      return record;
+    });
   }
+
+  /** Runs a query over the records held (src/ledger/queries.ts). */
+  query(query: Query): Promise<QueryResult> {
+    return runQuery(this.reader, query);
+  }
+
+  private readonly reader: LedgerReader = {
+    account: (accountId) => this.getAccount(accountId),
+    transaction: (accountId, localId) => this.getTransaction(accountId, localId),
+    creationOrder: (accountId, afterSeq, count) => {
+      const localIds: bigint[] = [];
+      for (let seq = afterSeq + 1n; localIds.length < count; seq++) {
+        const localId = this.creationIndex.get(`${accountId}/${seq}`);
+        if (localId === undefined) break;
+        localIds.push(localId);
+      }
+      return localIds;
+    },
+    transactions: (accountId, localIds) => localIds.map((localId) => this.getTransaction(accountId, localId)),
+  };
 }

@@ -4,27 +4,22 @@
 // atomically, synced or not. Contract: the batch of one applyCommands call is written (or
 // dropped) before the next applyCommands call on the same prefix, because reads go to the DB.
 
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { ClassicLevel } from "classic-level";
-import { assert } from "../base/assert.js";
-import { ledgerPrefetchSyncKeysMax, pageSizeMax } from "../base/limits.js";
+import { ledgerPrefetchSyncKeysMax } from "../base/limits.js";
 import {
   AccountRecordSchema,
-  CoreErrorCode,
-  CoreErrorSchema,
-  QueryResultSchema,
-  TransactionPageSchema,
   TransactionRecordSchema,
   type AccountRecord,
   type Command,
   type CommandResult,
-  type ListTransactions,
   type Query,
   type QueryResult,
   type TransactionRecord,
 } from "../gen/ledger/core/v1/core_pb.js";
+import { runQuery, type LedgerReader } from "../ledger/queries.js";
 import { applyCommand, recordsNeeded } from "../ledger/core.js";
-import { encodeUint64BE, formatAccountId, formatTransactionId, readUint64BE } from "../ledger/ids.js";
+import { encodeUint64BE, readUint64BE } from "../ledger/ids.js";
 import type { LedgerWrite, RecordRef } from "../ledger/view.js";
 import { accountRecordKey, creationIndexKey, creationIndexRangeAfter, transactionRecordKey } from "./ledger-keys.js";
 import { PrefetchedView } from "./prefetched-view.js";
@@ -72,65 +67,34 @@ export class LedgerStore {
   }
 
   /**
-   * Runs a query. With `snapshot` (a LevelDB snapshot taken when the read began) every record of
-   * the answer comes from that one point in time, even while commands are applied or the
-   * replica's state is replaced; without it each record is read at its own moment.
+   * Runs a query (src/ledger/queries.ts). With `snapshot` (a LevelDB snapshot taken when the read
+   * began) every record of the answer comes from that one point in time, even while commands are
+   * applied or the replica's state is replaced; without it each record is read at its own moment.
    */
-  async query(query: Query, snapshot?: DbSnapshot): Promise<QueryResult> {
-    const options = snapshot === undefined ? {} : { snapshot };
-    const { kind } = query;
-    switch (kind.case) {
-      case "getAccount": {
-        const account = await this.readAccount(kind.value.accountId, options);
-        if (account === undefined)
-          return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(kind.value.accountId)} not found`);
-        return create(QueryResultSchema, { kind: { case: "account", value: account } });
-      }
-      case "getTransaction": {
-        const { accountId, localId } = kind.value;
-        const bytes = this.db.getSync(transactionRecordKey(this.prefix, accountId, localId), options);
-        if (bytes === undefined)
-          return queryError(CoreErrorCode.NOT_FOUND, `transaction ${formatTransactionId(kind.value)} not found`);
-        return create(QueryResultSchema, {
-          kind: { case: "transaction", value: fromBinary(TransactionRecordSchema, bytes) },
-        });
-      }
-      case "listTransactions":
-        return this.listTransactions(kind.value, options);
-      case undefined:
-        assert(false, "empty query");
-    }
+  query(query: Query, snapshot?: DbSnapshot): Promise<QueryResult> {
+    return runQuery(this.reader(snapshot === undefined ? {} : { snapshot }), query);
   }
 
-  private async listTransactions(list: ListTransactions, options: ReadOptions): Promise<QueryResult> {
-    const { accountId, afterSeq, limit } = list;
-    assert(
-      limit >= 1 && limit <= pageSizeMax,
-      `list limit ${limit} outside 1..${pageSizeMax} (the service validates it)`,
-    );
-    const account = await this.readAccount(accountId, options);
-    if (account === undefined)
-      return queryError(CoreErrorCode.NOT_FOUND, `account ${formatAccountId(accountId)} not found`);
-    // One extra index entry tells whether another page follows, from the same iterator snapshot.
-    const entries = await this.db
-      .iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: limit + 1, ...options })
-      .all();
-    const onPage = entries.slice(0, limit);
-    const keys = onPage.map(([, localIdBytes]) =>
-      transactionRecordKey(this.prefix, accountId, readUint64BE(localIdBytes, 0)),
-    );
-    const values = keys.length === 0 ? [] : await this.db.getMany(keys, options);
-    const transactions = values.map((bytes) => {
-      assert(
-        bytes !== undefined,
-        `creation index of account ${formatAccountId(accountId)} names a missing transaction`,
-      );
-      return fromBinary(TransactionRecordSchema, bytes);
-    });
-    const last = transactions[transactions.length - 1];
-    const nextAfterSeq = entries.length > limit && last !== undefined ? last.seq : 0n;
-    const page = create(TransactionPageSchema, { transactions, nextAfterSeq });
-    return create(QueryResultSchema, { kind: { case: "page", value: page } });
+  private reader(options: ReadOptions): LedgerReader {
+    return {
+      account: (accountId) => this.readAccount(accountId, options),
+      transaction: (accountId, localId) => {
+        const bytes = this.db.getSync(transactionRecordKey(this.prefix, accountId, localId), options);
+        return bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
+      },
+      creationOrder: async (accountId, afterSeq, count) => {
+        const entries = await this.db
+          .iterator({ ...creationIndexRangeAfter(this.prefix, accountId, afterSeq), limit: count, ...options })
+          .all();
+        return entries.map(([, localIdBytes]) => readUint64BE(localIdBytes, 0));
+      },
+      transactions: async (accountId, localIds) => {
+        if (localIds.length === 0) return [];
+        const keys = localIds.map((localId) => transactionRecordKey(this.prefix, accountId, localId));
+        const values = await this.db.getMany(keys, options);
+        return values.map((bytes) => (bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes)));
+      },
+    };
   }
 
   // A point read is synchronous (getSync): a few microseconds from LevelDB's caches, against
@@ -206,8 +170,4 @@ function writeIdentity(write: LedgerWrite): string {
     case "creationIndex":
       return `i/${write.accountId}/${write.seq}`;
   }
-}
-
-function queryError(code: CoreErrorCode, message: string): QueryResult {
-  return create(QueryResultSchema, { kind: { case: "error", value: create(CoreErrorSchema, { code, message }) } });
 }

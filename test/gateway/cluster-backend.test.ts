@@ -281,8 +281,14 @@ describe("ClusterBackend deadlines", () => {
 
   it("a query that hangs fails at its deadline with DEADLINE_EXCEEDED saying it timed out", async () => {
     const { backend, config } = await cluster(3, 1);
-    for (const n of nodes) n.onRead = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
+    // Connected first (one answered query): on a loaded machine connecting alone can outlast the
+    // short deadline below, and a call never sent is "not applied" (UNAVAILABLE), not a timeout.
+    for (const n of nodes)
+      n.onRead = async () =>
+        answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    await backend.query(account, getAccountQuery(account));
+    for (const n of nodes) n.onRead = (_req, ctx) => hang(ctx);
     const deadlineMs = Date.now() + 200;
     const error = await rejection(backend.query(account, getAccountQuery(account), { deadlineMs }));
     expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);

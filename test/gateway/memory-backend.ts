@@ -1,18 +1,4 @@
-// A LedgerBackend over the real ledger core held in memory (MemoryLedger), recording every call
-// so tests can check what the service sent (ids, timestamps, deadlines) and that invalid input
-// never reached the backend. `override` lets a test script the backend's answer instead.
-
-import { create } from "@bufbuild/protobuf";
-import {
-  CoreErrorCode,
-  CoreErrorSchema,
-  QueryResultSchema,
-  TransactionPageSchema,
-  type Command,
-  type CommandResult,
-  type Query,
-  type QueryResult,
-} from "../../src/gen/ledger/core/v1/core_pb.js";
+import type { Command, CommandResult, Query, QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../../src/ledger/backend.js";
 import type { LedgerError } from "../../src/base/errors.js";
 import { MemoryLedger } from "../../src/ledger/memory-ledger.js";
@@ -48,44 +34,8 @@ export class MemoryBackend implements LedgerBackend {
     const call: BackendCall = { method: "query", accountId, query, options };
     this.calls.push(call);
     if (this.override) return this.override(call) as QueryResult;
-    return this.read(query);
+    return this.ledger.query(query);
   }
 
   async close(): Promise<void> {}
-
-  private read(query: Query): QueryResult {
-    const { kind } = query;
-    switch (kind.case) {
-      case "getAccount": {
-        const account = this.ledger.getAccount(kind.value.accountId);
-        return account ? result({ case: "account", value: account }) : notFound("account not found");
-      }
-      case "getTransaction": {
-        const t = this.ledger.getTransaction(kind.value.accountId, kind.value.localId);
-        return t ? result({ case: "transaction", value: t }) : notFound("transaction not found");
-      }
-      case "listTransactions": {
-        const { accountId, afterSeq, limit } = kind.value;
-        const account = this.ledger.getAccount(accountId);
-        if (!account) return notFound("account not found");
-        const transactions = this.ledger.listTransactions(accountId, afterSeq, limit);
-        const last = transactions.at(-1);
-        const more = last !== undefined && last.seq < account.transactionCount;
-        return result({
-          case: "page",
-          value: create(TransactionPageSchema, { transactions, nextAfterSeq: more ? last.seq : 0n }),
-        });
-      }
-      default:
-        throw new Error(`memory backend: unexpected query ${String(kind.case)}`);
-    }
-  }
-}
-
-function result(kind: QueryResult["kind"]): QueryResult {
-  return create(QueryResultSchema, { kind });
-}
-
-function notFound(message: string): QueryResult {
-  return result({ case: "error", value: create(CoreErrorSchema, { code: CoreErrorCode.NOT_FOUND, message }) });
 }

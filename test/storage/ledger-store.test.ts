@@ -26,6 +26,7 @@ import {
   standaloneLedgerPrefix,
 } from "../../src/storage/ledger-keys.js";
 import { LedgerStore, type LedgerDb } from "../../src/storage/ledger-store.js";
+import { MemoryLedger } from "../../src/ledger/memory-ledger.js";
 import {
   accountOf,
   cancelCommand,
@@ -296,6 +297,44 @@ describe("LedgerStore prefetch: few keys read one by one, many in one multi-get"
     } finally {
       await other.close();
       await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("LedgerStore and MemoryLedger", () => {
+  it("answer every query alike (one query implementation, src/ledger/queries.ts)", async () => {
+    const memory = new MemoryLedger();
+    const commands: Command[] = [createAccountCommand(accountId), createAccountCommand(otherAccountId)];
+    for (let localId = 1n; localId <= 7n; localId++) {
+      commands.push(
+        createTransactionCommand({
+          accountId,
+          localId,
+          amount: localId % 3n === 0n ? -2n : 10n,
+          settled: localId % 2n === 0n,
+        }),
+      );
+    }
+    commands.push(settleCommand(accountId, 1n), cancelCommand(accountId, 3n));
+    await apply(commands);
+    for (const c of commands) memory.apply(c);
+    const queries = [
+      { case: "getAccount", value: { accountId } },
+      { case: "getAccount", value: { accountId: 0x42n } },
+      { case: "getTransaction", value: { accountId, localId: 5n } },
+      { case: "getTransaction", value: { accountId, localId: 99n } },
+      ...[1, 3, 7, 8].flatMap((limit) =>
+        [0n, 2n, 6n, 7n].map((afterSeq) => ({ case: "listTransactions", value: { accountId, afterSeq, limit } })),
+      ),
+      { case: "listTransactions", value: { accountId: otherAccountId, afterSeq: 0n, limit: 5 } },
+      { case: "listTransactions", value: { accountId: 0x42n, afterSeq: 0n, limit: 5 } },
+    ] as const;
+    for (const kind of queries) {
+      const query = create(QuerySchema, { kind } as never);
+      expect(
+        await store.query(query),
+        JSON.stringify(kind, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)),
+      ).toEqual(await memory.query(query));
     }
   });
 });
