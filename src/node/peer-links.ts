@@ -3,11 +3,26 @@
 // the snapshot transfers instead (their data travels on a stream of its own).
 
 import type { Logger } from "../base/logger.js";
-import type { NodeId } from "../cluster/config.js";
-import { MessageType, type Message } from "../raft/index.js";
+import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
+import { MessageType, type Message, type ReplicaId } from "../raft/index.js";
+import type { TransportSecurity } from "../security/transport-security.js";
 import { PeerSender, type PeerStreamState } from "../transport/peer-sender.js";
-import type { NodeHost } from "./node-host.js";
 import type { Replica } from "./replica.js";
+
+/** What the links need of the node around them (the node host provides it). */
+export interface PeerLinksHost {
+  readonly nodeId: NodeId;
+  readonly config: ClusterConfig;
+  readonly nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>;
+  readonly security: TransportSecurity;
+  readonly replicas: ReadonlyMap<ShardId, Replica>;
+  /** Where Snapshot messages go (their data travels on a stream of its own). */
+  readonly snapshots: { send(r: Replica, m: Message): void };
+  /** Runs `fn` inside the node's next loop turn. */
+  enqueue(fn: () => void): void;
+  /** A message to `to` was dropped: the stream to its node is down or full. */
+  peerUnreachable(r: Replica, to: ReplicaId): void;
+}
 
 export interface PeerLinkStats {
   nodeId: NodeId;
@@ -21,7 +36,7 @@ export class PeerLinks {
   private pending = new Map<NodeId, { shardId: string; message: Message }[]>();
 
   constructor(
-    private readonly host: NodeHost,
+    private readonly host: PeerLinksHost,
     private readonly logger: Logger,
   ) {}
 

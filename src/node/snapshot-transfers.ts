@@ -22,8 +22,26 @@ import { ledgerPrefix } from "../storage/replica-keys.js";
 import { MessageType, type Message } from "../raft/index.js";
 import { missingLiveStateRefusal, snapshotMetadataRefusal } from "./snapshot-checks.js";
 import { sendSnapshot } from "../transport/snapshot-stream.js";
-import type { NodeHost } from "./node-host.js";
+import type { ClusterConfig, NodeId } from "../cluster/config.js";
+import type { ReplicaId } from "../raft/index.js";
+import type { TransportSecurity } from "../security/transport-security.js";
+import type { LedgerDb } from "../storage/ledger-store.js";
 import type { Replica } from "./replica.js";
+
+/** What snapshot transfers need of the node around them (the node host provides it). */
+export interface SnapshotTransfersHost {
+  readonly nodeId: NodeId;
+  readonly config: ClusterConfig;
+  readonly nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>;
+  readonly security: TransportSecurity;
+  readonly db: LedgerDb;
+  /** The replica of `shardId` here; throws a LedgerError naming the shard when there is none. */
+  replicaOf(shardId: string): Replica;
+  /** Runs `fn` inside the node's next loop turn. */
+  enqueue(fn: () => void): void;
+  /** Steps a message into a replica, as the loop does with peers' messages. */
+  stepSafely(r: Replica, m: Message): void;
+}
 
 const generationLimit = 2 ** 32;
 
@@ -38,7 +56,7 @@ export class SnapshotTransfers {
   private readonly receiving = new Set<Replica>();
 
   constructor(
-    private readonly host: NodeHost,
+    private readonly host: SnapshotTransfersHost,
     private readonly writer: DbWriter,
     private readonly logger: Logger,
   ) {}

@@ -5,14 +5,14 @@
 import { describeMessage } from "./describe.js";
 import { campaignTransferContext, isCampaignTransfer, newMessage, voteResponseType } from "./messages.js";
 import type { VoteResult } from "./quorum.js";
-import type { Raft } from "./raft.js";
+import type { RaftState } from "./raft-state.js";
 import { MessageType } from "./types.js";
 import type { Message, ReplicaId } from "./types.js";
 
 export type CampaignKind = "pre-election" | "election" | "transfer";
 
 /** Starts an election (the election timeout fired, campaign() was called, or TimeoutNow). */
-export function hup(r: Raft, transfer: boolean): void {
+export function hup(r: RaftState, transfer: boolean): void {
   if (r.role === "leader") {
     r.debug(`${r.id} ignoring campaign: already leader`);
     return;
@@ -25,7 +25,7 @@ export function hup(r: Raft, transfer: boolean): void {
   else campaign(r, r.preVote ? "pre-election" : "election");
 }
 
-export function campaign(r: Raft, kind: CampaignKind): void {
+export function campaign(r: RaftState, kind: CampaignKind): void {
   // Every kind campaigns in (or, for PreVote, asks about) the term after ours. Past maxTerm no
   // peer would accept it: stay put rather than adopt a term nobody follows.
   if (!r.termGuard.mayCampaignIn(r.term + 1)) {
@@ -63,7 +63,7 @@ export function campaign(r: Raft, kind: CampaignKind): void {
 }
 
 /** Records a vote (the first one from each voter counts) and returns the tally. */
-export function poll(r: Raft, id: ReplicaId, type: MessageType, granted: boolean): VoteResult {
+export function poll(r: RaftState, id: ReplicaId, type: MessageType, granted: boolean): VoteResult {
   if (id !== r.id) {
     r.info(`${r.id} received ${MessageType[type]} ${granted ? "granted" : "rejected"} from ${id} at term ${r.term}`);
   }
@@ -72,7 +72,7 @@ export function poll(r: Raft, id: ReplicaId, type: MessageType, granted: boolean
 }
 
 /** A message from a newer term. Returns false when the message is to be dropped. */
-export function stepHigherTerm(r: Raft, m: Message): boolean {
+export function stepHigherTerm(r: RaftState, m: Message): boolean {
   const isVote = m.type === MessageType.Vote || m.type === MessageType.PreVote;
   if (isVote && !isCampaignTransfer(m.context)) {
     // CheckQuorum lease: we heard from a leader within the election timeout, so a candidate
@@ -97,7 +97,7 @@ export function stepHigherTerm(r: Raft, m: Message): boolean {
 }
 
 /** A message from an older term: dropped, but some senders must learn our term. */
-export function stepLowerTerm(r: Raft, m: Message): void {
+export function stepLowerTerm(r: RaftState, m: Message): void {
   if ((r.checkQuorum || r.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Append)) {
     // A stale leader (e.g. it was partitioned away) would otherwise never learn the new term:
     // with PreVote our term is not forced up by its votes, and with CheckQuorum we ignore
@@ -113,7 +113,7 @@ export function stepLowerTerm(r: Raft, m: Message): void {
   }
 }
 
-export function handleVoteRequest(r: Raft, m: Message): void {
+export function handleVoteRequest(r: RaftState, m: Message): void {
   const respType = voteResponseType(m.type);
   // We can vote for the same candidate again (duplicate request), for anyone when we have not
   // voted and know no leader in this term, and pre-vote for any future term.

@@ -20,6 +20,7 @@ import { bcastAppend, bcastHeartbeat } from "./replication.js";
 import { stepCandidate, stepFollower } from "./step-follower.js";
 import { releasePendingReadIndex, stepLeader } from "./step-leader.js";
 import { TermGuard } from "./term-guard.js";
+import type { RaftState } from "./raft-state.js";
 import { EntryType, MessageType, RaftError } from "./types.js";
 import type {
   ConfState,
@@ -36,7 +37,7 @@ import type {
   Storage,
 } from "./types.js";
 
-export class Raft {
+export class Raft implements RaftState {
   readonly id: ReplicaId;
   term = 0;
   vote: ReplicaId = 0;

@@ -4,7 +4,7 @@
 
 import { entriesPayloadBytes } from "./entry-size.js";
 import { newMessage } from "./messages.js";
-import type { Raft } from "./raft.js";
+import type { RaftState } from "./raft-state.js";
 import { MessageType, RaftError } from "./types.js";
 import type { Entry, ReplicaId } from "./types.js";
 
@@ -13,7 +13,7 @@ import type { Entry, ReplicaId } from "./types.js";
  * compacted. With `sendIfEmpty` an append without entries is still sent (it carries the commit
  * index). Returns whether a message was sent.
  */
-export function maybeSendAppend(r: Raft, to: ReplicaId, sendIfEmpty: boolean): boolean {
+export function maybeSendAppend(r: RaftState, to: ReplicaId, sendIfEmpty: boolean): boolean {
   const pr = r.prs.get(to);
   if (pr === undefined || pr.isPaused()) return false;
   const prevIndex = pr.next - 1;
@@ -38,7 +38,7 @@ export function maybeSendAppend(r: Raft, to: ReplicaId, sendIfEmpty: boolean): b
   return true;
 }
 
-function maybeSendSnapshot(r: Raft, to: ReplicaId): boolean {
+function maybeSendSnapshot(r: RaftState, to: ReplicaId): boolean {
   const pr = r.prs.get(to);
   if (pr === undefined) return false;
   // A snapshot is expensive: only send it to a follower that is answering.
@@ -65,13 +65,13 @@ function maybeSendSnapshot(r: Raft, to: ReplicaId): boolean {
  * Sends every follower what it lacks; with `sendIfEmpty` (the default) followers that lack
  * nothing get an empty append carrying the commit index.
  */
-export function bcastAppend(r: Raft, sendIfEmpty = true): void {
+export function bcastAppend(r: RaftState, sendIfEmpty = true): void {
   for (const id of r.config.voters) {
     if (id !== r.id) maybeSendAppend(r, id, sendIfEmpty);
   }
 }
 
-export function sendHeartbeat(r: Raft, to: ReplicaId, context: Uint8Array | undefined): void {
+export function sendHeartbeat(r: RaftState, to: ReplicaId, context: Uint8Array | undefined): void {
   const pr = r.prs.get(to);
   const m = newMessage(MessageType.Heartbeat, r.id, to, r.term);
   // Never more than the follower is known to have: it may not hold our committed entries yet,
@@ -85,14 +85,14 @@ export function sendHeartbeat(r: Raft, to: ReplicaId, context: Uint8Array | unde
  * Heartbeats to every follower. They carry the newest pending read context (if any): a quorum
  * of acks for it confirms this leader for every read up to it.
  */
-export function bcastHeartbeat(r: Raft, context: Uint8Array | undefined): void {
+export function bcastHeartbeat(r: RaftState, context: Uint8Array | undefined): void {
   const ctx = context ?? r.readOnly.lastPendingContext();
   for (const id of r.config.voters) {
     if (id !== r.id) sendHeartbeat(r, id, ctx);
   }
 }
 
-export function sendTimeoutNow(r: Raft, to: ReplicaId): void {
+export function sendTimeoutNow(r: RaftState, to: ReplicaId): void {
   r.info(`${r.id} sends TimeoutNow to ${to}: its log is up to date`);
   r.send(newMessage(MessageType.TimeoutNow, r.id, to, r.term));
 }

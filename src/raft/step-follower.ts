@@ -5,12 +5,12 @@ import { campaign, hup, poll } from "./election.js";
 import { newMessage } from "./messages.js";
 import { MajorityConfig } from "./quorum.js";
 import { bcastAppend } from "./replication.js";
-import type { Raft } from "./raft.js";
+import type { RaftState } from "./raft-state.js";
 import { MessageType } from "./types.js";
 import type { Message, Snapshot } from "./types.js";
 
 /** Any leader message restarts the election timer and names the leader. */
-function heardFromLeader(r: Raft, m: Message): void {
+function heardFromLeader(r: RaftState, m: Message): void {
   r.electionElapsed = 0;
   r.lead = m.from;
 }
@@ -20,7 +20,7 @@ function fromLeader(m: Message): boolean {
   return m.type === MessageType.Append || m.type === MessageType.Heartbeat || m.type === MessageType.Snapshot;
 }
 
-export function stepFollower(r: Raft, m: Message): void {
+export function stepFollower(r: RaftState, m: Message): void {
   // A term has one leader: once we know it, another replica claiming to lead the same term is
   // broken or forged (it would move our leader hint and commit index).
   if (fromLeader(m) && r.lead !== 0 && m.from !== r.lead) {
@@ -85,7 +85,7 @@ export function stepFollower(r: Raft, m: Message): void {
   }
 }
 
-export function stepCandidate(r: Raft, m: Message): void {
+export function stepCandidate(r: RaftState, m: Message): void {
   const myResponse = r.role === "pre-candidate" ? MessageType.PreVoteResponse : MessageType.VoteResponse;
   switch (m.type) {
     // A leader exists for this term (same term as ours, or the term check already moved us).
@@ -130,7 +130,7 @@ export function stepCandidate(r: Raft, m: Message): void {
   }
 }
 
-function handleAppendEntries(r: Raft, m: Message): void {
+function handleAppendEntries(r: RaftState, m: Message): void {
   const resp = newMessage(MessageType.AppendResponse, r.id, m.from, r.term);
   if (m.index < r.raftLog.committed) {
     // Everything up to our commit index is already settled: tell the leader where we are.
@@ -157,7 +157,7 @@ function handleAppendEntries(r: Raft, m: Message): void {
   r.send(resp);
 }
 
-function handleHeartbeat(r: Raft, m: Message): void {
+function handleHeartbeat(r: RaftState, m: Message): void {
   // A leader sends at most what this follower has acknowledged (min(match, commit)), so a commit
   // past our last index comes from a broken or forged peer: ignore the message rather than let
   // a peer trip the log's invariant and stop the whole node.
@@ -171,7 +171,7 @@ function handleHeartbeat(r: Raft, m: Message): void {
   r.send(resp);
 }
 
-function handleSnapshot(r: Raft, m: Message): void {
+function handleSnapshot(r: RaftState, m: Message): void {
   const snap = m.snapshot;
   const resp = newMessage(MessageType.AppendResponse, r.id, m.from, r.term);
   if (snap === undefined) {
@@ -200,7 +200,7 @@ function handleSnapshot(r: Raft, m: Message): void {
  * differ (a deposed leader's), and the snapshot then replaces it. Everything after our commit
  * index has a term at least that of our committed entry (terms never decrease along a log).
  */
-function snapshotInconsistency(r: Raft, snap: Snapshot): string | undefined {
+function snapshotInconsistency(r: RaftState, snap: Snapshot): string | undefined {
   const { index, term, confState } = snap.metadata;
   const log = r.raftLog;
   const committedTerm = log.termOrZero(log.committed);
@@ -221,7 +221,7 @@ function snapshotInconsistency(r: Raft, snap: Snapshot): string | undefined {
 }
 
 /** Installs `snap` unless our log already covers it. Returns whether the log was replaced. */
-function restore(r: Raft, snap: Snapshot): boolean {
+function restore(r: RaftState, snap: Snapshot): boolean {
   const { index, term, confState } = snap.metadata;
   if (index <= r.raftLog.committed) return false;
   if (r.raftLog.matchTerm(index, term)) {

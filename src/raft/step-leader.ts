@@ -3,13 +3,13 @@
 
 import { newMessage } from "./messages.js";
 import type { Progress } from "./progress.js";
-import type { Raft } from "./raft.js";
+import type { RaftState } from "./raft-state.js";
 import { contextKey } from "./read-only.js";
 import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendTimeoutNow } from "./replication.js";
 import { MessageType } from "./types.js";
 import type { Message, ReplicaId } from "./types.js";
 
-export function stepLeader(r: Raft, m: Message): void {
+export function stepLeader(r: RaftState, m: Message): void {
   switch (m.type) {
     case MessageType.ReadIndex:
       leaderReadIndex(r, m);
@@ -51,14 +51,14 @@ export function stepLeader(r: Raft, m: Message): void {
  * or rejected) is one we sent, so none is past our last index. Believing one that is would set
  * a match the log cannot back, and the next append to that follower would fail to read it.
  */
-function appendResponseInconsistency(r: Raft, m: Message): string | undefined {
+function appendResponseInconsistency(r: RaftState, m: Message): string | undefined {
   const last = r.raftLog.lastIndex();
   if (m.index > last)
     return `it ${m.reject ? "rejects" : "acknowledges"} index ${m.index}, past this leader's last index ${last}`;
   return undefined;
 }
 
-function handleAppendResponse(r: Raft, pr: Progress, m: Message): void {
+function handleAppendResponse(r: RaftState, pr: Progress, m: Message): void {
   if (m.reject) {
     // Fast backtracking: the follower told us the last index whose term is <= the term of the
     // entry we probed (hint). Every index in our log after our own such index cannot match.
@@ -106,7 +106,7 @@ function handleAppendResponse(r: Raft, pr: Progress, m: Message): void {
   }
 }
 
-function handleHeartbeatResponse(r: Raft, pr: Progress, m: Message): void {
+function handleHeartbeatResponse(r: RaftState, pr: Progress, m: Message): void {
   pr.probeSent = false;
   // Appends may all have been lost: free one slot so a new append can reveal the gap (the
   // follower rejects it and we fall back to probing).
@@ -123,7 +123,7 @@ function handleHeartbeatResponse(r: Raft, pr: Progress, m: Message): void {
   }
 }
 
-function leaderReadIndex(r: Raft, m: Message): void {
+function leaderReadIndex(r: RaftState, m: Message): void {
   const key = contextKey(m.context);
   if (r.pendingReadKeys.has(key) || r.readOnly.has(m.context)) {
     r.warn(`${r.id} ignoring ReadIndex from ${m.from}: context already pending`);
@@ -139,7 +139,7 @@ function leaderReadIndex(r: Raft, m: Message): void {
   sendReadIndexResponse(r, m);
 }
 
-function sendReadIndexResponse(r: Raft, m: Message): void {
+function sendReadIndexResponse(r: RaftState, m: Message): void {
   const index = r.raftLog.committed;
   if (r.isSingleVoter()) {
     respondToRead(r, m.from, index, m.context);
@@ -151,7 +151,7 @@ function sendReadIndexResponse(r: Raft, m: Message): void {
 }
 
 /** Releases the reads queued before the first commit of this term. */
-export function releasePendingReadIndex(r: Raft): void {
+export function releasePendingReadIndex(r: RaftState): void {
   if (r.pendingReadIndex.length === 0 || !r.committedEntryInCurrentTerm()) return;
   const queued = r.pendingReadIndex;
   r.pendingReadIndex = [];
@@ -159,7 +159,7 @@ export function releasePendingReadIndex(r: Raft): void {
   for (const m of queued) sendReadIndexResponse(r, m);
 }
 
-function respondToRead(r: Raft, from: ReplicaId, index: number, context: Uint8Array): void {
+function respondToRead(r: RaftState, from: ReplicaId, index: number, context: Uint8Array): void {
   if (from === r.id) {
     r.readStates.push({ index, context });
     return;
@@ -170,7 +170,7 @@ function respondToRead(r: Raft, from: ReplicaId, index: number, context: Uint8Ar
   r.send(resp);
 }
 
-function leaderTransfer(r: Raft, transferee: ReplicaId): void {
+function leaderTransfer(r: RaftState, transferee: ReplicaId): void {
   if (!r.config.has(transferee)) {
     r.info(`${r.id} ignoring leadership transfer to ${transferee}: not a voter`);
     return;
