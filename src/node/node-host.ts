@@ -19,13 +19,7 @@ import {
   droppedMessageLogIntervalMs,
   nodeInboxBytesMax,
   nodeInboxMessagesMax,
-  nodePendingProposalsMax,
   nodeTickMsDefault,
-  proposalEntryBytesMax,
-  raftLogBytesBeforeCompaction,
-  raftLogCatchUpEntries,
-  raftLogCatchUpFraction,
-  raftLogEntriesBeforeCompaction,
   raftMaxAppendBytes,
   raftMaxInflightAppends,
   raftMaxInflightBytes,
@@ -41,22 +35,17 @@ import { assert, AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
 import { otherGenerationRanges } from "../storage/replica-keys.js";
-import {
-  batchProposalBytes,
-  encodeBatchProposal,
-  encodeProposal,
-  envelopeHeaderBytes,
-  type ProposalTag,
-} from "./proposal-envelope.js";
-import { Replica, type NodeBatch } from "./replica.js";
-import { notApplied, ProposalWaiters, type AppliedEntry } from "./waiters.js";
+import { batchProposalBytes, encodeBatchProposal, encodeProposal, envelopeHeaderBytes } from "./proposal-envelope.js";
+import { Replica } from "./replica.js";
+import { notApplied } from "./waiters.js";
+import { ProposalQueue } from "./proposal-queue.js";
+import { CompactionPolicy } from "./compaction-policy.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
 import { SnapshotTransfers } from "./snapshot-transfers.js";
 import { summarizeReplica, type ReplicaSummary } from "./replica-summary.js";
 export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
-import { refusedProposal } from "./proposal-errors.js";
 import { ThrottledWarning } from "../base/throttled-warning.js";
 import { nullNodeObserver, type NodeObserver } from "./node-observer.js";
 import type { TransportSecurity } from "../security/transport-security.js";
@@ -76,15 +65,6 @@ export interface NodeHostOptions {
   compactAfterEntries?: number;
 }
 
-interface QueuedProposal {
-  replica: Replica;
-  number: number;
-  data: Uint8Array;
-  deadlineMs: number;
-  resolve(applied: AppliedEntry): void;
-  reject(error: LedgerError): void;
-}
-
 /** What a batch proposer hears: one outcome per command, in the batch's order. */
 export interface BatchApplied {
   results: (CommandResult | LedgerError)[];
@@ -99,26 +79,16 @@ export class NodeHost {
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
   private readonly observer: NodeObserver;
-  private readonly compactAfterEntries: number;
-  private readonly catchUpEntries: number;
+  private readonly compaction: CompactionPolicy;
   private readonly writer: DbWriter;
-  private readonly proposals = new ProposalWaiters();
-  private readonly epoch = randomInt(1, 2 ** 32 - 1);
-  private nextProposal = 1;
+  private readonly proposals: ProposalQueue;
   private inbox: (() => void)[] = [];
   private inboxMessages = 0;
   private inboxBytes = 0;
-  private queuedProposals: QueuedProposal[] = [];
-  /** Commands queued or proposed and not yet answered (a batch counts each of its commands). */
-  private commandsInFlight = 0;
   private pendingTicks = 0;
   private ticksSinceBalance = 0;
   /** Ticks since this process started. */
   private ticksElapsed = 0;
-  private readonly triggeredSnapshots = new Map<
-    Replica,
-    { resolve(index: number): void; reject(e: LedgerError): void }[]
-  >();
   private turnRunning = false;
   private turnScheduled = false;
   private atQuiescence: (() => void)[] = [];
@@ -141,15 +111,12 @@ export class NodeHost {
     this.security = options.security;
     this.logger = options.logger;
     this.observer = options.observer ?? nullNodeObserver;
-    this.compactAfterEntries = options.compactAfterEntries ?? raftLogEntriesBeforeCompaction;
-    this.catchUpEntries =
-      options.compactAfterEntries === undefined
-        ? raftLogCatchUpEntries
-        : Math.floor(options.compactAfterEntries * raftLogCatchUpFraction);
+    this.compaction = new CompactionPolicy(this.logger, options.compactAfterEntries);
+    this.proposals = new ProposalQueue(this.nodeId, this.observer, () => this.schedule());
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
-    this.reads = new ReadPath(db, this.nodeId, this.epoch, () => this.schedule());
+    this.reads = new ReadPath(db, this.nodeId, this.proposals.epoch, () => this.schedule());
     this.dropped = new ThrottledWarning(this.logger, droppedMessageLogIntervalMs);
     this.snapshots = new SnapshotTransfers(this, this.writer, this.logger);
   }
@@ -249,7 +216,7 @@ export class NodeHost {
     command: Uint8Array,
     deadlineMs: number,
   ): Promise<{ result: CommandResult; index: number }> {
-    const applied = await this.enqueueProposal(
+    const applied = await this.proposals.admit(
       replica,
       1,
       envelopeHeaderBytes + command.length,
@@ -272,7 +239,7 @@ export class NodeHost {
    */
   async proposeBatch(replica: Replica, commands: readonly Uint8Array[], deadlineMs: number): Promise<BatchApplied> {
     if (commands.length === 0) throw notApplied("INVALID_ARGUMENT", "a batch proposal needs at least one command");
-    const applied = await this.enqueueProposal(
+    const applied = await this.proposals.admit(
       replica,
       commands.length,
       batchProposalBytes(commands),
@@ -281,65 +248,6 @@ export class NodeHost {
     );
     assert(applied.outcomes.length === commands.length, "a batch is answered with one outcome per command");
     return { results: applied.outcomes.map((o) => o.error ?? o.result), index: applied.index };
-  }
-
-  /**
-   * The bounds every proposal passes before it is queued (all refusals are applied=no), then the
-   * queue. nodePendingProposalsMax counts commands, not entries: memory, apply work and the
-   * callers waiting all grow with commands, and counting a 1,000-command batch as one would let
-   * the node hold a thousand times the bound.
-   */
-  private enqueueProposal(
-    replica: Replica,
-    commands: number,
-    bytes: number,
-    encode: (tag: ProposalTag) => Uint8Array,
-    deadlineMs: number,
-  ): Promise<AppliedEntry> {
-    try {
-      this.checkOpen();
-      if (bytes > proposalEntryBytesMax) {
-        throw notApplied(
-          "INVALID_ARGUMENT",
-          `the proposal's log entry would be ${bytes} bytes; at most ${proposalEntryBytesMax} (proposalEntryBytesMax) are allowed: send fewer commands per batch`,
-        );
-      }
-      if (commands > nodePendingProposalsMax) {
-        throw notApplied(
-          "INVALID_ARGUMENT",
-          `a batch of ${commands} commands exceeds nodePendingProposalsMax (${nodePendingProposalsMax}): send fewer commands per batch`,
-        );
-      }
-      if (this.commandsInFlight + commands > nodePendingProposalsMax) {
-        throw notApplied(
-          "RESOURCE_EXHAUSTED",
-          `node ${this.nodeId} has ${this.commandsInFlight} proposed commands in flight, at most ${nodePendingProposalsMax} (nodePendingProposalsMax); not applied, retry later`,
-        );
-      }
-    } catch (e) {
-      this.observer.proposalFailed(e);
-      return Promise.reject(e);
-    }
-    const number = this.nextProposal++;
-    const data = encode({ epoch: this.epoch, number });
-    assert(data.length === bytes, "the entry has the size it was checked at");
-    this.commandsInFlight += commands;
-    const answered = new Promise<AppliedEntry>((resolve, reject) => {
-      this.queuedProposals.push({ replica, number, data, deadlineMs, resolve, reject });
-      this.schedule();
-    });
-    // Every way a proposal ends (applied, refused, expired, stepped down, shut down) settles this.
-    answered.then(
-      () => {
-        this.commandsInFlight -= commands;
-        this.observer.proposalApplied();
-      },
-      (e: unknown) => {
-        this.commandsInFlight -= commands;
-        this.observer.proposalFailed(e);
-      },
-    );
-    return answered;
   }
 
   /** A linearizable read through ReadIndex (works on followers too), or a stale local read. */
@@ -416,12 +324,9 @@ export class NodeHost {
 
   triggerSnapshot(replica: Replica): Promise<number> {
     this.checkOpen();
-    return new Promise((resolve, reject) => {
-      const list = this.triggeredSnapshots.get(replica) ?? [];
-      list.push({ resolve, reject });
-      this.triggeredSnapshots.set(replica, list);
-      this.schedule();
-    });
+    const taken = this.compaction.request(replica);
+    this.schedule();
+    return taken;
   }
 
   /** Every replica's state, read when no turn is writing (so hashes match applied indexes). */
@@ -483,12 +388,7 @@ export class NodeHost {
 
   private hasWork(): boolean {
     if (this.closed) return false;
-    if (
-      this.inbox.length > 0 ||
-      this.queuedProposals.length > 0 ||
-      this.pendingTicks > 0 ||
-      this.triggeredSnapshots.size > 0
-    )
+    if (this.inbox.length > 0 || this.proposals.queuedCount > 0 || this.pendingTicks > 0 || this.compaction.hasRequests)
       return true;
     for (const r of this.replicas.values()) if (r.queuedReads.length > 0 || r.raw.hasReady()) return true;
     return false;
@@ -498,19 +398,19 @@ export class NodeHost {
     this.observer.turnStarted(
       this.inboxMessages,
       this.inboxBytes,
-      this.queuedProposals.length,
-      this.proposals.size,
+      this.proposals.queuedCount,
+      this.proposals.waitingCount,
       this.writer.queuedJobs(),
     );
     const inbox = this.inbox;
     this.inbox = [];
     for (const fn of inbox) fn();
     this.runTicks();
-    this.proposeQueued();
+    this.proposals.proposeAll(this.nodeOfReplica);
     for (const r of this.replicas.values()) this.reads.startReadIndex(r);
 
     const batch = this.db.batch();
-    const triggered = this.compactLogs(batch);
+    const triggered = this.compaction.run(this.replicas.values(), batch);
     const readies: [Replica, Ready][] = [];
     for (const r of this.replicas.values()) if (r.raw.hasReady()) readies.push([r, r.raw.ready()]);
     let sync = false;
@@ -543,15 +443,7 @@ export class NodeHost {
     for (const [i, [r, rd]] of readies.entries()) {
       // Answer what was applied before reacting to a role change in the same Ready: a proposal
       // committed just before this replica stepped down gets its result, not "outcome unknown".
-      for (const a of applied[i] ?? []) {
-        if (a.tag.epoch !== this.epoch) continue;
-        const waiter = this.proposals.take(a.tag.number);
-        if (waiter === undefined) continue;
-        // A single proposal's refusal is its call's error; a batch carries each command's own.
-        const only = a.outcomes[0];
-        if (!a.batch && only?.error !== undefined) waiter.reject(only.error);
-        else waiter.resolve({ outcomes: a.outcomes, index: a.index });
-      }
+      this.proposals.answer(applied[i] ?? []);
       // Read points confirmed while leading stay valid after a step-down: confirm them first.
       this.reads.confirm(r, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);
@@ -586,24 +478,6 @@ export class NodeHost {
       campaignWherePreferred(this.replicas.values());
   }
 
-  private proposeQueued(): void {
-    const queued = this.queuedProposals;
-    this.queuedProposals = [];
-    for (const p of queued) {
-      try {
-        p.replica.raw.propose(p.data);
-        this.proposals.add(p.number, {
-          shardId: p.replica.shard.id,
-          deadlineMs: p.deadlineMs,
-          resolve: p.resolve,
-          reject: p.reject,
-        });
-      } catch (e) {
-        p.reject(refusedProposal(this.nodeId, p.replica, this.nodeOfReplica.get(p.replica.leader), e));
-      }
-    }
-  }
-
   private onSoftState(r: Replica, role: Replica["role"], leader: ReplicaId): void {
     const wasLeader = r.isLeader;
     if (!wasLeader && role === "leader") r.leaderSinceTick = this.ticksElapsed;
@@ -619,30 +493,6 @@ export class NodeHost {
       this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
       this.reads.failUnconfirmed(r, "leadership changed");
     }
-  }
-
-  /** Snapshots requested through the admin API, and automatic compaction of long logs. */
-  private compactLogs(batch: NodeBatch): [Replica, (index: number) => void][] {
-    const fired: [Replica, (index: number) => void][] = [];
-    for (const r of this.replicas.values()) {
-      const waiting = this.triggeredSnapshots.get(r);
-      const snapIndex = r.log.snapshotMetadata().index;
-      if (waiting !== undefined) {
-        this.triggeredSnapshots.delete(r);
-        if (r.applied > snapIndex) r.log.compact(r.applied, batch);
-        for (const w of waiting) fired.push([r, w.resolve]);
-        this.logger.info({ shard: r.shard.id, index: r.applied }, "snapshot taken on request; log compacted");
-        continue;
-      }
-      if (r.log.entryCount() > this.compactAfterEntries || r.log.memoryBytes() > raftLogBytesBeforeCompaction) {
-        const to = r.applied - this.catchUpEntries;
-        if (to > snapIndex) {
-          r.log.compact(to, batch);
-          this.logger.info({ shard: r.shard.id, index: to }, "log compacted");
-        }
-      }
-    }
-    return fired;
   }
 
   /** A message to `to` was dropped: the stream to its node is down or full. */
@@ -688,13 +538,12 @@ export class NodeHost {
       "UNAVAILABLE",
       `node ${this.nodeId} is shutting down; the outcome is unknown. Retrying with the same request_id is safe`,
     );
-    this.proposals.failAll(down);
-    for (const p of this.queuedProposals)
-      p.reject(notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`));
-    this.queuedProposals = [];
+    this.proposals.close(
+      () => notApplied("UNAVAILABLE", `node ${this.nodeId} is shutting down; not applied, retry`),
+      down,
+    );
     for (const r of this.replicas.values()) this.reads.failAll(r, down);
-    for (const waiting of this.triggeredSnapshots.values()) for (const w of waiting) w.reject(down);
-    this.triggeredSnapshots.clear();
+    this.compaction.failAll(down);
     this.links.close();
     await this.snapshots.close();
     await this.writer.close();
