@@ -7,7 +7,6 @@
 // send the Raft messages (one batch per peer node), answer the proposers and readers, and
 // advance. Inputs that arrive during the write wait for the next turn: that is the group commit.
 
-import { randomInt } from "node:crypto";
 import { ClassicLevel } from "classic-level";
 import { LedgerError } from "../base/errors.js";
 import { quote } from "../base/quote.js";
@@ -48,7 +47,9 @@ export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
 import { ThrottledWarning } from "../base/throttled-warning.js";
 import { nullNodeObserver, type NodeObserver } from "./node-observer.js";
+import { systemClock, type NodeClock } from "./node-clock.js";
 import type { TransportSecurity } from "../security/transport-security.js";
+import { grpcPeerTransport, type PeerTransport } from "../transport/peer-transport.js";
 
 export interface NodeHostOptions {
   config: ClusterConfig;
@@ -60,6 +61,13 @@ export interface NodeHostOptions {
   tickMs?: number;
   /** Told of the loop's work (metrics); nobody by default. */
   observer?: NodeObserver;
+  /** Time, timers and randomness (the system's by default; the simulator's virtual ones). */
+  clock?: NodeClock;
+  /** The database (not yet opened; the host opens and closes it): LevelDB in `dataDir` by
+   * default, the simulator's memory-level with simulated syncs. */
+  store?: LedgerDb;
+  /** How peers are reached: gRPC over `security` by default, the simulator's network. */
+  transport?: PeerTransport;
   /** Compact a replica's log once it holds more entries than this (raftLogEntriesBeforeCompaction
    * by default), keeping the newest quarter of that for followers slightly behind. */
   compactAfterEntries?: number;
@@ -75,10 +83,12 @@ export class NodeHost {
   readonly nodeId: NodeId;
   readonly config: ClusterConfig;
   readonly security: TransportSecurity;
+  readonly transport: PeerTransport;
   readonly replicas = new Map<ShardId, Replica>();
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
   private readonly observer: NodeObserver;
+  readonly clock: NodeClock;
   private readonly compaction: CompactionPolicy;
   private readonly writer: DbWriter;
   private readonly proposals: ProposalQueue;
@@ -92,7 +102,7 @@ export class NodeHost {
   private turnRunning = false;
   private turnScheduled = false;
   private atQuiescence: (() => void)[] = [];
-  private ticker: NodeJS.Timeout | undefined;
+  private stopTicker: (() => void) | undefined;
   private closed = false;
   /** Set when a turn failed: memory may be ahead of the DB, so nothing may run again. */
   private failed = false;
@@ -111,21 +121,27 @@ export class NodeHost {
     this.security = options.security;
     this.logger = options.logger;
     this.observer = options.observer ?? nullNodeObserver;
+    this.clock = options.clock ?? systemClock;
+    this.transport =
+      options.transport ??
+      grpcPeerTransport({ nodeId: this.nodeId, config: this.config, security: this.security, logger: this.logger });
     this.compaction = new CompactionPolicy(this.logger, options.compactAfterEntries);
-    this.proposals = new ProposalQueue(this.nodeId, this.observer, () => this.schedule());
+    this.proposals = new ProposalQueue(this.nodeId, this.observer, this.clock, () => this.schedule());
     this.writer = new DbWriter(db);
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
-    this.reads = new ReadPath(db, this.nodeId, this.proposals.epoch, () => this.schedule());
+    this.reads = new ReadPath(db, this.nodeId, this.proposals.epoch, this.clock, () => this.schedule());
     this.dropped = new ThrottledWarning(this.logger, droppedMessageLogIntervalMs);
     this.snapshots = new SnapshotTransfers(this, this.writer, this.logger);
   }
 
   static async open(options: NodeHostOptions): Promise<NodeHost> {
-    const db: LedgerDb = new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, {
-      keyEncoding: "view",
-      valueEncoding: "view",
-    });
+    const db: LedgerDb =
+      options.store ??
+      new ClassicLevel<Uint8Array, Uint8Array>(options.dataDir, {
+        keyEncoding: "view",
+        valueEncoding: "view",
+      });
     await db.open();
     const host = new NodeHost(options, db);
     try {
@@ -138,7 +154,7 @@ export class NodeHost {
   }
 
   private async openReplicas(): Promise<void> {
-    const seed = randomInt(0, 2 ** 31);
+    const seed = this.clock.randomInt(0, 2 ** 31);
     for (const [shardIndex, shard] of this.config.shards.entries()) {
       const mine = shard.replicas.find((r) => r.nodeId === this.nodeId);
       if (mine === undefined) continue;
@@ -187,10 +203,10 @@ export class NodeHost {
   start(onFatal: (e: unknown) => void, tickMs = nodeTickMsDefault): void {
     this.fatal = onFatal;
     this.links.connectAll();
-    this.ticker = setInterval(() => {
+    this.stopTicker = this.clock.every(tickMs, () => {
       this.pendingTicks++;
       this.schedule();
-    }, tickMs);
+    });
     this.schedule();
   }
 
@@ -359,7 +375,7 @@ export class NodeHost {
   private schedule(): void {
     if (this.turnScheduled || this.closed || this.failed) return;
     this.turnScheduled = true;
-    setImmediate(() => {
+    this.clock.soon(() => {
       this.turnScheduled = false;
       if (this.turnRunning) return; // the running turn reschedules itself when it ends
       this.turnRunning = true;
@@ -415,12 +431,12 @@ export class NodeHost {
     for (const r of this.replicas.values()) if (r.raw.hasReady()) readies.push([r, r.raw.ready()]);
     let sync = false;
     const applied: Awaited<ReturnType<Replica["persistAndApply"]>>[] = [];
-    const applyStartMs = performance.now();
+    const applyStartMs = this.clock.monotonicMs();
     for (const [r, rd] of readies) {
       sync ||= rd.mustSync;
       applied.push(await r.persistAndApply(rd, batch, this.db));
     }
-    const writeStartMs = performance.now();
+    const writeStartMs = this.clock.monotonicMs();
     const writing = batch.length > 0;
     if (batch.length > 0) await this.writer.write(batch, { sync });
     else await batch.close();
@@ -428,7 +444,7 @@ export class NodeHost {
       readies,
       writing && sync,
       writeStartMs - applyStartMs,
-      writing ? performance.now() - writeStartMs : 0,
+      writing ? this.clock.monotonicMs() - writeStartMs : 0,
     );
     for (const r of this.replicas.values()) r.publishReadable();
     for (const r of this.replicas.values()) {
@@ -470,7 +486,7 @@ export class NodeHost {
       this.ticksSinceBalance = 0;
     }
     for (const r of this.replicas.values()) for (let i = 0; i < ticks; i++) r.raw.tick();
-    const now = Date.now();
+    const now = this.clock.nowMs();
     this.proposals.expire(now);
     for (const r of this.replicas.values()) this.reads.expire(r, now);
     this.ticksElapsed += ticks;
@@ -524,8 +540,8 @@ export class NodeHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ticker !== undefined) clearInterval(this.ticker);
-    while (this.turnRunning || this.turnScheduled) await new Promise((r) => setImmediate(r));
+    this.stopTicker?.();
+    while (this.turnRunning || this.turnScheduled) await new Promise<void>((r) => this.clock.soon(r));
     // Every turn wrote its applied entries with their applied index, so a restart replays only
     // what was committed and not yet applied. Turns without a must-sync Ready wrote unsynced:
     // one synced write now makes all of it durable before LevelDB closes.

@@ -71,12 +71,12 @@ export function createNodeService(
     }
     return c;
   };
-  const deadlineOf = (ctx: HandlerContext) => ctx.deadlineMs ?? Date.now() + nodeCallDeadlineMsDefault;
+  const deadlineOf = (ctx: HandlerContext) => ctx.deadlineMs ?? host.clock.nowMs() + nodeCallDeadlineMsDefault;
 
   const impl: UnaryImpl<typeof NodeService> = {
     async propose(req, ctx) {
       const replica = host.replicaOf(req.shardId);
-      const batch = checkProposal(replica, req.command, req.commands);
+      const batch = checkProposal(replica, req.command, req.commands, host.clock.nowMs());
       if (!replica.isLeader) {
         const leaderNode = host.nodeOfReplica.get(replica.leader);
         if (leaderNode === undefined)
@@ -192,9 +192,9 @@ export function createNodeService(
  * every command passes checkCommand (one bad command refuses the whole batch: nothing of it is
  * proposed). Returns whether it is a batch.
  */
-function checkProposal(replica: Replica, command: Uint8Array, commands: readonly Uint8Array[]): boolean {
+function checkProposal(replica: Replica, command: Uint8Array, commands: readonly Uint8Array[], nowMs: number): boolean {
   // One reading of the clock for the whole proposal (Unix ns, as commands carry it).
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const nowNs = BigInt(Math.floor(nowMs)) * 1_000_000n;
   const single = command.length > 0;
   const batch = commands.length > 0;
   if (single === batch) {

@@ -5,8 +5,7 @@
 import type { Logger } from "../base/logger.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import { MessageType, type Message, type ReplicaId } from "../raft/index.js";
-import type { TransportSecurity } from "../security/transport-security.js";
-import { PeerSender, type PeerStreamState } from "../transport/peer-sender.js";
+import type { PeerLink, PeerStreamState, PeerTransport } from "../transport/peer-transport.js";
 import type { Replica } from "./replica.js";
 
 /** What the links need of the node around them (the node host provides it). */
@@ -14,7 +13,7 @@ export interface PeerLinksHost {
   readonly nodeId: NodeId;
   readonly config: ClusterConfig;
   readonly nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>;
-  readonly security: TransportSecurity;
+  readonly transport: PeerTransport;
   readonly replicas: ReadonlyMap<ShardId, Replica>;
   /** Where Snapshot messages go (their data travels on a stream of its own). */
   readonly snapshots: { send(r: Replica, m: Message): void };
@@ -32,7 +31,7 @@ export interface PeerLinkStats {
 }
 
 export class PeerLinks {
-  private readonly senders = new Map<NodeId, PeerSender>();
+  private readonly senders = new Map<NodeId, PeerLink>();
   private pending = new Map<NodeId, { shardId: string; message: Message }[]>();
 
   constructor(
@@ -82,22 +81,12 @@ export class PeerLinks {
     }));
   }
 
-  private sender(nodeId: NodeId): PeerSender {
+  private sender(nodeId: NodeId): PeerLink {
     let s = this.senders.get(nodeId);
     if (s !== undefined) return s;
-    const node = this.host.config.nodes.find((n) => n.id === nodeId);
-    if (node === undefined) throw new Error(`no address for node ${nodeId}: config not validated`);
-    s = new PeerSender({
-      selfNodeId: this.host.nodeId,
-      configVersion: this.host.config.version,
-      peerNodeId: nodeId,
-      address: node.address,
-      channel: this.host.security.channelTo({ role: "node", name: nodeId }),
-      logger: this.logger,
-      onUnreachable: (shardId: string, to: number) => {
-        const replica = this.host.replicas.get(shardId);
-        if (replica !== undefined) this.host.enqueue(() => this.host.peerUnreachable(replica, to));
-      },
+    s = this.host.transport.link(nodeId, (shardId: string, to: ReplicaId) => {
+      const replica = this.host.replicas.get(shardId);
+      if (replica !== undefined) this.host.enqueue(() => this.host.peerUnreachable(replica, to));
     });
     this.senders.set(nodeId, s);
     return s;

@@ -3,12 +3,12 @@
 // their answers once applied. The loop turn calls it at fixed points (proposeAll, answer, expire);
 // nothing here schedules work on its own but through `wake`.
 
-import { randomInt } from "node:crypto";
 import { assert } from "../base/assert.js";
 import type { LedgerError } from "../base/errors.js";
 import { nodePendingProposalsMax, proposalEntryBytesMax } from "../base/limits.js";
 import type { NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
+import type { NodeClock } from "./node-clock.js";
 import type { NodeObserver } from "./node-observer.js";
 import type { ProposalTag } from "./proposal-envelope.js";
 import { refusedProposal } from "./proposal-errors.js";
@@ -26,7 +26,7 @@ interface QueuedProposal {
 
 export class ProposalQueue {
   /** Tags this process's proposals: an entry of another epoch (an earlier run) has no waiter here. */
-  readonly epoch = randomInt(1, 2 ** 32 - 1);
+  readonly epoch: number;
   private nextNumber = 1;
   private queued: QueuedProposal[] = [];
   private readonly waiters = new ProposalWaiters();
@@ -37,9 +37,12 @@ export class ProposalQueue {
   constructor(
     private readonly nodeId: NodeId,
     private readonly observer: NodeObserver,
+    clock: NodeClock,
     /** Asks for a loop turn (a proposal was queued). */
     private readonly wake: () => void,
-  ) {}
+  ) {
+    this.epoch = clock.randomInt(1, 2 ** 32 - 1);
+  }
 
   /** Proposals waiting for the next turn, and proposals in the log awaiting their answer. */
   get queuedCount(): number {

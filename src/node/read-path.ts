@@ -9,6 +9,7 @@
 // has published after its last write: the answer is one point in time, even while the loop
 // applies more commands or a snapshot install replaces the replica's state.
 
+import type { NodeClock } from "./node-clock.js";
 import { LedgerError } from "../base/errors.js";
 import { nodePendingReadsMax, readIndexTimeoutMs } from "../base/limits.js";
 import type { Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
@@ -31,6 +32,7 @@ export class ReadPath {
     private readonly nodeId: string,
     /** Random per process start: with the replica id it keeps contexts unique across nodes and restarts. */
     private readonly epoch: number,
+    private readonly clock: NodeClock,
     private readonly schedule: () => void,
   ) {}
 
@@ -58,7 +60,7 @@ export class ReadPath {
         shardId: replica.shard.id,
         query,
         deadlineMs,
-        confirmByMs: Math.min(deadlineMs, Date.now() + readIndexTimeoutMs),
+        confirmByMs: Math.min(deadlineMs, this.clock.nowMs() + readIndexTimeoutMs),
         settled: false,
         resolve: (v) => {
           if (w.settled) return;

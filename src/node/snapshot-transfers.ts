@@ -21,11 +21,11 @@ import type { DbWriter } from "../storage/db-writer.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
 import { MessageType, type Message } from "../raft/index.js";
 import { missingLiveStateRefusal, snapshotMetadataRefusal } from "./snapshot-checks.js";
-import { sendSnapshot } from "../transport/snapshot-stream.js";
 import type { ClusterConfig, NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
-import type { TransportSecurity } from "../security/transport-security.js";
+import type { PeerTransport } from "../transport/peer-transport.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
+import type { NodeClock } from "./node-clock.js";
 import type { Replica } from "./replica.js";
 
 /** What snapshot transfers need of the node around them (the node host provides it). */
@@ -33,12 +33,13 @@ export interface SnapshotTransfersHost {
   readonly nodeId: NodeId;
   readonly config: ClusterConfig;
   readonly nodeOfReplica: ReadonlyMap<ReplicaId, NodeId>;
-  readonly security: TransportSecurity;
+  readonly transport: PeerTransport;
   readonly db: LedgerDb;
   /** The replica of `shardId` here; throws a LedgerError naming the shard when there is none. */
   replicaOf(shardId: string): Replica;
   /** Runs `fn` inside the node's next loop turn. */
   enqueue(fn: () => void): void;
+  readonly clock: NodeClock;
   /** Steps a message into a replica, as the loop does with peers' messages. */
   stepSafely(r: Replica, m: Message): void;
 }
@@ -77,27 +78,23 @@ export class SnapshotTransfers {
     const controller = new AbortController();
     this.sending.add(controller);
     const to = this.host.nodeOfReplica.get(m.to) ?? "";
-    const address = this.host.config.nodes.find((n) => n.id === to)?.address ?? "";
     async function* pairs() {
       for await (const [key, value] of db.iterator({ ...prefixRange(prefix), snapshot: dbSnapshot }))
         yield { key: key.subarray(prefix.length), value };
     }
     this.logger.info({ shard: r.shard.id, to, index }, "sending snapshot");
-    const started = Date.now();
-    sendSnapshot({
-      address,
-      channel: this.host.security.channelTo({ role: "node", name: to }),
-      selfNodeId: this.host.nodeId,
-      configVersion: this.host.config.version,
-      shardId: r.shard.id,
-      message,
-      pairs: pairs(),
-      signal: controller.signal,
-      deadlineMs: Date.now() + snapshotSendTimeoutMs,
-    })
+    const started = this.host.clock.nowMs();
+    this.host.transport
+      .sendSnapshot(to, {
+        shardId: r.shard.id,
+        message,
+        pairs: pairs(),
+        signal: controller.signal,
+        deadlineMs: this.host.clock.nowMs() + snapshotSendTimeoutMs,
+      })
       .then(
         () => {
-          this.logger.info({ shard: r.shard.id, to, index, ms: Date.now() - started }, "snapshot sent");
+          this.logger.info({ shard: r.shard.id, to, index, ms: this.host.clock.nowMs() - started }, "snapshot sent");
           this.host.enqueue(() => r.raw.reportSnapshot(m.to, true));
         },
         (e: unknown) => {
@@ -158,7 +155,7 @@ export class SnapshotTransfers {
     let refused = false;
     // A peer that opens a receive and then stalls (no deadline of its own) must not block every
     // later snapshot for this replica: give the receive up after a bound.
-    const timer = setTimeout(() => {
+    const cancelTimer = this.host.clock.after(snapshotReceiveTimeoutMs, () => {
       if (committing) return;
       timedOut = true;
       this.logger.warn({ shard: shardId, from: fromNodeId, pairs }, "snapshot receive timed out; dropping it");
@@ -168,10 +165,9 @@ export class SnapshotTransfers {
         .catch((e: unknown) =>
           this.logger.warn({ err: String(e) }, "clearing a timed-out staging failed; retried at next start"),
         );
-    }, snapshotReceiveTimeoutMs);
-    timer.unref();
+    });
     const finish = () => {
-      clearTimeout(timer);
+      cancelTimer();
       this.receiving.delete(r);
     };
     const alive = () => {
@@ -214,7 +210,7 @@ export class SnapshotTransfers {
       commit: async () => {
         alive();
         committing = true;
-        clearTimeout(timer);
+        cancelTimer();
         await cleared;
         // Our state may only be replaced by one that holds it (records are never deleted).
         // A snapshot at or below our commit index replaces nothing (Raft ignores it).

@@ -3,11 +3,11 @@
 // keys must land after the batch that made them stale; a later batch must win over an earlier
 // one), so every write goes through this queue and starts only after the previous one ended.
 
-import type { ChainedBatch } from "classic-level";
+import type { AbstractChainedBatch } from "abstract-level";
 import type { KeyRange } from "./ledger-keys.js";
 import type { LedgerDb } from "./ledger-store.js";
 
-export type DbBatch = ChainedBatch<LedgerDb, Uint8Array, Uint8Array>;
+export type DbBatch = AbstractChainedBatch<LedgerDb, Uint8Array, Uint8Array>;
 
 export class DbWriter {
   /** Settles when every job submitted so far has ended; never rejects. */

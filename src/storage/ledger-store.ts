@@ -5,7 +5,7 @@
 // dropped) before the next applyCommands call on the same prefix, because reads go to the DB.
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import type { ClassicLevel } from "classic-level";
+import type { AbstractLevel } from "abstract-level";
 import { ledgerPrefetchSyncKeysMax } from "../base/limits.js";
 import {
   AccountRecordSchema,
@@ -24,8 +24,9 @@ import type { LedgerWrite, RecordRef } from "../ledger/view.js";
 import { accountRecordKey, creationIndexKey, creationIndexRangeAfter, transactionRecordKey } from "./ledger-keys.js";
 import { PrefetchedView } from "./prefetched-view.js";
 
-/** A classic-level database opened with keyEncoding and valueEncoding 'view'. */
-export type LedgerDb = ClassicLevel<Uint8Array, Uint8Array>;
+/** An abstract-level database opened with keyEncoding and valueEncoding 'view': classic-level
+ * (LevelDB) in production, memory-level in the simulator, the same storage code over both. */
+export type LedgerDb = AbstractLevel<string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
 
 /** A LevelDB snapshot (`db.snapshot()`): a fixed point in time to read from. */
 export type DbSnapshot = ReturnType<LedgerDb["snapshot"]>;

@@ -3,6 +3,7 @@
 // entries of several shards are waiting, one synced batch carries them all.
 
 import { afterAll, describe, expect, it } from "vitest";
+import { MessageType } from "../../src/raft/index.js";
 import { createAccountCommand } from "../../src/gateway/core-requests.js";
 import { RaftKeyKind, raftTag } from "../../src/storage/replica-keys.js";
 import { cleanUpEverything } from "../support/cleanup.js";
@@ -92,6 +93,14 @@ describe("NodeHost write path", () => {
 
     // Hold the watched node's next synced write, so that while it waits the other leaders' appends
     // reach it: its next turn then finds entries of several shards at once.
+    const host = c.host(watched);
+    const appendsDelivered = new Set<string>();
+    const deliver = host.deliver.bind(host);
+    host.deliver = (from, messages) => {
+      for (const { shardId, message } of messages)
+        if (message.type === MessageType.Append && message.entries.length > 0) appendsDelivered.add(shardId);
+      deliver(from, messages);
+    };
     const hold = spy.holdNext();
     const perShard = 40;
     const proposals = Promise.all(
@@ -108,6 +117,11 @@ describe("NodeHost write path", () => {
     await hold.held;
     await waitFor("the other leaders to append their proposals", undefined, async () =>
       otherShards.every((s) => lastIndexOnLeader(s.id) >= (before.get(s.id) ?? 0) + perShard) ? true : undefined,
+    );
+    // ...and until those appends have reached the watched node's inbox: on a loaded machine they
+    // may still be in flight when the leaders are done.
+    await waitFor("the watched node to receive appends of every other shard", undefined, async () =>
+      otherShards.every((s) => appendsDelivered.has(s.id)) ? true : undefined,
     );
     hold.release();
     await proposals;

@@ -3,6 +3,7 @@
 // at once, applied=no. The commands here do not decode, so a check that decoded first would
 // answer "commands[0] is not a valid ..." instead of naming the limit.
 
+import { systemClock } from "../../src/node/node-clock.js";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/logger.js";
@@ -34,6 +35,7 @@ function service() {
   const host = {
     replicaOf: (id: string) => (id === shardId ? replica : undefined),
     nodeId: "node01",
+    clock: systemClock,
   } as unknown as NodeHost;
   return { impl: createNodeService(host, createLogger({ name: "propose-limits", level: "silent" })).impl, asked };
 }
