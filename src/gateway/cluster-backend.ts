@@ -49,7 +49,8 @@ import {
   gatewayDeadlineDefaultMs,
   gatewayLeaderHintFollowsMax,
 } from "./retry-policy.js";
-import { ShardCaller } from "./shard-caller.js";
+import { ShardCaller, type OwnedNodeClient } from "./shard-caller.js";
+import { systemClock, type Clock } from "../base/clock.js";
 
 export interface ClusterBackendOptions {
   /** A validated config (loadClusterConfig). */
@@ -66,6 +67,11 @@ export interface ClusterBackendOptions {
   backoffCapMs?: number;
   /** Jitter source, uniform in [0, 1); Math.random by default. */
   random?: () => number;
+  /** Time and timers: the system's by default, the simulator's virtual ones. */
+  clock?: Clock;
+  /** The client of each node: a Calls stream over gRPC (secured by `security`) by default, the
+   * simulator's network. */
+  clientFor?: (nodeId: NodeId) => OwnedNodeClient;
 }
 
 /** The items of one updateMany that go to one shard: their positions and encoded commands. */
@@ -80,16 +86,20 @@ export class ClusterBackend implements LedgerBackend {
   private readonly logger: Logger;
   private readonly deadlineDefaultMs: number;
   private readonly caller: ShardCaller;
+  private readonly clock: Clock;
 
   constructor(options: ClusterBackendOptions) {
     this.config = options.config;
     this.logger = options.logger;
     this.deadlineDefaultMs = options.deadlineDefaultMs ?? gatewayDeadlineDefaultMs;
+    this.clock = options.clock ?? systemClock;
     assert(this.deadlineDefaultMs > 0, "ClusterBackend: deadlineDefaultMs must be positive");
     this.caller = new ShardCaller({
       config: this.config,
       logger: this.logger,
       channelTo: (nodeId) => options.security.channelTo({ role: "node", name: nodeId }),
+      ...(options.clientFor ? { clientFor: options.clientFor } : {}),
+      clock: this.clock,
       deadlineDefaultMs: this.deadlineDefaultMs,
       hintFollowsMax: options.leaderHintFollowsMax ?? gatewayLeaderHintFollowsMax,
       attemptTimeoutMs: options.attemptTimeoutMs ?? gatewayAttemptTimeoutMs,
@@ -266,12 +276,12 @@ export class ClusterBackend implements LedgerBackend {
    * caller's gRPC timer fires with a bare DEADLINE_EXCEEDED.
    */
   private deadlineOf(options: CallOptions): number {
-    if (options.deadlineMs === undefined) return Date.now() + this.deadlineDefaultMs;
+    if (options.deadlineMs === undefined) return this.clock.nowMs() + this.deadlineDefaultMs;
     // A call retries the same command bytes (same timestamp) until its deadline; the nodes refuse
     // a command older than commandTimestampBehindMsMax, so a longer deadline is cut to the cap
     // (the caller then hears "outcome unknown" and retries with its request_id).
-    const deadlineMs = Math.min(options.deadlineMs, Date.now() + gatewayDeadlineMsMax);
-    const remaining = deadlineMs - Date.now();
+    const deadlineMs = Math.min(options.deadlineMs, this.clock.nowMs() + gatewayDeadlineMsMax);
+    const remaining = deadlineMs - this.clock.nowMs();
     return deadlineMs - Math.min(gatewayAnswerMarginMsMax, Math.max(0, remaining) * gatewayAnswerMarginFraction);
   }
 

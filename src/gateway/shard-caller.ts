@@ -10,6 +10,7 @@ import { LedgerError, isLedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
 import type { ClusterConfig, NodeId, ShardConfig } from "../cluster/config.js";
 import { NodeCallStream } from "../transport/call-stream-client.js";
+import { systemClock, type Clock } from "../base/clock.js";
 import type { AttemptLog } from "./call-outcome.js";
 import { LeaderCache } from "./leader-cache.js";
 import {
@@ -23,6 +24,9 @@ import {
 
 /** What a ShardCall sends through: propose and read, shaped like the unary client's. */
 export type NodeClient = Pick<NodeCallStream, "propose" | "read">;
+
+/** A node client the caller owns: closed with the caller. */
+export type OwnedNodeClient = NodeClient & { close(): void };
 
 /** One call to a shard: what to send to a node, and what to say if the deadline passes. */
 export interface ShardCall<T> {
@@ -51,6 +55,11 @@ export interface ShardCallerOptions {
   logger: Logger;
   /** The channel security of the stream to node `nodeId` (TLS checking its identity). */
   channelTo(nodeId: NodeId): ChannelSecurity;
+  /** The client of node `nodeId`: a Calls stream over gRPC secured by channelTo by default;
+   * the simulator's network. */
+  clientFor?: (nodeId: NodeId) => OwnedNodeClient;
+  /** Time and timers: the system's by default, the simulator's virtual ones. */
+  clock?: Clock;
   /** Deadline the node clients fall back to; every call here passes its own. */
   deadlineDefaultMs: number;
   hintFollowsMax: number;
@@ -64,7 +73,8 @@ const attemptTimedOutDetail = "attemptTimedOut";
 
 export class ShardCaller {
   private readonly logger: Logger;
-  private readonly clients = new Map<NodeId, NodeCallStream>();
+  private readonly clients = new Map<NodeId, OwnedNodeClient>();
+  private readonly clock: Clock;
   private readonly leaders: LeaderCache;
   private readonly hintFollowsMax: number;
   private readonly attemptTimeoutMs: number;
@@ -79,6 +89,7 @@ export class ShardCaller {
     this.hintFollowsMax = options.hintFollowsMax;
     this.attemptTimeoutMs = options.attemptTimeoutMs;
     this.backoff = options.backoff;
+    this.clock = options.clock ?? systemClock;
     assert(
       this.hintFollowsMax >= 0 &&
         this.attemptTimeoutMs > 0 &&
@@ -89,22 +100,23 @@ export class ShardCaller {
     this.leaders = new LeaderCache(options.config, this.logger);
     for (const node of options.config.nodes) {
       assert(!this.clients.has(node.id), `duplicate node id ${node.id}: config not validated`);
-      const security = options.channelTo(node.id);
-      this.clients.set(
-        node.id,
-        new NodeCallStream({
-          address: node.address,
-          defaultDeadlineMs: options.deadlineDefaultMs,
-          logger: this.logger,
-          credentials: security.credentials,
-          channel: {
-            ...security.options,
-            "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
-            "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,
-          },
-        }),
-      );
+      this.clients.set(node.id, options.clientFor?.(node.id) ?? this.callStreamTo(node.id, node.address, options));
     }
+  }
+
+  private callStreamTo(nodeId: NodeId, address: string, options: ShardCallerOptions): NodeCallStream {
+    const security = options.channelTo(nodeId);
+    return new NodeCallStream({
+      address,
+      defaultDeadlineMs: options.deadlineDefaultMs,
+      logger: this.logger,
+      credentials: security.credentials,
+      channel: {
+        ...security.options,
+        "grpc.initial_reconnect_backoff_ms": gatewayReconnectBackoffInitialMs,
+        "grpc.max_reconnect_backoff_ms": gatewayReconnectBackoffMaxMs,
+      },
+    });
   }
 
   /** The node currently believed to lead `shardId`. */
@@ -136,7 +148,7 @@ export class ShardCaller {
     let pauses = 0;
     for (;;) {
       this.throwIfClosed(call, log);
-      if (Date.now() >= call.deadlineMs) throw call.onDeadline(log);
+      if (this.clock.nowMs() >= call.deadlineMs) throw call.onDeadline(log);
       const before: AttemptLog = { ...log };
       log.attempts++;
       let error: LedgerError;
@@ -160,7 +172,7 @@ export class ShardCaller {
       this.throwIfClosed(call, log);
       const silent =
         error.details[attemptTimedOutDetail] === "yes" ||
-        (error.code === "DEADLINE_EXCEEDED" && Date.now() >= call.deadlineMs);
+        (error.code === "DEADLINE_EXCEEDED" && this.clock.nowMs() >= call.deadlineMs);
       if (silent && !call.stale) this.leaders.demote(shardId, node);
       const action = retryActionFor(error);
       if (action.kind === "fail") {
@@ -209,10 +221,10 @@ export class ShardCaller {
     // up after an attempt timeout, well inside the call's deadline, so another replica can
     // answer; the retry sends the same bytes, so it cannot apply twice.
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const cancelTimer = this.clock.after(this.attemptTimeoutMs, () => {
       timedOut = true;
       controller.abort();
-    }, this.attemptTimeoutMs);
+    });
     try {
       return await call.send(client, controller.signal);
     } catch (e) {
@@ -228,22 +240,22 @@ export class ShardCaller {
       }
       throw e;
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
       this.inFlight.delete(controller);
     }
   }
 
   /** Waits the backoff for retry number `retry`, never past the deadline; close() ends it early. */
   private pause(retry: number, deadlineMs: number): Promise<void> {
-    const delayMs = Math.max(0, Math.min(backoffDelayMs(retry, this.backoff), deadlineMs - Date.now()));
+    const delayMs = Math.max(0, Math.min(backoffDelayMs(retry, this.backoff), deadlineMs - this.clock.nowMs()));
     this.logger.debug({ delayMs: Math.round(delayMs), retry }, "backing off");
     return new Promise((resolve) => {
       const wake = (): void => {
-        clearTimeout(timer);
+        cancelTimer();
         this.pauses.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, delayMs);
+      const cancelTimer = this.clock.after(delayMs, wake);
       this.pauses.add(wake);
     });
   }

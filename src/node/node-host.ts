@@ -47,7 +47,7 @@ export type { ReplicaSummary } from "./replica-summary.js";
 import { balanceLeaders, campaignWherePreferred, startupCampaignTicks } from "./leadership.js";
 import { ThrottledWarning } from "../base/throttled-warning.js";
 import { nullNodeObserver, type NodeObserver } from "./node-observer.js";
-import { systemClock, type NodeClock } from "./node-clock.js";
+import { systemClock, type Clock } from "../base/clock.js";
 import type { TransportSecurity } from "../security/transport-security.js";
 import { grpcPeerTransport, type PeerTransport } from "../transport/peer-transport.js";
 
@@ -62,7 +62,7 @@ export interface NodeHostOptions {
   /** Told of the loop's work (metrics); nobody by default. */
   observer?: NodeObserver;
   /** Time, timers and randomness (the system's by default; the simulator's virtual ones). */
-  clock?: NodeClock;
+  clock?: Clock;
   /** The database (not yet opened; the host opens and closes it): LevelDB in `dataDir` by
    * default, the simulator's memory-level with simulated syncs. */
   store?: LedgerDb;
@@ -88,7 +88,7 @@ export class NodeHost {
   readonly nodeOfReplica = new Map<ReplicaId, NodeId>();
   private readonly logger: Logger;
   private readonly observer: NodeObserver;
-  readonly clock: NodeClock;
+  readonly clock: Clock;
   private readonly compaction: CompactionPolicy;
   private readonly writer: DbWriter;
   private readonly proposals: ProposalQueue;
@@ -127,7 +127,8 @@ export class NodeHost {
       grpcPeerTransport({ nodeId: this.nodeId, config: this.config, security: this.security, logger: this.logger });
     this.compaction = new CompactionPolicy(this.logger, options.compactAfterEntries);
     this.proposals = new ProposalQueue(this.nodeId, this.observer, this.clock, () => this.schedule());
-    this.writer = new DbWriter(db);
+    // A failed write anywhere (a turn, a snapshot's staging, a log cleanup) stops the node.
+    this.writer = new DbWriter(db, (e) => this.stopOnFatal(e, "a database write failed; the node stops"));
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
     this.reads = new ReadPath(db, this.nodeId, this.proposals.epoch, this.clock, () => this.schedule());
@@ -382,16 +383,19 @@ export class NodeHost {
       this.turn().then(
         () => this.endTurn(),
         (e: unknown) => {
-          this.failed = true;
           this.turnRunning = false;
-          this.logger.fatal(
-            { err: e instanceof Error ? e.stack : String(e) },
-            "node loop failed; the node stops (restart replays the log)",
-          );
-          this.fatal?.(e);
+          this.stopOnFatal(e, "node loop failed; the node stops (restart replays the log)");
         },
       );
     });
+  }
+
+  /** Memory may now be ahead of the DB: nothing may run again; the owner is told once. */
+  private stopOnFatal(e: unknown, why: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, why);
+    this.fatal?.(e);
   }
 
   private endTurn(): void {

@@ -50,13 +50,23 @@ const roles: Record<Role, ReplicaRole> = {
   leader: ReplicaRole.LEADER,
 };
 
+/** Where a follower forwards a proposal: the leader node's NodeService. */
+export type ForwardClient = Pick<UnaryClient<typeof NodeService>, "propose">;
+
+export interface NodeServiceOptions {
+  /** The NodeService of node `nodeId`: gRPC over TLS checking it is that node by default; the
+   * simulator's network. */
+  forwardTo?: (nodeId: NodeId) => ForwardClient;
+}
+
 export function createNodeService(
   host: NodeHost,
   logger: Logger,
+  options: NodeServiceOptions = {},
 ): { impl: UnaryImpl<typeof NodeService>; close(): void } {
   // Forwarded proposals go to the leader's node over TLS that checks it is that node.
   const peers = new Map<NodeId, UnaryClient<typeof NodeService>>();
-  const peer = (nodeId: NodeId): UnaryClient<typeof NodeService> => {
+  const grpcPeer = (nodeId: NodeId): ForwardClient => {
     let c = peers.get(nodeId);
     if (c === undefined) {
       const address = host.config.nodes.find((n) => n.id === nodeId)?.address;
@@ -71,6 +81,7 @@ export function createNodeService(
     }
     return c;
   };
+  const peer = options.forwardTo ?? grpcPeer;
   const deadlineOf = (ctx: HandlerContext) => ctx.deadlineMs ?? host.clock.nowMs() + nodeCallDeadlineMsDefault;
 
   const impl: UnaryImpl<typeof NodeService> = {

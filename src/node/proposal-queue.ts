@@ -8,7 +8,7 @@ import type { LedgerError } from "../base/errors.js";
 import { nodePendingProposalsMax, proposalEntryBytesMax } from "../base/limits.js";
 import type { NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
-import type { NodeClock } from "./node-clock.js";
+import type { Clock } from "../base/clock.js";
 import type { NodeObserver } from "./node-observer.js";
 import type { ProposalTag } from "./proposal-envelope.js";
 import { refusedProposal } from "./proposal-errors.js";
@@ -37,7 +37,7 @@ export class ProposalQueue {
   constructor(
     private readonly nodeId: NodeId,
     private readonly observer: NodeObserver,
-    clock: NodeClock,
+    clock: Clock,
     /** Asks for a loop turn (a proposal was queued). */
     private readonly wake: () => void,
   ) {

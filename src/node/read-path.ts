@@ -9,7 +9,7 @@
 // has published after its last write: the answer is one point in time, even while the loop
 // applies more commands or a snapshot install replaces the replica's state.
 
-import type { NodeClock } from "./node-clock.js";
+import type { Clock } from "../base/clock.js";
 import { LedgerError } from "../base/errors.js";
 import { nodePendingReadsMax, readIndexTimeoutMs } from "../base/limits.js";
 import type { Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
@@ -32,7 +32,7 @@ export class ReadPath {
     private readonly nodeId: string,
     /** Random per process start: with the replica id it keeps contexts unique across nodes and restarts. */
     private readonly epoch: number,
-    private readonly clock: NodeClock,
+    private readonly clock: Clock,
     private readonly schedule: () => void,
   ) {}
 

@@ -25,7 +25,7 @@ import type { ClusterConfig, NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
 import type { PeerTransport } from "../transport/peer-transport.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
-import type { NodeClock } from "./node-clock.js";
+import type { Clock } from "../base/clock.js";
 import type { Replica } from "./replica.js";
 
 /** What snapshot transfers need of the node around them (the node host provides it). */
@@ -39,7 +39,7 @@ export interface SnapshotTransfersHost {
   replicaOf(shardId: string): Replica;
   /** Runs `fn` inside the node's next loop turn. */
   enqueue(fn: () => void): void;
-  readonly clock: NodeClock;
+  readonly clock: Clock;
   /** Steps a message into a replica, as the loop does with peers' messages. */
   stepSafely(r: Replica, m: Message): void;
 }
@@ -148,6 +148,9 @@ export class SnapshotTransfers {
     const prefix = ledgerPrefix(r.replicaId, generation);
     const db = this.host.db;
     const cleared = this.writer.clear(prefixRange(prefix));
+    // Awaited by the first chunk's write; a failure before that stops the node (DbWriter) and
+    // must not also surface as an unhandled rejection.
+    cleared.catch(() => undefined);
     let pairs = 0;
     let committing = false;
     let timedOut = false;

@@ -2,6 +2,11 @@
 // no defined order between concurrent calls, and the node relies on order (a clear of stale
 // keys must land after the batch that made them stale; a later batch must win over an earlier
 // one), so every write goes through this queue and starts only after the previous one ended.
+//
+// A failed write or sync leaves the disk in an unknown state (LevelDB keeps a background error;
+// after a failed fsync the page cache may hold data that never reaches the disk), so the first
+// failure is final: `onFailure` is told (the node stops), and every job queued or submitted
+// after it is refused without touching the database.
 
 import type { AbstractChainedBatch } from "abstract-level";
 import type { KeyRange } from "./ledger-keys.js";
@@ -14,12 +19,22 @@ export class DbWriter {
   private tail: Promise<void> = Promise.resolve();
   private queued = 0;
   private closed = false;
+  private failure: unknown;
 
-  constructor(private readonly db: LedgerDb) {}
+  constructor(
+    private readonly db: LedgerDb,
+    private readonly onFailure: (e: unknown) => void = () => undefined,
+  ) {}
+
+  /** Whether a write failed: nothing more is written. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
 
   /** Writes `batch` after every earlier job; rejects only with this write's own failure. */
   write(batch: DbBatch, options: { sync: boolean }): Promise<void> {
-    if (this.closed) batch.close().catch(() => undefined); // frees the native batch; the write is refused below
+    // Frees the native batch of a write refused below.
+    if (this.closed || this.failure !== undefined) batch.close().catch(() => undefined);
     return this.enqueue(() => batch.write(options));
   }
 
@@ -50,12 +65,28 @@ export class DbWriter {
 
   private enqueue(job: () => Promise<void>): Promise<void> {
     if (this.closed) return Promise.reject(new Error("DbWriter is closed: write refused"));
+    if (this.failure !== undefined) return Promise.reject(this.refusal());
     this.queued++;
-    const run = this.tail.then(job).finally(() => this.queued--);
+    const run = this.tail
+      .then(() => {
+        if (this.failure !== undefined) throw this.refusal();
+        return job().catch((e: unknown) => {
+          if (this.failure === undefined) {
+            this.failure = e ?? new Error("a write failed");
+            this.onFailure(e);
+          }
+          throw e;
+        });
+      })
+      .finally(() => this.queued--);
     this.tail = run.then(
       () => undefined,
       () => undefined,
     );
     return run;
+  }
+
+  private refusal(): Error {
+    return new Error(`a database write failed earlier (${String(this.failure)}); nothing more is written`);
   }
 }

@@ -3,7 +3,7 @@
 // state, and hand the history and the final state to the checkers.
 
 import { seededPrng } from "../../src/base/prng.js";
-import type { Account, Transaction } from "../../src/client/index.js";
+import { LedgerClient, type Account, type Transaction } from "../../src/client/index.js";
 import { startCluster, type TestCluster } from "../support/cluster-processes.js";
 import { untilAnswered } from "../support/until-answered.js";
 import { Nemesis, type FaultKind, type FaultTimings, defaultFaultTimings } from "./nemesis.js";
@@ -55,9 +55,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunResul
   });
   try {
     await cluster.waitForLeaders(60_000);
+    const security = cluster.clientSecurity();
     const workload = new Workload({
-      gatewayAddress: cluster.gatewayAddress,
-      security: cluster.clientSecurity(),
+      connect: () => LedgerClient.connect(cluster.gatewayAddress, { deadlineMs: 3_000, ...security }),
       clients: options.clients,
       accounts: options.accounts,
       random,

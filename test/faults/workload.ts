@@ -5,13 +5,7 @@
 // the outcome is open). An unknown create is retried with the same request_id, as the API
 // promises is safe; the retry is an operation of its own in the history.
 
-import {
-  LedgerClient,
-  TransactionStatus,
-  type Account,
-  type ConnectOptions,
-  type Transaction,
-} from "../../src/client/index.js";
+import { TransactionStatus, type Account, type LedgerClient, type Transaction } from "../../src/client/index.js";
 import { isLedgerError } from "../../src/base/errors.js";
 import type { Prng } from "../../src/base/prng.js";
 import { transactionLocalIdFromRequestId } from "../../src/gateway/request-ids.js";
@@ -35,7 +29,7 @@ export interface RecordedOp {
   settled?: boolean;
   requestId?: string;
   transactionId?: string;
-  /** Milliseconds on one monotonic clock (performance.now()). */
+  /** Milliseconds on one monotonic clock (the workload's time). */
   invokeMs: number;
   completeMs: number;
   outcome: "ok" | "failed" | "unknown";
@@ -49,10 +43,36 @@ export interface RecordedOp {
   pageSize?: number;
 }
 
+/** What the workload calls: the public client (LedgerClient over gRPC, or the whole-cluster
+ * simulator's in-process one). */
+export type WorkloadClient = Pick<
+  LedgerClient,
+  | "createAccount"
+  | "getAccount"
+  | "getTransaction"
+  | "createTransaction"
+  | "settleTransaction"
+  | "cancelTransaction"
+  | "listTransactions"
+  | "close"
+>;
+
+/** The workload's time: the system's, or the simulator's virtual time. */
+export interface WorkloadTime {
+  /** Milliseconds on a monotonic clock. */
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemWorkloadTime: WorkloadTime = {
+  nowMs: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 export interface WorkloadOptions {
-  gatewayAddress: string;
-  /** TLS and API key of the clients (the cluster's clientSecurity()). */
-  security: Pick<ConnectOptions, "tls" | "apiKey">;
+  /** A new client (one per workload client), whose calls time out after callTimeoutMs. */
+  connect: () => WorkloadClient;
+  time?: WorkloadTime;
   clients: number;
   /** Accounts created before the clients start (their creation is recorded too). */
   accounts: number;
@@ -73,14 +93,13 @@ export class Workload {
   readonly history: RecordedOp[] = [];
   readonly accountIds: string[] = [];
   private stopping = false;
-  private readonly clients: LedgerClient[] = [];
+  private readonly clients: WorkloadClient[] = [];
   private running: Promise<void>[] = [];
+  private readonly time: WorkloadTime;
 
   constructor(private readonly options: WorkloadOptions) {
-    for (let i = 0; i < options.clients; i++)
-      this.clients.push(
-        LedgerClient.connect(options.gatewayAddress, { deadlineMs: options.callTimeoutMs, ...options.security }),
-      );
+    this.time = options.time ?? systemWorkloadTime;
+    for (let i = 0; i < options.clients; i++) this.clients.push(options.connect());
   }
 
   /** Creates the accounts (retrying unknown outcomes with the same request_id), then starts the clients. */
@@ -115,7 +134,7 @@ export class Workload {
     return counts;
   }
 
-  private async clientLoop(client: LedgerClient, index: number, runId: string): Promise<void> {
+  private async clientLoop(client: WorkloadClient, index: number, runId: string): Promise<void> {
     const rnd = this.options.random;
     let sequence = 0;
     /** Pending transactions this client created, by id: candidates for settle and cancel. */
@@ -174,17 +193,17 @@ export class Workload {
     op: Omit<RecordedOp, "client" | "invokeMs" | "completeMs" | "outcome">,
     call: () => Promise<Account | Transaction | Transaction[]>,
   ): Promise<RecordedOp> {
-    const invokeMs = performance.now();
+    const invokeMs = this.time.nowMs();
     let recorded: RecordedOp;
     try {
       const value = await call();
-      const completeMs = performance.now();
+      const completeMs = this.time.nowMs();
       recorded = { client, ...op, invokeMs, completeMs, outcome: "ok" };
       if (Array.isArray(value)) recorded.transactions = value;
       else if ("availableBalance" in value) recorded.account = value;
       else recorded.transaction = value;
     } catch (e) {
-      const completeMs = performance.now();
+      const completeMs = this.time.nowMs();
       if (!isLedgerError(e)) throw e;
       recorded = {
         client,
@@ -199,9 +218,7 @@ export class Workload {
     // A client that heard nothing backs off before its next call, as a real one would; without
     // it a gateway that is down turns every client into a busy loop of failed connects.
     if (recorded.outcome === "unknown")
-      await new Promise((resolve) =>
-        setTimeout(resolve, unknownBackoffMsMin + this.options.random.intBelow(unknownBackoffMsMin * 4)),
-      );
+      await this.time.sleep(unknownBackoffMsMin + this.options.random.intBelow(unknownBackoffMsMin * 4));
     return recorded;
   }
 }

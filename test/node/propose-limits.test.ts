@@ -3,7 +3,7 @@
 // at once, applied=no. The commands here do not decode, so a check that decoded first would
 // answer "commands[0] is not a valid ..." instead of naming the limit.
 
-import { systemClock } from "../../src/node/node-clock.js";
+import { systemClock } from "../../src/base/clock.js";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/logger.js";

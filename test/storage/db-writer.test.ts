@@ -1,5 +1,5 @@
-// DbWriter on a real classic-level database: jobs run strictly in submission order, a failure
-// stays with its own job, and close drains the queue and then refuses.
+// DbWriter on a real classic-level database: jobs run strictly in submission order, the first
+// failure is final (the node must stop), and close drains the queue and then refuses.
 
 import { ClassicLevel } from "classic-level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -69,16 +69,23 @@ describe("DbWriter", () => {
     ]);
   });
 
-  it("a failing job rejects its own promise and does not block later jobs", async () => {
+  it("a failed write is final: its own promise rejects, the owner is told once, and every later job is refused untouched", async () => {
+    const failures: unknown[] = [];
+    const w = new DbWriter(db, (e) => failures.push(e));
     const spent = batchPut(key, 1);
     await spent.write();
-    const before = writer.write(batchPut(keyAt(0), 1), { sync: false });
-    const failing = writer.write(spent, { sync: true }); // a chained batch can be written once only
-    const after = writer.write(batchPut(key, 2), { sync: true });
+    const before = w.write(batchPut(keyAt(0), 1), { sync: false });
+    const failing = w.write(spent, { sync: true }); // a chained batch can be written once only
+    const queuedAfter = w.write(batchPut(key, 2), { sync: true });
     await expect(before).resolves.toBeUndefined();
     await expect(failing).rejects.toThrow();
-    await expect(after).resolves.toBeUndefined();
-    expect(await sampleValue(key)).toBe(2);
+    await expect(queuedAfter).rejects.toThrow(/failed earlier/);
+    await expect(w.write(batchPut(key, 3), { sync: true })).rejects.toThrow(/nothing more is written/);
+    await expect(w.clear({ gte: key, lt: keyAt(0) })).rejects.toThrow(/failed earlier/);
+    expect(w.failed).toBe(true);
+    expect(failures).toHaveLength(1);
+    expect(await sampleValue(key)).toBe(1);
+    expect(await sampleValue(keyAt(0))).toBe(1);
   });
 
   it("idle resolves once every queued job, including ones queued meanwhile, has ended", async () => {

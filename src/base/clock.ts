@@ -1,10 +1,10 @@
-// The node's time and chance, behind one narrow seam: production uses the system's clock,
-// timers and CSPRNG; the whole-cluster simulator passes a virtual clock and a seeded generator,
-// so the real node code runs deterministically from a seed.
+// Time and chance behind one narrow seam, used by the node and by the gateway's routing:
+// production uses the system's clock, timers and CSPRNG; the whole-cluster simulator passes a
+// virtual clock and a seeded generator, so the real code runs deterministically from a seed.
 
 import { randomInt } from "node:crypto";
 
-export interface NodeClock {
+export interface Clock {
   /** Wall-clock milliseconds since the epoch (deadlines, command timestamps). */
   nowMs(): number;
   /** Milliseconds on a monotonic clock, for measuring durations (metrics only). */
@@ -19,7 +19,7 @@ export interface NodeClock {
   randomInt(min: number, max: number): number;
 }
 
-export const systemClock: NodeClock = {
+export const systemClock: Clock = {
   nowMs: () => Date.now(),
   monotonicMs: () => performance.now(),
   every: (intervalMs, fn) => {
