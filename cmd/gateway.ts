@@ -35,7 +35,7 @@ import type { CallObserver, UnaryImpl } from "../src/transport/grpc-service.js";
 import type { AdminService } from "../src/gen/ledger/admin/v1/admin_pb.js";
 import { createAdminService } from "../src/gateway/admin-service.js";
 import { NodeAdminClients } from "../src/gateway/node-admin.js";
-import { statusNodeCallTimeoutMs } from "../src/base/limits.js";
+import { statusNodeCallTimeoutMs } from "../src/gateway/limits.js";
 import type { ApiKeyStore } from "../src/security/key-store.js";
 import type { TransportSecurity } from "../src/security/transport-security.js";
 import {

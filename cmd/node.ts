@@ -25,7 +25,7 @@ import {
   raftLogEntriesBeforeCompaction,
   raftLogEntriesBeforeCompactionMax,
   raftLogEntriesBeforeCompactionMin,
-} from "../src/base/limits.js";
+} from "../src/node/limits.js";
 import { loadClusterConfig, type ClusterConfig } from "../src/cluster/config.js";
 import { routeGrpcLogsTo } from "../src/transport/grpc-server-support.js";
 import { NodeHost } from "../src/node/node-host.js";

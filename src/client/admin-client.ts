@@ -3,7 +3,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
-import { clientDeadlineMsDefault } from "../base/limits.js";
+import { clientDeadlineMsDefault } from "./limits.js";
 import { parseAddress } from "../cluster/address.js";
 import { AdminService, type ClusterStatusResponse } from "../gen/ledger/admin/v1/admin_pb.js";
 import {

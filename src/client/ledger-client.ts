@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { identityOfCertificate } from "../security/identity.js";
 import { LedgerError } from "../base/errors.js";
-import { clientDeadlineMsDefault } from "../base/limits.js";
+import { clientDeadlineMsDefault } from "./limits.js";
 import {
   CancelTransactionRequestSchema,
   CreateAccountRequestSchema,

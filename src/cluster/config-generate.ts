@@ -9,8 +9,8 @@ import type { ClusterConfig, NodeConfig, ShardConfig } from "./config-types.js";
 import { parseClusterConfig } from "./config-load.js";
 import { addressProblem } from "./address.js";
 import { shardKeyMax } from "./shard-key.js";
-import { generatedNodesMax, generatedShardsMax } from "../base/limits.js";
-export { generatedNodesMax, generatedShardsMax } from "../base/limits.js";
+import { generatedNodesMax, generatedShardsMax } from "./limits.js";
+export { generatedNodesMax, generatedShardsMax } from "./limits.js";
 
 const portMax = 65_535;
 

@@ -3,7 +3,7 @@
 // the 32-bit key space that shards divide into ranges.
 
 import { createHash } from "node:crypto";
-import { shardKeyCacheEntriesMax } from "../base/limits.js";
+import { shardKeyCacheEntriesMax } from "./limits.js";
 import { encodeUint64BE } from "../ledger/ids.js";
 
 export const shardKeyBytes = 4;

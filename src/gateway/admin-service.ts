@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
 import { quote } from "../base/quote.js";
-import { statusNodeCallTimeoutMs } from "../base/limits.js";
+import { statusNodeCallTimeoutMs } from "./limits.js";
 import type { ClusterConfig, ShardConfig } from "../cluster/config.js";
 import {
   type AdminService,

@@ -15,7 +15,7 @@ import {
   gatewayAnswerMarginMsMax,
   gatewayAttemptTimeoutMs,
   gatewayDeadlineMsMax,
-} from "../base/limits.js";
+} from "./limits.js";
 import type { ClusterConfig, NodeId, ShardConfig, ShardId } from "../cluster/config.js";
 import { shardForAccount } from "../cluster/shard-map.js";
 import {

@@ -12,7 +12,8 @@ import { LedgerService } from "../gen/ledger/v1/ledger_pb.js";
 import { addUnaryService, type CallObserver, type UnaryImpl } from "../transport/grpc-service.js";
 import { AdminService } from "../gen/ledger/admin/v1/admin_pb.js";
 import { strictServerOptions } from "../transport/strict-decoding.js";
-import { grpcMessageBytesMax, openCallsMax } from "../base/limits.js";
+import { openCallsMax } from "./limits.js";
+import { grpcMessageBytesMax } from "../transport/limits.js";
 import type { LedgerBackend } from "../ledger/backend.js";
 import type { Logger } from "../base/logger.js";
 import {
@@ -23,8 +24,8 @@ import {
 } from "./ledger-service.js";
 import { HealthReporter } from "../ops/health.js";
 import { addLedgerReflection } from "../ops/reflection.js";
-import { shutdownGraceMsDefault } from "../base/limits.js";
-export { shutdownGraceMsDefault } from "../base/limits.js";
+import { shutdownGraceMsDefault } from "./limits.js";
+export { shutdownGraceMsDefault } from "./limits.js";
 
 export interface LedgerServerOptions {
   backend: LedgerBackend;

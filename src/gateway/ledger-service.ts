@@ -20,7 +20,7 @@ import {
 import type { CommandResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
-import { createTransactionsItemsMax } from "../base/limits.js";
+import { createTransactionsItemsMax } from "../ledger/limits.js";
 import type { HandlerContext, UnaryImpl } from "../transport/grpc-service.js";
 import type { Logger } from "../base/logger.js";
 import { assert } from "../base/assert.js";

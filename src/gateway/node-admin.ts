@@ -3,7 +3,7 @@
 // on first use over the gateway's TLS channel to that node.
 
 import { LedgerError } from "../base/errors.js";
-import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs } from "../base/limits.js";
+import { gatewayReconnectBackoffInitialMs, gatewayReconnectBackoffMaxMs } from "./limits.js";
 import type { ClusterConfig, NodeId } from "../cluster/config.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
 import type { ChannelSecurity } from "../transport/channel-security.js";

@@ -11,7 +11,7 @@ import {
   gatewayBackoffCapMs,
   gatewayReconnectBackoffMaxMs,
   gatewayReconnectBackoffInitialMs,
-} from "../base/limits.js";
+} from "./limits.js";
 export {
   gatewayDeadlineDefaultMs,
   gatewayLeaderHintFollowsMax,

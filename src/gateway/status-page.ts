@@ -12,7 +12,7 @@ import {
   requestRateWindowSeconds,
   statusPageRefreshMs,
   statusNodeCallTimeoutMs,
-} from "../base/limits.js";
+} from "./limits.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import type { HttpRoute } from "../ops/http-server.js";
 import type { CallObserver } from "../transport/grpc-service.js";

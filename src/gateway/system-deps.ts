@@ -2,7 +2,7 @@
 // inject fixed ones, and so the replicated command carries the values chosen here.
 
 import { randomFillSync } from "node:crypto";
-import { randomIdPoolBytes } from "../base/limits.js";
+import { randomIdPoolBytes } from "./limits.js";
 import type { LedgerServiceDeps } from "./ledger-service.js";
 
 /** Wall-clock Unix time in nanoseconds (millisecond resolution: what Date gives). */

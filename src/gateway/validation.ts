@@ -7,7 +7,7 @@
 // in-process callers (the cluster gateway, tests), whose strings may carry lone surrogates.
 
 import { LedgerError } from "../base/errors.js";
-import { pageSizeDefault, pageSizeMax } from "../base/limits.js";
+import { pageSizeDefault, pageSizeMax } from "../ledger/limits.js";
 import { amountProblem, descriptionProblem, requestIdProblem } from "../ledger/command-rules.js";
 import { parseAccountId, parseTransactionId, type TransactionId } from "../ledger/ids.js";
 

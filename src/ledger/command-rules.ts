@@ -19,7 +19,7 @@ import {
   commandTimestampBehindMsMax,
   descriptionBytesMax,
   requestIdCharsMax,
-} from "../base/limits.js";
+} from "./limits.js";
 import { isInt64, isUint64 } from "./int64.js";
 
 const nsPerMs = 1_000_000n;

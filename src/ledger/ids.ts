@@ -5,7 +5,7 @@
 
 import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
-import { accountIdHexChars, transactionIdHexChars } from "../base/limits.js";
+import { accountIdHexChars, transactionIdHexChars } from "./limits.js";
 import { isUint64 } from "./int64.js";
 
 export interface TransactionId {

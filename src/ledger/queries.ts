@@ -5,7 +5,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
-import { pageSizeMax } from "../base/limits.js";
+import { pageSizeMax } from "./limits.js";
 import {
   CoreErrorCode,
   CoreErrorSchema,

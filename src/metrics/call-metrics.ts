@@ -3,7 +3,7 @@
 // (NOT_LEADER stays distinct from UNAVAILABLE), as addUnaryService reports it.
 
 import { Counter, Histogram, type Registry } from "prom-client";
-import { metricsCallBucketsSeconds } from "../base/limits.js";
+import { metricsCallBucketsSeconds } from "./limits.js";
 import type { CallObserver } from "../transport/grpc-service.js";
 
 interface CallSeries {

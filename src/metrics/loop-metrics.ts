@@ -4,7 +4,7 @@
 // only counts, into series bound once per shard or outcome.
 
 import { Counter, Histogram, type Registry } from "prom-client";
-import { metricsDiskBucketsSeconds, metricsWriteEntriesBuckets, metricsWriteGroupsBuckets } from "../base/limits.js";
+import { metricsDiskBucketsSeconds, metricsWriteEntriesBuckets, metricsWriteGroupsBuckets } from "./limits.js";
 import type { ShardId } from "../cluster/config.js";
 import type { NodeHost } from "../node/node-host.js";
 import type { NodeObserver } from "../node/node-observer.js";

@@ -73,7 +73,7 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
   replicaGauge(
     "ledger_replica_reads_waiting",
     "Linearizable reads waiting on this node's replica: queued, waiting for the leader's confirmation, or for the replica to apply their read point.",
-    readsWaiting,
+    (r) => host?.readsWaiting(r) ?? 0,
   );
 
   new Gauge({
@@ -132,11 +132,4 @@ export function replicaGauges(registry: Registry, nodeId: string): ReplicaGauges
       host = h;
     },
   };
-}
-
-function readsWaiting(r: Replica): number {
-  let n = r.queuedReads.length;
-  for (const reads of r.readBatches.values()) n += reads.length;
-  for (const c of r.confirmedReads) n += c.reads.length;
-  return n;
 }

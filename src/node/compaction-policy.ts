@@ -10,7 +10,7 @@ import {
   raftLogCatchUpEntries,
   raftLogCatchUpFraction,
   raftLogEntriesBeforeCompaction,
-} from "../base/limits.js";
+} from "./limits.js";
 import type { NodeBatch, Replica } from "./replica.js";
 
 interface Requester {

@@ -6,7 +6,7 @@
 
 import type { Logger } from "../base/logger.js";
 import type { ShardId } from "../cluster/config.js";
-import { nodeDrainMsMax, nodeDrainPollMs } from "../base/limits.js";
+import { nodeDrainMsMax, nodeDrainPollMs } from "./limits.js";
 import { handLeadershipAway } from "./leadership.js";
 import type { NodeHost } from "./node-host.js";
 

@@ -6,8 +6,8 @@ import type { NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
 import type { Replica } from "./replica.js";
 
-import { leaderBalanceIntervalTicks } from "../base/limits.js";
-export { startupCampaignTicks } from "../base/limits.js";
+import { leaderBalanceIntervalTicks } from "./limits.js";
+export { startupCampaignTicks } from "./limits.js";
 
 /**
  * A fresh or restarted cluster: each shard's preferred replica stands for election early, so the

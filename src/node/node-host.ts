@@ -11,21 +11,20 @@ import { ClassicLevel } from "classic-level";
 import { LedgerError } from "../base/errors.js";
 import { quote } from "../base/quote.js";
 import type { Logger } from "../base/logger.js";
+import { droppedMessageLogIntervalMs } from "../base/limits.js";
 import {
   leaderBalanceIntervalTicks,
   nodeElectionTicks,
   nodeHeartbeatTicks,
-  droppedMessageLogIntervalMs,
   nodeInboxBytesMax,
   nodeInboxMessagesMax,
   nodeTickMsDefault,
-  raftMaxAppendBytes,
   raftMaxInflightAppends,
   raftMaxInflightBytes,
   raftMaxUncommittedBytes,
-  raftTermJumpMax,
-  raftTermMax,
-} from "../base/limits.js";
+} from "./limits.js";
+import { raftTermJumpMax, raftTermMax } from "../raft/index.js";
+import { raftMaxAppendBytes } from "../transport/limits.js";
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import type { CommandResult, Query } from "../gen/ledger/core/v1/core_pb.js";
@@ -38,6 +37,7 @@ import { batchProposalBytes, encodeBatchProposal, encodeProposal, envelopeHeader
 import { Replica } from "./replica.js";
 import { notApplied } from "./waiters.js";
 import { ProposalQueue } from "./proposal-queue.js";
+import { NodeLoop } from "./node-loop.js";
 import { CompactionPolicy } from "./compaction-policy.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
@@ -99,14 +99,9 @@ export class NodeHost {
   private ticksSinceBalance = 0;
   /** Ticks since this process started. */
   private ticksElapsed = 0;
-  private turnRunning = false;
-  private turnScheduled = false;
-  private atQuiescence: (() => void)[] = [];
+  private readonly loop: NodeLoop;
   private stopTicker: (() => void) | undefined;
   private closed = false;
-  /** Set when a turn failed: memory may be ahead of the DB, so nothing may run again. */
-  private failed = false;
-  private fatal: ((e: unknown) => void) | undefined;
   readonly links: PeerLinks;
   private readonly reads: ReadPath;
   private readonly dropped: ThrottledWarning;
@@ -126,9 +121,15 @@ export class NodeHost {
       options.transport ??
       grpcPeerTransport({ nodeId: this.nodeId, config: this.config, security: this.security, logger: this.logger });
     this.compaction = new CompactionPolicy(this.logger, options.compactAfterEntries);
+    this.loop = new NodeLoop({
+      clock: this.clock,
+      logger: this.logger,
+      turn: () => this.turn(),
+      hasWork: () => this.hasWork(),
+    });
     this.proposals = new ProposalQueue(this.nodeId, this.observer, this.clock, () => this.schedule());
     // A failed write anywhere (a turn, a snapshot's staging, a log cleanup) stops the node.
-    this.writer = new DbWriter(db, (e) => this.stopOnFatal(e, "a database write failed; the node stops"));
+    this.writer = new DbWriter(db, (e) => this.loop.fail(e, "a database write failed; the node stops"));
     for (const shard of this.config.shards) for (const r of shard.replicas) this.nodeOfReplica.set(r.id, r.nodeId);
     this.links = new PeerLinks(this, this.logger);
     this.reads = new ReadPath(db, this.nodeId, this.proposals.epoch, this.clock, () => this.schedule());
@@ -202,7 +203,7 @@ export class NodeHost {
 
   /** Starts the ticker. `onFatal` is called if the loop hits an error it cannot survive. */
   start(onFatal: (e: unknown) => void, tickMs = nodeTickMsDefault): void {
-    this.fatal = onFatal;
+    this.loop.onFatal(onFatal);
     this.links.connectAll();
     this.stopTicker = this.clock.every(tickMs, () => {
       this.pendingTicks++;
@@ -267,6 +268,11 @@ export class NodeHost {
     return { results: applied.outcomes.map((o) => o.error ?? o.result), index: applied.index };
   }
 
+  /** Linearizable reads waiting on `replica` (metrics). */
+  readsWaiting(replica: Replica): number {
+    return this.reads.waiting(replica);
+  }
+
   /** A linearizable read through ReadIndex (works on followers too), or a stale local read. */
   read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<ReadAnswer> {
     this.checkOpen();
@@ -325,8 +331,7 @@ export class NodeHost {
 
   /** Runs `fn` when no loop turn is writing: the DB then holds exactly what the replicas applied. */
   whenQuiescent(fn: () => void): void {
-    if (this.turnRunning) this.atQuiescence.push(fn);
-    else fn();
+    this.loop.whenQuiescent(fn);
   }
 
   transferLeadership(replica: Replica, toNodeId: NodeId): void {
@@ -374,43 +379,14 @@ export class NodeHost {
   // ---- the loop ----
 
   private schedule(): void {
-    if (this.turnScheduled || this.closed || this.failed) return;
-    this.turnScheduled = true;
-    this.clock.soon(() => {
-      this.turnScheduled = false;
-      if (this.turnRunning) return; // the running turn reschedules itself when it ends
-      this.turnRunning = true;
-      this.turn().then(
-        () => this.endTurn(),
-        (e: unknown) => {
-          this.turnRunning = false;
-          this.stopOnFatal(e, "node loop failed; the node stops (restart replays the log)");
-        },
-      );
-    });
-  }
-
-  /** Memory may now be ahead of the DB: nothing may run again; the owner is told once. */
-  private stopOnFatal(e: unknown, why: string): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.logger.fatal({ err: e instanceof Error ? e.stack : String(e) }, why);
-    this.fatal?.(e);
-  }
-
-  private endTurn(): void {
-    this.turnRunning = false;
-    const fns = this.atQuiescence;
-    this.atQuiescence = [];
-    for (const fn of fns) fn();
-    if (this.hasWork()) this.schedule();
+    if (!this.closed) this.loop.schedule();
   }
 
   private hasWork(): boolean {
     if (this.closed) return false;
     if (this.inbox.length > 0 || this.proposals.queuedCount > 0 || this.pendingTicks > 0 || this.compaction.hasRequests)
       return true;
-    for (const r of this.replicas.values()) if (r.queuedReads.length > 0 || r.raw.hasReady()) return true;
+    for (const r of this.replicas.values()) if (this.reads.hasQueued(r) || r.raw.hasReady()) return true;
     return false;
   }
 
@@ -438,7 +414,8 @@ export class NodeHost {
     const applyStartMs = this.clock.monotonicMs();
     for (const [r, rd] of readies) {
       sync ||= rd.mustSync;
-      applied.push(await r.persistAndApply(rd, batch, this.db));
+      applied.push(await r.persistAndApply(rd, batch, this.db, this.snapshots.stagedFor(r)));
+      if (rd.snapshot !== undefined) this.snapshots.installed(r);
     }
     const writeStartMs = this.clock.monotonicMs();
     const writing = batch.length > 0;
@@ -473,7 +450,7 @@ export class NodeHost {
     this.links.flush();
     // The receive of a snapshot stepped in this turn ends here: installed, or not needed
     // (stale, or already covered by the log) and dropped.
-    for (const r of this.replicas.values()) if (r.stagedStepped) this.snapshots.settleStaged(r);
+    this.snapshots.settleStaged();
     for (const r of this.replicas.values()) this.reads.serve(r);
   }
 
@@ -500,6 +477,7 @@ export class NodeHost {
 
   private onSoftState(r: Replica, role: Replica["role"], leader: ReplicaId): void {
     const wasLeader = r.isLeader;
+    const previousLeader = r.leader;
     if (!wasLeader && role === "leader") r.leaderSinceTick = this.ticksElapsed;
     r.role = role;
     r.leader = leader;
@@ -512,6 +490,11 @@ export class NodeHost {
     if (wasLeader && role !== "leader") {
       this.proposals.failShard(r.shard.id, `node ${this.nodeId} stopped leading`);
       this.reads.failUnconfirmed(r, "leadership changed");
+    } else if (!wasLeader && leader !== previousLeader) {
+      // Our unconfirmed reads went to the previous leader, which will not answer them now:
+      // fail them at once (safe to retry) rather than after the confirmation timeout. Found
+      // by the whole-cluster simulator (a follower's read hung for 3 s after a failover).
+      this.reads.failUnconfirmed(r, "the leader changed");
     }
   }
 
@@ -545,11 +528,11 @@ export class NodeHost {
     if (this.closed) return;
     this.closed = true;
     this.stopTicker?.();
-    while (this.turnRunning || this.turnScheduled) await new Promise<void>((r) => this.clock.soon(r));
+    await this.loop.stop();
     // Every turn wrote its applied entries with their applied index, so a restart replays only
     // what was committed and not yet applied. Turns without a must-sync Ready wrote unsynced:
     // one synced write now makes all of it durable before LevelDB closes.
-    if (!this.failed) {
+    if (!this.loop.failed) {
       const batch = this.db.batch();
       for (const r of this.replicas.values()) r.log.setApplied(r.applied, batch);
       await this.writer.write(batch, { sync: true });

@@ -4,7 +4,8 @@
 
 import { Server } from "@grpc/grpc-js";
 import type { CallWithAuth } from "../transport/channel-security.js";
-import { grpcMessageBytesMax, nodeCallsGraceMs, nodeHealthIntervalMs } from "../base/limits.js";
+import { nodeCallsGraceMs, nodeHealthIntervalMs } from "./limits.js";
+import { grpcMessageBytesMax } from "../transport/limits.js";
 import type { Logger } from "../base/logger.js";
 import { NodeService } from "../gen/ledger/node/v1/node_pb.js";
 import { describeBindError } from "../transport/grpc-server-support.js";

@@ -6,13 +6,9 @@ import { create } from "@bufbuild/protobuf";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import {
-  nodeCallDeadlineMsDefault,
-  nodeForwardHopsMax,
-  nodePendingProposalsMax,
-  pageSizeMax,
-  proposalEntryBytesMax,
-} from "../base/limits.js";
+import { pageSizeMax } from "../ledger/limits.js";
+import { nodeForwardHopsMax, nodePendingProposalsMax, proposalEntryBytesMax } from "./limits.js";
+import { nodeCallDeadlineMsDefault } from "../transport/limits.js";
 import type { NodeId } from "../cluster/config.js";
 import {
   CommandSchema,

@@ -5,7 +5,7 @@
 
 import { assert } from "../base/assert.js";
 import type { LedgerError } from "../base/errors.js";
-import { nodePendingProposalsMax, proposalEntryBytesMax } from "../base/limits.js";
+import { nodePendingProposalsMax, proposalEntryBytesMax } from "./limits.js";
 import type { NodeId } from "../cluster/config.js";
 import type { ReplicaId } from "../raft/index.js";
 import type { Clock } from "../base/clock.js";

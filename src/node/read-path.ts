@@ -11,7 +11,7 @@
 
 import type { Clock } from "../base/clock.js";
 import { LedgerError } from "../base/errors.js";
-import { nodePendingReadsMax, readIndexTimeoutMs } from "../base/limits.js";
+import { nodePendingReadsMax, readIndexTimeoutMs } from "./limits.js";
 import type { Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { ReadState } from "../raft/index.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
@@ -23,7 +23,18 @@ export interface ReadAnswer {
   appliedIndex: number;
 }
 
+/** One replica's linearizable reads, owned by the read path. */
+class ReplicaReads {
+  /** Reads that arrived since the last loop turn; each turn sends one ReadIndex for all. */
+  queued: ReadWaiter[] = [];
+  /** ReadIndex requests in flight, by context (hex). */
+  readonly batches = new Map<string, ReadWaiter[]>();
+  /** Reads confirmed at a read point, waiting for applied >= index. */
+  confirmed: { index: number; reads: ReadWaiter[] }[] = [];
+}
+
 export class ReadPath {
+  private readonly byReplica = new Map<Replica, ReplicaReads>();
   private pending = 0;
   private nextContext = 1;
 
@@ -35,6 +46,29 @@ export class ReadPath {
     private readonly clock: Clock,
     private readonly schedule: () => void,
   ) {}
+
+  /** Whether reads arrived for `r` since the last loop turn (work for the next turn). */
+  hasQueued(r: Replica): boolean {
+    return this.of(r).queued.length > 0;
+  }
+
+  /** Linearizable reads waiting on `r`: queued, awaiting confirmation, or awaiting apply. */
+  waiting(r: Replica): number {
+    const reads = this.of(r);
+    let n = reads.queued.length;
+    for (const batch of reads.batches.values()) n += batch.length;
+    for (const c of reads.confirmed) n += c.reads.length;
+    return n;
+  }
+
+  private of(r: Replica): ReplicaReads {
+    let reads = this.byReplica.get(r);
+    if (reads === undefined) {
+      reads = new ReplicaReads();
+      this.byReplica.set(r, reads);
+    }
+    return reads;
+  }
 
   read(replica: Replica, query: Query, stale: boolean, deadlineMs: number): Promise<ReadAnswer> {
     if (this.pending >= nodePendingReadsMax) {
@@ -75,16 +109,17 @@ export class ReadPath {
           reject(e);
         },
       };
-      replica.queuedReads.push(w);
+      this.of(replica).queued.push(w);
       this.schedule();
     });
   }
 
   /** At the start of a turn: one ReadIndex per replica for every read queued since the last. */
   startReadIndex(r: Replica): void {
-    if (r.queuedReads.length === 0) return;
-    const reads = r.queuedReads;
-    r.queuedReads = [];
+    const state = this.of(r);
+    if (state.queued.length === 0) return;
+    const reads = state.queued;
+    state.queued = [];
     if (r.leader === 0) {
       for (const w of reads)
         w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: no leader known on node ${this.nodeId}; retry`));
@@ -95,27 +130,29 @@ export class ReadPath {
     view.setUint32(0, r.replicaId);
     view.setUint32(4, this.epoch);
     view.setBigUint64(8, BigInt(this.nextContext++));
-    r.readBatches.set(contextKey(context), reads);
+    state.batches.set(contextKey(context), reads);
     r.raw.readIndex(context);
   }
 
   /** Read points Raft confirmed in this turn's Ready. */
   confirm(r: Replica, readStates: readonly ReadState[]): void {
+    const state = this.of(r);
     for (const rs of readStates) {
       const key = contextKey(rs.context);
-      const reads = r.readBatches.get(key);
+      const reads = state.batches.get(key);
       if (reads === undefined) continue;
-      r.readBatches.delete(key);
-      r.confirmedReads.push({ index: rs.index, reads });
+      state.batches.delete(key);
+      state.confirmed.push({ index: rs.index, reads });
     }
   }
 
   /** After the turn's write: serves the confirmed reads whose point the replica has reached. */
   serve(r: Replica): void {
-    if (r.confirmedReads.length === 0) return;
+    const state = this.of(r);
+    if (state.confirmed.length === 0) return;
     const applied = r.readable.applied;
-    const waiting: typeof r.confirmedReads = [];
-    for (const c of r.confirmedReads) {
+    const waiting: ReplicaReads["confirmed"] = [];
+    for (const c of state.confirmed) {
       if (c.index > applied) {
         waiting.push(c);
         continue;
@@ -125,14 +162,15 @@ export class ReadPath {
         this.query(r, w.query).then(w.resolve, w.reject);
       }
     }
-    r.confirmedReads = waiting;
+    state.confirmed = waiting;
   }
 
   /** Once per tick: gives up reads Raft did not confirm in time, and reads past their deadline. */
   expire(r: Replica, now: number): void {
-    for (const [key, reads] of r.readBatches) {
+    const state = this.of(r);
+    for (const [key, reads] of state.batches) {
       if (reads.every((w) => w.settled || w.confirmByMs > now)) continue;
-      r.readBatches.delete(key);
+      state.batches.delete(key);
       for (const w of reads)
         w.reject(
           new LedgerError(
@@ -141,7 +179,7 @@ export class ReadPath {
           ),
         );
     }
-    for (const c of r.confirmedReads) {
+    for (const c of state.confirmed) {
       for (const w of c.reads)
         if (w.deadlineMs <= now)
           w.reject(
@@ -152,25 +190,28 @@ export class ReadPath {
           );
       c.reads = c.reads.filter((w) => !w.settled);
     }
-    r.confirmedReads = r.confirmedReads.filter((c) => c.reads.length > 0);
+    state.confirmed = state.confirmed.filter((c) => c.reads.length > 0);
   }
 
-  /** The replica stopped leading: its unconfirmed read rounds will never be answered. */
+  /** The replica stopped leading, or its leader changed: its unconfirmed read rounds will never
+   * be answered. */
   failUnconfirmed(r: Replica, why: string): void {
-    for (const [key, reads] of r.readBatches) {
-      r.readBatches.delete(key);
+    const state = this.of(r);
+    for (const [key, reads] of state.batches) {
+      state.batches.delete(key);
       for (const w of reads)
         w.reject(new LedgerError("UNAVAILABLE", `${r.shard.id}: ${why} before the read was confirmed; retry`));
     }
   }
 
   failAll(r: Replica, error: LedgerError): void {
-    for (const w of r.queuedReads) w.reject(error);
-    for (const reads of r.readBatches.values()) for (const w of reads) w.reject(error);
-    for (const c of r.confirmedReads) for (const w of c.reads) w.reject(error);
-    r.queuedReads = [];
-    r.readBatches.clear();
-    r.confirmedReads = [];
+    const state = this.of(r);
+    for (const w of state.queued) w.reject(error);
+    for (const reads of state.batches.values()) for (const w of reads) w.reject(error);
+    for (const c of state.confirmed) for (const w of c.reads) w.reject(error);
+    state.queued = [];
+    state.batches.clear();
+    state.confirmed = [];
   }
 
   private async query(r: Replica, query: Query): Promise<ReadAnswer> {

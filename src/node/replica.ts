@@ -17,7 +17,7 @@ import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
 import { ReplicaLog } from "../storage/replica-log.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
 import { decodeEntryData, type ProposalTag } from "./proposal-envelope.js";
-import type { CommandOutcome, ReadWaiter } from "./waiters.js";
+import type { CommandOutcome } from "./waiters.js";
 
 /** The chained batch of one loop turn. */
 export type NodeBatch = ReturnType<LedgerDb["batch"]>;
@@ -57,18 +57,8 @@ export class Replica {
    * ahead of the database.
    */
   readable: { store: LedgerStore; applied: number };
-  /** Reads that arrived since the last loop turn; each turn sends one ReadIndex for all. */
-  queuedReads: ReadWaiter[] = [];
-  /** ReadIndex requests in flight, by context (hex). */
-  readonly readBatches = new Map<string, ReadWaiter[]>();
-  /** Reads confirmed at a read point, waiting for applied >= index. */
-  confirmedReads: { index: number; reads: ReadWaiter[] }[] = [];
   /** The commit index known at start: no stale read is served before it is applied. */
   private readonly replayTarget: number;
-  /** Data of an incoming snapshot staged under this generation, awaiting its MsgSnap. */
-  staged: { generation: number } | undefined;
-  /** Set when the staged snapshot's MsgSnap was stepped in the current turn. */
-  stagedStepped = false;
   private readonly logger: Logger;
 
   private constructor(options: ReplicaOptions, log: ReplicaLog) {
@@ -143,17 +133,21 @@ export class Replica {
    * Adds everything `rd` needs persisted and applied to `batch`; returns the proposals applied,
    * with their outcomes, for the proposers waiting on them. Entries that cannot be decoded are
    * skipped identically on every replica (they are corrupt or from a newer format) and logged.
+   * A snapshot Raft installs must have been staged (by snapshot transfers) under `staged`.
    */
-  async persistAndApply(rd: Ready, batch: NodeBatch, db: LedgerDb): Promise<AppliedProposal[]> {
+  async persistAndApply(
+    rd: Ready,
+    batch: NodeBatch,
+    db: LedgerDb,
+    staged: { generation: number } | undefined,
+  ): Promise<AppliedProposal[]> {
     if (rd.snapshot !== undefined) {
-      const staged = this.staged;
       if (staged === undefined)
         throw new Error(
           `${this.shard.id}: Raft installs snapshot ${rd.snapshot.metadata.index} but no data was staged`,
         );
       this.log.persistReady(rd, batch, { generation: staged.generation });
       this.store = new LedgerStore(db, ledgerPrefix(this.replicaId, staged.generation));
-      this.staged = undefined;
       this.logger.info(
         { shard: this.shard.id, index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term },
         "snapshot installed",

@@ -15,7 +15,7 @@
 
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { snapshotReceiveTimeoutMs, snapshotSendTimeoutMs } from "../base/limits.js";
+import { snapshotReceiveTimeoutMs, snapshotSendTimeoutMs } from "./limits.js";
 import { prefixRange } from "../storage/ledger-keys.js";
 import type { DbWriter } from "../storage/db-writer.js";
 import { ledgerPrefix } from "../storage/replica-keys.js";
@@ -55,6 +55,9 @@ export interface SnapshotSink {
 export class SnapshotTransfers {
   private readonly sending = new Set<AbortController>();
   private readonly receiving = new Set<Replica>();
+  /** Per replica: the generation an incoming snapshot is staged under, once its MsgSnap was
+   * stepped in the current turn; `installed` once Raft installed it from there. */
+  private readonly staged = new Map<Replica, { generation: number; installed: boolean }>();
 
   constructor(
     private readonly host: SnapshotTransfersHost,
@@ -231,16 +234,14 @@ export class SnapshotTransfers {
         if (liveRefusal !== undefined) return refuse(liveRefusal);
         const stepRefused = await new Promise<boolean>((resolve) =>
           this.host.enqueue(() => {
-            r.staged = { generation };
-            r.stagedStepped = true;
+            this.staged.set(r, { generation, installed: false });
             const before = refusedCount(r);
             this.host.stepSafely(r, message);
             const wasRefused = refusedCount(r) > before;
             if (wasRefused) {
               // Raft refused the message itself (its term, or a contradiction with our log):
               // nothing was installed, and the staging is cleared below, not by settleStaged.
-              r.staged = undefined;
-              r.stagedStepped = false;
+              this.staged.delete(r);
             }
             resolve(wasRefused);
           }),
@@ -265,17 +266,30 @@ export class SnapshotTransfers {
   }
 
   /**
-   * Ends the receive whose MsgSnap the loop stepped this turn. If Raft did not install it, its
+   * Ends the receives whose MsgSnap the loop stepped this turn. Where Raft did not install it, the
    * staged data is dropped. Only now may another receive start for the replica, so the clear is
    * queued before any write of the next staging. (After an install, the replica log's cleanup
    * clears the older generations.)
    */
-  settleStaged(r: Replica): void {
-    const staged = r.staged;
-    r.staged = undefined;
-    r.stagedStepped = false;
+  settleStaged(): void {
+    for (const [r, staged] of this.staged) this.settle(r, staged);
+    this.staged.clear();
+  }
+
+  /** The staging a snapshot Raft installs in this turn's Ready of `r` was written under. */
+  stagedFor(r: Replica): { generation: number } | undefined {
+    return this.staged.get(r);
+  }
+
+  /** Raft installed the staged snapshot of `r`: its data is the replica's state now. */
+  installed(r: Replica): void {
+    const staged = this.staged.get(r);
+    if (staged !== undefined) staged.installed = true;
+  }
+
+  private settle(r: Replica, staged: { generation: number; installed: boolean }): void {
     this.receiving.delete(r);
-    if (staged === undefined) return;
+    if (staged.installed) return;
     this.logger.info({ shard: r.shard.id }, "staged snapshot not needed; dropping it");
     this.writer
       .clear(prefixRange(ledgerPrefix(r.replicaId, staged.generation)))

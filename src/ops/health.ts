@@ -16,7 +16,7 @@ import {
 } from "@grpc/grpc-js";
 import { HealthImplementation, service as healthServiceDefinition, type ServingStatus } from "grpc-health-check";
 import { LedgerError } from "../base/errors.js";
-import { healthServiceNameCharsMax } from "../base/limits.js";
+import { healthServiceNameCharsMax } from "./limits.js";
 import type { Logger } from "../base/logger.js";
 import { quote } from "../base/quote.js";
 import { HealthCheckRequestSchema, HealthListRequestSchema } from "../gen/ledger/wire/v1/foreign_requests_pb.js";

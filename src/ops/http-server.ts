@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../base/logger.js";
-import { opsHttpHeadersTimeoutMs, opsHttpRequestTimeoutMs } from "../base/limits.js";
+import { opsHttpHeadersTimeoutMs, opsHttpRequestTimeoutMs } from "./limits.js";
 
 export interface HttpReply {
   status?: number;

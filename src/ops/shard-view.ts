@@ -4,7 +4,7 @@
 // drift apart.
 
 import { isLedgerError } from "../base/errors.js";
-import { statusReasonCharsMax } from "../base/limits.js";
+import { statusReasonCharsMax } from "./limits.js";
 import type { NodeId } from "../cluster/config.js";
 import { ReplicaRole, type ReplicaState } from "../gen/ledger/node/v1/node_pb.js";
 

@@ -19,3 +19,5 @@ export type {
   SnapshotMetadata,
   Storage,
 } from "./types.js";
+// The core's bounds: the defaults of its config fields.
+export { committedEntriesBytesPerReadyMax, raftTermJumpMax, raftTermMax } from "./limits.js";

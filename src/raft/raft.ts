@@ -5,7 +5,7 @@
 // collected by RawNode.
 
 import { assert } from "../base/assert.js";
-import { raftTermJumpMax, raftTermMax } from "../base/limits.js";
+import { raftTermJumpMax, raftTermMax } from "./limits.js";
 import type { Prng } from "../base/prng.js";
 import { describeMessage } from "./describe.js";
 import { handleVoteRequest, hup as startElection, stepHigherTerm, stepLowerTerm } from "./election.js";

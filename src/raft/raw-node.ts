@@ -22,16 +22,18 @@ import type {
   Status,
   Storage,
 } from "./types.js";
-import { committedEntriesBytesPerReadyMax } from "../base/limits.js";
+import { committedEntriesBytesPerReadyMax } from "./limits.js";
 
 export class RawNode implements RawNodeApi {
   private readonly raft: Raft;
   private prevSoft: SoftState;
   private prevHard: HardState;
   private outstanding: Ready | undefined = undefined;
+  private readonly maxCommittedBytesPerReady: number;
 
   constructor(config: RaftConfig, storage: Storage) {
     this.raft = new Raft(config, storage);
+    this.maxCommittedBytesPerReady = config.maxCommittedBytesPerReady ?? committedEntriesBytesPerReadyMax;
     this.prevSoft = this.raft.softState();
     this.prevHard = this.raft.hardState();
   }
@@ -89,7 +91,7 @@ export class RawNode implements RawNodeApi {
     const log = r.raftLog;
     const entries = log.unstableEntries().slice();
     const snapshot = log.unstable.snapshot;
-    const committedEntries = log.nextCommittedEntries(committedEntriesBytesPerReadyMax);
+    const committedEntries = log.nextCommittedEntries(this.maxCommittedBytesPerReady);
     const messages = r.msgs;
     r.msgs = [];
     const readStates: ReadState[] = r.readStates;

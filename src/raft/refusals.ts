@@ -4,7 +4,7 @@
 // readable and the counts, which the node can export as a metric, say the rest. Deterministic:
 // no clock.
 
-import { raftRefusalsLoggedInFull } from "../base/limits.js";
+import { raftRefusalsLoggedInFull } from "./limits.js";
 import { describeMessage } from "./describe.js";
 import type { Message, RaftLogger, RefusalReason, RefusedCounts } from "./types.js";
 

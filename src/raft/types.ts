@@ -204,6 +204,9 @@ export interface RaftConfig {
    * the term ahead faster than elections could.
    */
   maxTermJump?: number;
+  /** Payload bytes of committed entries one Ready hands to the application
+   * (committedEntriesBytesPerReadyMax by default): bounds one apply batch's memory and time. */
+  maxCommittedBytesPerReady?: number;
 }
 
 export type RaftErrorCode =

@@ -15,7 +15,7 @@ import {
   apiKeyScryptR,
   apiKeysFileBytesMax,
   apiKeysMax,
-} from "../base/limits.js";
+} from "./limits.js";
 import { readBoundedFile } from "./tls-files.js";
 
 export const apiRoles = ["read", "write", "admin"] as const;

@@ -12,7 +12,8 @@ import {
 } from "@grpc/grpc-js";
 import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
-import { authorizationValueCharsMax, droppedMessageLogIntervalMs } from "../base/limits.js";
+import { droppedMessageLogIntervalMs } from "../base/limits.js";
+import { authorizationValueCharsMax } from "./limits.js";
 import { ThrottledWarning } from "../base/throttled-warning.js";
 import type { CallObserver } from "../transport/grpc-service.js";
 import { toServiceError } from "../transport/status.js";

@@ -6,7 +6,7 @@
 import "reflect-metadata"; // @peculiar/x509's dependency injection (tsyringe) needs it loaded first
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
-import { certClockSkewMs } from "../base/limits.js";
+import { certClockSkewMs } from "./limits.js";
 import { subjectFor, type PeerIdentity } from "./identity.js";
 
 x509.cryptoProvider.set(webcrypto as never);

@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { access, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { devCaValidDays, devCertValidDaysDefault } from "../base/limits.js";
+import { devCaValidDays, devCertValidDaysDefault } from "./limits.js";
 import type { ClusterConfig } from "../cluster/config.js";
 import { newApiKey, writeFileAtomically, writeKeysFile } from "./api-keys.js";
 import { createCa, issueCertificate, type PemPair } from "./cert-issue.js";

@@ -21,7 +21,7 @@ import {
   apiKeyVerificationsInFlightMax,
   apiKeyWrongSecretsMax,
   apiKeyWrongSecretsWindowMs,
-} from "../base/limits.js";
+} from "./limits.js";
 import { fileVersions } from "./file-version.js";
 import { parseToken, readKeysFile, tokenMatches, type ApiRole, type KeyRecord } from "./api-keys.js";
 

@@ -7,7 +7,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { tlsFileBytesMax } from "../base/limits.js";
+import { tlsFileBytesMax } from "./limits.js";
 import { describeIdentity, identityOfSubjectText, type CertRole, type PeerIdentity } from "./identity.js";
 
 /** Where `npm start`, the dev CLI and every process look by default (under the git-ignored data dir). */

@@ -10,7 +10,7 @@
 // logged and retried at the next change, while the previous material stays in use.
 
 import type { experimental } from "@grpc/grpc-js";
-import { certExpiryWarningDays, certReloadPollMs } from "../base/limits.js";
+import { certExpiryWarningDays, certReloadPollMs } from "./limits.js";
 import type { Logger } from "../base/logger.js";
 import { fileVersions } from "./file-version.js";
 import { describeIdentity } from "./identity.js";

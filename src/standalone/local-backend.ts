@@ -9,14 +9,14 @@ import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
 import { assert, AssertionError } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
-import { standaloneQueueLengthMax } from "../base/limits.js";
+import { standaloneQueueLengthMax } from "./limits.js";
 import type { Command, CommandResult, Query, QueryResult } from "../gen/ledger/core/v1/core_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
 import { standaloneLedgerPrefix } from "../storage/ledger-keys.js";
 import { LedgerStore, type LedgerDb } from "../storage/ledger-store.js";
-import { localBatchCommandsMax } from "../base/limits.js";
-export { localBatchCommandsMax } from "../base/limits.js";
+import { localBatchCommandsMax } from "./limits.js";
+export { localBatchCommandsMax } from "./limits.js";
 
 interface PendingUpdate {
   readonly command: Command;

@@ -6,7 +6,7 @@
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { AbstractLevel } from "abstract-level";
-import { ledgerPrefetchSyncKeysMax } from "../base/limits.js";
+import { ledgerPrefetchSyncKeysMax } from "./limits.js";
 import {
   AccountRecordSchema,
   TransactionRecordSchema,

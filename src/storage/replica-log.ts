@@ -16,7 +16,7 @@
 // Value encoding: replica-records.ts.
 
 import { assert } from "../base/assert.js";
-import { replicaLogLoadEntriesPerStep } from "../base/limits.js";
+import { replicaLogLoadEntriesPerStep } from "./limits.js";
 import { limitEntriesBytes } from "../raft/index.js";
 import { RaftError } from "../raft/index.js";
 import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/index.js";

@@ -42,7 +42,7 @@ import {
   gatewayStreamCallsInFlightMax,
   grpcMessageBytesMax,
   timerDelayMsMax,
-} from "../base/limits.js";
+} from "./limits.js";
 import {
   CallsResponseSchema,
   NodeService,

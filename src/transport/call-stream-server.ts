@@ -27,7 +27,7 @@ import {
   nodeCallDeadlineMsDefault,
   nodeStreamCallsInFlightMax,
   timerDelayMsMax,
-} from "../base/limits.js";
+} from "./limits.js";
 import {
   CallErrorSchema,
   NodeReplySchema,

@@ -27,7 +27,7 @@ import {
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { fromServiceError, toServiceError } from "./status.js";
-import { grpcMessageBytesMax, requestNestingMax } from "../base/limits.js";
+import { grpcMessageBytesMax, requestNestingMax } from "./limits.js";
 import { quote } from "../base/quote.js";
 import { UndecodableRequest, invalidRequest } from "./strict-decoding.js";
 import { checkWire } from "./wire-check.js";

@@ -17,7 +17,7 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../base/logger.js";
 import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
-import { grpcMessageBytesMax } from "../base/limits.js";
+import { grpcMessageBytesMax } from "./limits.js";
 import {
   MessagesRequestSchema,
   MessagesResponseSchema,
@@ -36,7 +36,7 @@ import {
   peerReconnectDelayMsMin,
   peerStreamStableMs,
   peerSnapshotsInFlightMax,
-} from "../base/limits.js";
+} from "./limits.js";
 
 export interface OutgoingMessage {
   shardId: string;

@@ -13,7 +13,7 @@
 import type { CallWithAuth } from "./channel-security.js";
 import { Metadata, type Server, type ServerDuplexStream, type UntypedHandleCall } from "@grpc/grpc-js";
 import type { Logger } from "../base/logger.js";
-import { serverWarningsPerStreamMax } from "../base/limits.js";
+import { serverWarningsPerStreamMax } from "./limits.js";
 import { LedgerError, isLedgerError } from "../base/errors.js";
 import { clip } from "../base/quote.js";
 import { RaftTransportService, type MessagesRequest, type MessagesResponse } from "../gen/ledger/node/v1/node_pb.js";
@@ -67,7 +67,7 @@ export interface RaftTransportStats {
   identityMismatches: number;
 }
 
-export { serverWarningsPerStreamMax } from "../base/limits.js";
+export { serverWarningsPerStreamMax } from "./limits.js";
 
 export function addRaftTransportService(
   server: Server,

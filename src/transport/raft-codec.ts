@@ -10,7 +10,7 @@
 // Views come back as plain Uint8Arrays, never as Buffers (grpc-js hands us a Buffer, and
 // Buffer#slice does not copy, unlike Uint8Array#slice that the core may rely on).
 
-import { raftEntriesPerMessageMax } from "../base/limits.js";
+import { raftEntriesPerMessageMax } from "./limits.js";
 import { LedgerError } from "../base/errors.js";
 import * as pb from "../gen/raft/v1/raft_pb.js";
 import { EntryType, MessageType } from "../raft/index.js";

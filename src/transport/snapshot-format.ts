@@ -7,7 +7,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { assert } from "../base/assert.js";
 import { LedgerError } from "../base/errors.js";
-import { snapshotKeyBytesMax, snapshotValueBytesMax } from "../base/limits.js";
+import { snapshotKeyBytesMax, snapshotValueBytesMax } from "./limits.js";
 
 export interface SnapshotPairBytes {
   key: Uint8Array;

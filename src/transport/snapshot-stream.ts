@@ -22,7 +22,7 @@ import { channelOptions, methodPath } from "./grpc-service.js";
 import { messageToProto } from "./raft-codec.js";
 import { SnapshotDigest, checkSnapshotPair, type SnapshotPairBytes } from "./snapshot-format.js";
 import { fromServiceError } from "./status.js";
-import { snapshotChunkBytesMax } from "../base/limits.js";
+import { snapshotChunkBytesMax } from "./limits.js";
 
 export type { SnapshotPairBytes } from "./snapshot-format.js";
 

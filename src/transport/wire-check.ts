@@ -21,7 +21,7 @@
 // frame per nested message.
 
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import { requestNestingMax, unknownGroupNestingMax, wirePathSegmentsShownMax } from "../base/limits.js";
+import { requestNestingMax, unknownGroupNestingMax, wirePathSegmentsShownMax } from "./limits.js";
 
 const VARINT = 0;
 const I64 = 1;

@@ -1,18 +1,12 @@
-// The relations the security and peer-input limits promise each other (src/base/limits.ts).
+// The relations the security and peer-input limits promise each other (src/security/limits.ts,
+// src/raft/limits.ts, src/ledger/limits.ts).
 
 import { describe, expect, it } from "vitest";
-import {
-  apiKeysReloadPollMs,
-  authorizationValueCharsMax,
-  certReloadPollMs,
-  commandTimestampAheadMsMax,
-  commandTimestampBehindMsMax,
-  gatewayDeadlineDefaultMs,
-  gatewayDeadlineMsMax,
-  quotedInputCharsMax,
-  raftTermJumpMax,
-  raftTermMax,
-} from "../../src/base/limits.js";
+import { quotedInputCharsMax } from "../../src/base/limits.js";
+import { gatewayDeadlineDefaultMs, gatewayDeadlineMsMax } from "../../src/gateway/limits.js";
+import { commandTimestampAheadMsMax, commandTimestampBehindMsMax } from "../../src/ledger/limits.js";
+import { raftTermJumpMax, raftTermMax } from "../../src/raft/limits.js";
+import { apiKeysReloadPollMs, authorizationValueCharsMax, certReloadPollMs } from "../../src/security/limits.js";
 import { newApiKey } from "../../src/security/api-keys.js";
 
 describe("security limits", () => {

@@ -9,7 +9,7 @@ import { parseProcStatTicks, cpuDelta } from "../../tools/bench/cpu-usage.js";
 import { LatencyRecorder } from "../../tools/bench/latency.js";
 import { buildReport, formatReport } from "../../tools/bench/report.js";
 import { drawAmount, drawBatch, drawRequest } from "../../tools/bench/workload.js";
-import { createTransactionsItemsMax } from "../../src/base/limits.js";
+import { createTransactionsItemsMax } from "../../src/ledger/limits.js";
 import { seededPrng } from "../../src/base/prng.js";
 import { TransactionStatus } from "../../src/client/index.js";
 import { CommanderError } from "commander";

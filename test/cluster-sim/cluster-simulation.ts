@@ -19,10 +19,12 @@ import { gatewayTransactionIdOf } from "../faults/checkers/gateway-ids.js";
 import { describeOp, type FinalAccountState, type ReplicaPosition } from "../faults/history.js";
 import { Workload } from "../faults/workload.js";
 import { ServiceClient } from "./service-client.js";
-import { SimDisk } from "./sim-disk.js";
+import { SimDisk, simulatedIoError } from "./sim-disk.js";
 import { SimNemesis } from "./sim-nemesis.js";
+import { sendRogueProposal } from "./rogue-proposals.js";
 import { SimNetwork, type NetworkProfile } from "./sim-network.js";
 import { SimNode, type LogLevel } from "./sim-node.js";
+import { ReplicaReader } from "./replica-reader.js";
 import { SimWorld } from "./world.js";
 
 export interface ClusterSimOptions {
@@ -61,6 +63,11 @@ export const chaosMsDefault = 15_000;
 /** How long a healed cluster may take to elect, catch up and converge (virtual time). */
 const recoveryMsMax = 60_000;
 const callTimeoutMs = 3_000;
+/** Virtual time of the healthy stretch after recovery. */
+const healthyMs = 2_000;
+/** Clients pause up to this long between calls: enough calls to overlap every fault, few
+ * enough that a run stays cheap. */
+const thinkMsMax = 20;
 const tickMs = 100;
 const traceLinesKept = 40;
 
@@ -102,7 +109,10 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
   const nodes = new Map<NodeId, SimNode>();
   const disks: SimDisk[] = [];
   let network: SimNetwork | undefined;
-  const onFatal = (nodeId: NodeId): void => {
+  const onFatal = (nodeId: NodeId, error: unknown): void => {
+    // Only a failed write may stop a node: anything else a peer or client sent, or a state the
+    // node reached, is handled without stopping.
+    if (!String(error).includes(simulatedIoError)) violation(`${nodeId} stopped itself: ${String(error)}`);
     // The process exits, as cmd/node.ts does; its supervisor restarts it.
     const node = nodes.get(nodeId)!;
     node.crash();
@@ -156,8 +166,23 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
     random: r,
     callTimeoutMs,
     listPageSize: 1_000,
+    thinkMsMax,
   });
-  const nemesis = new SimNemesis(world, network, nodes, calm, 5_000, log);
+  network.misrouteSnapshots = r.intBelow(2) === 0;
+  const reader = new ReplicaReader({
+    world,
+    network,
+    config,
+    history: workload.history,
+    client: clients,
+    accountIds: workload.accountIds,
+    nowMs: time.nowMs,
+    callTimeoutMs,
+    thinkMsMax,
+  });
+  const nemesis = new SimNemesis(world, network, nodes, calm, 5_000, log, () =>
+    sendRogueProposal(world, network!, config, violation, log),
+  );
 
   const result = (failure: string | undefined, checks?: RunVerdict): ClusterSimResult => {
     const operations = workload.counts();
@@ -193,6 +218,7 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
   const setUp = await world.runFor(workload.start(`sim${o.seed}`), world.now + recoveryMsMax);
   if (setUp === undefined) return result("the accounts were not created within the recovery time (no leader?)");
 
+  reader.start();
   // Chaos: a fault now and then, the workload running throughout.
   const chaosEnd = world.now + (o.chaosMs ?? chaosMsDefault);
   const strike = (): void => {
@@ -206,14 +232,37 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
 
   // Heal: the network, then every node up again; the clients finish their calls.
   nemesis.heal();
+  for (const disk of disks) disk.faultsOn = false;
   for (const node of nodes.values()) if (!node.up) void node.start();
-  const stopped = await world.runFor(workload.stop(), world.now + recoveryMsMax);
+  const stopped = await world.runFor(Promise.all([workload.pause(), reader.stop()]), world.now + recoveryMsMax);
   if (stopped === undefined) return result("the clients did not finish their calls after healing");
   log(`workload stopped: ${JSON.stringify(workload.counts())}`);
 
   // Recovery: every replica of every shard applied everything its leader committed.
   const recovered = await world.runUntil(world.now + recoveryMsMax, () => converged(nodes));
   if (!recovered) return result(`no convergence within ${recoveryMsMax} ms of healing: ${describePositions(nodes)}`);
+
+  // A healthy stretch (no faults, no loss): every call completes, and no node gives an answer
+  // only a fault explains (a read its leader never confirmed).
+  network.setProfile({ ...calm, loss: 0, duplication: 0 });
+  network.healthy = true;
+  const healthyFrom = workload.history.length;
+  workload.resume(`sim${o.seed}h`);
+  reader.start();
+  await world.runUntil(world.now + healthyMs, () => violations.length > 0);
+  const paused = await world.runFor(Promise.all([workload.pause(), reader.stop()]), world.now + recoveryMsMax);
+  network.healthy = false;
+  if (paused === undefined) return result("the clients did not finish their calls in the healthy stretch");
+  const unanswered = workload.history.slice(healthyFrom).filter((op) => op.outcome === "unknown");
+  if (unanswered.length > 0 || network.unhealthy.length > 0)
+    return result(
+      [
+        ...network.unhealthy.slice(0, 5),
+        ...unanswered.slice(0, 5).map((op) => `in the healthy stretch, ${op.kind} on ${op.accountId} ended ${op.code}`),
+      ].join("\n"),
+    );
+  const settled = await world.runUntil(world.now + recoveryMsMax, () => converged(nodes));
+  if (!settled) return result(`no convergence after the healthy stretch: ${describePositions(nodes)}`);
 
   const finalState = await world.runFor(readFinalState(service, world, workload.accountIds), world.now + recoveryMsMax);
   if (finalState === undefined) return result("the final state could not be read after healing");

@@ -34,6 +34,9 @@ export interface DiskStats {
   unsyncedLost: number;
 }
 
+/** Every simulated storage failure's message contains this. */
+export const simulatedIoError = "simulated I/O error";
+
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 function inRange(key: string, r: { gte?: string; gt?: string; lt?: string }): boolean {
@@ -59,6 +62,8 @@ export class SimDisk {
   /** Completed writes not yet covered by a sync, oldest first: each survives a crash or not. */
   private unsynced: DiskOp[][] = [];
   private failed = false;
+  /** Off once the run heals: recovery and the healthy stretch run on good disks. */
+  faultsOn = true;
   /** Where the failed write was asked (the stack of its caller), for the violation's report. */
   private failedAt = "";
   readonly stats: DiskStats = { writes: 0, syncs: 0, failures: 0, crashes: 0, unsyncedLost: 0 };
@@ -104,11 +109,11 @@ export class SimDisk {
         this.onViolation(
           `${this.name} was asked to write again after a failed write.\nThe failed write was asked at:${this.failedAt}\nThe next write was asked at:${callers()}`,
         );
-        return Promise.reject(new Error(`${this.name}: simulated I/O error (the disk failed earlier)`));
+        return Promise.reject(new Error(`${this.name}: ${simulatedIoError} (the disk failed earlier)`));
       }
       this.stats.writes++;
       const roll = this.world.random.float();
-      const fails = roll < this.faults.writeFailure;
+      const fails = this.faultsOn && roll < this.faults.writeFailure;
       const failsInSync = fails && sync && this.world.random.intBelow(2) === 0;
       const latencyMs = sync ? 0.1 + this.world.random.float() * 2 : 0.02;
       if (fails) this.failedAt = callers();
@@ -119,7 +124,7 @@ export class SimDisk {
             if (fails && !failsInSync) {
               this.failed = true;
               this.stats.failures++;
-              reject(new Error(`${this.name}: simulated I/O error in a write`));
+              reject(new Error(`${this.name}: ${simulatedIoError} in a write`));
               return;
             }
             apply().then(() => {
@@ -129,7 +134,7 @@ export class SimDisk {
                 // The data is in the cache (visible) but its sync failed: not durable.
                 this.failed = true;
                 this.stats.failures++;
-                reject(new Error(`${this.name}: simulated I/O error in fsync`));
+                reject(new Error(`${this.name}: ${simulatedIoError} in fsync`));
                 return;
               }
               if (sync && this.faults.fsyncLies !== true) {

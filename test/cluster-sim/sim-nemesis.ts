@@ -1,14 +1,24 @@
 // The faults of a whole-cluster simulation, drawn from the run's seed: partitions (a node cut
 // off, a minority and a majority, one-way links, the gateway cut off from a node), crashes with
-// restarts (one node, or every node at once), and stretches of a lossy network. One fault at a
-// time is struck; partitions and lossy stretches last until the next heal.
+// restarts (one node, or every node at once), stretches of a lossy network, and malformed
+// proposals on the internal API. One fault at a time is struck; partitions and lossy stretches
+// last until the next heal.
 
 import type { NodeId } from "../../src/cluster/config.js";
 import type { SimNetwork, NetworkProfile } from "./sim-network.js";
 import type { SimNode } from "./sim-node.js";
 import type { SimWorld } from "./world.js";
 
-export type SimFault = "isolate" | "split" | "one-way" | "gateway-cut" | "crash" | "crash-all" | "lossy" | "heal";
+export type SimFault =
+  | "isolate"
+  | "split"
+  | "one-way"
+  | "gateway-cut"
+  | "crash"
+  | "crash-all"
+  | "lossy"
+  | "rogue-proposal"
+  | "heal";
 
 const faults: readonly SimFault[] = [
   "isolate",
@@ -18,10 +28,11 @@ const faults: readonly SimFault[] = [
   "crash",
   "crash-all",
   "lossy",
+  "rogue-proposal",
   "heal",
 ];
 /** Relative weights, in the order of `faults`. */
-const weights = [3, 2, 2, 1, 4, 1, 2, 3];
+const weights = [3, 2, 2, 1, 4, 1, 2, 2, 3];
 
 export class SimNemesis {
   readonly counts = new Map<SimFault, number>(faults.map((f) => [f, 0]));
@@ -33,6 +44,7 @@ export class SimNemesis {
     private readonly calmProfile: NetworkProfile,
     private readonly restartDelayMsMax: number,
     private readonly trace: (line: string) => void,
+    private readonly rogueProposal: () => void,
   ) {}
 
   strike(): void {
@@ -93,6 +105,9 @@ export class SimNemesis {
         this.trace(`lossy network: ${JSON.stringify(profile)}`);
         break;
       }
+      case "rogue-proposal":
+        this.rogueProposal();
+        break;
       case "heal":
         this.heal();
         break;

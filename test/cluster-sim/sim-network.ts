@@ -50,6 +50,10 @@ export interface NetworkProfile {
   duplication: number;
 }
 
+/** Node answers that a healthy cluster never gives: a read its leader never confirmed, a call
+ * the node could not finish before its deadline. */
+const unhealthyAnswers = /could not be confirmed with the leader in time|did not apply up to the read point/;
+
 export interface NetworkStats {
   batchesSent: number;
   batchesLost: number;
@@ -57,6 +61,7 @@ export interface NetworkStats {
   batchesBlocked: number;
   snapshotsSent: number;
   snapshotsFailed: number;
+  snapshotsMisrouted: number;
   callsSent: number;
   callsLost: number;
 }
@@ -70,6 +75,13 @@ type Method = "propose" | "read";
 
 export class SimNetwork {
   private readonly blocked = new Set<string>();
+  /** Set while the cluster is healthy (healed, converged, no faults): node answers that only
+   * faults can explain are recorded in `unhealthy`. */
+  healthy = false;
+  readonly unhealthy: string[] = [];
+  /** A sender's snapshot message also goes out on the message stream (a misrouting peer):
+   * the receiver must drop it. */
+  misrouteSnapshots = false;
   readonly stats: NetworkStats = {
     batchesSent: 0,
     batchesLost: 0,
@@ -77,6 +89,7 @@ export class SimNetwork {
     batchesBlocked: 0,
     snapshotsSent: 0,
     snapshotsFailed: 0,
+    snapshotsMisrouted: 0,
     callsSent: 0,
     callsLost: 0,
   };
@@ -195,6 +208,10 @@ export class SimNetwork {
         fromBinary(MessageSchema, toBinary(MessageSchema, messageToProto(s.message))),
         "m",
       );
+      if (this.misrouteSnapshots && this.world.random.intBelow(2) === 0) {
+        this.stats.snapshotsMisrouted++;
+        host.deliver(from, [{ shardId: s.shardId, message: header }]);
+      }
       const sink = host.snapshots.begin(from, s.shardId, header);
       // The receiver's calls come one at a time, as the gRPC receiver makes them.
       let last: Promise<unknown> = Promise.resolve();
@@ -322,6 +339,8 @@ export class SimNetwork {
           return;
         }
         const incarnation = node.owner;
+        // Only calls that arrive in the healthy stretch are held to its standard.
+        const arrivedHealthy = this.healthy;
         const controller = new AbortController();
         const cancelServerDeadline = this.world.at(deadlineMs - this.world.now, () => controller.abort(), incarnation);
         const ctx: HandlerContext = { deadlineMs, signal: controller.signal, peer: from };
@@ -349,6 +368,8 @@ export class SimNetwork {
             ),
           (e: unknown) => {
             let error: LedgerError;
+            if (arrivedHealthy && this.healthy && isLedgerError(e) && unhealthyAnswers.test(e.message))
+              this.unhealthy.push(`node ${to} answered a ${method} in a healthy cluster with ${e.code}: ${e.message}`);
             if (isLedgerError(e)) error = new LedgerError(e.code, e.message, { ...e.details });
             else {
               this.onViolation(`node ${to} ${method} threw a non-LedgerError: ${String(e)}`);

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { createTransactionsItemsMax } from "../../src/base/limits.js";
+import { createTransactionsItemsMax } from "../../src/ledger/limits.js";
 import type { CreateTransactionOutcome } from "../../src/client/index.js";
 import { TransactionStatus, type Transaction } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { autoCleanup } from "../support/cleanup.js";

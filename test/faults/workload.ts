@@ -81,6 +81,8 @@ export interface WorkloadOptions {
   callTimeoutMs: number;
   /** Page size of list operations (a list sees the first page only). */
   listPageSize: number;
+  /** A client's pause between two calls, at most (uniform from 0); none by default. */
+  thinkMsMax?: number;
 }
 
 /** Least pause after an unknown outcome (up to 5x this, at random). */
@@ -123,9 +125,21 @@ export class Workload {
 
   /** Stops the clients after their current operation, and closes them. */
   async stop(): Promise<void> {
+    await this.pause();
+    for (const c of this.clients) c.close();
+  }
+
+  /** Stops the clients after their current operation; resume() starts them again. */
+  async pause(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.running);
-    for (const c of this.clients) c.close();
+  }
+
+  /** Starts the paused clients again on the same accounts; `runId` must differ from the
+   * earlier ones, since it names the clients' request_ids. */
+  resume(runId: string): void {
+    this.stopping = false;
+    this.running = this.clients.map((c, i) => this.clientLoop(c, i, runId));
   }
 
   counts(): Record<"ok" | "failed" | "unknown", number> {
@@ -142,6 +156,11 @@ export class Workload {
     /** Unknown creates, retried with the same request until they have an answer. */
     let retry: { accountId: string; amount: bigint; settled: boolean; requestId: string } | undefined;
     while (!this.stopping) {
+      const thinkMsMax = this.options.thinkMsMax ?? 0;
+      if (thinkMsMax > 0) {
+        await this.time.sleep(rnd.float() * thinkMsMax);
+        if (this.stopping) break;
+      }
       const accountId = this.accountIds[rnd.intBelow(this.accountIds.length)]!;
       const roll = rnd.intBelow(100);
       if (retry !== undefined || roll < 45) {

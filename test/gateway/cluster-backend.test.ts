@@ -2,7 +2,7 @@
 // cache, down nodes, identical bytes on every retry, the outcome-unknown error at the deadline,
 // the settle/cancel confirmation after an unknown attempt, read consistency, bounded hops.
 
-import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax } from "../../src/base/limits.js";
+import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax } from "../../src/gateway/limits.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../../src/base/errors.js";

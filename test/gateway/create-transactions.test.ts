@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { beforeEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { createLogger } from "../../src/base/logger.js";
-import { createTransactionsItemsMax, descriptionBytesMax } from "../../src/base/limits.js";
+import { createTransactionsItemsMax, descriptionBytesMax } from "../../src/ledger/limits.js";
 import { createLedgerService } from "../../src/gateway/ledger-service.js";
 import { transactionLocalIdFromRequestId } from "../../src/gateway/request-ids.js";
 import {

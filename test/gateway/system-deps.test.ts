@@ -1,7 +1,7 @@
 // The gateway's real randomness: ids from a pooled CSPRNG draw.
 
 import { describe, expect, it } from "vitest";
-import { randomIdPoolBytes } from "../../src/base/limits.js";
+import { randomIdPoolBytes } from "../../src/gateway/limits.js";
 import { cryptoRandomU64 } from "../../src/gateway/system-deps.js";
 
 describe("cryptoRandomU64", () => {

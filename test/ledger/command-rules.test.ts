@@ -8,7 +8,7 @@ import {
   commandTimestampBehindMsMax,
   descriptionBytesMax,
   requestIdCharsMax,
-} from "../../src/base/limits.js";
+} from "../../src/ledger/limits.js";
 import {
   createAccountCommand,
   createTransactionCommand,

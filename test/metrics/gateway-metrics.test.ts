@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { metricsCallBucketsSeconds } from "../../src/base/limits.js";
+import { metricsCallBucketsSeconds } from "../../src/metrics/limits.js";
 import { createGatewayMetrics, type GatewayMetrics } from "../../src/metrics/gateway-metrics.js";
 import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 

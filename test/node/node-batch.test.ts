@@ -4,7 +4,7 @@
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodePendingProposalsMax, proposalEntryBytesMax } from "../../src/base/limits.js";
+import { nodePendingProposalsMax, proposalEntryBytesMax } from "../../src/node/limits.js";
 import {
   createAccountCommand,
   createTransactionCommand,

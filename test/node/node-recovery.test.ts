@@ -5,7 +5,8 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
-import { descriptionBytesMax, snapshotChunkBytesMax } from "../../src/base/limits.js";
+import { descriptionBytesMax } from "../../src/ledger/limits.js";
+import { snapshotChunkBytesMax } from "../../src/transport/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
 import { QueryResultSchema, QuerySchema } from "../../src/gen/ledger/core/v1/core_pb.js";
 import {

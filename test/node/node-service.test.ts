@@ -4,7 +4,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
-import { nodeForwardHopsMax } from "../../src/base/limits.js";
+import { nodeForwardHopsMax } from "../../src/node/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
 import {
   CommandSchema,

@@ -7,7 +7,7 @@ import { systemClock } from "../../src/base/clock.js";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/logger.js";
-import { nodePendingProposalsMax, proposalEntryBytesMax } from "../../src/base/limits.js";
+import { nodePendingProposalsMax, proposalEntryBytesMax } from "../../src/node/limits.js";
 import { ProposeRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
 import type { NodeHost } from "../../src/node/node-host.js";
 import type { Replica } from "../../src/node/replica.js";

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ledgerPrefetchSyncKeysMax } from "../../src/base/limits.js";
+import { ledgerPrefetchSyncKeysMax } from "../../src/storage/limits.js";
 import { CoreErrorCode, type CommandResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { LocalLedgerBackend } from "../../src/standalone/local-backend.js";
 import { createAccountCommand, createTransactionCommand, errorOf, transactionOf } from "../ledger/commands.js";

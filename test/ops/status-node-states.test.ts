@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import type { IncomingMessage } from "node:http";
 import { createLogger } from "../../src/base/logger.js";
 import { LedgerError } from "../../src/base/errors.js";
-import { statusReasonCharsMax } from "../../src/base/limits.js";
+import { statusReasonCharsMax } from "../../src/ops/limits.js";
 import {
   generateClusterConfig,
   parseClusterConfig,

@@ -15,7 +15,8 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { healthServiceNameCharsMax, quotedInputCharsMax } from "../../src/base/limits.js";
+import { quotedInputCharsMax } from "../../src/base/limits.js";
+import { healthServiceNameCharsMax } from "../../src/ops/limits.js";
 import { createLogger } from "../../src/base/logger.js";
 import { startLedgerServer, type LedgerServer } from "../../src/gateway/grpc-server.js";
 import {

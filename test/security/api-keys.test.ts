@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { apiKeyWrongSecretsMax } from "../../src/base/limits.js";
+import { apiKeyWrongSecretsMax } from "../../src/security/limits.js";
 import { join } from "node:path";
 import { createLogger } from "../../src/base/logger.js";
 import {

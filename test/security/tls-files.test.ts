@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLogger } from "../../src/base/logger.js";
-import { tlsFileBytesMax } from "../../src/base/limits.js";
+import { tlsFileBytesMax } from "../../src/security/limits.js";
 import { createCa, issueCertificate, type PemPair } from "../../src/security/cert-issue.js";
 import { loadTlsMaterial, principalPaths, type TlsFilePaths } from "../../src/security/tls-files.js";
 import { TlsWatcher } from "../../src/security/tls-watcher.js";

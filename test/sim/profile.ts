@@ -2,7 +2,7 @@
 // runs together cover calm and violent histories alike. The Raft tuning is small on purpose:
 // tiny append and uncommitted budgets exercise flow control and backpressure at low cost.
 
-import { raftTermJumpMax, raftTermMax } from "../../src/base/limits.js";
+import { raftTermJumpMax, raftTermMax } from "../../src/raft/limits.js";
 import type { Prng } from "../../src/base/prng.js";
 import type { RaftTuning } from "./replica.js";
 

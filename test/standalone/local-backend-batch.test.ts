@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
-import { standaloneQueueLengthMax } from "../../src/base/limits.js";
+import { standaloneQueueLengthMax } from "../../src/standalone/limits.js";
 import { CoreErrorCode, type CommandResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { LocalLedgerBackend, localBatchCommandsMax } from "../../src/standalone/local-backend.js";

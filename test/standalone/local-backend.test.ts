@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
-import { standaloneQueueLengthMax } from "../../src/base/limits.js";
+import { standaloneQueueLengthMax } from "../../src/standalone/limits.js";
 import {
   QuerySchema,
   type CommandResult,

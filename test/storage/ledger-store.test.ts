@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { ClassicLevel } from "classic-level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/base/assert.js";
-import { ledgerPrefetchSyncKeysMax } from "../../src/base/limits.js";
+import { ledgerPrefetchSyncKeysMax } from "../../src/storage/limits.js";
 import { shardKey } from "../../src/cluster/shard-key.js";
 import {
   CoreErrorCode,

@@ -1,7 +1,7 @@
 import { webcrypto } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
-import { shardKeyCacheEntriesMax } from "../../src/base/limits.js";
+import { shardKeyCacheEntriesMax } from "../../src/cluster/limits.js";
 import { cachedShardKey, shardKey } from "../../src/cluster/shard-key.js";
 
 describe("shard key = first 4 bytes (BE) of SHA-256 over the 8-byte BE account id", () => {

@@ -19,7 +19,7 @@ import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/p
 import { afterEach, describe, expect, it } from "vitest";
 import { LedgerError, isLedgerError } from "../../src/base/errors.js";
 import { createLogger } from "../../src/base/logger.js";
-import { callStreamMessageBytesMax } from "../../src/base/limits.js";
+import { callStreamMessageBytesMax } from "../../src/transport/limits.js";
 import { proposalMayHaveApplied } from "../../src/gateway/retry-policy.js";
 import {
   CallsRequestSchema,

@@ -4,11 +4,11 @@ import { newMessage } from "../../src/raft/messages.js";
 import { EntryType, MessageType, type Message } from "../../src/raft/types.js";
 import { PeerSender, type OutgoingMessage, type PeerStreamState } from "../../src/transport/peer-sender.js";
 import { findFreePort } from "../support/free-port.js";
-import { grpcMessageBytesMax } from "../../src/base/limits.js";
+import { grpcMessageBytesMax } from "../../src/transport/limits.js";
 import { LedgerError } from "../../src/base/errors.js";
 import type { SnapshotSink } from "../../src/transport/peer-server.js";
 import type { SnapshotPairBytes } from "../../src/transport/snapshot-format.js";
-import { peerConnectTimeoutMs, peerSnapshotsInFlightMax } from "../../src/base/limits.js";
+import { peerConnectTimeoutMs, peerSnapshotsInFlightMax } from "../../src/transport/limits.js";
 import { Closers, collectingLogger, configVersion, heartbeat, startTransportServer } from "./peer-harness.js";
 import { insecureChannel } from "../../src/transport/channel-security.js";
 

@@ -9,7 +9,7 @@ import { messageToProto } from "../../src/transport/raft-codec.js";
 import type { SnapshotSink } from "../../src/transport/peer-server.js";
 import { SnapshotDigest, type SnapshotPairBytes } from "../../src/transport/snapshot-format.js";
 import { sendSnapshot } from "../../src/transport/snapshot-stream.js";
-import { snapshotChunkBytesMax, snapshotKeyBytesMax } from "../../src/base/limits.js";
+import { snapshotChunkBytesMax, snapshotKeyBytesMax } from "../../src/transport/limits.js";
 import { fromServiceError } from "../../src/transport/status.js";
 import { Closers, configVersion, startTransportServer, type TransportServer } from "./peer-harness.js";
 import { ledgerRejection as rejectionOf } from "../support/rejection.js";

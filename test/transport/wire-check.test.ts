@@ -12,7 +12,7 @@ import {
   FileDescriptorProtoSchema,
 } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { requestNestingMax, unknownGroupNestingMax, wirePathSegmentsShownMax } from "../../src/base/limits.js";
+import { requestNestingMax, unknownGroupNestingMax, wirePathSegmentsShownMax } from "../../src/transport/limits.js";
 import { CreateTransactionRequestSchema, CreateTransactionsRequestSchema } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { checkWire } from "../../src/transport/wire-check.js";
 

@@ -8,7 +8,7 @@ import { foldBalances } from "../../src/ledger/balance-fold.js";
 import type { Balances } from "../../src/ledger/balance-rules.js";
 import { runBounded } from "../dev/bounded.js";
 import { retried } from "./retried.js";
-import { benchListPageSize, benchMismatchesListedMax } from "../../src/base/limits.js";
+import { benchListPageSize, benchMismatchesListedMax } from "./limits.js";
 
 export interface Mismatch {
   accountId: string;

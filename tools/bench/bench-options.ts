@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { addressArg, integerArg } from "../dev/arg-parsers.js";
 import { generatedShardsMax } from "../../src/cluster/config.js";
 import { defaultSecretsDir } from "../../src/security/tls-files.js";
+import { createTransactionsItemsMax } from "../../src/ledger/limits.js";
 import {
   benchAccountsDefault,
   benchAccountsMax,
@@ -19,8 +20,7 @@ import {
   benchShardsDefault,
   benchWarmupSDefault,
   benchWarmupSMax,
-  createTransactionsItemsMax,
-} from "../../src/base/limits.js";
+} from "./limits.js";
 
 const seedMax = 2 ** 32 - 1;
 

@@ -28,7 +28,7 @@ import {
   benchLogTailLines,
   benchNodes,
   benchStopGraceMs,
-} from "../../src/base/limits.js";
+} from "./limits.js";
 import { freePorts } from "../../src/transport/free-ports.js";
 import { initSecrets } from "../../src/security/dev-secrets.js";
 import { ledgerClientSecurity, operatorTransport, type DevSecurityOptions } from "../dev/security-options.js";

@@ -2,7 +2,7 @@
 // maximum of a run of millions of calls cost a few kilobytes and no sorting.
 
 import * as hdr from "hdr-histogram-js";
-import { benchLatencyUsMax } from "../../src/base/limits.js";
+import { benchLatencyUsMax } from "./limits.js";
 
 export interface LatencySummary {
   count: number;

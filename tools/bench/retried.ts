@@ -3,7 +3,7 @@
 // creates with a request id) come here.
 
 import { LedgerError } from "../../src/base/errors.js";
-import { benchSetupRetryMs } from "../../src/base/limits.js";
+import { benchSetupRetryMs } from "./limits.js";
 
 /** Codes after which the same request may be sent again (it carries its request id). */
 const retriable = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED"]);

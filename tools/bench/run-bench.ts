@@ -7,7 +7,7 @@ import type { DevIo } from "../dev/io.js";
 import { writeLine } from "../dev/io.js";
 import { startProgress } from "../dev/progress.js";
 import { checkBalances } from "./balance-check.js";
-import { benchSetupConcurrency } from "../../src/base/limits.js";
+import { benchSetupConcurrency } from "./limits.js";
 import type { BenchOptions } from "./bench-options.js";
 import { runLoad } from "./bench-run.js";
 import { launchCluster, type OwnCluster } from "./cluster-launcher.js";

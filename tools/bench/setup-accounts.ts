@@ -8,7 +8,7 @@ import { runBounded } from "../dev/bounded.js";
 import { startProgress } from "../dev/progress.js";
 import type { DevIo } from "../dev/io.js";
 import { randomBytes } from "node:crypto";
-import { benchInitialTopupUnits, benchSetupConcurrency } from "../../src/base/limits.js";
+import { benchInitialTopupUnits, benchSetupConcurrency } from "./limits.js";
 import { retried } from "./retried.js";
 
 export async function createFundedAccounts(

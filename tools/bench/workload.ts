@@ -6,7 +6,7 @@
 import { assert } from "../../src/base/assert.js";
 import type { Prng } from "../../src/base/prng.js";
 import type { CreateTransactionInput } from "../../src/client/index.js";
-import { benchAmountMaxUnits, benchAmountMinUnits } from "../../src/base/limits.js";
+import { benchAmountMaxUnits, benchAmountMinUnits } from "./limits.js";
 
 const negativeAmounts = -benchAmountMinUnits;
 const amountChoices = negativeAmounts + benchAmountMaxUnits;

@@ -5,8 +5,8 @@
 import { SingleBar } from "cli-progress";
 import type { DevIo } from "./io.js";
 import { writeLine } from "./io.js";
-import { progressBarCountMin, progressLineIntervalMs } from "../../src/base/limits.js";
-export { progressBarCountMin, progressLineIntervalMs } from "../../src/base/limits.js";
+import { progressBarCountMin, progressLineIntervalMs } from "./limits.js";
+export { progressBarCountMin, progressLineIntervalMs } from "./limits.js";
 
 export interface Progress {
   increment(): void;

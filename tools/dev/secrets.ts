@@ -12,7 +12,7 @@
 
 import { InvalidArgumentError, type Command } from "commander";
 import { join } from "node:path";
-import { devCertValidDaysDefault, devCertValidDaysMax } from "../../src/base/limits.js";
+import { devCertValidDaysDefault, devCertValidDaysMax } from "../../src/security/limits.js";
 import { loadClusterConfig } from "../../src/cluster/config.js";
 import { issueCertificate } from "../../src/security/cert-issue.js";
 import {

@@ -4,13 +4,13 @@
 import type { Command } from "commander";
 import { defaultLedgerAddress, type LedgerClient } from "../../src/client/ledger-client.js";
 import { addApiSecurityOptions, connectLedger, type DevSecurityOptions } from "./security-options.js";
-import { seedAccountsCountMax } from "../../src/base/limits.js";
+import { seedAccountsCountMax } from "./limits.js";
 import { addressArg, integerArg } from "./arg-parsers.js";
 import { runBounded } from "./bounded.js";
 import { startProgress } from "./progress.js";
 import { writeLine, type DevIo } from "./io.js";
-import { seedConcurrencyDefault, seedConcurrencyMax } from "../../src/base/limits.js";
-export { seedConcurrencyDefault, seedConcurrencyMax } from "../../src/base/limits.js";
+import { seedConcurrencyDefault, seedConcurrencyMax } from "./limits.js";
+export { seedConcurrencyDefault, seedConcurrencyMax } from "./limits.js";
 
 export interface SeedAccountsOptions extends DevSecurityOptions {
   count: number;

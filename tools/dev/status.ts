@@ -15,7 +15,7 @@ import {
   devStatusIntervalMsMin,
   devStatusTimeoutMsDefault,
   devStatusTimeoutMsMax,
-} from "../../src/base/limits.js";
+} from "./limits.js";
 import { loadClusterConfig, type ClusterConfig, type NodeId } from "../../src/cluster/config.js";
 import { NodeService, ReplicaStatesRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { describeFailure } from "../../src/ops/shard-view.js";

@@ -9,7 +9,7 @@ import { assert } from "../../base/assert.js";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../../base/logger.js";
 import { LedgerError } from "../../base/errors.js";
-import { statusCacheMs, statusNodeCallTimeoutMs } from "../../base/limits.js";
+import { statusCacheMs, statusNodeCallTimeoutMs } from "../limits.js";
 import type { ClusterConfig, NodeConfig, NodeId } from "../../cluster/config.js";
 import { ReplicaStatesRequestSchema, type ReplicaState } from "../../gen/ledger/node/v1/node_pb.js";
 import { describeFailure } from "../../ops/shard-view.js";

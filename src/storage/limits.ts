@@ -1,0 +1,8 @@
+// Limits of the storage layer's reads.
+
+/** Stored entries read per iterator step when a replica's log is loaded at start. */
+export const replicaLogLoadEntriesPerStep = 1_000;
+/** Records an apply prefetch reads synchronously (getSync, ~2.5 us each when cached) before it
+ * switches to one asynchronous getMany (~50 us of CPU per call, whatever its size): below this
+ * the sync reads are cheaper, above it a cold read must not hold the event loop for long. */
+export const ledgerPrefetchSyncKeysMax = 64;

@@ -1,0 +1,97 @@
+// A reader that asks any replica, not only the leader: linearizable GetAccount reads sent
+// straight to a random node's NodeService (as a gateway that spreads reads would), recorded in
+// the workload's history so the linearizability checker judges them with everything else.
+// Followers serve them through ReadIndex, so this covers the follower read path that the
+// gateway's leader-first routing seldom takes.
+
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { isLedgerError } from "../../src/base/errors.js";
+import type { ClusterConfig } from "../../src/cluster/config.js";
+import { shardForAccount } from "../../src/cluster/shard-map.js";
+import { QueryResultSchema, QuerySchema } from "../../src/gen/ledger/core/v1/core_pb.js";
+import { ReadConsistency, ReadRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { expectAccount, toApiAccount } from "../../src/gateway/api-mapping.js";
+import { getAccountQuery } from "../../src/gateway/core-requests.js";
+import { parseAccountId } from "../../src/ledger/ids.js";
+import type { RecordedOp } from "../faults/workload.js";
+import type { SimNetwork } from "./sim-network.js";
+import type { SimWorld } from "./world.js";
+
+/** One replica's chance to answer, and the pause before asking another. */
+const attemptTimeoutMs = 1_000;
+const retryPauseMs = 20;
+
+export interface ReplicaReaderOptions {
+  world: SimWorld;
+  network: SimNetwork;
+  config: ClusterConfig;
+  /** The history this reader appends to, and its client number there. */
+  history: RecordedOp[];
+  client: number;
+  accountIds: readonly string[];
+  /** The workload's clock (history times). */
+  nowMs(): number;
+  callTimeoutMs: number;
+  thinkMsMax: number;
+}
+
+export class ReplicaReader {
+  private stopping = false;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: ReplicaReaderOptions) {}
+
+  start(): void {
+    this.stopping = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { world, config } = this.o;
+    const r = world.random;
+    while (!this.stopping) {
+      await world.sleep(r.float() * this.o.thinkMsMax);
+      if (this.stopping || this.o.accountIds.length === 0) break;
+      const accountId = this.o.accountIds[r.intBelow(this.o.accountIds.length)]!;
+      const id = parseAccountId(accountId, "account id");
+      const request = create(ReadRequestSchema, {
+        shardId: shardForAccount(config, id).id,
+        query: toBinary(QuerySchema, getAccountQuery(id)),
+        consistency: ReadConsistency.LINEARIZABLE,
+      });
+      const invokeMs = this.o.nowMs();
+      const op: Omit<RecordedOp, "completeMs" | "outcome"> = {
+        client: this.o.client,
+        kind: "get-account",
+        accountId,
+        invokeMs,
+      };
+      // Like a gateway, it tries another replica after a refusal, until the deadline.
+      const deadlineMs = world.now + this.o.callTimeoutMs;
+      let lastCode = "DEADLINE_EXCEEDED";
+      let answered = false;
+      while (!answered && world.now < deadlineMs) {
+        const node = config.nodes[r.intBelow(config.nodes.length)]!.id;
+        try {
+          const reply = await this.o.network
+            .nodeClient("gateway", node)
+            .read(request, { deadlineMs: Math.min(deadlineMs, world.now + attemptTimeoutMs) });
+          const account = toApiAccount(expectAccount(fromBinary(QueryResultSchema, reply.result)));
+          this.o.history.push({ ...op, completeMs: this.o.nowMs(), outcome: "ok", account });
+          answered = true;
+        } catch (e) {
+          if (!isLedgerError(e)) throw e;
+          lastCode = e.code;
+          await world.sleep(retryPauseMs);
+        }
+      }
+      // A read changes nothing: whatever failed, its outcome is only "no answer".
+      if (!answered) this.o.history.push({ ...op, completeMs: this.o.nowMs(), outcome: "unknown", code: lastCode });
+    }
+  }
+}
