@@ -266,6 +266,10 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
 
   const finalState = await world.runFor(readFinalState(service, world, workload.accountIds), world.now + recoveryMsMax);
   if (finalState === undefined) return result("the final state could not be read after healing");
+  // Positions are compared as of one converged moment: a leader elected or moved meanwhile
+  // appends an empty entry that the others have not applied yet.
+  if (!(await world.runUntil(world.now + recoveryMsMax, () => converged(nodes))))
+    return result(`no convergence after the final reads: ${describePositions(nodes)}`);
   const replicas = await world.runFor(replicaPositions(nodes), world.now + recoveryMsMax);
   if (replicas === undefined) return result("the replicas' state hashes could not be read");
 

@@ -10,8 +10,8 @@ import type { ClusterConfig } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
 import { QueryResultSchema, QuerySchema } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { ReadConsistency, ReadRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
-import { expectAccount, toApiAccount } from "../../src/gateway/api-mapping.js";
-import { getAccountQuery } from "../../src/gateway/core-requests.js";
+import { expectAccount, expectPage, toApiAccount, toApiTransaction } from "../../src/gateway/api-mapping.js";
+import { getAccountQuery, listTransactionsQuery } from "../../src/gateway/core-requests.js";
 import { parseAccountId } from "../../src/ledger/ids.js";
 import type { RecordedOp } from "../faults/workload.js";
 import type { SimNetwork } from "./sim-network.js";
@@ -20,6 +20,7 @@ import type { SimWorld } from "./world.js";
 /** One replica's chance to answer, and the pause before asking another. */
 const attemptTimeoutMs = 1_000;
 const retryPauseMs = 20;
+const listPageSize = 1_000;
 
 export interface ReplicaReaderOptions {
   world: SimWorld;
@@ -59,18 +60,17 @@ export class ReplicaReader {
       if (this.stopping || this.o.accountIds.length === 0) break;
       const accountId = this.o.accountIds[r.intBelow(this.o.accountIds.length)]!;
       const id = parseAccountId(accountId, "account id");
+      // An account, or its first page of transactions (a read of several records, over awaits).
+      const list = r.intBelow(3) === 0;
       const request = create(ReadRequestSchema, {
         shardId: shardForAccount(config, id).id,
-        query: toBinary(QuerySchema, getAccountQuery(id)),
+        query: toBinary(QuerySchema, list ? listTransactionsQuery(id, 0n, listPageSize) : getAccountQuery(id)),
         consistency: ReadConsistency.LINEARIZABLE,
       });
       const invokeMs = this.o.nowMs();
-      const op: Omit<RecordedOp, "completeMs" | "outcome"> = {
-        client: this.o.client,
-        kind: "get-account",
-        accountId,
-        invokeMs,
-      };
+      const op: Omit<RecordedOp, "completeMs" | "outcome"> = list
+        ? { client: this.o.client, kind: "list", accountId, pageSize: listPageSize, invokeMs }
+        : { client: this.o.client, kind: "get-account", accountId, invokeMs };
       // Like a gateway, it tries another replica after a refusal, until the deadline.
       const deadlineMs = world.now + this.o.callTimeoutMs;
       let lastCode = "DEADLINE_EXCEEDED";
@@ -81,8 +81,14 @@ export class ReplicaReader {
           const reply = await this.o.network
             .nodeClient("gateway", node)
             .read(request, { deadlineMs: Math.min(deadlineMs, world.now + attemptTimeoutMs) });
-          const account = toApiAccount(expectAccount(fromBinary(QueryResultSchema, reply.result)));
-          this.o.history.push({ ...op, completeMs: this.o.nowMs(), outcome: "ok", account });
+          const result = fromBinary(QueryResultSchema, reply.result);
+          const completeMs = this.o.nowMs();
+          if (list) {
+            const transactions = expectPage(result).transactions.map(toApiTransaction);
+            this.o.history.push({ ...op, completeMs, outcome: "ok", transactions });
+          } else {
+            this.o.history.push({ ...op, completeMs, outcome: "ok", account: toApiAccount(expectAccount(result)) });
+          }
           answered = true;
         } catch (e) {
           if (!isLedgerError(e)) throw e;

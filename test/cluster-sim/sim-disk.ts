@@ -150,6 +150,29 @@ export class SimDisk {
       });
     };
 
+    // Reads that go to the thread pool in LevelDB (getMany, iterators) take virtual time here,
+    // so a query's awaits can interleave with the loop's writes as they do in production; one
+    // in twenty is slow (a cold block, a busy pool).
+    const readLatency = (): Promise<void> => {
+      const r = this.world.random;
+      return this.world.sleep(r.intBelow(20) === 0 ? 2 + r.float() * 20 : 0.01 + r.float() * 0.2, owner);
+    };
+    const originalGetMany = db.getMany.bind(db) as (...args: unknown[]) => Promise<unknown>;
+    db.getMany = (async (...args: unknown[]) => {
+      await readLatency();
+      return originalGetMany(...args);
+    }) as typeof db.getMany;
+    const originalIterator = db.iterator.bind(db) as (...args: unknown[]) => ReturnType<LedgerDb["iterator"]>;
+    db.iterator = ((...args: unknown[]) => {
+      const it = originalIterator(...args);
+      const all = it.all.bind(it);
+      it.all = (async (...a: unknown[]) => {
+        await readLatency();
+        return (all as (...x: unknown[]) => Promise<unknown>)(...a);
+      }) as typeof it.all;
+      return it;
+    }) as typeof db.iterator;
+
     db.batch = ((...args: unknown[]) => {
       if (args.length > 0) throw new Error("the simulator's disk supports only chained batches");
       const real = originalBatch();

@@ -232,6 +232,19 @@ export class SimNetwork {
         this.world.at(this.latency(), () => void abort("the sender's stream broke"));
       };
       sender?.onCrash.add(onSenderCrash);
+      // A receiver that dies mid-stream resets it too: whatever the sender waits on fails.
+      let receiverDied!: (e: LedgerError) => void;
+      const broken = new Promise<never>((_, reject) => {
+        receiverDied = reject;
+      });
+      broken.catch(() => undefined);
+      const onReceiverCrash = (): void => {
+        this.world.at(this.latency(), () =>
+          receiverDied(new LedgerError("UNAVAILABLE", `snapshot stream to ${to} broke`)),
+        );
+      };
+      receiver.onCrash.add(onReceiverCrash);
+      const onReceiverOrBroken = <T>(fn: () => Promise<T>): Promise<T> => Promise.race([onReceiver(fn), broken]);
       const checkReceiver = async (): Promise<void> => {
         await hop();
         if (receiver.owner !== incarnation) throw new LedgerError("UNAVAILABLE", `snapshot stream to ${to} broke`);
@@ -243,21 +256,22 @@ export class SimNetwork {
           if (chunk.length >= snapshotChunkPairs) {
             await checkReceiver();
             const pairs = chunk;
-            await onReceiver(() => sink.write(pairs));
+            await onReceiverOrBroken(() => sink.write(pairs));
             chunk = [];
           }
         }
         await checkReceiver();
         const pairs = chunk;
-        if (pairs.length > 0) await onReceiver(() => sink.write(pairs));
+        if (pairs.length > 0) await onReceiverOrBroken(() => sink.write(pairs));
         ended = true;
-        await onReceiver(() => sink.commit());
+        await onReceiverOrBroken(() => sink.commit());
       } catch (e) {
         // A receiver that died meanwhile cleans up on restart; a live one is told.
         await abort(String(e));
         throw e;
       } finally {
         sender?.onCrash.delete(onSenderCrash);
+        receiver.onCrash.delete(onReceiverCrash);
       }
     } catch (e) {
       this.stats.snapshotsFailed++;

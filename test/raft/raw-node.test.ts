@@ -7,16 +7,13 @@ import { seededPrng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
 import { MessageType, RaftError } from "../../src/raft/types.js";
-import type { Message, Ready } from "../../src/raft/types.js";
+import type { Message } from "../../src/raft/types.js";
 import { Cluster, bytes, testRaftConfig } from "./support/cluster.js";
+import { persistReady } from "./support/ready-driver.js";
 
 const config = testRaftConfig;
 
-function persist(storage: MemoryStorage, rd: Ready): void {
-  if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);
-  storage.append(rd.entries);
-  if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
-}
+const persist = persistReady;
 
 function vote(from: number, to: number, term: number): Message {
   return {

@@ -3,6 +3,7 @@
 // below `match`, and ends with identical logs. Random divergent logs (with compacted prefixes on
 // either side) are repaired by a real leader/follower pair of RawNodes.
 
+import { driveReady } from "./support/ready-driver.js";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
 import type { Prng } from "../../src/base/prng.js";
@@ -76,14 +77,8 @@ describe("review: fast backtracking", () => {
       let rejections = 0;
       for (let round = 0; round < 100; round++) {
         for (const { node, storage } of nodes.values()) {
-          if (!node.hasReady()) continue;
-          const rd = node.ready();
-          if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);
-          storage.append(rd.entries);
-          if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
           // Vote requests are answered by hand above; everything else travels.
-          queue.push(...rd.messages.filter((m) => m.type !== MessageType.Vote));
-          node.advance(rd);
+          driveReady(node, storage, { send: (m) => m.type !== MessageType.Vote && queue.push(m) });
         }
         if (round === 0) queue.push(won);
         if (queue.length === 0) break;

@@ -6,6 +6,7 @@
 // entries are persisted and identical everywhere (state machine safety), the persisted commit
 // stays within the persisted log; reads are linearizable; the group converges once faults stop.
 
+import { persistReady } from "./support/ready-driver.js";
 import { describe, expect, it } from "vitest";
 import { seededPrng } from "../../src/base/prng.js";
 import { describeMessage } from "../../src/raft/describe.js";
@@ -45,9 +46,7 @@ function run(seed: number, n: number, opts: ClusterOptions, steps: number): RunS
     outstanding.delete(id);
     const s = m.storage;
     // 1. persist
-    if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
-    s.append(rd.entries);
-    if (rd.hardState !== undefined) s.setHardState(rd.hardState);
+    persistReady(s, rd);
     if (rd.mustSync) m.syncedHardState = s.hardStateCopy();
     const hs = s.hardStateCopy();
     const last = s.lastIndex();

@@ -3,6 +3,7 @@
 // reorder and duplicate messages, crash and restart replicas from their persisted storage, and
 // checkers for the safety properties of the paper.
 
+import { persistReady } from "./ready-driver.js";
 import { expect } from "vitest";
 import { seededPrng } from "../../../src/base/prng.js";
 import type { Prng } from "../../../src/base/prng.js";
@@ -135,9 +136,7 @@ export class Cluster {
     if (node === undefined || !node.hasReady()) return false;
     const rd = node.ready();
     // 1. persist
-    if (rd.snapshot !== undefined) m.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) m.storage.append(rd.entries);
-    if (rd.hardState !== undefined) m.storage.setHardState(rd.hardState);
+    persistReady(m.storage, rd);
     if (rd.mustSync) m.syncedHardState = m.storage.hardStateCopy();
     // 2. send
     for (const msg of rd.messages) this.pending.push(msg);

@@ -15,6 +15,7 @@
 // apply committed entries, then advance. Storage is what survives a crash; everything else is
 // lost. Snapshot messages are reported to their sender (ok, or failed when dropped).
 
+import { persistReady } from "./ready-driver.js";
 import { seededPrng } from "../../../src/base/prng.js";
 import {
   describeEntries,
@@ -296,9 +297,7 @@ export class InteractionEnv {
 
   /** Step 1 of the contract: make the Ready's state durable. */
   private persist(r: Replica, rd: Ready): void {
-    if (rd.snapshot !== undefined) r.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) r.storage.append(rd.entries);
-    if (rd.hardState !== undefined) r.storage.setHardState(rd.hardState);
+    persistReady(r.storage, rd);
   }
 
   private apply(r: Replica, rd: Ready): void {
