@@ -5,7 +5,8 @@
 // Exit codes: 0 all runs passed, 1 a run failed (seed, replay command, checks and trace tail
 // printed), 2 bad flags (usage printed).
 
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { integer } from "../sim/cli-args.js";
+import { Command, CommanderError, Option } from "commander";
 import type { LogLevel } from "./sim-node.js";
 
 const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
@@ -13,15 +14,6 @@ import { chaosMsDefault, runClusterSimulation } from "./cluster-simulation.js";
 import { describeResult } from "./describe-result.js";
 
 const progressIntervalMs = 5_000;
-
-function integer(min: number, max: number): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected ${min}..${max}, got ${n}`);
-    return n;
-  };
-}
 
 interface Flags {
   seed?: number;

@@ -4,6 +4,7 @@
 // Exit codes: 0 all runs passed, 1 a run failed (seed, replay command and trace tail printed),
 // 2 bad flags (usage printed).
 
+import { integer } from "./cli-args.js";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { describeFailure, describePass, replayCommand } from "./report.js";
 import { runMany, runsPerMinute } from "./run-many.js";
@@ -13,15 +14,6 @@ import { runSimulation } from "./simulation.js";
 export const chaosStepsDefault = 1000;
 /** Long runs report progress on stderr this often. */
 const progressIntervalMs = 2_000;
-
-function integer(min: number, max: number): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected ${min}..${max}, got ${n}`);
-    return n;
-  };
-}
 
 function replicaCount(v: string): 3 | 5 {
   if (v === "3") return 3;
