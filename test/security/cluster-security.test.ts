@@ -239,16 +239,19 @@ describe("API keys on the gateway", () => {
         admin: secrets.adminKey,
       };
       const existing = await c.gatewayClient().createAccount({ requestId: "roles-existing" });
-      // The gateway picks up new keys from the file within a poll; wait until the read key works.
-      const reader = LedgerClient.connect(c.gatewayAddress, c.clientSecurity(keys.read));
-      try {
-        await waitUntil(
-          async () => (await outcome(reader.getAccount(existing.id))) === "OK",
-          10_000,
-          "the new read key to be accepted",
-        );
-      } finally {
-        reader.close();
+      // The gateway picks up new keys from the file within a poll, and a poll may land between the
+      // two writes of the file: wait until each new key works, not only the first.
+      for (const role of ["read", "write"] as const) {
+        const reader = LedgerClient.connect(c.gatewayAddress, c.clientSecurity(keys[role]));
+        try {
+          await waitUntil(
+            async () => (await outcome(reader.getAccount(existing.id))) === "OK",
+            10_000,
+            `the new ${role} key to be accepted`,
+          );
+        } finally {
+          reader.close();
+        }
       }
       const calls: Record<ApiRole, (key: string) => Promise<unknown>> = {
         read: (key) => withLedger(c, key, (l) => l.getAccount(existing.id)),
