@@ -1,12 +1,17 @@
 // `dev status` against a real 3-node, 4-shard cluster (in-process runDev, and --watch as a real
-// process), then against nodes that are all unreachable, then with bad flags.
+// process), then against nodes that are all unreachable or answer only errors (each down node
+// named by its cause, no terminal control characters from a node's message), then with bad flags.
 // The tests of the first describe block run in order on one cluster: a node is killed midway.
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LedgerError } from "../../src/base/errors.js";
 import { formatClusterConfig, generateClusterConfig } from "../../src/cluster/config.js";
+import { NodeService } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { addUnaryService } from "../../src/transport/grpc-service.js";
 import type { DevIo } from "../../tools/dev/io.js";
 import { runDev } from "../../tools/dev/program.js";
 import { runStatus } from "../../tools/dev/status.js";
@@ -15,6 +20,7 @@ import { autoCleanup } from "../support/cleanup.js";
 import { useCluster } from "../support/cluster-processes.js";
 import { findFreePort } from "../support/free-port.js";
 import { startTsProcess } from "../support/processes.js";
+import { oneShardConfig } from "../support/replica-state-fixtures.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 
 autoCleanup("all");
@@ -192,6 +198,22 @@ async function unreachableConfig(): Promise<string> {
   return path;
 }
 
+/** A gRPC server on a loopback port whose every NodeService call fails with `message`. */
+async function failingNode(message: string): Promise<{ address: string; stop: () => void }> {
+  const server = new Server();
+  const fail = (): Promise<never> => Promise.reject(new LedgerError("UNAVAILABLE", message));
+  addUnaryService(
+    server,
+    NodeService,
+    { propose: fail, read: fail, replicaStates: fail, transferLeadership: fail, triggerSnapshot: fail },
+    () => undefined,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
+}
+
 describe("dev status without a cluster", () => {
   it("exits 1 with one error line naming every node when none answers", async () => {
     const path = await unreachableConfig();
@@ -202,6 +224,44 @@ describe("dev status without a cluster", () => {
     expect(result.stderr[0]).toMatch(
       /^error: no node answered: node01 at 127\.0\.0\.1:\d+ \(.+\); node02 at .+; node03 at .+$/,
     );
+  }, 30_000);
+
+  it("names a node that refuses connections by the cause, as the status page does, without grpc-js's wrapper text", async () => {
+    const path = await unreachableConfig();
+    const result = await status(["--cluster-config", path, "--timeout-ms", "3000"]);
+    expect(result.code).toBe(1);
+    const stderr = result.stderr.join("\n");
+    // The status page (describeFailure) says "UNAVAILABLE: no connection (connect ECONNREFUSED ...)".
+    expect(stderr).toMatch(
+      /node01 at 127\.0\.0\.1:\d+ \(UNAVAILABLE: no connection \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\)/,
+    );
+    expect(stderr).not.toContain("Resolution note");
+  }, 30_000);
+
+  it("prints no terminal control characters that came in a node's error message", async () => {
+    // Whatever listens on a node's port chooses the error text; escape sequences in it would
+    // clear or recolor the operator's terminal (and --watch redraws it every refresh).
+    const nodes = await Promise.all(
+      oneShardConfig.nodes.map(() => failingNode("\x1b[2J\x1b[31mreplica store broken\x07")),
+    );
+    try {
+      const path = join(await makeTempDir(), "cluster_config.json");
+      await writeFile(
+        path,
+        formatClusterConfig({
+          ...oneShardConfig,
+          nodes: oneShardConfig.nodes.map((n, i) => ({ ...n, address: nodes[i]!.address })),
+        }),
+      );
+      const result = await status(["--cluster-config", path, "--timeout-ms", "5000"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join("\n")).toContain("replica store broken");
+      const text = [...result.stdout, ...result.stderr].join("\n");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting there are none.
+      expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    } finally {
+      for (const node of nodes) node.stop();
+    }
   }, 30_000);
 
   it("--watch on a TTY clears the screen before each table (no timestamp lines), keeps going while every node is down, and stops when aborted", async () => {

@@ -12,6 +12,7 @@ import {
   summaryLine,
   type NodeAnswer,
 } from "../../tools/dev/status-table.js";
+import { oneShard, oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 
 const config = generateClusterConfig({ nodes: 3, shards: 2, replicationFactor: 3, basePort: 7000, host: "127.0.0.1" });
 const [shardA, shardB] = config.shards.map((s) => s.id) as [string, string];
@@ -110,6 +111,29 @@ describe("buildStatusView", () => {
     // The nodes answered but did not report shard B's replicas.
     expect(view.rows[1]!.replicas.map((c) => c.state)).toEqual(["missing", "missing", "missing"]);
     expect(view.rows[1]!.leader).toBeNull();
+  });
+
+  it("names no leader for a deposed replica whose term a live replica has moved past under a leader that is now unreachable", () => {
+    // node03 won term 7 (node02 follows it) and then became unreachable; node01, cut off since
+    // term 6, still believes it leads. A majority has moved to term 7: node01 leads nothing.
+    const view = buildStatusView(
+      oneShardConfig,
+      answers([
+        [
+          "node01",
+          up(replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" })),
+        ],
+        [
+          "node02",
+          up(replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" })),
+        ],
+        ["node03", { ok: false, reason: "DEADLINE_EXCEEDED: no answer" }],
+      ]),
+    );
+    expect(view.rows[0]!.leader).not.toBe("node01");
+    // The printed leader column (the table's second column) does not name it either.
+    const row = renderStatus(view).find((l) => l.includes(oneShard.id))!;
+    expect(row.split("│")[2]?.trim()).not.toBe("node01");
   });
 
   it("with every node down: nothing up, no leader, no lag", () => {

@@ -1,8 +1,10 @@
 // The faults of a whole-cluster simulation, drawn from the run's seed: partitions (a node cut
 // off, a minority and a majority, one-way links, the gateway cut off from a node), crashes with
-// restarts (one node, or every node at once), stretches of a lossy network, and malformed
-// proposals on the internal API. One fault at a time is struck; partitions and lossy stretches
-// last until the next heal.
+// restarts (one node, or every node at once), stretches of a lossy network, links that hold
+// some batches for a long while, a node bounced twice in quick succession while its incoming
+// links lag (so answers meant for one incarnation reach the next), and malformed proposals on
+// the internal API. One fault at a time is struck; partitions, lags and lossy stretches last
+// until the next heal.
 
 import type { NodeId } from "../../src/cluster/config.js";
 import type { SimNetwork, NetworkProfile } from "./sim-network.js";
@@ -17,6 +19,8 @@ export type SimFault =
   | "crash"
   | "crash-all"
   | "lossy"
+  | "lag"
+  | "bounce"
   | "rogue-proposal"
   | "heal";
 
@@ -28,11 +32,18 @@ const faults: readonly SimFault[] = [
   "crash",
   "crash-all",
   "lossy",
+  "lag",
+  "bounce",
   "rogue-proposal",
   "heal",
 ];
 /** Relative weights, in the order of `faults`. */
-const weights = [3, 2, 2, 1, 4, 1, 2, 2, 3];
+const weights = [3, 2, 2, 1, 4, 1, 2, 2, 2, 2, 3];
+/** A bounced node is down this long (a supervisor restarting a process at once). */
+const bounceDownMsMax = 60;
+/** A bounced node's first restart lives this long before the second crash. */
+const bounceLifeMsMin = 100;
+const bounceLifeMsMax = 800;
 
 export class SimNemesis {
   readonly counts = new Map<SimFault, number>(faults.map((f) => [f, 0]));
@@ -105,6 +116,24 @@ export class SimNemesis {
         this.trace(`lossy network: ${JSON.stringify(profile)}`);
         break;
       }
+      case "lag": {
+        const to = anyNode();
+        this.lagInto(to);
+        this.trace(`links into ${to} lag`);
+        break;
+      }
+      case "bounce": {
+        const live = ids.filter((id) => this.nodes.get(id)!.up);
+        if (live.length === 0) break;
+        const n = live[r.intBelow(live.length)]!;
+        this.lagInto(n);
+        this.trace(`bounce ${n} twice while its incoming links lag`);
+        this.crash(n, bounceDownMsMax);
+        this.world.at(bounceLifeMsMin + r.intBelow(bounceLifeMsMax - bounceLifeMsMin), () =>
+          this.crash(n, bounceDownMsMax),
+        );
+        break;
+      }
       case "rogue-proposal":
         this.rogueProposal();
         break;
@@ -126,11 +155,21 @@ export class SimNemesis {
     this.network.block(b, a);
   }
 
-  private crash(id: NodeId): void {
+  /** Some batches from every other node to `to` are held for up to 1.5 s. */
+  private lagInto(to: NodeId): void {
+    const r = this.world.random;
+    const lag = { chance: 0.1 + r.float() * 0.4, holdMsMax: 200 + r.intBelow(1_300) };
+    for (const from of this.nodes.keys()) if (from !== to) this.network.lag(from, to, lag);
+  }
+
+  private crash(id: NodeId, downMsMax?: number): void {
     const node = this.nodes.get(id)!;
     if (!node.up) return;
     node.crash();
-    const delay = 100 + this.world.random.intBelow(this.restartDelayMsMax);
+    const delay =
+      downMsMax === undefined
+        ? 100 + this.world.random.intBelow(this.restartDelayMsMax)
+        : 1 + this.world.random.intBelow(downMsMax);
     this.world.at(delay, () => void node.start());
   }
 

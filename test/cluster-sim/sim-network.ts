@@ -59,6 +59,7 @@ export interface NetworkStats {
   batchesLost: number;
   batchesDuplicated: number;
   batchesBlocked: number;
+  batchesHeld: number;
   snapshotsSent: number;
   snapshotsFailed: number;
   snapshotsMisrouted: number;
@@ -73,8 +74,19 @@ const callDeadlineDefaultMs = 5_000;
 
 type Method = "propose" | "read";
 
+/** A link that holds some batches far longer than the rest (a stalled path, retransmissions):
+ * a held batch reaches whichever incarnation of the receiver is up when it lands, so a node
+ * that restarted meanwhile gets answers to what its previous incarnation asked. */
+export interface LinkLag {
+  /** Chance each batch is held. */
+  chance: number;
+  /** A held batch lands after up to this much extra time. */
+  holdMsMax: number;
+}
+
 export class SimNetwork {
   private readonly blocked = new Set<string>();
+  private readonly lags = new Map<string, LinkLag>();
   /** Set while the cluster is healthy (healed, converged, no faults): node answers that only
    * faults can explain are recorded in `unhealthy`. */
   healthy = false;
@@ -87,6 +99,7 @@ export class SimNetwork {
     batchesLost: 0,
     batchesDuplicated: 0,
     batchesBlocked: 0,
+    batchesHeld: 0,
     snapshotsSent: 0,
     snapshotsFailed: 0,
     snapshotsMisrouted: 0,
@@ -110,8 +123,14 @@ export class SimNetwork {
     this.blocked.add(`${from}>${to}`);
   }
 
+  /** Batches from `from` to `to` are sometimes held (one way) until healAll. */
+  lag(from: string, to: string, lag: LinkLag): void {
+    this.lags.set(`${from}>${to}`, lag);
+  }
+
   healAll(): void {
     this.blocked.clear();
+    this.lags.clear();
   }
 
   isOpen(from: string, to: string): boolean {
@@ -161,8 +180,12 @@ export class SimNetwork {
         }));
         const copies = this.world.random.float() < this.profile.duplication ? 2 : 1;
         if (copies === 2) this.stats.batchesDuplicated++;
+        const lag = this.lags.get(`${from}>${to}`);
         for (let i = 0; i < copies; i++) {
-          this.world.at(this.latency(), () => {
+          const held = lag !== undefined && this.world.random.float() < lag.chance;
+          if (held) this.stats.batchesHeld++;
+          const delay = this.latency() + (held ? this.world.random.float() * lag.holdMsMax : 0);
+          this.world.at(delay, () => {
             const target = this.nodes.get(to)?.host;
             // Lost if the path broke meanwhile or the receiver is down (its socket is gone).
             if (target === undefined || !this.isOpen(from, to)) return;

@@ -403,7 +403,7 @@ describe("ClusterBackend reads", () => {
   });
 });
 
-describe("ClusterBackend against silent or failing nodes (found by the issue-4 review; each failed before its fix)", () => {
+describe("ClusterBackend against silent or failing nodes", () => {
   it("an update whose cached leader hangs (paused node) is retried on a replica that answers, and succeeds within its deadline", async () => {
     const { backend, config } = await cluster(3, 1);
     const [n1, n2] = nodes as [FakeNode, FakeNode];
@@ -420,8 +420,8 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
         (r) => r,
         (e: unknown) => (e instanceof LedgerError ? `${e.code}: ${e.message}` : e),
       );
-    // Before the fix: the one attempt to node01 carries the whole call deadline (shard-caller.ts
-    // attempt -> cluster-backend.ts send with deadlineMs), so node02 is never asked.
+    // An attempt gets a share of the call's deadline, not all of it: otherwise the one attempt
+    // to node01 would use up the call and node02 would never be asked.
     expect(outcome).toEqual(accountResult(account));
     expect(n2.proposals.length).toBe(1);
   });
@@ -437,9 +437,8 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
     const error = await rejection(
       backend.update(account, createAccountCommand(now, account, "r2"), { deadlineMs: Date.now() + 1_000 }),
     );
-    // Before the fix: shard-caller.ts `if (action.kind === "fail") throw error;` passes node02's bare
-    // INTERNAL on, though log.mayHaveApplied is true: the caller is not told the first attempt may
-    // have been applied nor that a retry with the same request_id is safe.
+    // node02's definite INTERNAL does not undo what node01 may have applied: the caller must hear
+    // that the outcome is unknown, so it knows a retry with the same request_id is the safe move.
     expect(error.message).toMatch(/outcome (is )?unknown/);
   });
 
@@ -463,9 +462,9 @@ describe("ClusterBackend against silent or failing nodes (found by the issue-4 r
       backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + 150 }),
     );
     expect(second.code).toBe("DEADLINE_EXCEEDED");
-    // Before the fix: leader-cache.ts demote() picks candidates(shard)[1], i.e. the first other node
-    // in replica order, which is node01 again; node03 is never tried and calls ping-pong between
-    // the two silent nodes, each costing a full deadline.
+    // Demoting a silent leader picks a replica not yet tried: picking the next in replica order
+    // would go back to node01, and calls would ping-pong between the two silent nodes, each
+    // costing a full deadline.
     expect(backend.cachedLeader("shard-00")).toBe("node03");
     expect(n3.proposals.length).toBe(0);
   });

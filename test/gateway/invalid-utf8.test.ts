@@ -152,6 +152,39 @@ describe("invalid UTF-8 on the public API", () => {
     expect(items).toEqual(["INVALID_ARGUMENT", "OK", "INVALID_ARGUMENT"]);
   });
 
+  it("CreateTransactions: an item with invalid UTF-8 in its description fails alone, naming transactions[1].description; the other items are created", async () => {
+    await start();
+    const accountId = await newAccount();
+    const request = create(CreateTransactionsRequestSchema, {
+      transactions: [
+        create(CreateTransactionRequestSchema, { accountId, amount: 5n, settled: true, requestId: "ok-0" }),
+        create(CreateTransactionRequestSchema, {
+          accountId,
+          amount: 6n,
+          settled: true,
+          requestId: "bad-1",
+          description: "MARKERMARKER",
+        }),
+        create(CreateTransactionRequestSchema, { accountId, amount: 7n, settled: true, requestId: "ok-2" }),
+      ],
+    });
+    const bytes = corrupt(toBinary(CreateTransactionsRequestSchema, request), "MARKERMARKER");
+
+    // A whole-call error is only for a request malformed as a whole.
+    const outcome = await rawCall("CreateTransactions", bytes, (b) =>
+      fromBinary(CreateTransactionsResponseSchema, b),
+    ).then(
+      (response: CreateTransactionsResponse) => ({ response }),
+      (e: ServiceError) => ({ wholeCallError: `${e.code}: ${e.details}` }),
+    );
+    expect(outcome).not.toHaveProperty("wholeCallError");
+    const { results } = (outcome as { response: CreateTransactionsResponse }).response;
+    expect(results.map((r) => r.outcome.case)).toEqual(["transaction", "error", "transaction"]);
+    const error = results[1]!.outcome.value as { code: string; message: string };
+    expect(error.code).toBe("INVALID_ARGUMENT");
+    expect(error.message).toMatch(/^transactions\[1\]\.description /);
+  });
+
   it("a CreateTransactions whose every item has a bad string answers each item, sending nothing", async () => {
     await start();
     const request = create(CreateTransactionsRequestSchema, {

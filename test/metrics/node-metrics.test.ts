@@ -1,13 +1,14 @@
 // A node's /metrics against three in-process NodeHosts that report to createNodeMetrics: after
 // proposals, each node's exposition shows its replicas' indexes and roles as the hosts hold them,
 // proposals by outcome as the proposers heard them, and the loop's fsync, batch and apply
-// histograms and NodeService calls as they happened.
+// histograms and NodeService calls as they happened. And a proposal refused by a node that is
+// shutting down, counted as refused (the counter's help lists "shutting down" under refused).
 
 import type { IncomingMessage } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/base/logger.js";
 import { LedgerError, isLedgerError } from "../../src/base/errors.js";
-import type { NodeId, ShardId } from "../../src/cluster/config.js";
+import { generateClusterConfig, type NodeId, type ShardId } from "../../src/cluster/config.js";
 import { createAccountCommand } from "../../src/gateway/core-requests.js";
 import { createNodeMetrics, type NodeMetrics } from "../../src/metrics/node-metrics.js";
 import { proposalOutcome } from "../../src/metrics/proposal-outcome.js";
@@ -15,6 +16,8 @@ import { NodeHost } from "../../src/node/node-host.js";
 import { startNodeServer } from "../../src/node/node-server.js";
 import { notApplied, outcomeUnknown } from "../../src/node/waiters.js";
 import { cleanUpEverything } from "../support/cleanup.js";
+import { findFreePort } from "../support/free-port.js";
+import { makeTempDir } from "../support/temp-dirs.js";
 import { InProcessCluster, accountIn, testTickMs, testTimestamp } from "../node/support/in-process-cluster.js";
 import { parseExposition, samplesOf, sampleValue, type Exposition } from "./exposition.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
@@ -281,5 +284,42 @@ describe("proposal outcomes", () => {
     { what: "not a LedgerError", error: new Error("boom"), outcome: "failed" },
   ])("$what counts as $outcome", ({ error, outcome }) => {
     expect(proposalOutcome(error)).toBe(outcome);
+  });
+});
+
+describe("ledger_proposals_total on a node that is shutting down", () => {
+  let host: NodeHost | undefined;
+  afterEach(async () => {
+    await host?.close();
+    host = undefined;
+    await cleanUpEverything();
+  });
+
+  it("counts a proposal refused because the node is shutting down as outcome refused", async () => {
+    const config = generateClusterConfig({ nodes: 1, shards: 1, replicationFactor: 1, basePort: await findFreePort() });
+    const metrics = createNodeMetrics("node01");
+    host = await NodeHost.open({
+      config,
+      nodeId: "node01",
+      security: insecureTransport(),
+      dataDir: await makeTempDir("node-metrics-"),
+      logger: createLogger({ name: "node01", level: "silent" }),
+      observer: metrics.observer,
+    });
+    metrics.attach(host);
+    const replica = [...host.replicas.values()][0]!;
+    await host.close();
+
+    let refusal: unknown;
+    try {
+      await host.propose(replica, new Uint8Array([1]), Date.now() + 1_000);
+    } catch (e) {
+      refusal = e;
+    }
+    // The node says it certainly did not apply it...
+    expect(isLedgerError(refusal) && refusal.details.applied).toBe("no");
+    // ...and its metrics say the same.
+    const { exposition } = await scrape(metrics);
+    expect(sampleValue(exposition, "ledger_proposals_total", { outcome: "refused" })).toBe(1);
   });
 });

@@ -1,20 +1,33 @@
 // NodeHost in process: three hosts (one per node) over loopback gRPC, each driving one replica
-// of every shard. Election and leader placement, proposals and replica convergence, and the
-// inbound message filter of `deliver`.
+// of every shard. Election and leader placement, proposals and replica convergence, the
+// inbound message filter of `deliver`, and reads: ReadIndex contexts and a read racing a
+// snapshot install. The write path (group commit, batches): node-host-write-path.test.ts.
 
 import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Message } from "../../src/raft/types.js";
 import { MessageType } from "../../src/raft/types.js";
 import { NodeHost } from "../../src/node/node-host.js";
+import type { SnapshotSink } from "../../src/node/snapshot-transfers.js";
+import { LedgerError } from "../../src/base/errors.js";
 import { createLogger } from "../../src/base/logger.js";
-import { createAccountCommand, createTransactionCommand } from "../../src/gateway/core-requests.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  getAccountQuery,
+  listTransactionsQuery,
+} from "../../src/gateway/core-requests.js";
+import type { QueryResult } from "../../src/gen/ledger/core/v1/core_pb.js";
 import { TransferLeadershipRequestSchema } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { prefixRange } from "../../src/storage/ledger-keys.js";
+import { ledgerPrefix } from "../../src/storage/replica-keys.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import {
   InProcessCluster,
   accountIn,
   accountOfResult,
+  fundedAccount,
+  replicaIdOn,
   testTimestamp,
   transactionOfResult,
   waitFor,
@@ -243,5 +256,217 @@ describe("NodeHost.deliver: the inbound message filter", () => {
     const after = (await host.replicaSummaries(false)).find((s) => s.shardId === s0);
     expect(after?.term).toBe(term0);
     expect(after?.leaderReplicaId).toBe(0);
+  });
+});
+
+describe("NodeHost reads", () => {
+  let cluster: InProcessCluster | undefined;
+
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+    await cleanUpEverything();
+  });
+
+  /** A gate a test opens by hand; `reached` resolves when something first waits on it. */
+  function gate(): { wait(): Promise<void>; open(): void; reached: Promise<void> } {
+    let open!: () => void;
+    let reach!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const reached = new Promise<void>((r) => (reach = r));
+    return {
+      wait: () => {
+        reach();
+        return opened;
+      },
+      open: () => open(),
+      reached,
+    };
+  }
+
+  function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+    if (key.length < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+    return true;
+  }
+
+  // The leader's ReadOnly drops a request whose context is already pending, so contexts must be
+  // unique across nodes: a follower's read carrying the context of a read the leader has pending
+  // would never be answered (UNAVAILABLE after readIndexTimeoutMs).
+  it("a follower's linearizable read is answered while the leader has a read of its own pending", async () => {
+    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const shardId = c.config.shards[0]?.id ?? "";
+    const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
+    const follower = c.nodeIds.find((id) => id !== leader) ?? "";
+    const { accountId, index } = await fundedAccount(c, shardId, leader);
+    await c.waitForConvergence(shardId, index);
+
+    const leaderHost: NodeHost = c.host(leader);
+    const followerReplicaId = replicaIdOn(c, shardId, follower);
+    // Hold the leader's own read unconfirmed: heartbeat acks reach it without their context
+    // (so CheckQuorum still sees the followers as active) until `held` is cleared.
+    let held = true;
+    const deliver = leaderHost.deliver.bind(leaderHost);
+    leaderHost.deliver = (from, messages) =>
+      deliver(
+        from,
+        messages.map((m) =>
+          held && m.message.type === MessageType.HeartbeatResponse
+            ? { ...m, message: { ...m.message, context: new Uint8Array(0) } }
+            : m,
+        ),
+      );
+    // Notice when the leader's Raft has stepped the follower's forwarded ReadIndex.
+    const replica = leaderHost.replicaOf(shardId);
+    const step = replica.raw.step.bind(replica.raw);
+    const contexts: string[] = [];
+    let steppedFollowerRead!: () => void;
+    const followerReadStepped = new Promise<void>((r) => (steppedFollowerRead = r));
+    replica.raw.step = (m: Message) => {
+      step(m);
+      if (m.type === MessageType.ReadIndex && m.from === followerReplicaId) {
+        contexts.push(Buffer.from(m.context).toString("hex"));
+        steppedFollowerRead();
+      }
+    };
+
+    const deadlineMs = Date.now() + 10_000;
+    const onLeader = leaderHost.read(replica, getAccountQuery(accountId), false, deadlineMs);
+    const followerHost = c.host(follower);
+    const onFollower = followerHost
+      .read(followerHost.replicaOf(shardId), getAccountQuery(accountId), false, deadlineMs)
+      .then(
+        (v) => v,
+        (e: unknown) => e,
+      );
+    await followerReadStepped;
+    held = false;
+
+    expect(accountOfResult((await onLeader).result).settledBalance).toBe(500n);
+    const answer = await onFollower;
+    expect(
+      answer instanceof Error
+        ? `${answer.message} (follower context ${contexts.join(",")})`
+        : accountOfResult((answer as { result: QueryResult }).result).settledBalance,
+    ).toBe(500n);
+  });
+
+  // Were a context reused by the restarted process while the old incarnation's request is still
+  // pending at the leader (its heartbeat acks lost while the follower was down), the leader would
+  // drop the new request as a duplicate and answer the old one, with its older read index, to
+  // the new process. types.ts (readIndex) and DESIGN.md §6 require a context never to be reused.
+  it("a follower never reuses a ReadIndex context across a restart", async () => {
+    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const shardId = c.config.shards[0]?.id ?? "";
+    // The preferred replica leads, so leader balancing cannot move leadership between the reads.
+    const leader = (await c.waitForLeaders({ preferred: true })).get(shardId) ?? "";
+    const follower = c.nodeIds.find((id) => id !== leader) ?? "";
+    const { accountId, index } = await fundedAccount(c, shardId, leader);
+    await c.waitForConvergence(shardId, index);
+
+    const replica = c.host(leader).replicaOf(shardId);
+    const followerReplicaId = replicaIdOn(c, shardId, follower);
+    const step = replica.raw.step.bind(replica.raw);
+    const contexts: string[] = [];
+    replica.raw.step = (m: Message) => {
+      if (m.type === MessageType.ReadIndex && m.from === followerReplicaId)
+        contexts.push(Buffer.from(m.context).toString("hex"));
+      step(m);
+    };
+    // As a client would, retry a read refused with UNAVAILABLE (e.g. right after the restart,
+    // before the follower's stream to the leader is up); every attempt uses a fresh context.
+    const readOnFollower = async () => {
+      for (let attempt = 1; ; attempt++) {
+        const h = c.host(follower);
+        try {
+          return accountOfResult(
+            (await h.read(h.replicaOf(shardId), getAccountQuery(accountId), false, Date.now() + 5_000)).result,
+          ).settledBalance;
+        } catch (e) {
+          if (!(e instanceof LedgerError) || e.code !== "UNAVAILABLE" || attempt >= 5) throw e;
+        }
+      }
+    };
+
+    expect(await readOnFollower()).toBe(500n);
+    await c.restartNode(follower);
+    await c.waitForLeader(shardId, { on: leader });
+    expect(await readOnFollower()).toBe(500n);
+    expect(contexts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(contexts).size, `contexts seen by the leader: ${contexts.join(", ")}`).toBe(contexts.length);
+  });
+
+  // A read takes the replica's store and runs over several DB calls, while the loop may install a
+  // snapshot and clear the old generation's keys right after the install batch: read from the
+  // store being cleared, it would see a partly deleted state (NOT_FOUND for an account that exists
+  // before and after, or a list naming a missing transaction). Here the read's DB multi-get is
+  // held until the clear has run.
+  it("a read that started before a snapshot install answers from a whole state, not from a generation being cleared", async () => {
+    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const shardId = c.config.shards[0]?.id ?? "";
+    const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
+    const victim = c.nodeIds.find((id) => id !== leader) ?? "";
+    const others = c.nodeIds.filter((id) => id !== victim);
+    const { accountId, index } = await fundedAccount(c, shardId, leader);
+    await c.waitForConvergence(shardId, index);
+
+    // The victim misses some writes and the others compact past them: it needs a snapshot.
+    await c.stopNode(victim);
+    let last = index;
+    for (let i = 0; i < 3; i++) last = (await fundedAccount(c, shardId, leader)).index;
+    await c.waitForConvergence(shardId, last, { nodes: others });
+    for (const nodeId of others) await c.host(nodeId).triggerSnapshot(c.host(nodeId).replicaOf(shardId));
+
+    const host = await c.startNode(victim);
+    // Hold the snapshot's hand-over to the loop until the read below is under way.
+    const commitGate = gate();
+    const begin = host.snapshots.begin.bind(host.snapshots);
+    host.snapshots.begin = (from, shard, message): SnapshotSink => {
+      const sink = begin(from, shard, message);
+      return {
+        ...sink,
+        commit: async () => {
+          await commitGate.wait();
+          return sink.commit();
+        },
+      };
+    };
+    // Hold the read's DB multi-get of the old generation (0) until that generation has been
+    // cleared. (Point reads are synchronous and so cannot interleave with the clear; a page of
+    // transactions is read asynchronously, after the account record, and can.)
+    const oldPrefix = ledgerPrefix(replicaIdOn(c, shardId, victim), 0);
+    const getGate = gate();
+    const db = host.db;
+    type GetMany = (keys: Uint8Array[], options?: object) => Promise<(Uint8Array | undefined)[]>;
+    const getMany = db.getMany.bind(db) as GetMany;
+    (db as unknown as { getMany: GetMany }).getMany = async (keys, options) => {
+      if (keys.some((key) => startsWith(key, oldPrefix))) await getGate.wait();
+      return getMany(keys, options);
+    };
+
+    await commitGate.reached;
+    const replica = host.replicaOf(shardId);
+    expect(replica.caughtUp).toBe(true);
+    expect(replica.log.generation()).toBe(0);
+    const read = host.read(replica, listTransactionsQuery(accountId, 0n, 10), true, Date.now() + 10_000);
+    await getGate.reached;
+
+    commitGate.open();
+    await waitFor("the snapshot install and the clear of generation 0", undefined, async () => {
+      if (replica.log.generation() === 0) return undefined;
+      const left = await db.keys({ ...prefixRange(oldPrefix), limit: 1 }).all();
+      return left.length === 0 ? true : undefined;
+    });
+    getGate.open();
+
+    const { result } = await read;
+    expect(
+      result.kind.case === "error"
+        ? `error: ${result.kind.value.message}`
+        : result.kind.case === "page"
+          ? result.kind.value.transactions.map((t) => t.amount)
+          : result.kind.case,
+    ).toEqual([500n]);
+    expect(c.fatalErrors).toEqual([]);
   });
 });

@@ -1,12 +1,16 @@
 // NodeService over gRPC against three in-process hosts: forwarding from followers, the
-// NOT_LEADER answer once the hop budget is spent, argument checks, and reads on followers.
+// NOT_LEADER answer once the hop budget is spent, argument checks, reads on followers, and
+// batch proposals (ProposeRequest.commands): the node's checks of a batch before it reaches the
+// log (all refusals applied=no) and forwarding. How NodeHost applies a batch:
+// node-host-write-path.test.ts.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
-import { nodeForwardHopsMax } from "../../src/node/limits.js";
+import { nodeForwardHopsMax, proposalEntryBytesMax } from "../../src/node/limits.js";
 import { createAccountCommand, createTransactionCommand, getAccountQuery } from "../../src/gateway/core-requests.js";
 import {
+  CommandResultSchema,
   CommandSchema,
   QueryResultSchema,
   QuerySchema,
@@ -22,8 +26,17 @@ import {
   TransferLeadershipRequestSchema,
   type ReadResponse,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
+import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { cleanUpEverything } from "../support/cleanup.js";
-import { InProcessCluster, accountIn, accountOfResult, testTimestamp } from "./support/in-process-cluster.js";
+import {
+  InProcessCluster,
+  accountIn,
+  accountOfResult,
+  encodedTransaction as tx,
+  fundedAccount,
+  testTimestamp,
+  transactionOfResult,
+} from "./support/in-process-cluster.js";
 
 let cluster: InProcessCluster;
 let shardId: string;
@@ -142,6 +155,37 @@ describe("NodeService", () => {
       expect(e.code).toBe("INVALID_ARGUMENT");
       expect(e.message).toContain("command");
     }
+  });
+
+  // A Command with no kind would be appended, committed and applied on every replica, where the
+  // core asserts inside the loop turn: every node's loop would fail, and fail again on replaying
+  // the same committed entry after a restart. One call would stop every shard of every node.
+  it("a proposal whose command sets no kind is refused with INVALID_ARGUMENT and leaves the nodes running", async () => {
+    const refused = await cluster
+      .proposeVia(leader, shardId, create(CommandSchema, { timestamp: testTimestamp }), {
+        deadlineMs: Date.now() + 2_000,
+      })
+      .then(
+        () => "accepted",
+        (e: unknown) => (e instanceof Error ? `${(e as { code?: string }).code ?? ""}` : String(e)),
+      );
+    // Give the loops the chance to fail: a later write must be applied.
+    const afterwards = await cluster
+      .proposeOn(
+        leader,
+        shardId,
+        createAccountCommand(testTimestamp, accountIn(cluster.config, shardId), ""),
+        Date.now() + 3_000,
+      )
+      .then(
+        (r) => r.index,
+        () => 0,
+      );
+    expect({
+      refused,
+      fatal: cluster.fatalErrors.map((f) => `${f.nodeId}: ${String(f.error)}`),
+      afterwardsApplied: afterwards > 0,
+    }).toEqual({ refused: "INVALID_ARGUMENT", fatal: [], afterwardsApplied: true });
   });
 
   it("a linearizable read on a follower sees the write acknowledged just before it", async () => {
@@ -345,5 +389,84 @@ describe("NodeService", () => {
       const replicas = await cluster.waitForConvergence(shard.id, Math.max(...mine.map((r) => r.index)));
       expect(new Set([...replicas.values()].map((x) => Buffer.from(x.stateHash ?? []).toString("hex"))).size).toBe(1);
     }
+  });
+});
+
+describe("NodeService batch proposals", () => {
+  it("refuses, applied=no, a request that sets both or neither of command and commands", async () => {
+    const { accountId: a } = await fundedAccount(cluster, shardId, leader, 10n);
+    const one = tx({ accountId: a, localId: 2n, amount: 1n });
+    const cases: [{ command?: Uint8Array; commands?: Uint8Array[] }, string][] = [
+      [{ command: one, commands: [one] }, "both set"],
+      [{}, "must be set"],
+    ];
+    for (const [fields, says] of cases) {
+      const e = await failure(cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, ...fields })));
+      expect(e.code).toBe("INVALID_ARGUMENT");
+      expect(e.message).toContain("command");
+      expect(e.message).toContain("commands");
+      expect(e.message).toContain(says);
+      expect(e.details.applied).toBe("no");
+    }
+  });
+
+  it("refuses the whole batch before the log when one command is bad, naming commands[i]; nothing of it is applied", async () => {
+    const { accountId: a } = await fundedAccount(cluster, shardId, leader, 10n);
+    const otherShardId = cluster.config.shards[1]?.id ?? "";
+    const good = tx({ accountId: a, localId: 3n, amount: 1n });
+    const elsewhere = tx({ accountId: accountIn(cluster.config, otherShardId), localId: 1n, amount: 1n });
+    const noKind = toBinary(CommandSchema, create(CommandSchema, { timestamp: testTimestamp }));
+    const lastBefore = cluster.host(leader).replicaOf(shardId).log.lastIndex();
+    for (const [bad, says] of [
+      [new Uint8Array(0), "commands[1] must not be empty"],
+      [new Uint8Array([0xff, 0xff, 0xff]), "commands[1] is not a valid"],
+      [noKind, "commands[1] must set one of"],
+      [elsewhere, "commands[1]'s account belongs to another shard"],
+    ] as const) {
+      const e = await failure(
+        cluster.client(leader).propose(create(ProposeRequestSchema, { shardId, commands: [good, bad, good] })),
+      );
+      expect(e.code).toBe("INVALID_ARGUMENT");
+      expect(e.message).toContain(says);
+      expect(e.details.applied).toBe("no");
+    }
+    expect(cluster.host(leader).replicaOf(shardId).log.lastIndex()).toBe(lastBefore);
+  });
+
+  it("refuses a batch larger than proposalEntryBytesMax, applied=no, naming the limit", async () => {
+    const { accountId: a } = await fundedAccount(cluster, shardId, leader, 10n);
+    const description = "x".repeat(1_000);
+    const count = Math.ceil(proposalEntryBytesMax / 1_000) + 10;
+    const commands = Array.from({ length: count }, (_, i) =>
+      tx({ accountId: a, localId: BigInt(100 + i), amount: 1n, description }),
+    );
+    const lastBefore = cluster.host(leader).replicaOf(shardId).log.lastIndex();
+    const e = await failure(
+      cluster
+        .client(leader)
+        .propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 }),
+    );
+    expect(e.code).toBe("INVALID_ARGUMENT");
+    expect(e.message).toContain("proposalEntryBytesMax");
+    expect(e.details.applied).toBe("no");
+    expect(cluster.host(leader).replicaOf(shardId).log.lastIndex()).toBe(lastBefore);
+  });
+
+  it("forwards a batch sent to a follower to the leader and answers with one result per command", async () => {
+    const { accountId: a } = await fundedAccount(cluster, shardId, leader, 10n);
+    const commands = [
+      tx({ accountId: a, localId: 20n, amount: 5n }),
+      tx({ accountId: a, localId: 21n, amount: -100n }),
+    ];
+    const response = await cluster
+      .client(follower)
+      .propose(create(ProposeRequestSchema, { shardId, commands }), { deadlineMs: Date.now() + 10_000 });
+    expect(response.leaderNodeId).toBe(leader);
+    expect(response.result.length).toBe(0);
+    const results = response.results.map((r) => fromBinary(CommandResultSchema, r));
+    expect(results.map((r) => transactionOfResult(r).status)).toEqual([
+      TransactionStatus.SETTLED,
+      TransactionStatus.INSUFFICIENT_FUNDS,
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-// Issue 12: peer input that can never corrupt or stop a replica, and one set of command rules
+// Peer input that can never corrupt or stop a replica, and one set of command rules
 // for the public and the internal path. Each test replays an attack on three in-process nodes
 // with a plain gRPC client (as a broken or hostile peer would send it) and checks the shard
 // afterwards: it still has a leader, and what was written before is still on every replica.
@@ -45,7 +45,14 @@ import { fromServiceError } from "../../src/transport/status.js";
 import { cleanUpEverything } from "../support/cleanup.js";
 import { sendRaftBatch } from "../support/raw-raft.js";
 import { ledgerRejection } from "../support/rejection.js";
-import { InProcessCluster, accountIn, accountOfResult, testTimestamp, waitFor } from "./support/in-process-cluster.js";
+import {
+  InProcessCluster,
+  accountIn,
+  accountOfResult,
+  replicaIdOn,
+  testTimestamp,
+  waitFor,
+} from "./support/in-process-cluster.js";
 
 let cluster: InProcessCluster | undefined;
 
@@ -68,12 +75,6 @@ async function oneShard(): Promise<Shard> {
   const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
   const follower = c.nodeIds.find((id) => id !== leader) ?? "";
   return { c, shardId, leader, follower };
-}
-
-function replicaIdOn(c: InProcessCluster, shardId: string, nodeId: string): number {
-  const r = c.shard(shardId).replicas.find((x) => x.nodeId === nodeId);
-  if (r === undefined) throw new Error(`${nodeId} hosts no replica of ${shardId}`);
-  return r.id;
 }
 
 /** Accounts with a settled deposit each; returns them and the index of the last write. */
@@ -192,7 +193,7 @@ async function sendRawSnapshot(
   }
 }
 
-/** The MsgSnap of finding 1: current term, far past the follower's commit, the shard's voters. */
+/** A forged Snapshot message to the follower: current term, far past its commit, the shard's voters, no data. */
 function forgedSnapshotMessage(s: Shard, index: number, snapshotTerm?: number): Message {
   const term = termOf(s, s.follower);
   const m = peerMessage(s, MessageType.Snapshot, s.leader, s.follower, term);
@@ -204,10 +205,10 @@ function forgedSnapshotMessage(s: Shard, index: number, snapshotTerm?: number): 
   return m;
 }
 
-describe("issue 12: forged peer input", () => {
-  // Finding 1: an empty snapshot was installed (OK), the follower's state became empty at
-  // commit+1000, and a transfer of leadership to it stopped the leader ("index 1002 is past the
-  // last index"); the follower then led with its empty state: the accounts were gone.
+describe("forged peer input", () => {
+  // Installed, an empty snapshot would leave the follower with an empty state at commit+1000; a
+  // transfer of leadership to it would then stop the leader ("index 1002 is past the last
+  // index"), and the follower would lead with its empty state: the accounts gone.
   it("a forged empty snapshot is refused, the follower keeps its state, and a transfer to it leaves every account in place", async () => {
     const s = await oneShard();
     const { accounts, index } = await deposits(s, 3);
@@ -277,8 +278,8 @@ describe("issue 12: forged peer input", () => {
     expect(s.c.fatalErrors).toEqual([]);
   });
 
-  // Finding 2: a heartbeat with term 2^53-1 was adopted; no election could follow (it needs
-  // 2^53, which the wire refuses), so the shard stayed leaderless for good, restarts included.
+  // Adopted, a heartbeat with term 2^53-1 would allow no further election (it needs
+  // 2^53, which the wire refuses): the shard would stay leaderless for good, restarts included.
   it("a heartbeat with term 2^53-1 is refused: the follower keeps its term and the shard its leader", async () => {
     const s = await oneShard();
     const { accounts, index } = await deposits(s, 1);
@@ -304,7 +305,7 @@ describe("issue 12: forged peer input", () => {
     expect(s.c.fatalErrors).toEqual([]);
   });
 
-  // Finding 4: a heartbeat whose term is a million beyond the leader's deposed it.
+  // Adopted, a heartbeat whose term is a million beyond the leader's would depose it.
   it("a heartbeat with term +1,000,000 sent to the leader is refused: it keeps leading in its term", async () => {
     const s = await oneShard();
     const { accounts, index } = await deposits(s, 1);
@@ -327,6 +328,25 @@ describe("issue 12: forged peer input", () => {
     expect(await s.c.waitForLeader(s.shardId)).toBe(s.leader);
     await expectOnEveryReplica(s, accounts);
     expect(s.c.fatalErrors).toEqual([]);
+  });
+
+  // A snapshot's data travels only on InstallSnapshot, staged before its message is stepped. A
+  // Snapshot message on the Messages stream has none: installing it would fail inside the node's
+  // loop turn (a fatal error, the process exits) and leave the replica a Ready it never finishes.
+  it("a Snapshot message on the Messages stream is dropped: the node loop keeps running and the replica keeps applying", async () => {
+    const s = await oneShard();
+    const first = await deposits(s, 1);
+    await s.c.waitForConvergence(s.shardId, first.index);
+    await sendRawBatch(s, s.leader, s.follower, forgedSnapshotMessage(s, first.index + 1000));
+
+    const second = await deposits(s, 1);
+    // Either the follower applies the next write, or its loop reported a fatal error.
+    await waitFor("the follower to apply the next write or its loop to fail", undefined, async () => {
+      if (s.c.fatalErrors.length > 0) return true;
+      const summary = (await s.c.shardSummaries(s.shardId, false)).get(s.follower);
+      return summary !== undefined && summary.appliedIndex >= second.index ? true : undefined;
+    });
+    expect(s.c.fatalErrors.map((f) => `${f.nodeId}: ${String(f.error)}`)).toEqual([]);
   });
 
   it("an AppendResponse past the leader's last index is refused, and a transfer to its sender then succeeds", async () => {
@@ -352,7 +372,7 @@ describe("issue 12: forged peer input", () => {
   });
 });
 
-describe("issue 12, finding 5: NodeService.Propose applies the public API's rules", () => {
+describe("NodeService.Propose applies the public API's rules", () => {
   async function getTransaction(s: Shard, accountId: bigint, localId: bigint): Promise<QueryResult> {
     const query = toBinary(QuerySchema, getTransactionQuery({ accountId, localId }));
     const response = await s.c

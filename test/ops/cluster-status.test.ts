@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { generateClusterConfig, type ClusterConfig, type NodeId } from "../../src/cluster/config.js";
 import { ReplicaRole, ReplicaStateSchema, type ReplicaState } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { assembleClusterStatus, type NodeReport } from "../../src/gateway/cluster-status.js";
+import { oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 
 const config: ClusterConfig = generateClusterConfig({ nodes: 3, shards: 4, replicationFactor: 3, basePort: 7000 });
 const gatheredAtMs = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -163,6 +164,35 @@ describe("assembleClusterStatus", () => {
     );
     expect(status.shards[0]).toMatchObject({ leader: null, term: null });
     expect(status.shards[0]!.replicas.every((r) => r.lag === undefined)).toBe(true);
+    expect(status.nodes.find((n) => n.id === "node01")!.leads).toBe(0);
+  });
+
+  it("names no leader for a deposed replica whose term a live replica has moved past under a leader that is now unreachable", () => {
+    // node03 won term 7 (node02 follows it) and then became unreachable; node01, cut off since
+    // term 6, still believes it leads. A majority has moved to term 7: node01 leads nothing.
+    const reports = new Map<NodeId, NodeReport>([
+      [
+        "node01",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 90n, leaderNodeId: "node01" }),
+          ],
+        },
+      ],
+      [
+        "node02",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node02", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 120n, leaderNodeId: "node03" }),
+          ],
+        },
+      ],
+      ["node03", { ok: false, reason: "DEADLINE_EXCEEDED: no answer" }],
+    ]);
+    const status = assembleClusterStatus(oneShardConfig, reports, Date.UTC(2026, 0, 1));
+    expect(status.shards[0]!.leader).not.toBe("node01");
     expect(status.nodes.find((n) => n.id === "node01")!.leads).toBe(0);
   });
 

@@ -1,14 +1,21 @@
 // Graceful shutdown of a node as real processes: SIGTERM to the node that leads the most shards
 // while clients write through the gateway. The tests run in order on one cluster; each is one
-// step of the scenario and states what that step proves.
+// step of the scenario and states what that step proves. Then SIGTERM to a node of its own that
+// is still starting up.
 
+import { execFileSync } from "node:child_process";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { NodeId, ShardId } from "../../src/cluster/config.js";
+import { formatClusterConfig, generateClusterConfig, type NodeId, type ShardId } from "../../src/cluster/config.js";
 import { ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { requestIdOnShard, useCluster } from "../support/cluster-processes.js";
 import { ConcurrentWriters } from "../support/concurrent-writers.js";
-import { parseJsonObject, type Exit } from "../support/processes.js";
+import { findFreePort } from "../support/free-port.js";
+import { parseJsonObject, startTsProcess, type Exit } from "../support/processes.js";
+import { makeTempDir } from "../support/temp-dirs.js";
 
 autoCleanup("all");
 
@@ -143,4 +150,47 @@ describe("SIGTERM of the node leading the most shards, under write load", () => 
     }),
     120_000,
   );
+});
+
+describe("SIGTERM of a node still starting up", () => {
+  it("exits 0 when SIGTERM arrives before it listens (here: while it reads its cluster config)", async () => {
+    const dir = await makeTempDir("graceful-shutdown-");
+    const config = formatClusterConfig(
+      generateClusterConfig({ nodes: 1, shards: 2, replicationFactor: 1, basePort: await findFreePort() }),
+    );
+    // A FIFO as the config file holds the process in start-up until the test writes the config.
+    const fifo = join(dir, "cluster_config.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const proc = startTsProcess("cmd/node.ts", [
+      "--node-id",
+      "node01",
+      "--cluster-config",
+      fifo,
+      "--data-dir",
+      join(dir, "data"),
+      "--insecure",
+    ]);
+    // Opening the write end completes once the node has opened the read end: it is starting.
+    const opening = open(fifo, "w");
+    const first = await Promise.race([
+      opening.then(() => "opened" as const),
+      proc.exited.then(() => "exited" as const),
+    ]);
+    if (first === "exited") {
+      // Unblock our own open before failing, so no thread of this process stays stuck on the FIFO.
+      const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await (await opening).close();
+      await reader.close();
+      throw new Error(`the node exited before it read its config: ${proc.report()}`);
+    }
+    const writer = await opening;
+    try {
+      proc.signal("SIGTERM");
+      // Whatever the node does with the signal, let its read finish so nothing stays blocked.
+      await writer.write(config).catch(() => undefined);
+    } finally {
+      await writer.close().catch(() => undefined);
+    }
+    expect(await proc.waitForExit(30_000), proc.report()).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });

@@ -76,4 +76,13 @@ describe("RequestRates", () => {
       ["B", 1],
     ]);
   });
+
+  it("keeps the current second's calls when a call is observed with a wall clock that stepped back", () => {
+    const rates = new RequestRates(5, 32, 0);
+    for (let i = 0; i < 10; i++) rates.observe("CreateAccount", "OK", 100_500);
+    // An NTP step of about six seconds back: second 94 shares second 100's slot in the 6-slot ring.
+    rates.observe("GetAccount", "OK", 94_900);
+    const calls = rates.snapshot(100_600).byMethod.find((m) => m.method === "CreateAccount")?.calls ?? 0;
+    expect(calls).toBe(10);
+  });
 });

@@ -4,12 +4,20 @@
 // run in order on one cluster and one browser page; each is one step of the scenario.
 // The page is read through its data-* attributes (its contract with tests), waiting for its own
 // refreshes with a deadline; on a timeout the failure carries the page's text.
+// Then, in a second page of the same browser, the page's script fed a hand-made document (no
+// gateway involved): how it shows a deposed leader's lag.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rm } from "node:fs/promises";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { NodeId } from "../../src/cluster/config.js";
+import { assembleClusterStatus, type NodeReport } from "../../src/gateway/cluster-status.js";
+import { RequestRates } from "../../src/gateway/request-rates.js";
+import { statusPageHtml } from "../../src/gateway/status-page/page-html.js";
+import { ReplicaRole } from "../../src/gen/ledger/node/v1/node_pb.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { useCluster } from "../support/cluster-processes.js";
+import { oneShardConfig, replicaState } from "../support/replica-state-fixtures.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 
 autoCleanup("all");
@@ -64,6 +72,11 @@ afterAll(async () => {
 function openPage(): Page {
   if (!page) throw new Error("the browser did not start");
   return page;
+}
+
+function openContext(): BrowserContext {
+  if (!context) throw new Error("the browser did not start");
+  return context;
 }
 
 /** Waits until `condition` (a JavaScript expression run in the page) holds, re-checking as the page changes. */
@@ -237,4 +250,69 @@ describe("the gateway's status page in headless Chromium", () => {
     }),
     60_000,
   );
+});
+
+describe("the status page's script, fed a document", () => {
+  it("shows the lag of a replica that still says leader at an older term than the shard's leader", async () => {
+    const reports = new Map<NodeId, NodeReport>([
+      [
+        "node01",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node01", { role: ReplicaRole.LEADER, term: 6n, applied: 20n, leaderNodeId: "node01" }),
+          ],
+        },
+      ],
+      [
+        "node02",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node02", { role: ReplicaRole.LEADER, term: 7n, applied: 25n, leaderNodeId: "node02" }),
+          ],
+        },
+      ],
+      [
+        "node03",
+        {
+          ok: true,
+          replicas: [
+            replicaState("node03", { role: ReplicaRole.FOLLOWER, term: 7n, applied: 25n, leaderNodeId: "node02" }),
+          ],
+        },
+      ],
+    ]);
+    const cluster = assembleClusterStatus(oneShardConfig, reports, Date.now());
+    expect(cluster.shards[0]).toMatchObject({ leader: "node02" });
+    const document = {
+      ...cluster,
+      servedAt: new Date().toISOString(),
+      requests: new RequestRates(5, 32, 0).snapshot(10_000),
+    };
+    const origin = "http://status-page.fed.test";
+    const p = await openContext().newPage();
+    try {
+      // The page and its JSON come from the test, not from a gateway: no network involved.
+      await p.route(`${origin}/**`, (route) => {
+        const json = new URL(route.request().url()).pathname === "/status.json";
+        return route.fulfill(
+          json
+            ? { status: 200, contentType: "application/json", body: JSON.stringify(document) }
+            : {
+                status: 200,
+                contentType: "text/html; charset=utf-8",
+                body: statusPageHtml({ refreshMs: 1000, fetchTimeoutMs: 3000 }),
+              },
+        );
+      });
+      await p.goto(`${origin}/`);
+      const cell = p.locator('tr[data-shard] td[data-replica-node="node01"]');
+      await cell.waitFor({ timeout: 20_000 });
+      expect(await cell.getAttribute("data-lag")).toBe("5");
+      expect(await cell.innerText()).toContain("lag 5");
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
 });

@@ -1,13 +1,15 @@
 // RawNode: the Ready/advance contract, persistence before messages, restart from storage,
-// proposal errors, election timing and status.
+// proposal errors, election timing and status, and how a follower takes an incoming snapshot.
+// The Ready contract under random faults: raw-node-ready.test.ts.
 
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/base/assert.js";
 import { seededPrng } from "../../src/base/prng.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
+import { newMessage } from "../../src/raft/messages.js";
 import { RawNode } from "../../src/raft/raw-node.js";
-import { MessageType, RaftError } from "../../src/raft/types.js";
-import type { Message } from "../../src/raft/types.js";
+import { EntryType, MessageType, RaftError } from "../../src/raft/types.js";
+import type { Entry, Message, Snapshot } from "../../src/raft/types.js";
 import { Cluster, bytes, testRaftConfig } from "./support/cluster.js";
 import { persistReady } from "./support/ready-driver.js";
 
@@ -30,6 +32,15 @@ function vote(from: number, to: number, term: number): Message {
     hintTerm: 0,
     context: new Uint8Array(),
   };
+}
+
+function entry(term: number, index: number): Entry {
+  return { term, index, type: EntryType.Normal, data: bytes(`${term}.${index}`) };
+}
+
+/** Entries 1..n of the given terms. */
+function log(...terms: number[]): Entry[] {
+  return terms.map((term, i) => entry(term, i + 1));
 }
 
 function codeOf(f: () => void): string {
@@ -107,6 +118,39 @@ describe("persistence contract", () => {
     expect(rd.entries).toEqual([]);
     expect(rd.mustSync).toBe(false);
     c.node(1).advance(rd);
+  });
+
+  it("entries replaced while their Ready is being persisted are persisted again by the next Ready, which also carries the ack to the newer leader", () => {
+    const append = (from: number, term: number, ents: Entry[]): Message => {
+      const m = newMessage(MessageType.Append, from, 3, term);
+      m.index = 1;
+      m.logTerm = 1;
+      m.commit = 1;
+      m.entries = ents;
+      return m;
+    };
+    const storage = new MemoryStorage();
+    storage.append([entry(1, 1)]);
+    storage.setHardState({ term: 1, vote: 0, commit: 1 });
+    const node = new RawNode(config(3, { applied: 1 }), storage);
+    node.step(append(1, 2, [entry(2, 2), entry(2, 3)]));
+    const rd1 = node.ready(); // being persisted...
+    expect(rd1.entries.map((e) => `${e.term}/${e.index}`)).toEqual(["2/2", "2/3"]);
+    // ...when the leader of term 3 overwrites both entries.
+    node.step(append(2, 3, [entry(3, 2), entry(3, 3)]));
+    storage.append(rd1.entries);
+    if (rd1.hardState !== undefined) storage.setHardState(rd1.hardState);
+    node.advance(rd1); // must not mark the replacements (same indexes, other term) as stable
+    const rd2 = node.ready();
+    expect(rd2.entries.map((e) => `${e.term}/${e.index}`)).toEqual(["3/2", "3/3"]);
+    expect(rd2.hardState?.term).toBe(3);
+    storage.append(rd2.entries);
+    if (rd2.hardState !== undefined) storage.setHardState(rd2.hardState);
+    const ack = rd2.messages.find((m) => m.type === MessageType.AppendResponse && m.to === 2);
+    expect(ack?.index).toBe(3);
+    expect([storage.term(2), storage.term(3)]).toEqual([3, 3]); // what the ack promises is durable
+    node.advance(rd2);
+    expect(node.hasReady()).toBe(false);
   });
 });
 
@@ -268,5 +312,75 @@ describe("RawNode refuses a restart that would silently skip entries or never ca
 
   it("asserts when it has no voters (peers missing and no stored ConfState)", () => {
     expect(() => new RawNode(config(1, { peers: [] }), new MemoryStorage())).toThrow(/no voters/);
+  });
+});
+
+// A follower never goes backwards (a snapshot at or below its commit is ignored), never truncates
+// entries it already holds (a snapshot whose last entry it has only advances the commit), and
+// otherwise replaces its whole log, with commit and (after the Ready) applied at the snapshot
+// index and no pre-snapshot entry handed out.
+describe("a follower receiving a snapshot", () => {
+  /** Follower 2 at term 3 holding `entries`, committed (and applied) at `commit`. */
+  function follower(entries: Entry[], commit: number): { node: RawNode; storage: MemoryStorage } {
+    const storage = new MemoryStorage();
+    storage.append(entries);
+    storage.setHardState({ term: 3, vote: 1, commit });
+    return { node: new RawNode(config(2, { applied: commit }), storage), storage };
+  }
+
+  function snapshotMsg(index: number, term: number): Message {
+    const m = newMessage(MessageType.Snapshot, 1, 2, 3);
+    const snap: Snapshot = {
+      metadata: { index, term, confState: { voters: [1, 2, 3], learners: [] } },
+      data: new Uint8Array([9]),
+    };
+    m.snapshot = snap;
+    return m;
+  }
+
+  it("ignores a snapshot at or below its commit and answers with its commit", () => {
+    const { node } = follower(log(1, 1, 2, 2, 3), 4);
+    node.step(snapshotMsg(3, 2));
+    const rd = node.ready();
+    expect(rd.snapshot).toBeUndefined();
+    expect(rd.entries).toEqual([]);
+    expect(rd.messages.map((m) => [m.type, m.index, m.reject])).toEqual([[MessageType.AppendResponse, 4, false]]);
+    node.advance(rd);
+    expect(node.status().lastIndex).toBe(5);
+    expect(node.status().hardState.commit).toBe(4);
+  });
+
+  it("keeps its log when it already holds the snapshot's last entry, and only advances the commit", () => {
+    const { node } = follower(log(1, 1, 2, 2, 3, 3), 2);
+    node.step(snapshotMsg(5, 3));
+    const rd = node.ready();
+    expect(rd.snapshot).toBeUndefined();
+    expect(rd.hardState?.commit).toBe(5);
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([3, 4, 5]);
+    expect(rd.messages.map((m) => [m.type, m.index])).toEqual([[MessageType.AppendResponse, 5]]);
+    node.advance(rd);
+    expect(node.status().lastIndex).toBe(6); // entry 6 after the snapshot point survives
+  });
+
+  it("replaces a conflicting log: commit and applied at the snapshot index, nothing older handed out", () => {
+    const { node, storage } = follower(log(1, 1, 2, 2, 2, 2), 2);
+    node.step(snapshotMsg(5, 3)); // our entry 5 has term 2: conflict
+    const rd = node.ready();
+    expect(rd.snapshot?.metadata.index).toBe(5);
+    expect(rd.hardState?.commit).toBe(5);
+    expect(rd.entries).toEqual([]);
+    expect(rd.committedEntries).toEqual([]);
+    expect(rd.messages.map((m) => [m.type, m.index])).toEqual([[MessageType.AppendResponse, 5]]);
+    storage.applySnapshot(rd.snapshot as Snapshot);
+    storage.setHardState(rd.hardState ?? { term: 0, vote: 0, commit: 0 });
+    node.advance(rd);
+    const st = node.status();
+    expect([st.lastIndex, st.applied, st.hardState.commit]).toEqual([5, 5, 5]);
+    expect(node.hasReady()).toBe(false);
+    // A duplicate of the same snapshot is now at the commit: ignored.
+    node.step(snapshotMsg(5, 3));
+    const rd2 = node.ready();
+    expect(rd2.snapshot).toBeUndefined();
+    node.advance(rd2);
   });
 });

@@ -152,9 +152,10 @@ describe("a node's internal services", () => {
     60_000,
   );
 
-  // Finding 3 of the issue: an APPEND at the current term with a valid command, claiming to be
-  // the leader, made one follower commit what the others never saw. Now a node holding node02's
-  // certificate cannot send as node03: the batch is dropped and counted, and nothing diverges.
+  // A forged APPEND at the current term with a valid command, claiming to come from the leader,
+  // would make one follower commit what the others never saw. A node holding node02's
+  // certificate therefore cannot send as node03: the batch is dropped and counted, and nothing
+  // diverges.
   it(
     "drop a batch whose from_node_id is not the node its certificate names (counted), so a forged append changes nothing",
     reported(async () => {

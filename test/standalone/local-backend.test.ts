@@ -1,4 +1,6 @@
-// LocalLedgerBackend: group commit through one ordered writer on a real LevelDB in a temp dir.
+// LocalLedgerBackend: group commit through one ordered writer on a real LevelDB in a temp dir;
+// updateMany: every item in order with its own outcome, all in one synced write even behind other
+// queued updates, and whole-call refusals given to each item.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,7 +10,9 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { standaloneQueueLengthMax } from "../../src/standalone/limits.js";
+import { ledgerPrefetchSyncKeysMax } from "../../src/storage/limits.js";
 import {
+  CoreErrorCode,
   QuerySchema,
   type CommandResult,
   type QueryResult,
@@ -20,6 +24,7 @@ import {
   accountOf,
   createAccountCommand,
   createTransactionCommand,
+  errorOf,
   settleCommand,
   transactionOf,
 } from "../ledger/commands.js";
@@ -50,6 +55,39 @@ async function listAll(backend: LocalLedgerBackend, accountId: bigint): Promise<
   expect(page.nextAfterSeq).toBe(0n);
   return page.transactions;
 }
+
+/** Counts the puts of every chained batch `backend` writes, one number per write, in order. */
+function countWrites(backend: LocalLedgerBackend): number[] {
+  const writes: number[] = [];
+  const db = (
+    backend as unknown as {
+      db: { batch(): { put(k: Uint8Array, v: Uint8Array): unknown; write(o?: unknown): Promise<void> } };
+    }
+  ).db;
+  const original = db.batch.bind(db);
+  db.batch = () => {
+    const batch = original();
+    let puts = 0;
+    const put = batch.put.bind(batch);
+    batch.put = (k, v) => {
+      puts++;
+      return put(k, v);
+    };
+    const write = batch.write.bind(batch);
+    batch.write = (o) => {
+      writes.push(puts);
+      return write(o);
+    };
+    return batch;
+  };
+  return writes;
+}
+
+/** An updateMany item: a settled transaction of `amount` on `accountId`. */
+const tx = (accountId: bigint, localId: bigint, amount: bigint) => ({
+  accountId,
+  command: createTransactionCommand({ accountId, localId, amount, settled: true }),
+});
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "local-backend-"));
@@ -211,5 +249,77 @@ describe("LocalLedgerBackend", () => {
         ),
       ).seq,
     ).toBe(1n);
+  });
+});
+
+describe("LocalLedgerBackend.updateMany", () => {
+  it("applies items in order, each with its own outcome: a refusal or INSUFFICIENT_FUNDS touches no other item", async () => {
+    const backend = await openBackend();
+    await backend.update(1n, createAccountCommand(1n));
+    const outcomes = await backend.updateMany([tx(1n, 1n, 10n), tx(1n, 2n, -50n), tx(9n, 1n, 5n), tx(1n, 3n, -10n)]);
+    expect(transactionOf(outcomes[0] as CommandResult).status).toBe(TransactionStatus.SETTLED);
+    expect(transactionOf(outcomes[1] as CommandResult).status).toBe(TransactionStatus.INSUFFICIENT_FUNDS);
+    errorOf(outcomes[2] as CommandResult, CoreErrorCode.NOT_FOUND);
+    // Sees the first item's +10.
+    expect(transactionOf(outcomes[3] as CommandResult).status).toBe(TransactionStatus.SETTLED);
+  });
+
+  it("puts a whole call in one write even when updates queued before it fill most of a group commit", async () => {
+    const backend = await openBackend();
+    const writes = countWrites(backend);
+    await backend.update(1n, createAccountCommand(1n));
+    writes.length = 0;
+    const before = Array.from({ length: localBatchCommandsMax - 10 }, (_, i) =>
+      backend.update(1n, tx(1n, BigInt(i + 1), 1n).command),
+    );
+    const items = Array.from({ length: 100 }, (_, i) => tx(1n, BigInt(10_000 + i), 1n));
+    const [outcomes] = await Promise.all([backend.updateMany(items), ...before]);
+    expect(outcomes.every((o) => !(o instanceof LedgerError))).toBe(true);
+    // The first update starts the writer alone; the next group commit reaches the call's
+    // items at its limit and takes the call whole rather than cut it (2 puts per transaction,
+    // plus the account once per write).
+    const queuedAfterFirst = localBatchCommandsMax - 10 - 1 + items.length;
+    expect(writes).toEqual([2 + 1, 2 * queuedAfterFirst + 1]);
+  });
+
+  it("gives a whole-call refusal to every item: RESOURCE_EXHAUSTED naming the queue limit, DEADLINE_EXCEEDED for a passed deadline", async () => {
+    const backend = await openBackend();
+    const tooMany = Array.from({ length: standaloneQueueLengthMax + 1 }, (_, i) => tx(1n, BigInt(i + 1), 1n));
+    const full = await backend.updateMany(tooMany);
+    expect(
+      full.every(
+        (o) =>
+          o instanceof LedgerError && o.code === "RESOURCE_EXHAUSTED" && o.message.includes("standaloneQueueLengthMax"),
+      ),
+    ).toBe(true);
+    const late = await backend.updateMany([tx(1n, 1n, 1n), tx(1n, 2n, 1n)], { deadlineMs: Date.now() - 1 });
+    expect(late.map((o) => (o as LedgerError).code)).toEqual(["DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"]);
+  });
+
+  // Past ledgerPrefetchSyncKeysMax keys the store's prefetch reads asynchronously (getMany, in
+  // src/storage/ledger-store.ts) rather than with getSync: duplicates inside such a call must come
+  // out as in a small one.
+  it("applies a transaction created twice in a call over the prefetch's getMany threshold once, and refuses a conflicting create of the same id", async () => {
+    const backend = await openBackend();
+    await backend.update(1n, createAccountCommand(1n));
+    const count = ledgerPrefetchSyncKeysMax + 20;
+    // The same request_id, hence the same transaction id: twice with the same content, once with other content.
+    const item = (localId: bigint, amount: bigint, requestId = "") => ({
+      accountId: 1n,
+      command: createTransactionCommand({ accountId: 1n, localId, amount, settled: true, requestId }),
+    });
+    const items = Array.from({ length: count }, (_, i) => item(BigInt(i + 1), 1n));
+    items[10] = item(5_000n, 7n, "dup");
+    items[count - 2] = item(5_000n, 7n, "dup");
+    items[count - 1] = item(5_000n, 8n, "dup");
+    const outcomes = await backend.updateMany(items);
+    const first = transactionOf(outcomes[10] as CommandResult);
+    const again = transactionOf(outcomes[count - 2] as CommandResult);
+    expect(again).toEqual(first);
+    errorOf(outcomes[count - 1] as CommandResult, CoreErrorCode.FAILED_PRECONDITION);
+    const created = count - 3; // items of amount 1, plus the one amount-7 transaction
+    const account = accountOf(await getAccount(backend, 1n));
+    expect(account.settledBalance).toBe(BigInt(created) + 7n);
+    expect(account.transactionCount).toBe(BigInt(created + 1));
   });
 });

@@ -77,20 +77,33 @@ interface FakeNode {
   /** Calls of shard "until-aborted" waiting for their signal, and those whose signal aborted. */
   waiting: { count: number };
   aborted: { count: number };
+  /** When each "until-aborted" call's signal aborted (Date.now()). */
+  abortedAtMs: number[];
+  /** ctx.deadlineMs of every Propose the node ran, with Date.now() when it started. */
+  started: { deadlineMs: number | undefined; atMs: number }[];
   stop(): void;
 }
 
-async function startFakeNode(options: { port?: number; inFlightMax?: number } = {}): Promise<FakeNode> {
+/**
+ * A node running the real Calls handler over a fake impl; a proposal's shard id says what it
+ * does. `delayAcceptMs` delays the Calls handler (so the response headers) of every stream.
+ */
+async function startFakeNode(
+  options: { port?: number; inFlightMax?: number; delayAcceptMs?: number } = {},
+): Promise<FakeNode> {
   const held = new Map<string, Held>();
   const heldWaiters: { n: number; resolve: () => void }[] = [];
   const observed: [string, string][] = [];
   const internalErrors: unknown[] = [];
   const waiting = { count: 0 };
   const aborted = { count: 0 };
+  const abortedAtMs: number[] = [];
+  const started: { deadlineMs: number | undefined; atMs: number }[] = [];
   const echo = (req: ProposeRequest) =>
     create(ProposeResponseSchema, { result: req.command, index: 1n, leaderNodeId: "n1" });
   const impl: UnaryImpl<typeof NodeService> = {
     async propose(req, ctx) {
+      started.push({ deadlineMs: ctx.deadlineMs, atMs: Date.now() });
       switch (req.shardId) {
         case "echo":
           return echo(req);
@@ -110,6 +123,7 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
             waiting.count++;
           });
           aborted.count++;
+          abortedAtMs.push(Date.now());
           throw new LedgerError("CANCELLED", "the stream ended");
         default:
           throw new LedgerError("NOT_FOUND", `unknown shard ${req.shardId}`);
@@ -132,7 +146,15 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
     observe,
     inFlightMax: options.inFlightMax,
   });
-  addUnaryService(server, NodeService, impl, onInternalError, observe, { calls: calls.handler });
+  const delay = options.delayAcceptMs ?? 0;
+  const timers: NodeJS.Timeout[] = [];
+  const handler =
+    delay === 0
+      ? calls.handler
+      : (((call: ServerDuplexStream<unknown, unknown>) => {
+          timers.push(setTimeout(() => (calls.handler as (c: unknown) => void)(call), delay));
+        }) as UntypedHandleCall);
+  addUnaryService(server, NodeService, impl, onInternalError, observe, { calls: handler });
   const port = await new Promise<number>((ok, fail) =>
     server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (e, p) =>
       e ? fail(e) : ok(p),
@@ -148,8 +170,11 @@ async function startFakeNode(options: { port?: number; inFlightMax?: number } = 
     internalErrors,
     waiting,
     aborted,
+    abortedAtMs,
+    started,
     waitHeld: (n) => (held.size >= n ? Promise.resolve() : new Promise((resolve) => heldWaiters.push({ n, resolve }))),
     stop: () => {
+      for (const t of timers) clearTimeout(t);
       for (const h of held.values()) h.release();
       server.forceShutdown();
     },
@@ -185,9 +210,9 @@ async function failure(p: Promise<unknown>): Promise<LedgerError> {
   throw new Error("expected a rejection");
 }
 
-/** Polls `condition` until it holds, failing after a generous deadline. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+/** Polls `condition` until it holds, failing after `maxMs` (by default a generous deadline). */
+async function until(condition: () => boolean, what: string, maxMs = 20_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
@@ -499,6 +524,68 @@ describe("NodeCallStream over the node's Calls handler", () => {
     await until(() => node.calls.openStreams === 0, "the node to drop the stream");
     const stream = newStream(node.address);
     expect(text((await stream.propose(proposal("echo", "next"))).result)).toBe("next");
+  });
+});
+
+describe("a call's deadline on a Calls stream", () => {
+  // A call may wait to be written long after it was made: until the node accepts the stream
+  // (headers), or until 'drain' while HTTP/2 flow control holds the stream (a paused or slow
+  // node). Its timeout_ms must be what remains when it is written, or the node would run (and
+  // might apply) the call after the gateway has given up on it.
+  it("gives the node a deadline no later than the caller's when the call waited to be written", async () => {
+    const waitMs = 1_500;
+    const node = await startFakeNode({ delayAcceptMs: waitMs });
+    const stream = newStream(node.address);
+    const deadlineMs = Date.now() + 4_000;
+    const answer = await stream.propose(proposal("echo", "waited"), { deadlineMs });
+    expect(text(answer.result)).toBe("waited");
+    const ran = node.started[0];
+    expect(ran).toBeDefined();
+    expect(ran!.atMs - (deadlineMs - 4_000)).toBeGreaterThanOrEqual(waitMs - 50); // it did wait
+    // Timer and clock slack only: a timeout encoded when the call was made overshoots by about waitMs.
+    expect(ran!.deadlineMs!).toBeLessThanOrEqual(deadlineMs + 300);
+  });
+
+  // HandlerContext's signal aborts "when the caller cancels or the deadline passes", as grpc-js
+  // does for a unary call; a handler that ends on its signal (a forwarded proposal) must not
+  // outlive its deadline for as long as the stream lives, holding one of the stream's in-flight
+  // slots all that time.
+  it("aborts a running call's signal on the node when the call's deadline passes", async () => {
+    const node = await startFakeNode();
+    const stream = newStream(node.address);
+    const deadlineMs = Date.now() + 500;
+    const error = await stream.propose(proposal("until-aborted", "late"), { deadlineMs }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isLedgerError(error) && error.code).toBe("DEADLINE_EXCEEDED"); // the gateway gave up in time
+    expect(node.started).toHaveLength(1);
+    // Generous: the node should abort at about deadlineMs; the stream stays open throughout.
+    await until(() => node.abortedAtMs.length === 1, "the node to abort the call's signal at its deadline", 5_000);
+    expect(node.abortedAtMs[0]!).toBeLessThanOrEqual(deadlineMs + 2_000);
+  });
+
+  // Node clamps a setTimeout delay above 2^31-1 ms (~24.8 days) to 1 ms and warns
+  // (TimeoutOverflowWarning). A public client's long gRPC deadline passes through to the call
+  // unchanged, so a plain timer would fire every millisecond and re-arm itself for the call's
+  // whole life; grpc-js's own deadline timers treat such a deadline as infinite.
+  it("keeps a call with a deadline beyond 2^31-1 ms without a timer spin or overflow warnings", async () => {
+    const node = await startFakeNode();
+    const stream = newStream(node.address);
+    let overflowWarnings = 0;
+    const onWarning = (w: Error): void => {
+      if (w.name === "TimeoutOverflowWarning") overflowWarnings++;
+    };
+    process.on("warning", onWarning);
+    closers.add(onWarning, (f) => process.off("warning", f));
+    const thirtyDaysMs = 30 * 24 * 3_600_000;
+    const held = stream.propose(proposal("until-aborted", "far"), { deadlineMs: Date.now() + thirtyDaysMs });
+    held.catch(() => undefined); // failed by close() at the end
+    await until(() => node.started.length === 1, "the node to run the call");
+    // Let the timers run for a while: a spinning timer would fire every millisecond.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stream.inFlight).toBe(1); // still waiting, as it should
+    expect(overflowWarnings).toBe(0);
   });
 });
 

@@ -1,8 +1,11 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { AssertionError } from "../../src/base/assert.js";
 import { LedgerError } from "../../src/base/errors.js";
 import * as pb from "../../src/gen/raft/v1/raft_pb.js";
+import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { newMessage } from "../../src/raft/messages.js";
+import { RawNode } from "../../src/raft/raw-node.js";
 import { EntryType, MessageType, type Entry, type Message } from "../../src/raft/types.js";
 import {
   confStateFromProto,
@@ -16,6 +19,7 @@ import {
   snapshotMetadataFromProto,
   snapshotMetadataToProto,
 } from "../../src/transport/raft-codec.js";
+import { testRaftConfig } from "../raft/support/cluster.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const big = Number.MAX_SAFE_INTEGER;
@@ -267,6 +271,21 @@ describe("raft codec rejects what the core cannot hold, naming the field", () =>
     expect(e.message).toMatch(/^m\.snapshot\.metadata\.conf_state\.voters\[1\] must be a replica id/);
   });
 
+  it("entries on a message type that carries none (a Heartbeat), in any order", () => {
+    // Only an Append's entries are checked for contiguity: any other type must carry none, or
+    // a peer could pass arbitrary entries (up to a 4 MB message of 2-byte empty entries, about
+    // two million objects per decode) on to the node and the core.
+    const wire = messageToProto(heartbeat);
+    wire.entries = messageToProto({
+      ...heartbeat,
+      entries: [
+        { term: 9, index: 7, type: EntryType.Normal, data: new Uint8Array(0) },
+        { term: 1, index: 3, type: EntryType.Normal, data: new Uint8Array(0) },
+      ],
+    }).entries;
+    expect(rejection(() => messageFromProto(wire, "messages[0].message")).message).toMatch(/entries/);
+  });
+
   it("append entries that do not follow index consecutively", () => {
     const e = rejection(() =>
       messageFromProto(
@@ -276,5 +295,42 @@ describe("raft codec rejects what the core cannot hold, naming the field", () =>
     );
     expect(e.message).toMatch(/^m\.entries\[1\]\.index is 50, expected 43/);
     expect(e.details.field).toBe("m.entries[1].index");
+  });
+});
+
+// What the codec accepts reaches the node's filter and then the Raft core; a broken invariant
+// there stops the whole node (NodeHost rethrows an AssertionError and the loop reports it fatal),
+// so the core must refuse such a message, not trip on it.
+describe("a follower takes what the codec accepts without tripping an assertion", () => {
+  /** A follower (replica 2 of 1..3) that holds entries 1..2 of term 1, commit 1. */
+  function follower(): RawNode {
+    const storage = new MemoryStorage();
+    storage.append([
+      { term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array([1]) },
+      { term: 1, index: 2, type: EntryType.Normal, data: new Uint8Array([2]) },
+    ]);
+    storage.setHardState({ term: 1, vote: 1, commit: 1 });
+    return new RawNode(testRaftConfig(2, { peers: [1, 2, 3], checkQuorum: true, preVote: true }), storage);
+  }
+
+  it.each([
+    { what: "at the follower's term", term: 1, commit: 1_000 },
+    { what: "with a higher term", term: 5, commit: 3 },
+  ])("a Heartbeat $what whose commit is past the follower's last index is ignored", ({ term, commit }) => {
+    const node = follower();
+    // Decoding accepts it: commit is a valid uint64 (the codec checks only the number range).
+    const message = messageFromProto(
+      messageToProto({ ...newMessage(MessageType.Heartbeat, 1, 2, term), commit }),
+      "messages[0].message",
+    );
+    let thrown: unknown;
+    try {
+      node.step(message);
+    } catch (e) {
+      thrown = e;
+    }
+    // Moving the commit there would assert "commit N is past the last index 2".
+    expect(thrown instanceof AssertionError ? `AssertionError: ${thrown.message}` : thrown).toBeUndefined();
+    expect(node.status().hardState.commit).toBeLessThanOrEqual(node.status().lastIndex);
   });
 });

@@ -2,11 +2,16 @@
 // server (NodeService + RaftTransportService) on a free loopback port. Hosts can be stopped and
 // reopened from the same directory. Waiting is by polling replica summaries: the host exposes
 // no event for "a leader was elected" or "this replica caught up". Also: account ids that route
-// to a chosen shard, and unwrappers of core results.
+// to a chosen shard, a funded account, replica ids by node, and unwrappers of core results.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createLogger } from "../../../src/base/logger.js";
 import { shardForAccount } from "../../../src/cluster/shard-map.js";
+import {
+  createAccountCommand,
+  createTransactionCommand,
+  type NewTransaction,
+} from "../../../src/gateway/core-requests.js";
 import {
   generateClusterConfig,
   type ClusterConfig,
@@ -347,7 +352,7 @@ export async function waitFor<T>(
   }
 }
 
-// ---- account ids that route to a chosen shard, and unwrappers of core results ----
+// ---- account ids that route to a chosen shard, funded accounts, and unwrappers of core results ----
 
 /** Nanoseconds; commands carry the proposer's clock. Read once when the test file loads: a node
  * refuses a proposal whose timestamp is far from its own clock (commandTimestampBehindMsMax, ten
@@ -363,6 +368,50 @@ export function accountIn(config: ClusterConfig, shardId: ShardId): bigint {
     if (shardForAccount(config, id).id === shardId) return id;
   }
   throw new Error(`no account id found for ${shardId}`);
+}
+
+/**
+ * A new account of `shardId` with a settled deposit of `amount` (local id 1), both proposed on
+ * `leader`'s replica; returns the account and the log index of the deposit.
+ */
+export async function fundedAccount(
+  c: InProcessCluster,
+  shardId: ShardId,
+  leader: NodeId,
+  amount = 500n,
+): Promise<{ accountId: bigint; index: number }> {
+  const accountId = accountIn(c.config, shardId);
+  await c.proposeOn(leader, shardId, createAccountCommand(testTimestamp, accountId, ""));
+  const { index } = await c.proposeOn(
+    leader,
+    shardId,
+    createTransactionCommand(testTimestamp, {
+      accountId,
+      localId: 1n,
+      amount,
+      description: "",
+      settled: true,
+      requestId: "",
+    }),
+  );
+  return { accountId, index };
+}
+
+/** The bytes of a create_transaction command (settled, no description or request id unless given), as a batch carries them. */
+export function encodedTransaction(
+  t: Partial<NewTransaction> & { accountId: bigint; localId: bigint; amount: bigint },
+): Uint8Array {
+  return toBinary(
+    CommandSchema,
+    createTransactionCommand(testTimestamp, { description: "", settled: true, requestId: "", ...t }),
+  );
+}
+
+/** The id of the replica of `shardId` that `nodeId` hosts. */
+export function replicaIdOn(c: InProcessCluster, shardId: ShardId, nodeId: NodeId): number {
+  const r = c.shard(shardId).replicas.find((x) => x.nodeId === nodeId);
+  if (r === undefined) throw new Error(`${nodeId} hosts no replica of ${shardId}`);
+  return r.id;
 }
 
 export function accountOfResult(r: CommandResult | QueryResult): AccountRecord {

@@ -1,6 +1,8 @@
 // ClusterBackend.updateMany over scripted fake nodes: ONE ProposeRequest{commands} per shard,
 // resent byte for byte on retries; outcomes back in the items' order; a shard that fails fails
-// only its own items, each with the wording update would have given it.
+// only its own items, each with the wording update would have given it; a batch that may have been
+// applied (in flight when the gateway closes, or answered with results the gateway cannot match to
+// its items) leaves each item's outcome unknown, with its own request_id advice.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
@@ -196,5 +198,69 @@ describe("ClusterBackend.updateMany", () => {
     await expect(
       backend.updateMany([{ accountId: a!, command: settleTransactionCommand(now, { accountId: a!, localId: 1n }) }]),
     ).rejects.toBeInstanceOf(AssertionError);
+  });
+
+  it("an undecodable result from one shard fails only that item; the other shard's item keeps its result", async () => {
+    const { backend, config } = await cluster(2, 2);
+    for (const node of nodes) {
+      node.onPropose = async (req) => {
+        const answer = answerBatch(req, node.id);
+        if (req.shardId === config.shards[0]!.id) answer.results[0] = new Uint8Array([0xff, 0xff, 0xff]);
+        return answer;
+      };
+    }
+    const [a0] = accountsOnShard(config, 0, 1);
+    const [a1] = accountsOnShard(config, 1, 1);
+    const items = [a0!, a1!].map((accountId, i) => item(accountId, BigInt(i + 1), `r-${i}`));
+    // Resolves, not rejects: one shard's bad answer must not discard the other shard's outcomes.
+    const settled = await backend.updateMany(items, { deadlineMs: Date.now() + 10_000 }).then(
+      (outcomes) => ({ outcomes }),
+      (e: unknown) => ({ rejected: `${e instanceof LedgerError ? "LedgerError" : "non-LedgerError"}: ${String(e)}` }),
+    );
+    expect(settled).not.toHaveProperty("rejected");
+    const { outcomes } = settled as { outcomes: Awaited<ReturnType<ClusterBackend["updateMany"]>> };
+    expect(outcomes[0]).toBeInstanceOf(LedgerError);
+    const second = outcomes[1];
+    expect(second instanceof LedgerError ? second.message : second?.kind.case).toBe("transaction");
+  });
+
+  it("a batch answer with the wrong number of results: each item's error says its outcome is unknown, with its request_id advice", async () => {
+    // The node answered, so the entry was applied: the items may have been applied.
+    const { backend, config } = await cluster(1, 1);
+    nodes[0]!.onPropose = async (req) => {
+      const answer = answerBatch(req, nodes[0]!.id);
+      answer.results.pop();
+      return answer;
+    };
+    const items = accountsOnShard(config, 0, 2).map((accountId, i) => item(accountId, BigInt(i + 1), `r-${i}`));
+    const outcomes = await backend.updateMany(items, { deadlineMs: Date.now() + 10_000 });
+    for (const [i, o] of outcomes.entries()) {
+      expect(o).toBeInstanceOf(LedgerError);
+      const e = o as LedgerError;
+      expect(e.message, e.message).toMatch(/outcome (is )?unknown/);
+      expect(e.message, e.message).toContain(`retrying with the same request_id "r-${i}" is safe`);
+    }
+  });
+
+  it("a batch in flight when the gateway closes: each item's error says its outcome is unknown, with its request_id advice", async () => {
+    const { backend, config } = await cluster(1, 1);
+    let received!: () => void;
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    nodes[0]!.onPropose = (_req, ctx) => {
+      received();
+      return hang(ctx);
+    };
+    const items = [1n, 2n].map((accountId) => item(accountId, accountId + 100n, `pay-${accountId}`));
+    expect(items.every((i) => shardForAccount(config, i.accountId).id === "shard-00")).toBe(true);
+    const pending = backend.updateMany(items, { deadlineMs: Date.now() + 20_000 });
+    await arrived; // the batch reached the node: it may be appended and applied
+    await backend.close();
+    const outcomes = await pending;
+    for (const [i, o] of outcomes.entries()) {
+      expect(o).toBeInstanceOf(LedgerError);
+      const e = o as LedgerError;
+      expect(e.message, e.message).toMatch(/outcome (is )?unknown/);
+      expect(e.message, e.message).toContain(`retrying with the same request_id "pay-${i + 1}" is safe`);
+    }
   });
 });

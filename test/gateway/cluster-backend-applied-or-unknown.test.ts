@@ -1,6 +1,7 @@
-// Review of the gateway's use of the Calls stream (src/gateway/shard-caller.ts over
-// src/transport/call-stream-client.ts): whether the public answer says "not applied" or
-// "outcome unknown" when it should. Each test fails while its defect is present.
+// What ClusterBackend.update tells its caller about an update it gave up on, over the Calls
+// streams (src/gateway/shard-caller.ts over src/transport/call-stream-client.ts): "was not
+// applied" when no attempt was ever written to a node, "outcome unknown" when a written proposal
+// may have been applied.
 
 import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import { ledgerRejection as rejection } from "../support/rejection.js";
 import { insecureTransport } from "../../src/security/transport-security.js";
 
 const now = 1_700_000_000_000_000_000n;
-const silent = createLogger({ name: "review-call-stream", level: "silent" });
+const silent = createLogger({ name: "gateway-test", level: "silent" });
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
@@ -40,20 +41,11 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe("review: the gateway's answer over Calls streams", () => {
-  // DEFECT: ShardCaller.attempt (src/gateway/shard-caller.ts:193-196) replaces the error of an
-  // attempt it gave up on (attemptTimeoutMs) with DEADLINE_EXCEEDED {attemptTimedOut: "yes"},
-  // dropping the stream's details.applied = "no". NodeCallStream knows exactly when a call was
-  // never written (it waited for the node to accept the stream, or for 'drain' under
-  // backpressure: call-stream-client.ts:264-268 marks it applied=no), but every such attempt
-  // is then counted as may-have-applied (call():148), so an update that never left the
-  // gateway ends with "outcome unknown ... may or may not have been applied" (and a caller
-  // without a request_id is told a retry may apply it twice) instead of "was not applied".
-  // With the stream this certainty is common: a node that is stopped (SIGSTOP) or partitioned
-  // once its stream must be reopened (the new stream is never accepted), or a node whose
-  // flow-control window is full (later calls stay queued): none of those calls is ever sent.
-  // Expected: an attempt timeout of a call that was never written keeps applied = "no"; the
-  // final error is UNAVAILABLE "... was not applied".
+describe("ClusterBackend.update: applied, not applied, or unknown", () => {
+  // A node that is stopped (SIGSTOP) or partitioned once its stream must be reopened never
+  // accepts the new stream, and a full flow-control window keeps later calls queued: such a call
+  // is never written, so an attempt timeout must keep its applied = "no" rather than count it as
+  // may-have-applied (which would tell a caller without a request_id that a retry may apply it twice).
   it("answers 'not applied', not 'outcome unknown', when no attempt was ever written to a node", async () => {
     const nodes = [await silentNode("node01"), await silentNode("node02"), await silentNode("node03")];
     const config = fakeClusterConfig(nodes, 1);
@@ -75,14 +67,9 @@ describe("review: the gateway's answer over Calls streams", () => {
     expect(error.message).toMatch(/was not applied/);
   });
 
-  // DEFECT (present before the stream, kept by it): ShardCaller.call checks throwIfClosed
-  // (src/gateway/shard-caller.ts:144) BEFORE it records that the failed attempt may have
-  // applied (line 148). ShardCaller.close() (ClusterBackend.close, a gateway stopping) aborts
-  // every attempt in flight; a proposal already written to the node fails CANCELLED without
-  // applied=no (call-stream-client.ts expire()), i.e. it may be applied, yet the caller is told
-  // only "the gateway is shutting down" (UNAVAILABLE): the "outcome unknown" suffix of
-  // throwIfClosed never appears for a first attempt. A client without a request_id may retry
-  // and apply twice. Expected: the error says the outcome is unknown.
+  // Closing the backend (a gateway stopping) aborts every attempt in flight; a proposal already
+  // written to the node fails CANCELLED without applied = "no", so it may be applied: a client
+  // without a request_id that is told only "shutting down" may retry and apply it twice.
   it("says the outcome is unknown when the gateway closes while a written proposal is in flight", async () => {
     const nodes = await startFakeNodes(1);
     cleanups.push(() => stopNodes(nodes));
