@@ -21,7 +21,6 @@ import { shardForAccount } from "../cluster/shard-map.js";
 import {
   CommandResultSchema,
   CommandSchema,
-  CoreErrorCode,
   QueryResultSchema,
   QuerySchema,
   type Command,
@@ -30,7 +29,6 @@ import {
   type QueryResult,
 } from "../gen/ledger/core/v1/core_pb.js";
 import { ProposeRequestSchema, ReadConsistency, ReadRequestSchema } from "../gen/ledger/node/v1/node_pb.js";
-import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
 import type { CallOptions, LedgerBackend, UpdateItem } from "../ledger/backend.js";
 import { commandAccountId } from "../ledger/core.js";
 import {
@@ -42,7 +40,6 @@ import {
   updateUnknownOutcomeError,
   type AttemptLog,
 } from "./call-outcome.js";
-import { getTransactionQuery } from "./core-requests.js";
 import {
   gatewayBackoffBaseMs,
   gatewayBackoffCapMs,
@@ -136,9 +133,8 @@ export class ClusterBackend implements LedgerBackend {
     });
     const result = readResult(answer.value.result, command, shard.id);
     if (result instanceof LedgerError) throw result;
-    if (answer.before.mayHaveApplied && refusedAsNoLongerPending(command, result)) {
-      return this.confirmEarlierAttempt(accountId, command, result, shard, deadlineMs, answer.before);
-    }
+    // A settle or cancel retried after its first attempt was applied gets the record from the
+    // core itself (the command's attempt_id), so the node's answer stands as it is.
     return result;
   }
 
@@ -156,8 +152,8 @@ export class ClusterBackend implements LedgerBackend {
         commandAccountId(command) === accountId,
         () => `update routed by account ${accountId} carries a command for another account`,
       );
-      // A retry resends the whole batch: safe for creates (their ids are in the command), not
-      // for settle/cancel, whose retries need update's confirmation read (confirmEarlierAttempt).
+      // A retry resends the whole batch: safe for creates (their ids are in the command); the
+      // batch API creates only.
       assert(
         command.kind.case === "createTransaction" || command.kind.case === "createAccount",
         "updateMany takes create commands only",
@@ -284,47 +280,6 @@ export class ClusterBackend implements LedgerBackend {
     const remaining = deadlineMs - this.clock.nowMs();
     return deadlineMs - Math.min(gatewayAnswerMarginMsMax, Math.max(0, remaining) * gatewayAnswerMarginFraction);
   }
-
-  /**
-   * Why this exists: an earlier attempt of this same call may have been applied (it reached a
-   * node and then timed out or lost its connection). The retry carries the same command, so if
-   * the first one was applied, the retry meets a transaction that is no longer pending and the
-   * core refuses it with FAILED_PRECONDITION. Passing that refusal on would tell the caller the
-   * settle (cancel) failed when it was our own first attempt that did it. So read the
-   * transaction (linearizable: it reflects every applied command); if it has the status this
-   * command sets, the command took effect: answer with the record, as the first attempt would
-   * have. Otherwise the refusal is real (someone else moved it to the other status).
-   */
-  private async confirmEarlierAttempt(
-    accountId: bigint,
-    command: Command,
-    refusal: CommandResult,
-    shard: ShardConfig,
-    deadlineMs: number,
-    before: AttemptLog,
-  ): Promise<CommandResult> {
-    const { kind } = command;
-    assert(
-      kind.case === "settleTransaction" || kind.case === "cancelTransaction",
-      "only settle and cancel are confirmed",
-    );
-    const wanted = kind.case === "settleTransaction" ? TransactionStatus.SETTLED : TransactionStatus.CANCELLED;
-    let read: QueryResult;
-    try {
-      read = await this.query(accountId, getTransactionQuery(kind.value), { deadlineMs });
-    } catch (e) {
-      if (!isLedgerError(e)) throw e;
-      throw updateDeadlineError(command, shard.id, { ...before, attempts: before.attempts + 1, lastError: e });
-    }
-    if (read.kind.case === "transaction" && read.kind.value.status === wanted) {
-      this.logger.debug(
-        { shard: shard.id },
-        "retried command was refused as already done; an earlier attempt applied it",
-      );
-      return create(CommandResultSchema, { kind: { case: "transaction", value: read.kind.value } });
-    }
-    return refusal;
-  }
 }
 
 /** A command's result as its shard encoded it, or the unknown-outcome error when it does not decode. */
@@ -338,10 +293,4 @@ function readResult(bytes: Uint8Array, command: Command, shardId: ShardId): Comm
       `it answered, so the command reached its log, but the result does not decode (${String(e)})`,
     );
   }
-}
-
-/** A settle or cancel refused because the transaction is no longer pending (DESIGN.md §5). */
-function refusedAsNoLongerPending(command: Command, result: CommandResult): boolean {
-  const retriable = command.kind.case === "settleTransaction" || command.kind.case === "cancelTransaction";
-  return retriable && result.kind.case === "error" && result.kind.value.code === CoreErrorCode.FAILED_PRECONDITION;
 }

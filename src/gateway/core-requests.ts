@@ -22,12 +22,21 @@ export function createTransactionCommand(timestamp: bigint, t: NewTransaction): 
   return create(CommandSchema, { timestamp, kind: { case: "createTransaction", value: t } });
 }
 
-export function settleTransactionCommand(timestamp: bigint, ref: TransactionId): Command {
-  return create(CommandSchema, { timestamp, kind: { case: "settleTransaction", value: ref } });
+/** `attemptId` names the call (the same in each of its retries; 0: none): a retry of the call
+ * that finished the transaction gets the record back instead of a refusal. */
+export function settleTransactionCommand(timestamp: bigint, ref: TransactionId, attemptId = 0n): Command {
+  return create(CommandSchema, {
+    timestamp,
+    kind: { case: "settleTransaction", value: { accountId: ref.accountId, localId: ref.localId, attemptId } },
+  });
 }
 
-export function cancelTransactionCommand(timestamp: bigint, ref: TransactionId): Command {
-  return create(CommandSchema, { timestamp, kind: { case: "cancelTransaction", value: ref } });
+/** See settleTransactionCommand for `attemptId`. */
+export function cancelTransactionCommand(timestamp: bigint, ref: TransactionId, attemptId = 0n): Command {
+  return create(CommandSchema, {
+    timestamp,
+    kind: { case: "cancelTransaction", value: { accountId: ref.accountId, localId: ref.localId, attemptId } },
+  });
 }
 
 export function getAccountQuery(accountId: bigint): Query {

@@ -176,13 +176,21 @@ export function createLedgerService(
 
     async settleTransaction(request, ctx) {
       const ref = validateTransactionId(request.transactionId);
-      const result = await backend.update(ref.accountId, core.settleTransactionCommand(now(), ref), callOptions(ctx));
+      const result = await backend.update(
+        ref.accountId,
+        core.settleTransactionCommand(now(), ref, randomId()),
+        callOptions(ctx),
+      );
       return create(SettleTransactionResponseSchema, { transaction: toApiTransaction(expectTransaction(result)) });
     },
 
     async cancelTransaction(request, ctx) {
       const ref = validateTransactionId(request.transactionId);
-      const result = await backend.update(ref.accountId, core.cancelTransactionCommand(now(), ref), callOptions(ctx));
+      const result = await backend.update(
+        ref.accountId,
+        core.cancelTransactionCommand(now(), ref, randomId()),
+        callOptions(ctx),
+      );
       return create(CancelTransactionResponseSchema, { transaction: toApiTransaction(expectTransaction(result)) });
     },
 

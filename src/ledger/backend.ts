@@ -29,7 +29,7 @@ export interface LedgerBackend {
    * outcome per item in the items' order, the core's result or the LedgerError that item failed
    * with (what `update` would have rejected with). Items of one account are applied in the
    * order given. Only create commands are allowed (a batch's retries resend it whole, which a
-   * create's ids make safe; settle and cancel need update's confirmation of an earlier attempt).
+   * create's ids make safe; the public API batches creates only).
    * Never rejects for one item's failure.
    */
   updateMany(items: readonly UpdateItem[], options?: CallOptions): Promise<(CommandResult | LedgerError)[]>;

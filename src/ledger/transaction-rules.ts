@@ -90,6 +90,10 @@ function finishPending(
   const existing = view.getTransaction(command.accountId, command.localId);
   const id = formatTransactionId(command);
   if (existing === undefined) return notFound(`transaction ${id} not found`);
+  // A retry of the call that finished it (its first attempt was applied, its answer lost) gets
+  // the record as that attempt left it; any other call is refused below.
+  if (command.attemptId !== 0n && existing.finishedBy === command.attemptId && existing.status === status)
+    return transactionOutcome(existing, []);
   if (existing.status !== TransactionStatus.PENDING) {
     const verb = status === TransactionStatus.SETTLED ? "settled" : "cancelled";
     return failedPrecondition(
@@ -99,7 +103,7 @@ function finishPending(
   const before = balancesOf(account);
   const after = effect(before, existing.amount);
   if (!fitsInt64(after)) return overflow(account, existing.amount);
-  const transaction: TransactionRecord = { ...existing, status, updatedAt: timestamp };
+  const transaction: TransactionRecord = { ...existing, status, updatedAt: timestamp, finishedBy: command.attemptId };
   const writes: LedgerWrite[] = [{ kind: "transaction", record: transaction }];
   // The account record is rewritten (and its updated_at moves) only when a balance moves.
   if (after.available !== before.available || after.settled !== before.settled) {

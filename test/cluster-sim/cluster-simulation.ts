@@ -69,6 +69,8 @@ const healthyMs = 2_000;
  * enough that a run stays cheap. */
 const thinkMsMax = 20;
 const tickMs = 100;
+/** Readers that send linearizable reads to random replicas. */
+const readersMax = 3;
 const traceLinesKept = 40;
 
 export async function runClusterSimulation(o: ClusterSimOptions): Promise<ClusterSimResult> {
@@ -102,8 +104,9 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
   const compactAfterEntries = 8 + r.intBelow(60);
   const clients = 2 + r.intBelow(4);
   const accounts = 2 + r.intBelow(6);
+  const readerCount = 1 + r.intBelow(readersMax);
   log(
-    `seed ${o.seed}: ${shards} shards, ${clients} clients, ${accounts} accounts, compact after ${compactAfterEntries}, network ${JSON.stringify(calm)}, write failure ${writeFailure.toFixed(4)}`,
+    `seed ${o.seed}: ${shards} shards, ${clients} clients, ${readerCount} replica readers, ${accounts} accounts, compact after ${compactAfterEntries}, network ${JSON.stringify(calm)}, write failure ${writeFailure.toFixed(4)}`,
   );
 
   const nodes = new Map<NodeId, SimNode>();
@@ -169,17 +172,28 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
     thinkMsMax,
   });
   network.misrouteSnapshots = r.intBelow(2) === 0;
-  const reader = new ReplicaReader({
-    world,
-    network,
-    config,
-    history: workload.history,
-    client: clients,
-    accountIds: workload.accountIds,
-    nowMs: time.nowMs,
-    callTimeoutMs,
-    thinkMsMax,
-  });
+  // Several readers, so a follower has reads of its own in flight when it crashes.
+  const readers = Array.from(
+    { length: readerCount },
+    (_, i) =>
+      new ReplicaReader({
+        world,
+        network: network!,
+        config,
+        history: workload.history,
+        client: clients + i,
+        accountIds: workload.accountIds,
+        nowMs: time.nowMs,
+        callTimeoutMs,
+        thinkMsMax,
+      }),
+  );
+  const reader = {
+    start: () => {
+      for (const x of readers) x.start();
+    },
+    stop: () => Promise.all(readers.map((x) => x.stop())),
+  };
   const nemesis = new SimNemesis(world, network, nodes, calm, 5_000, log, () =>
     sendRogueProposal(world, network!, config, violation, log),
   );

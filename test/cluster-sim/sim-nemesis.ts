@@ -1,7 +1,7 @@
 // The faults of a whole-cluster simulation, drawn from the run's seed: partitions (a node cut
 // off, a minority and a majority, one-way links, the gateway cut off from a node), crashes with
 // restarts (one node, or every node at once), stretches of a lossy network, links that hold
-// some batches for a long while, a node bounced twice in quick succession while its incoming
+// some batches for a long while, a node bounced two to four times in quick succession while its incoming
 // links lag (so answers meant for one incarnation reach the next), and malformed proposals on
 // the internal API. One fault at a time is struck; partitions, lags and lossy stretches last
 // until the next heal.
@@ -38,7 +38,7 @@ const faults: readonly SimFault[] = [
   "heal",
 ];
 /** Relative weights, in the order of `faults`. */
-const weights = [3, 2, 2, 1, 4, 1, 2, 2, 2, 2, 3];
+const weights = [3, 2, 2, 1, 4, 1, 2, 2, 2, 3, 3];
 /** A bounced node is down this long (a supervisor restarting a process at once). */
 const bounceDownMsMax = 60;
 /** A bounced node's first restart lives this long before the second crash. */
@@ -118,20 +118,26 @@ export class SimNemesis {
       }
       case "lag": {
         const to = anyNode();
-        this.lagInto(to);
-        this.trace(`links into ${to} lag`);
+        const both = r.intBelow(2) === 0;
+        this.lagAround(to, both);
+        this.trace(`links into ${to}${both ? " and out of it" : ""} lag`);
         break;
       }
       case "bounce": {
         const live = ids.filter((id) => this.nodes.get(id)!.up);
         if (live.length === 0) break;
         const n = live[r.intBelow(live.length)]!;
-        this.lagInto(n);
-        this.trace(`bounce ${n} twice while its incoming links lag`);
+        // Its requests held too, so an answer meant for the previous incarnation can land while
+        // the new one still waits for its own.
+        this.lagAround(n, true);
+        const times = 2 + r.intBelow(3);
+        this.trace(`bounce ${n} ${times} times while its links lag`);
         this.crash(n, bounceDownMsMax);
-        this.world.at(bounceLifeMsMin + r.intBelow(bounceLifeMsMax - bounceLifeMsMin), () =>
-          this.crash(n, bounceDownMsMax),
-        );
+        let at = 0;
+        for (let i = 1; i < times; i++) {
+          at += bounceDownMsMax + bounceLifeMsMin + r.intBelow(bounceLifeMsMax - bounceLifeMsMin);
+          this.world.at(at, () => this.crash(n, bounceDownMsMax));
+        }
         break;
       }
       case "rogue-proposal":
@@ -155,11 +161,16 @@ export class SimNemesis {
     this.network.block(b, a);
   }
 
-  /** Some batches from every other node to `to` are held for up to 1.5 s. */
-  private lagInto(to: NodeId): void {
+  /** Some batches from every other node to `n` (and, `both`, from `n` to them) are held for up
+   * to 1.5 s. */
+  private lagAround(n: NodeId, both: boolean): void {
     const r = this.world.random;
     const lag = { chance: 0.1 + r.float() * 0.4, holdMsMax: 200 + r.intBelow(1_300) };
-    for (const from of this.nodes.keys()) if (from !== to) this.network.lag(from, to, lag);
+    for (const other of this.nodes.keys()) {
+      if (other === n) continue;
+      this.network.lag(other, n, lag);
+      if (both) this.network.lag(n, other, lag);
+    }
   }
 
   private crash(id: NodeId, downMsMax?: number): void {

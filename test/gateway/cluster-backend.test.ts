@@ -317,60 +317,46 @@ describe("ClusterBackend deadlines", () => {
 });
 
 describe("ClusterBackend settle/cancel after an attempt with unknown outcome", () => {
-  async function settleScenario(
-    firstAttempt: "unknown" | "definite",
-    statusOnRead: TransactionStatus,
-    kind: "settle" | "cancel",
-  ) {
+  // The retry resends the first attempt's exact command, attempt_id included: the core answers
+  // a retry of the call that finished the transaction with the record, and refuses any other
+  // call, so the gateway passes the node's answer on as it is and reads nothing.
+  async function retryScenario(kind: "settle" | "cancel", secondAnswer: CommandResult) {
     const { backend, config } = await cluster(2, 1);
     const [n1, n2] = nodes as [FakeNode, FakeNode];
     const account = accountOnShard(config, 0);
     const ref = { accountId: account, localId: 3n };
-    // The first attempt: the node took the call and lost it (may have applied it), or refused it.
     n1.onPropose = async () => {
-      if (firstAttempt === "unknown") throw new LedgerError("UNAVAILABLE", "connection to the leader lost mid-call");
-      return answerCommand(notPending());
+      throw new LedgerError("UNAVAILABLE", "connection to the leader lost mid-call");
     };
-    n2.onPropose = async () => answerCommand(notPending());
-    for (const n of nodes) {
-      n.onRead = async () =>
-        answerQuery(
-          create(QueryResultSchema, {
-            kind: { case: "transaction", value: transactionRecord(account, 3n, statusOnRead) },
-          }),
-        );
-    }
-    const command = kind === "settle" ? settleTransactionCommand(now, ref) : cancelTransactionCommand(now, ref);
+    n2.onPropose = async () => answerCommand(secondAnswer);
+    const command =
+      kind === "settle" ? settleTransactionCommand(now, ref, 91n) : cancelTransactionCommand(now, ref, 91n);
     const result = await backend.update(account, command);
-    return { result, reads: nodes.flatMap((n) => n.reads), account };
+    const sent = nodes.flatMap((n) => n.proposals.map((p) => p.command));
+    return { result, sent, reads: nodes.flatMap((n) => n.reads), account };
   }
 
-  it("settle: a retry refused as not pending after an unknown attempt returns the SETTLED record read back linearizably", async () => {
-    const { result, reads, account } = await settleScenario("unknown", TransactionStatus.SETTLED, "settle");
-    expect(result).toEqual(
-      create(CommandResultSchema, {
-        kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.SETTLED) },
-      }),
-    );
-    expect(reads.map((r) => r.consistency)).toEqual([ReadConsistency.LINEARIZABLE]);
+  it.each([
+    ["settle", TransactionStatus.SETTLED],
+    ["cancel", TransactionStatus.CANCELLED],
+  ] as const)("%s: the retry carries the same attempt id and its record is the answer", async (kind, status) => {
+    const record = create(CommandResultSchema, {
+      kind: { case: "transaction", value: transactionRecord(0n, 3n, status) },
+    });
+    const { result, sent, reads } = await retryScenario(kind, record);
+    expect(result).toEqual(record);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    const attemptIds = sent.map((bytes) => {
+      const c = decodeCommand(bytes);
+      return c.kind.case === "settleTransaction" || c.kind.case === "cancelTransaction" ? c.kind.value.attemptId : -1n;
+    });
+    expect(attemptIds).toEqual([91n, 91n]);
+    expect(reads).toEqual([]);
   });
 
-  it("cancel: the same rule returns the CANCELLED record", async () => {
-    const { result, account } = await settleScenario("unknown", TransactionStatus.CANCELLED, "cancel");
-    expect(result).toEqual(
-      create(CommandResultSchema, {
-        kind: { case: "transaction", value: transactionRecord(account, 3n, TransactionStatus.CANCELLED) },
-      }),
-    );
-  });
-
-  it("settle: after an unknown attempt, a transaction found CANCELLED keeps the FAILED_PRECONDITION result", async () => {
-    const { result } = await settleScenario("unknown", TransactionStatus.CANCELLED, "settle");
-    expect(result).toEqual(notPending());
-  });
-
-  it("settle: FAILED_PRECONDITION with no earlier unknown attempt stays an error and reads nothing", async () => {
-    const { result, reads } = await settleScenario("definite", TransactionStatus.SETTLED, "settle");
+  it("a retry refused as no longer pending stays FAILED_PRECONDITION (another call finished it) and reads nothing", async () => {
+    const { result, reads } = await retryScenario("settle", notPending());
     expect(result).toEqual(notPending());
     expect(reads).toEqual([]);
   });

@@ -121,6 +121,22 @@ describe("transactions follow the ledger rules through the service", () => {
     expect(await balances(id)).toEqual([90n, 90n]);
   });
 
+  it("gives each settle and cancel call its own non-zero attempt id (a retry inside the backend reuses it)", async () => {
+    const id = await newAccount();
+    const first = await addTransaction(id, 5n, false);
+    const second = await addTransaction(id, 6n, false);
+    await service.settleTransaction(create(SettleTransactionRequestSchema, { transactionId: first.id }), ctx);
+    await service.cancelTransaction(create(CancelTransactionRequestSchema, { transactionId: second.id }), ctx);
+    const attemptIds = backend.calls.flatMap((c) => {
+      if (c.method !== "update") return [];
+      const { kind } = c.command;
+      return kind.case === "settleTransaction" || kind.case === "cancelTransaction" ? [kind.value.attemptId] : [];
+    });
+    expect(attemptIds).toHaveLength(2);
+    expect(attemptIds.every((a) => a !== 0n)).toBe(true);
+    expect(new Set(attemptIds).size).toBe(2);
+  });
+
   it("records an unaffordable purchase as INSUFFICIENT_FUNDS and changes nothing", async () => {
     const id = await newAccount();
     const t = await addTransaction(id, -1000n, true);

@@ -54,12 +54,18 @@ export function createTransactionCommand(fields: CreateTransactionFields): Comma
   });
 }
 
-export function settleCommand(accountId: bigint, localId: bigint, timestamp = t0): Command {
-  return create(CommandSchema, { timestamp, kind: { case: "settleTransaction", value: { accountId, localId } } });
+export function settleCommand(accountId: bigint, localId: bigint, timestamp = t0, attemptId = 0n): Command {
+  return create(CommandSchema, {
+    timestamp,
+    kind: { case: "settleTransaction", value: { accountId, localId, attemptId } },
+  });
 }
 
-export function cancelCommand(accountId: bigint, localId: bigint, timestamp = t0): Command {
-  return create(CommandSchema, { timestamp, kind: { case: "cancelTransaction", value: { accountId, localId } } });
+export function cancelCommand(accountId: bigint, localId: bigint, timestamp = t0, attemptId = 0n): Command {
+  return create(CommandSchema, {
+    timestamp,
+    kind: { case: "cancelTransaction", value: { accountId, localId, attemptId } },
+  });
 }
 
 export function accountOf(result: CommandResult | QueryResult): AccountRecord {

@@ -8,6 +8,7 @@ import { applyCommand } from "../../src/ledger/core.js";
 import { MemoryLedger } from "../../src/ledger/memory-ledger.js";
 import {
   accountOf,
+  cancelCommand,
   createAccountCommand,
   createTransactionCommand,
   errorOf,
@@ -106,5 +107,59 @@ describe("CreateTransaction retries", () => {
     const { result, writes } = applyCommand(ledger, createTransactionCommand({ ...original, requestId: "req-2" }));
     expect(writes).toEqual([]);
     expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain('request_id "req-2"');
+  });
+});
+
+describe("SettleTransaction and CancelTransaction retries", () => {
+  const pending = { ...original, localId: 43n, settled: false, requestId: "req-2" };
+  function ledgerWithPending(): MemoryLedger {
+    const ledger = ledgerWithOriginal();
+    ledger.apply(createTransactionCommand(pending));
+    return ledger;
+  }
+  const finishers = [
+    { verb: "settle", command: settleCommand, status: TransactionStatus.SETTLED },
+    { verb: "cancel", command: cancelCommand, status: TransactionStatus.CANCELLED },
+  ] as const;
+
+  it.each(finishers)(
+    "$verb: a retry of the call that finished it returns the record as that call left it and writes nothing",
+    ({ command, status }) => {
+      const ledger = ledgerWithPending();
+      const first = transactionOf(ledger.apply(command(accountId, 43n, t0 + 10n, 77n)).result);
+      expect([first.status, first.finishedBy]).toEqual([status, 77n]);
+      const balances = { ...ledger.getAccount(accountId)! };
+      const { result, writes } = applyCommand(ledger, command(accountId, 43n, t0 + 10n, 77n));
+      expect(writes).toEqual([]);
+      expect(transactionOf(result)).toEqual(first);
+      expect(ledger.getAccount(accountId)).toEqual(balances);
+    },
+  );
+
+  it.each(finishers)(
+    "$verb: another call (another attempt id, or none) meets a transaction no longer pending and is refused",
+    ({ command }) => {
+      const ledger = ledgerWithPending();
+      ledger.apply(command(accountId, 43n, t0 + 10n, 77n));
+      for (const attemptId of [78n, 0n]) {
+        const { result, writes } = applyCommand(ledger, command(accountId, 43n, t0 + 20n, attemptId));
+        expect(writes).toEqual([]);
+        expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain("only a PENDING transaction");
+      }
+    },
+  );
+
+  it("the attempt that settled it does not make a cancel with the same id succeed", () => {
+    const ledger = ledgerWithPending();
+    ledger.apply(settleCommand(accountId, 43n, t0 + 10n, 77n));
+    const { result } = applyCommand(ledger, cancelCommand(accountId, 43n, t0 + 10n, 77n));
+    expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain("is SETTLED");
+  });
+
+  it("a finish without an attempt id is never replayed: its retry is refused", () => {
+    const ledger = ledgerWithPending();
+    expect(transactionOf(ledger.apply(settleCommand(accountId, 43n, t0 + 10n)).result).finishedBy).toBe(0n);
+    const { result } = applyCommand(ledger, settleCommand(accountId, 43n, t0 + 10n));
+    expect(errorOf(result, CoreErrorCode.FAILED_PRECONDITION).message).toContain("is SETTLED");
   });
 });
