@@ -172,6 +172,7 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
     thinkMsMax,
   });
   network.misrouteSnapshots = r.intBelow(2) === 0;
+  const appliedWatermark = new AppliedWatermark(nodes);
   // Several readers, so a follower has reads of its own in flight when it crashes.
   const readers = Array.from(
     { length: readerCount },
@@ -186,6 +187,8 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
         nowMs: time.nowMs,
         callTimeoutMs,
         thinkMsMax,
+        appliedWatermark: (shardId) => appliedWatermark.of(shardId),
+        onViolation: violation,
       }),
   );
   const reader = {
@@ -299,6 +302,24 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
 }
 
 /** Every node up, each shard led, and every replica applied through its leader's last index. */
+/** The highest applied index of each shard seen on any replica: it only grows (a crashed
+ * replica's applied entries were committed all the same). */
+class AppliedWatermark {
+  private readonly highest = new Map<string, number>();
+
+  constructor(private readonly nodes: ReadonlyMap<NodeId, SimNode>) {}
+
+  of(shardId: string): number {
+    let w = this.highest.get(shardId) ?? 0;
+    for (const node of this.nodes.values()) {
+      const replica = node.host?.replicas.get(shardId);
+      if (replica !== undefined) w = Math.max(w, replica.applied);
+    }
+    this.highest.set(shardId, w);
+    return w;
+  }
+}
+
 function converged(nodes: ReadonlyMap<NodeId, SimNode>): boolean {
   const hosts = [...nodes.values()].map((n) => n.host);
   if (hosts.some((h) => h === undefined)) return false;

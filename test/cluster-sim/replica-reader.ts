@@ -34,6 +34,9 @@ export interface ReplicaReaderOptions {
   nowMs(): number;
   callTimeoutMs: number;
   thinkMsMax: number;
+  /** The highest index any replica of the shard has applied (so far, on any node). */
+  appliedWatermark(shardId: string): number;
+  onViolation(what: string): void;
 }
 
 export class ReplicaReader {
@@ -68,6 +71,10 @@ export class ReplicaReader {
         consistency: ReadConsistency.LINEARIZABLE,
       });
       const invokeMs = this.o.nowMs();
+      // Whatever some replica applied had committed before this read began, so a linearizable
+      // read must see it: its replica answers at an applied index at least this high. (A
+      // stronger check than the history's: it needs no write to the account read.)
+      const watermark = this.o.appliedWatermark(request.shardId);
       const op: Omit<RecordedOp, "completeMs" | "outcome"> = list
         ? { client: this.o.client, kind: "list", accountId, pageSize: listPageSize, invokeMs }
         : { client: this.o.client, kind: "get-account", accountId, invokeMs };
@@ -83,6 +90,10 @@ export class ReplicaReader {
             .read(request, { deadlineMs: Math.min(deadlineMs, world.now + attemptTimeoutMs) });
           const result = fromBinary(QueryResultSchema, reply.result);
           const completeMs = this.o.nowMs();
+          if (reply.appliedIndex < BigInt(watermark))
+            this.o.onViolation(
+              `${node} answered a linearizable read of ${request.shardId} at applied index ${reply.appliedIndex}, behind index ${watermark} that a replica had applied when the read began`,
+            );
           if (list) {
             const transactions = expectPage(result).transactions.map(toApiTransaction);
             this.o.history.push({ ...op, completeMs, outcome: "ok", transactions });

@@ -119,7 +119,7 @@ export class SimNemesis {
       case "lag": {
         const to = anyNode();
         const both = r.intBelow(2) === 0;
-        this.lagAround(to, both);
+        this.lagAround(to, both, 0.1 + r.float() * 0.4);
         this.trace(`links into ${to}${both ? " and out of it" : ""} lag`);
         break;
       }
@@ -129,7 +129,7 @@ export class SimNemesis {
         const n = live[r.intBelow(live.length)]!;
         // Its requests held too, so an answer meant for the previous incarnation can land while
         // the new one still waits for its own.
-        this.lagAround(n, true);
+        this.lagAround(n, true, 0.5 + r.float() * 0.4);
         const times = 2 + r.intBelow(3);
         this.trace(`bounce ${n} ${times} times while its links lag`);
         this.crash(n, bounceDownMsMax);
@@ -163,9 +163,8 @@ export class SimNemesis {
 
   /** Some batches from every other node to `n` (and, `both`, from `n` to them) are held for up
    * to 1.5 s. */
-  private lagAround(n: NodeId, both: boolean): void {
-    const r = this.world.random;
-    const lag = { chance: 0.1 + r.float() * 0.4, holdMsMax: 200 + r.intBelow(1_300) };
+  private lagAround(n: NodeId, both: boolean, chance: number): void {
+    const lag = { chance, holdMsMax: 200 + this.world.random.intBelow(1_300) };
     for (const other of this.nodes.keys()) {
       if (other === n) continue;
       this.network.lag(other, n, lag);
