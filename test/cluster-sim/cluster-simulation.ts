@@ -248,7 +248,7 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
   if (violations.length > 0) return result(undefined);
 
   // Heal: the network, then every node up again; the clients finish their calls.
-  nemesis.heal();
+  nemesis.calm();
   for (const disk of disks) disk.faultsOn = false;
   for (const node of nodes.values()) if (!node.up) void node.start();
   const stopped = await world.runFor(Promise.all([workload.pause(), reader.stop()]), world.now + recoveryMsMax);

@@ -46,6 +46,7 @@ const bounceLifeMsMin = 100;
 const bounceLifeMsMax = 800;
 
 export class SimNemesis {
+  private calmed = false;
   readonly counts = new Map<SimFault, number>(faults.map((f) => [f, 0]));
 
   constructor(
@@ -136,7 +137,9 @@ export class SimNemesis {
         let at = 0;
         for (let i = 1; i < times; i++) {
           at += bounceDownMsMax + bounceLifeMsMin + r.intBelow(bounceLifeMsMax - bounceLifeMsMin);
-          this.world.at(at, () => this.crash(n, bounceDownMsMax));
+          this.world.at(at, () => {
+            if (!this.calmed) this.crash(n, bounceDownMsMax);
+          });
         }
         break;
       }
@@ -147,6 +150,12 @@ export class SimNemesis {
         this.heal();
         break;
     }
+  }
+
+  /** The chaos is over: faults already scheduled (a bounce's later restarts) do not strike. */
+  calm(): void {
+    this.calmed = true;
+    this.heal();
   }
 
   /** Ends partitions and lossy stretches (crashed nodes restart on their own timers). */
