@@ -169,7 +169,7 @@ describe("ClusterBackend routing and leaders", () => {
     n2.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
     const account = accountOnShard(config, 0);
     const timedOut = await rejection(
-      backend.update(account, createAccountCommand(now, account, "a"), { deadlineMs: Date.now() + 150 }),
+      backend.update(account, createAccountCommand(now, account, "a"), { deadlineMs: Date.now() + 1_000 }),
     );
     expect(timedOut.code).toBe("DEADLINE_EXCEEDED");
     expect(backend.cachedLeader("shard-00")).toBe("node02");
@@ -259,7 +259,7 @@ describe("ClusterBackend deadlines", () => {
     nodes[0]!.onPropose = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
     const error = await rejection(
-      backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 150 }),
+      backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 1_000 }),
     );
     expect(error.code).toBe("DEADLINE_EXCEEDED");
     expect(error.message).toMatch(
@@ -439,13 +439,17 @@ describe("ClusterBackend against silent or failing nodes", () => {
       return answerCommand(accountResult(c.kind.case === "createAccount" ? c.kind.value.accountId : 0n));
     };
     const account = accountOnShard(config, 0);
+    // Each call's deadline is long enough that its attempt reaches the silent node even when a
+    // loaded machine stalls this process (a call out of time before its first attempt demotes
+    // nothing).
+    const callMs = 1_000;
     const first = await rejection(
-      backend.update(account, createAccountCommand(now, account, "d1"), { deadlineMs: Date.now() + 150 }),
+      backend.update(account, createAccountCommand(now, account, "d1"), { deadlineMs: Date.now() + callMs }),
     );
     expect(first.code).toBe("DEADLINE_EXCEEDED");
     expect(backend.cachedLeader("shard-00")).toBe("node02");
     const second = await rejection(
-      backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + 150 }),
+      backend.update(account, createAccountCommand(now, account, "d2"), { deadlineMs: Date.now() + callMs }),
     );
     expect(second.code).toBe("DEADLINE_EXCEEDED");
     // Demoting a silent leader picks a replica not yet tried: picking the next in replica order
