@@ -5,13 +5,12 @@
 // its items) leaves each item's outcome unknown, with its own request_id advice.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/base/assert.js";
 import { LedgerError } from "../../src/base/errors.js";
-import { createLogger } from "../../src/base/logger.js";
 import type { ClusterConfig } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
-import { ClusterBackend } from "../../src/gateway/cluster-backend.js";
+import type { ClusterBackend } from "../../src/gateway/cluster-backend.js";
 import { createTransactionCommand, settleTransactionCommand } from "../../src/gateway/core-requests.js";
 import {
   CommandResultSchema,
@@ -24,32 +23,11 @@ import { ProposeResponseSchema, type ProposeRequest } from "../../src/gen/ledger
 import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import type { UpdateItem } from "../../src/ledger/backend.js";
 import { formatTransactionId } from "../../src/ledger/ids.js";
-import { fakeClusterConfig, hang, notLeader, startFakeNodes, stopNodes, type FakeNode } from "./fake-nodes.js";
-import { insecureTransport } from "../../src/security/transport-security.js";
+import { useFakeCluster, hang, notLeader, type FakeNode } from "./fake-nodes.js";
 
 const now = 1_700_000_000_000_000_000n;
-let nodes: FakeNode[] = [];
-let backends: ClusterBackend[] = [];
-
-afterEach(async () => {
-  await Promise.all(backends.map((b) => b.close()));
-  stopNodes(nodes);
-  backends = [];
-  nodes = [];
-});
-
-async function cluster(count: number, shardCount: number) {
-  nodes = await startFakeNodes(count);
-  const config = fakeClusterConfig(nodes, shardCount);
-  const backend = new ClusterBackend({
-    config,
-    security: insecureTransport(),
-    logger: createLogger({ name: "gateway-test", level: "silent" }),
-    random: () => 0.5,
-  });
-  backends.push(backend);
-  return { backend, config };
-}
+const fake = useFakeCluster();
+const { cluster } = fake;
 
 /** Distinct account ids (from `from`) whose shard is config.shards[index]. */
 function accountsOnShard(config: ClusterConfig, index: number, count: number, from = 1n): bigint[] {
@@ -107,7 +85,7 @@ describe("ClusterBackend.updateMany", () => {
   it("sends ONE ProposeRequest per shard holding that shard's commands in order (command unset), and answers in the items' order", async () => {
     const { backend, config } = await cluster(3, 3);
     const seen: ProposeRequest[][] = [[], [], []];
-    for (const [i, n] of nodes.entries()) record(n, seen[i]!, async (req) => answerBatch(req, n.id));
+    for (const [i, n] of fake.nodes.entries()) record(n, seen[i]!, async (req) => answerBatch(req, n.id));
     const [a0, b0] = accountsOnShard(config, 0, 2);
     const [a1] = accountsOnShard(config, 1, 1);
     const [a2] = accountsOnShard(config, 2, 1);
@@ -126,7 +104,7 @@ describe("ClusterBackend.updateMany", () => {
   it("retries (UNAVAILABLE, NOT_LEADER hint, RESOURCE_EXHAUSTED) resend the identical batch", async () => {
     const { backend, config } = await cluster(3, 1);
     const seen: ProposeRequest[] = [];
-    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    const [n1, n2, n3] = fake.nodes as [FakeNode, FakeNode, FakeNode];
     record(n1, seen, () => Promise.reject(new LedgerError("UNAVAILABLE", "lost the connection to the leader")));
     record(n2, seen, () => Promise.reject(notLeader(n2, "node03")));
     let n3Calls = 0;
@@ -142,7 +120,7 @@ describe("ClusterBackend.updateMany", () => {
 
   it("a shard that gives no answer fails only its own items, each with update's outcome-unknown wording naming its transaction", async () => {
     const { backend, config } = await cluster(2, 2);
-    const [slow, fast] = nodes as [FakeNode, FakeNode];
+    const [slow, fast] = fake.nodes as [FakeNode, FakeNode];
     slow.onPropose = (_req, ctx) => hang(ctx);
     fast.onPropose = async (req) => answerBatch(req, fast.id);
     const [s0a, s0b] = accountsOnShard(config, 0, 2);
@@ -168,7 +146,7 @@ describe("ClusterBackend.updateMany", () => {
 
   it("a definite error from a shard (INVALID_ARGUMENT) is each of its items' error", async () => {
     const { backend, config } = await cluster(1, 1);
-    nodes[0]!.onPropose = () =>
+    fake.nodes[0]!.onPropose = () =>
       Promise.reject(new LedgerError("INVALID_ARGUMENT", "commands[1] is not a valid ledger.core.v1.Command"));
     const items = accountsOnShard(config, 0, 2).map((a, i) => item(a, BigInt(i + 1)));
     const outcomes = await backend.updateMany(items);
@@ -181,7 +159,7 @@ describe("ClusterBackend.updateMany", () => {
 
   it("a result without a kind (the shard refused that command at apply) is that item's INTERNAL error; the others keep their results", async () => {
     const { backend, config } = await cluster(1, 1);
-    nodes[0]!.onPropose = async (req) => {
+    fake.nodes[0]!.onPropose = async (req) => {
       const answer = answerBatch(req, "node01");
       answer.results[0] = new Uint8Array(0);
       return answer;
@@ -202,7 +180,7 @@ describe("ClusterBackend.updateMany", () => {
 
   it("an undecodable result from one shard fails only that item; the other shard's item keeps its result", async () => {
     const { backend, config } = await cluster(2, 2);
-    for (const node of nodes) {
+    for (const node of fake.nodes) {
       node.onPropose = async (req) => {
         const answer = answerBatch(req, node.id);
         if (req.shardId === config.shards[0]!.id) answer.results[0] = new Uint8Array([0xff, 0xff, 0xff]);
@@ -227,8 +205,8 @@ describe("ClusterBackend.updateMany", () => {
   it("a batch answer with the wrong number of results: each item's error says its outcome is unknown, with its request_id advice", async () => {
     // The node answered, so the entry was applied: the items may have been applied.
     const { backend, config } = await cluster(1, 1);
-    nodes[0]!.onPropose = async (req) => {
-      const answer = answerBatch(req, nodes[0]!.id);
+    fake.nodes[0]!.onPropose = async (req) => {
+      const answer = answerBatch(req, fake.nodes[0]!.id);
       answer.results.pop();
       return answer;
     };
@@ -246,7 +224,7 @@ describe("ClusterBackend.updateMany", () => {
     const { backend, config } = await cluster(1, 1);
     let received!: () => void;
     const arrived = new Promise<void>((resolve) => (received = resolve));
-    nodes[0]!.onPropose = (_req, ctx) => {
+    fake.nodes[0]!.onPropose = (_req, ctx) => {
       received();
       return hang(ctx);
     };

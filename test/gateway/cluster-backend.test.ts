@@ -3,13 +3,11 @@
 // the settle/cancel confirmation after an unknown attempt, read consistency, bounded hops.
 
 import { gatewayAnswerMarginFraction, gatewayAnswerMarginMsMax } from "../../src/gateway/limits.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { LedgerError } from "../../src/base/errors.js";
-import { createLogger } from "../../src/base/logger.js";
 import type { ClusterConfig } from "../../src/cluster/config.js";
 import { shardForAccount } from "../../src/cluster/shard-map.js";
-import { ClusterBackend, type ClusterBackendOptions } from "../../src/gateway/cluster-backend.js";
 import {
   cancelTransactionCommand,
   createAccountCommand,
@@ -33,50 +31,22 @@ import { TransactionStatus } from "../../src/gen/ledger/v1/ledger_pb.js";
 import { formatTransactionId } from "../../src/ledger/ids.js";
 import {
   answerCommand,
+  useFakeCluster,
   answerQuery,
   decodeCommand,
-  fakeClusterConfig,
   hang,
   notLeader,
-  startFakeNodes,
-  stopNodes,
   type FakeNode,
 } from "./fake-nodes.js";
 import { ledgerRejection as rejection } from "../support/rejection.js";
-import { insecureTransport } from "../../src/security/transport-security.js";
 
 /** How late after its deadline a failed call may settle: timer and event-loop slack only. */
 /** How soon after its deadline a call must have failed: generous, since CI shares its cores. */
 const deadlineSlackMs = 1_000;
 const now = 1_700_000_000_000_000_000n;
 
-let nodes: FakeNode[] = [];
-let backends: ClusterBackend[] = [];
-
-afterEach(async () => {
-  await Promise.all(backends.map((b) => b.close()));
-  stopNodes(nodes);
-  backends = [];
-  nodes = [];
-});
-
-async function cluster(
-  count: number,
-  shardCount: number,
-  options: { down?: number[] } & Partial<ClusterBackendOptions> = {},
-) {
-  nodes = await startFakeNodes(count, options.down);
-  const config = fakeClusterConfig(nodes, shardCount);
-  const logLines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    name: "gateway-test",
-    level: "debug",
-    destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
-  });
-  const backend = new ClusterBackend({ config, logger, security: insecureTransport(), random: () => 0.5, ...options });
-  backends.push(backend);
-  return { backend, config, logLines };
-}
+const fake = useFakeCluster();
+const { cluster } = fake;
 
 /** The smallest account id (from 1) whose shard is config.shards[index]. */
 function accountOnShard(config: ClusterConfig, index: number): bigint {
@@ -108,7 +78,7 @@ function notPending(): CommandResult {
 
 /** Every node answers a proposal with its command's account as a new account record. */
 function allAnswerAccounts(): void {
-  for (const n of nodes)
+  for (const n of fake.nodes)
     n.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
 }
 
@@ -125,12 +95,16 @@ describe("ClusterBackend routing and leaders", () => {
       const result = await backend.update(account, createAccountCommand(now, account, ""));
       expect(result).toEqual(accountResult(account));
     }
-    expect(nodes.map((n) => n.proposals.map((p) => p.shardId))).toEqual([["shard-00"], ["shard-01"], ["shard-02"]]);
+    expect(fake.nodes.map((n) => n.proposals.map((p) => p.shardId))).toEqual([
+      ["shard-00"],
+      ["shard-01"],
+      ["shard-02"],
+    ]);
   });
 
   it("follows a NOT_LEADER hint at once, caches the leader, and sends the next call straight to it", async () => {
     const { backend, config, logLines } = await cluster(3, 1);
-    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    const [n1, n2, n3] = fake.nodes as [FakeNode, FakeNode, FakeNode];
     n1.onPropose = async () => Promise.reject(notLeader(n1, "node03"));
     n2.onPropose = async () => Promise.reject(new Error("node02 must not be asked"));
     n3.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
@@ -158,13 +132,13 @@ describe("ClusterBackend routing and leaders", () => {
     const started = Date.now();
     expect(await backend.update(account, createAccountCommand(now, account, ""))).toEqual(accountResult(account));
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect([nodes[1]!.calls, nodes[2]!.calls]).toEqual([1, 0]);
+    expect([fake.nodes[1]!.calls, fake.nodes[2]!.calls]).toEqual([1, 0]);
     expect(backend.cachedLeader("shard-00")).toBe("node02");
   });
 
   it("a cached leader that holds a call until its deadline is demoted: the next call goes to another replica", async () => {
     const { backend, config } = await cluster(3, 1);
-    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    const [n1, n2] = fake.nodes as [FakeNode, FakeNode];
     n1.onPropose = (_req, ctx) => hang(ctx);
     n2.onPropose = async (req) => answerCommand(accountResult(commandAccount(decodeCommand(req.command))));
     const account = accountOnShard(config, 0);
@@ -179,7 +153,7 @@ describe("ClusterBackend routing and leaders", () => {
 
   it("retries (UNAVAILABLE after sending, NOT_LEADER hint, RESOURCE_EXHAUSTED) all carry the identical encoded command and request id", async () => {
     const { backend, config } = await cluster(3, 1);
-    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    const [n1, n2, n3] = fake.nodes as [FakeNode, FakeNode, FakeNode];
     n1.onPropose = async () => Promise.reject(new LedgerError("UNAVAILABLE", "lost the connection to the leader"));
     n2.onPropose = async () => Promise.reject(notLeader(n2, "node03"));
     n3.onPropose = async (req, _ctx, self) => {
@@ -196,7 +170,7 @@ describe("ClusterBackend routing and leaders", () => {
       requestId: "req-1",
     });
     await backend.update(account, command);
-    const sent = nodes.flatMap((n) => n.proposals);
+    const sent = fake.nodes.flatMap((n) => n.proposals);
     expect(sent).toHaveLength(4);
     const encoded = toBinary(CommandSchema, command);
     for (const p of sent) expect(p).toEqual({ shardId: "shard-00", command: encoded, requestId: "req-1" });
@@ -204,7 +178,7 @@ describe("ClusterBackend routing and leaders", () => {
 
   it("stops following hints after gatewayLeaderHintFollowsMax hops when nodes point at each other, and fails by the deadline", async () => {
     const { backend, config } = await cluster(3, 1, { backoffBaseMs: 50, backoffCapMs: 50 });
-    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    const [n1, n2, n3] = fake.nodes as [FakeNode, FakeNode, FakeNode];
     n1.onPropose = async () => Promise.reject(notLeader(n1, "node02"));
     n2.onPropose = async () => Promise.reject(notLeader(n2, "node01"));
     n3.onPropose = async () => Promise.reject(notLeader(n3, "node01"));
@@ -226,7 +200,7 @@ describe("ClusterBackend routing and leaders", () => {
 describe("ClusterBackend deadlines", () => {
   it("an update that may have been applied fails just before the caller's deadline with DEADLINE_EXCEEDED saying the outcome is unknown and a retry is safe", async () => {
     const { backend, config } = await cluster(3, 1);
-    for (const n of nodes) n.onPropose = (_req, ctx) => hang(ctx);
+    for (const n of fake.nodes) n.onPropose = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
     const command = createTransactionCommand(now, {
       accountId: account,
@@ -256,7 +230,7 @@ describe("ClusterBackend deadlines", () => {
 
   it("an update without a request_id says a retry may apply it twice", async () => {
     const { backend, config } = await cluster(1, 1);
-    nodes[0]!.onPropose = (_req, ctx) => hang(ctx);
+    fake.nodes[0]!.onPropose = (_req, ctx) => hang(ctx);
     const account = accountOnShard(config, 0);
     const error = await rejection(
       backend.update(account, createAccountCommand(now, account, ""), { deadlineMs: Date.now() + 1_000 }),
@@ -284,11 +258,11 @@ describe("ClusterBackend deadlines", () => {
     const account = accountOnShard(config, 0);
     // Connected first (one answered query): on a loaded machine connecting alone can outlast the
     // short deadline below, and a call never sent is "not applied" (UNAVAILABLE), not a timeout.
-    for (const n of nodes)
+    for (const n of fake.nodes)
       n.onRead = async () =>
         answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
     await backend.query(account, getAccountQuery(account));
-    for (const n of nodes) n.onRead = (_req, ctx) => hang(ctx);
+    for (const n of fake.nodes) n.onRead = (_req, ctx) => hang(ctx);
     const deadlineMs = Date.now() + 200;
     const error = await rejection(backend.query(account, getAccountQuery(account), { deadlineMs }));
     expect(Date.now() - deadlineMs).toBeLessThan(deadlineSlackMs);
@@ -300,12 +274,12 @@ describe("ClusterBackend deadlines", () => {
 
   it("fails at once on INVALID_ARGUMENT from a node, without retrying", async () => {
     const { backend, config } = await cluster(3, 1);
-    nodes[0]!.onPropose = async () =>
+    fake.nodes[0]!.onPropose = async () =>
       Promise.reject(new LedgerError("INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"));
     const account = accountOnShard(config, 0);
     const error = await rejection(backend.update(account, createAccountCommand(now, account, "")));
     expect([error.code, error.message]).toEqual(["INVALID_ARGUMENT", "command is not a valid ledger.core.v1.Command"]);
-    expect(nodes.map((n) => n.calls)).toEqual([1, 0, 0]);
+    expect(fake.nodes.map((n) => n.calls)).toEqual([1, 0, 0]);
   });
 
   it("after close() calls fail with UNAVAILABLE", async () => {
@@ -322,7 +296,7 @@ describe("ClusterBackend settle/cancel after an attempt with unknown outcome", (
   // call, so the gateway passes the node's answer on as it is and reads nothing.
   async function retryScenario(kind: "settle" | "cancel", secondAnswer: CommandResult) {
     const { backend, config } = await cluster(2, 1);
-    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    const [n1, n2] = fake.nodes as [FakeNode, FakeNode];
     const account = accountOnShard(config, 0);
     const ref = { accountId: account, localId: 3n };
     n1.onPropose = async () => {
@@ -332,8 +306,8 @@ describe("ClusterBackend settle/cancel after an attempt with unknown outcome", (
     const command =
       kind === "settle" ? settleTransactionCommand(now, ref, 91n) : cancelTransactionCommand(now, ref, 91n);
     const result = await backend.update(account, command);
-    const sent = nodes.flatMap((n) => n.proposals.map((p) => p.command));
-    return { result, sent, reads: nodes.flatMap((n) => n.reads), account };
+    const sent = fake.nodes.flatMap((n) => n.proposals.map((p) => p.command));
+    return { result, sent, reads: fake.nodes.flatMap((n) => n.reads), account };
   }
 
   it.each([
@@ -366,12 +340,12 @@ describe("ClusterBackend reads", () => {
   it("asks for LINEARIZABLE by default and STALE when the caller opts in", async () => {
     const { backend, config } = await cluster(3, 1);
     const account = accountOnShard(config, 0);
-    nodes[0]!.onRead = async () =>
+    fake.nodes[0]!.onRead = async () =>
       answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
     const linear = await backend.query(account, getAccountQuery(account));
     await backend.query(account, getAccountQuery(account), { stale: true });
     expect(linear).toEqual(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
-    expect(nodes[0]!.reads.map((r) => [r.shardId, r.consistency])).toEqual([
+    expect(fake.nodes[0]!.reads.map((r) => [r.shardId, r.consistency])).toEqual([
       ["shard-00", ReadConsistency.LINEARIZABLE],
       ["shard-00", ReadConsistency.STALE],
     ]);
@@ -380,11 +354,11 @@ describe("ClusterBackend reads", () => {
   it("a stale read falls back to a follower when the leader is down and leaves the leader cache alone", async () => {
     const { backend, config } = await cluster(3, 1, { down: [0] });
     const account = accountOnShard(config, 0);
-    nodes[1]!.onRead = async () =>
+    fake.nodes[1]!.onRead = async () =>
       answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
     const result = await backend.query(account, getAccountQuery(account), { stale: true });
     expect(result.kind.case).toBe("account");
-    expect(nodes[1]!.reads.map((r) => r.consistency)).toEqual([ReadConsistency.STALE]);
+    expect(fake.nodes[1]!.reads.map((r) => r.consistency)).toEqual([ReadConsistency.STALE]);
     expect(backend.cachedLeader("shard-00")).toBe("node01");
   });
 });
@@ -392,7 +366,7 @@ describe("ClusterBackend reads", () => {
 describe("ClusterBackend against silent or failing nodes", () => {
   it("an update whose cached leader hangs (paused node) is retried on a replica that answers, and succeeds within its deadline", async () => {
     const { backend, config } = await cluster(3, 1);
-    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    const [n1, n2] = fake.nodes as [FakeNode, FakeNode];
     n1.onPropose = (_req, ctx) => hang(ctx);
     n2.onPropose = async (req) => {
       const c = decodeCommand(req.command);
@@ -414,7 +388,7 @@ describe("ClusterBackend against silent or failing nodes", () => {
 
   it("an update that may have been applied by an earlier attempt and then meets a definite node error says its outcome is unknown", async () => {
     const { backend, config } = await cluster(3, 1);
-    const [n1, n2] = nodes as [FakeNode, FakeNode];
+    const [n1, n2] = fake.nodes as [FakeNode, FakeNode];
     // Sent, no details.applied = "no": the proposal may have been appended on node01.
     n1.onPropose = async () => Promise.reject(new LedgerError("UNAVAILABLE", "leader stepped down after appending"));
     // Any code retryActionFor maps to "fail" (INTERNAL, NOT_FOUND, FAILED_PRECONDITION, ...).
@@ -430,7 +404,7 @@ describe("ClusterBackend against silent or failing nodes", () => {
 
   it("after the cached leader and then its replacement each hold a call to its deadline, the next call goes to the replica not yet tried, not back to the first", async () => {
     const { backend, config } = await cluster(3, 1);
-    const [n1, n2, n3] = nodes as [FakeNode, FakeNode, FakeNode];
+    const [n1, n2, n3] = fake.nodes as [FakeNode, FakeNode, FakeNode];
     // node01 paused; node02 still forwards to it (no election yet) so it holds calls too.
     n1.onPropose = (_req, ctx) => hang(ctx);
     n2.onPropose = (_req, ctx) => hang(ctx);

@@ -3,6 +3,9 @@
 // caller gives up), with every request recorded. Plus a cluster config naming them, and
 // "down" nodes: an address where nothing listens.
 
+import { afterEach } from "vitest";
+import { ClusterBackend, type ClusterBackendOptions } from "../../src/gateway/cluster-backend.js";
+import { insecureTransport } from "../../src/security/transport-security.js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { LedgerError } from "../../src/base/errors.js";
@@ -149,4 +152,51 @@ export function hang<T>(ctx: HandlerContext): Promise<T> {
 
 export function decodeCommand(bytes: Uint8Array): Command {
   return fromBinary(CommandSchema, bytes);
+}
+
+/** A test file's fake cluster: `cluster()` starts fake nodes and a ClusterBackend over them (its
+ * debug log kept in `logLines`); both are stopped after each test. */
+export interface FakeCluster {
+  /** The nodes of the current test's cluster. */
+  readonly nodes: FakeNode[];
+  cluster(
+    count: number,
+    shardCount: number,
+    options?: { down?: number[] } & Partial<ClusterBackendOptions>,
+  ): Promise<{ backend: ClusterBackend; config: ClusterConfig; logLines: Record<string, unknown>[] }>;
+}
+
+export function useFakeCluster(): FakeCluster {
+  let nodes: FakeNode[] = [];
+  let backends: ClusterBackend[] = [];
+  afterEach(async () => {
+    await Promise.all(backends.map((b) => b.close()));
+    stopNodes(nodes);
+    backends = [];
+    nodes = [];
+  });
+  return {
+    get nodes() {
+      return nodes;
+    },
+    async cluster(count, shardCount, options = {}) {
+      nodes = await startFakeNodes(count, options.down);
+      const config = fakeClusterConfig(nodes, shardCount);
+      const logLines: Record<string, unknown>[] = [];
+      const logger = createLogger({
+        name: "gateway-test",
+        level: "debug",
+        destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
+      });
+      const backend = new ClusterBackend({
+        config,
+        logger,
+        security: insecureTransport(),
+        random: () => 0.5,
+        ...options,
+      });
+      backends.push(backend);
+      return { backend, config, logLines };
+    },
+  };
 }
