@@ -1,11 +1,12 @@
 // The node: every shard replica this node hosts, driven by ONE loop over ONE LevelDB.
 //
 // A loop turn: step the peer messages, ticks, proposals and reads that arrived since the last
-// turn; collect the Ready of every replica that has one; put all their log entries, hard states
-// and applied ledger writes (with each applied index) in one chained batch and write it through
-// the ordered writer, synced when any Ready requires it (one fsync for all shards); only then
-// send the Raft messages (one batch per peer node), answer the proposers and readers, and
-// advance. Inputs that arrive during the write wait for the next turn: that is the group commit.
+// turn; collect the Ready of every replica that has one; send the leaders' appends at once
+// (their Readies are `sendFirst`); put all log entries, hard states and applied ledger writes
+// (with each applied index) in one chained batch and write it through the ordered writer,
+// synced when any Ready requires it (one fsync for all shards); only then send the other Raft
+// messages (one batch per peer node), answer the proposers and readers, and advance. Inputs
+// that arrive during the write wait for the next turn: that is the group commit.
 
 import { ClassicLevel } from "classic-level";
 import { LedgerError } from "../base/errors.js";
@@ -409,6 +410,16 @@ export class NodeHost {
     const triggered = this.compaction.run(this.replicas.values(), batch);
     const readies: [Replica, Ready][] = [];
     for (const r of this.replicas.values()) if (r.raw.hasReady()) readies.push([r, r.raw.ready()]);
+    // A leader's appends leave now, while its own write runs (Raft thesis §10.2.1): the followers
+    // store the entries in parallel, and the leader's copy counts toward commit only once this
+    // turn's write is durable (RawNode.advance). So one fsync, not two, is on a write's path.
+    let sentFirst = false;
+    for (const [r, rd] of readies) {
+      if (!rd.sendFirst || rd.messages.length === 0) continue;
+      this.links.add(r, rd.messages);
+      sentFirst = true;
+    }
+    if (sentFirst) this.links.flush();
     let sync = false;
     const applied: Awaited<ReturnType<Replica["persistAndApply"]>>[] = [];
     const applyStartMs = this.clock.monotonicMs();
@@ -444,7 +455,7 @@ export class NodeHost {
       // Read points confirmed while leading stay valid after a step-down: confirm them first.
       this.reads.confirm(r, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);
-      this.links.add(r, rd.messages);
+      if (!rd.sendFirst) this.links.add(r, rd.messages);
       r.raw.advance(rd);
     }
     this.links.flush();

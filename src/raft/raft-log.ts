@@ -183,6 +183,15 @@ export class RaftLog {
     this.unstable.stableTo(index, term);
   }
 
+  /** The last index the driver has made durable: every entry after it is still unstable. */
+  lastStableIndex(): number {
+    if (this.unstable.entries.length > 0) return this.unstable.offset - 1;
+    // An unstable snapshot replaces the whole log: nothing of this replica is durable beyond
+    // what storage held before it, and none of that is part of the new log.
+    if (this.unstable.snapshot !== undefined) return 0;
+    return this.lastIndex();
+  }
+
   stableSnapTo(index: number): void {
     this.unstable.stableSnapTo(index);
   }

@@ -220,7 +220,8 @@ export class Raft implements RaftState {
     this.prs = new Map();
     for (const id of this.config.voters) {
       const pr = new Progress(last + 1, this.maxInflightAppends, this.maxInflightBytes);
-      if (id === this.id) pr.match = last;
+      // Our own copy counts only once durable (see appendEntry).
+      if (id === this.id) pr.match = this.raftLog.lastStableIndex();
       this.prs.set(id, pr);
     }
   }
@@ -383,15 +384,28 @@ export class Raft implements RaftState {
 
   // --- leader: proposals and commit ----------------------------------------------------------
 
-  /** Appends one entry of the current term to the leader's log and counts it for commit. */
+  /**
+   * Appends one entry of the current term to the leader's log. The leader does not count it
+   * toward a quorum yet: the driver may send it to the followers while writing it locally
+   * (Raft thesis §10.2.1), and the leader's copy counts only once that write is durable
+   * (entriesPersisted). Counting it earlier would let a quorum of one durable follower and one
+   * leader that crashes before its write "commit" an entry that only one disk holds.
+   */
   appendEntry(type: EntryType, data: Uint8Array): void {
     const index = this.raftLog.lastIndex() + 1;
     const e: Entry = { term: this.term, index, type, data };
     this.raftLog.append([e]);
-    // The leader counts its own entry as stored: the driver persists it before sending any
-    // message or applying anything of the Ready that carries it.
-    this.prs.get(this.id)?.maybeUpdate(index);
-    if (this.maybeCommit()) releasePendingReadIndex(this);
+  }
+
+  /** The driver made entries up to `index` (of `term`) durable: as leader, count our copy. */
+  entriesPersisted(index: number, term: number): void {
+    if (this.role !== "leader" || this.raftLog.termOrZero(index) !== term) return;
+    const self = this.prs.get(this.id);
+    if (self === undefined || !self.maybeUpdate(index)) return;
+    if (this.maybeCommit()) {
+      releasePendingReadIndex(this);
+      bcastAppend(this); // tell the followers the new commit index
+    }
   }
 
   /** Advances the commit index to what a quorum has stored, if that is an entry of our term. */

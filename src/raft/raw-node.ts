@@ -96,7 +96,7 @@ export class RawNode implements RawNodeApi {
     r.msgs = [];
     const readStates: ReadState[] = r.readStates;
     r.readStates = [];
-    const rd: Ready = { entries, committedEntries, messages, readStates, mustSync: false };
+    const rd: Ready = { entries, committedEntries, messages, readStates, mustSync: false, sendFirst: false };
     const ss = r.softState();
     if (ss.leader !== this.prevSoft.leader || ss.role !== this.prevSoft.role) {
       rd.softState = ss;
@@ -111,6 +111,11 @@ export class RawNode implements RawNodeApi {
       this.prevHard = hs;
     }
     if (snapshot !== undefined) rd.snapshot = snapshot;
+    // A leader whose term and vote are already durable promises nothing about its own log in
+    // its messages (its copy counts toward commit only after advance()): they may go out while
+    // this Ready is written (thesis §10.2.1). Anyone else's messages may acknowledge the
+    // entries or the vote of this Ready, so they wait for its write.
+    rd.sendFirst = r.role === "leader" && !rd.mustSync && snapshot === undefined;
     if (entries.length > 0 || snapshot !== undefined) rd.mustSync = true;
     this.outstanding = rd;
     return rd;
@@ -121,7 +126,10 @@ export class RawNode implements RawNodeApi {
     this.outstanding = undefined;
     const log = this.raft.raftLog;
     const lastEntry: Entry | undefined = rd.entries[rd.entries.length - 1];
-    if (lastEntry !== undefined) log.stableTo(lastEntry.index, lastEntry.term);
+    if (lastEntry !== undefined) {
+      log.stableTo(lastEntry.index, lastEntry.term);
+      this.raft.entriesPersisted(lastEntry.index, lastEntry.term);
+    }
     if (rd.snapshot !== undefined) {
       const snapIndex = rd.snapshot.metadata.index;
       log.stableSnapTo(snapIndex);

@@ -92,7 +92,8 @@ export interface ReadState {
  *  1. persist `snapshot` (if any), `entries` (appending, truncating any conflicting suffix) and
  *     `hardState` (if any) in ONE atomic write, durably (synced when `mustSync`): term and vote
  *     are never durable without the log they were granted against, nor the other way round;
- *  2. only then send `messages` (a vote or an append acknowledgement promises durable state);
+ *  2. only then send `messages` (a vote or an append acknowledgement promises durable state),
+ *     except when `sendFirst`: then they may be sent before or during that write;
  *  3. install `snapshot` (if any) in the state machine, then apply `committedEntries` in order;
  *     a `readStates` entry may be served only once the applied index reaches its index, which
  *     may be in a later Ready;
@@ -107,6 +108,13 @@ export interface Ready {
   messages: Message[];
   readStates: ReadState[];
   mustSync: boolean;
+  /**
+   * The messages may be sent before this Ready is persisted: a leader's appends and heartbeats
+   * while its term and vote are durable. Its own entries count toward commit only once
+   * advance() says they are persisted, so a follower and the leader's disk write in parallel
+   * (Raft thesis §10.2.1).
+   */
+  sendFirst: boolean;
 }
 
 export type ProgressState = "probe" | "replicate" | "snapshot";

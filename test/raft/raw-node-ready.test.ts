@@ -44,7 +44,9 @@ function expectPersistedFirst(id: ReplicaId, s: MemoryStorage, rd: Ready, seed: 
 function converged(c: Cluster, ids: readonly ReplicaId[]): boolean {
   const lead = c.leader();
   if (lead === 0) return false;
-  const { lastIndex, hardState } = c.status(lead);
+  const { lastIndex, hardState, leadTransferee } = c.status(lead);
+  // A transfer still under way refuses proposals until it completes or times out.
+  if (leadTransferee !== 0) return false;
   return ids.every((id) => {
     const st = c.status(id);
     return (

@@ -154,6 +154,87 @@ describe("persistence contract", () => {
   });
 });
 
+describe("a leader writes its log in parallel with replication (thesis §10.2.1)", () => {
+  /** A 3-voter group led by 1 with everything applied, and a new entry proposed on 1. */
+  function proposedOnLeader(): { c: Cluster; index: number } {
+    const c = new Cluster(3);
+    c.node(1).campaign();
+    c.stabilize();
+    expect(c.leader()).toBe(1);
+    c.node(1).propose(bytes("x"));
+    return { c, index: c.status(1).lastIndex };
+  }
+
+  it("a leader's Ready with new entries may send first; a follower's and a candidate's may not", () => {
+    const { c, index } = proposedOnLeader();
+    const rd = c.node(1).ready();
+    expect(rd.sendFirst).toBe(true);
+    expect(rd.mustSync).toBe(true);
+    const appends = rd.messages.filter((m) => m.type === MessageType.Append);
+    expect(appends.map((m) => [m.to, m.entries.map((e) => e.index)])).toEqual([
+      [2, [index]],
+      [3, [index]],
+    ]);
+    for (const m of appends) c.deliver(m);
+    const follower = c.node(2).ready();
+    expect(follower.messages.map((m) => m.type)).toEqual([MessageType.AppendResponse]);
+    expect(follower.sendFirst).toBe(false);
+    const candidate = new RawNode(config(1), new MemoryStorage());
+    candidate.campaign();
+    expect(candidate.ready().sendFirst).toBe(false);
+  });
+
+  it("the leader counts its own copy toward commit only once advance() says it is durable", () => {
+    const { c, index } = proposedOnLeader();
+    const leader = c.node(1);
+    const rd = leader.ready();
+    // Follower 2 stores and acknowledges the entry while the leader is still writing it.
+    const toTwo = rd.messages.find((m) => m.type === MessageType.Append && m.to === 2)!;
+    c.deliver(toTwo);
+    const ack = c.node(2).ready();
+    persist(c.member(2).storage, ack);
+    c.node(2).advance(ack);
+    leader.step(ack.messages[0]!);
+    // One durable copy (the follower's) is not a quorum of three.
+    expect(leader.status().hardState.commit).toBeLessThan(index);
+    persist(c.member(1).storage, rd);
+    leader.advance(rd);
+    expect(leader.status().hardState.commit).toBe(index);
+    // The new commit index goes to the followers in the next Ready.
+    const next = leader.ready();
+    expect(next.committedEntries.map((e) => e.index)).toEqual([index]);
+    expect(next.messages.filter((m) => m.type === MessageType.Append).every((m) => m.commit === index)).toBe(true);
+  });
+
+  it("two followers' durable copies commit an entry the leader has not yet written; a leader that crashes before its write does not lose it", () => {
+    const { c, index } = proposedOnLeader();
+    const leader = c.node(1);
+    const rd = leader.ready();
+    for (const m of rd.messages) c.deliver(m);
+    for (const id of [2, 3]) {
+      const ack = c.node(id).ready();
+      persist(c.member(id).storage, ack);
+      c.node(id).advance(ack);
+      leader.step(ack.messages[0]!);
+    }
+    expect(leader.status().hardState.commit).toBe(index);
+    // The leader dies before its write: the entry lives on the two followers, and the group
+    // elects one of them and keeps it.
+    c.crash(1);
+    c.node(2).campaign();
+    c.stabilize();
+    c.restart(1);
+    // The new leader's heartbeats find 1 behind and bring it up to date.
+    for (let i = 0; i < 5; i++) {
+      c.tick(2);
+      c.stabilize();
+    }
+    expect(c.leader()).toBe(2);
+    for (const id of [1, 2, 3]) expect(c.member(id).storage.term(index), `replica ${id}`).toBe(rd.entries[0]!.term);
+    c.checkLogMatching();
+  });
+});
+
 describe("Ready / advance", () => {
   it("allows one outstanding Ready; hasReady is false until it is advanced", () => {
     const node = new RawNode(config(1), new MemoryStorage());

@@ -57,7 +57,7 @@ function run(from: number, to: number, term: number): Entry[] {
 }
 
 function ready(over: Partial<Ready>): Ready {
-  return { entries: [], committedEntries: [], messages: [], readStates: [], mustSync: true, ...over };
+  return { entries: [], committedEntries: [], messages: [], readStates: [], mustSync: true, sendFirst: false, ...over };
 }
 
 function snapshotAt(index: number, term: number, snapVoters = voters): Snapshot {

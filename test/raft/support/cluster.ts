@@ -135,11 +135,13 @@ export class Cluster {
     const node = m.node;
     if (node === undefined || !node.hasReady()) return false;
     const rd = node.ready();
+    // A leader's appends may leave before its own write (thesis §10.2.1).
+    if (rd.sendFirst) for (const msg of rd.messages) this.pending.push(msg);
     // 1. persist
     persistReady(m.storage, rd);
     if (rd.mustSync) m.syncedHardState = m.storage.hardStateCopy();
     // 2. send
-    for (const msg of rd.messages) this.pending.push(msg);
+    if (!rd.sendFirst) for (const msg of rd.messages) this.pending.push(msg);
     // 3. apply
     if (rd.snapshot !== undefined) m.applied = m.applied.filter((e) => e.index <= rd.snapshot!.metadata.index);
     for (const e of rd.committedEntries) this.recordApplied(m, e);
@@ -267,10 +269,16 @@ export class Cluster {
     this.pending = this.pending.filter((m) => m.to !== id);
   }
 
-  /** Takes a Ready and dies before persisting any of it: nothing of it was sent or applied. */
+  /**
+   * Takes a Ready and dies before persisting any of it: nothing of it was applied, and nothing
+   * sent unless it was `sendFirst` (a leader's appends, which leave while it writes).
+   */
   crashMidReady(id: ReplicaId): void {
     const node = this.member(id).node;
-    if (node?.hasReady() === true) node.ready();
+    if (node?.hasReady() === true) {
+      const rd = node.ready();
+      if (rd.sendFirst) for (const msg of rd.messages) this.pending.push(msg);
+    }
     this.crash(id);
   }
 

@@ -289,6 +289,7 @@ export class InteractionEnv {
     if (rd.snapshot !== undefined) lines.push(`snapshot: ${describeSnapshot(rd.snapshot)}`);
     if (rd.entries.length > 0) lines.push(`entries: ${describeEntries(rd.entries)}`);
     if (rd.mustSync) lines.push("must-sync");
+    if (rd.sendFirst) lines.push("send-first");
     if (rd.committedEntries.length > 0) lines.push(`committed: ${describeEntries(rd.committedEntries)}`);
     for (const m of rd.messages) lines.push(`send: ${describeMessage(m)}`);
     for (const rs of rd.readStates) lines.push(`read-state: index=${rs.index} ctx=${describeData(rs.context)}`);
