@@ -202,6 +202,7 @@ export class LocalLedgerBackend implements LedgerBackend {
     try {
       await batch.write({ sync: true });
     } catch (error) {
+      this.store.batchDropped();
       this.logger?.error({ err: error, commands: live.length }, "writing a ledger batch failed");
       for (const u of live) u.reject(new LedgerError("UNAVAILABLE", "the ledger could not persist this update"));
       return;

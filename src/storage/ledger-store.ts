@@ -2,20 +2,18 @@
 // Writes never go to the database from here: they are appended to the caller's chained batch,
 // so the caller can add its own entries (e.g. the Raft applied index) and write everything
 // atomically, synced or not. Contract: the batch of one applyCommands call is written (or
-// dropped) before the next applyCommands call on the same prefix, because reads go to the DB.
+// dropped, and batchDropped() called) before the next applyCommands call on the same prefix,
+// because reads go to the DB and hot account records are kept as the applies left them.
 
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { AbstractLevel } from "abstract-level";
-import { ledgerPrefetchSyncKeysMax } from "./limits.js";
-import {
-  AccountRecordSchema,
-  TransactionRecordSchema,
-  type AccountRecord,
-  type Command,
-  type CommandResult,
-  type Query,
-  type QueryResult,
-  type TransactionRecord,
+import { ledgerHotAccountsMax, ledgerPrefetchSyncKeysMax } from "./limits.js";
+import type {
+  AccountRecord,
+  Command,
+  CommandResult,
+  Query,
+  QueryResult,
+  TransactionRecord,
 } from "../gen/ledger/core/v1/core_pb.js";
 import { runQuery, type LedgerReader } from "../ledger/queries.js";
 import { applyCommand, recordsNeeded } from "../ledger/core.js";
@@ -23,6 +21,13 @@ import { encodeUint64BE, readUint64BE } from "../ledger/ids.js";
 import type { LedgerWrite, RecordRef } from "../ledger/view.js";
 import { accountRecordKey, creationIndexKey, creationIndexRangeAfter, transactionRecordKey } from "./ledger-keys.js";
 import { PrefetchedView } from "./prefetched-view.js";
+import { HotAccounts } from "./hot-accounts.js";
+import {
+  decodeAccountRecord,
+  decodeTransactionRecord,
+  encodeAccountRecord,
+  encodeTransactionRecord,
+} from "./record-codec.js";
 
 /** An abstract-level database opened with keyEncoding and valueEncoding 'view': classic-level
  * (LevelDB) in production, memory-level in the simulator, the same storage code over both. */
@@ -41,12 +46,21 @@ export interface BatchSink {
 
 export class LedgerStore {
   private readonly prefix: Uint8Array;
+  /**
+   * Account records as the applies left them, for the next apply's prefetch only (queries read
+   * the database, which lags the applies until the loop's write lands). Exact because every
+   * change to this prefix's records goes through applyCommands; a snapshot install switches to
+   * a new LedgerStore, with an empty cache.
+   */
+  private readonly hot: HotAccounts;
 
   constructor(
     private readonly db: LedgerDb,
     prefix: Uint8Array,
+    hotAccountsMax = ledgerHotAccountsMax,
   ) {
     this.prefix = prefix.slice();
+    this.hot = new HotAccounts(hotAccountsMax);
   }
 
   /** Applies `commands` in order (each sees the ones before), appends their writes to `batch`
@@ -67,6 +81,11 @@ export class LedgerStore {
     return results;
   }
 
+  /** The batch of the last applyCommands will not be written: forget what it cached. */
+  batchDropped(): void {
+    this.hot.clear();
+  }
+
   /**
    * Runs a query (src/ledger/queries.ts). With `snapshot` (a LevelDB snapshot taken when the read
    * began) every record of the answer comes from that one point in time, even while commands are
@@ -81,7 +100,7 @@ export class LedgerStore {
       account: (accountId) => this.readAccount(accountId, options),
       transaction: (accountId, localId) => {
         const bytes = this.db.getSync(transactionRecordKey(this.prefix, accountId, localId), options);
-        return bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
+        return bytes === undefined ? undefined : decodeTransactionRecord(bytes);
       },
       creationOrder: async (accountId, afterSeq, count) => {
         const entries = await this.db
@@ -93,7 +112,7 @@ export class LedgerStore {
         if (localIds.length === 0) return [];
         const keys = localIds.map((localId) => transactionRecordKey(this.prefix, accountId, localId));
         const values = await this.db.getMany(keys, options);
-        return values.map((bytes) => (bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes)));
+        return values.map((bytes) => (bytes === undefined ? undefined : decodeTransactionRecord(bytes)));
       },
     };
   }
@@ -103,7 +122,7 @@ export class LedgerStore {
   // measured with classic-level 3 on this machine).
   private async readAccount(accountId: bigint, options: ReadOptions = {}): Promise<AccountRecord | undefined> {
     const bytes = this.db.getSync(accountRecordKey(this.prefix, accountId), options);
-    return bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes);
+    return bytes === undefined ? undefined : decodeAccountRecord(bytes);
   }
 
   /**
@@ -116,18 +135,24 @@ export class LedgerStore {
     for (const command of commands) {
       for (const ref of recordsNeeded(command)) refs.set(refIdentity(ref), ref);
     }
-    const wanted = [...refs.values()];
+    const view = new PrefetchedView();
+    const wanted: RecordRef[] = [];
+    for (const ref of refs.values()) {
+      const hot = ref.kind === "account" ? this.hot.get(ref.accountId) : undefined;
+      if (hot !== undefined) view.setAccount(ref.accountId, hot);
+      else wanted.push(ref);
+    }
     const keys = wanted.map((ref) => this.refKey(ref));
     const values =
       keys.length <= ledgerPrefetchSyncKeysMax ? keys.map((key) => this.db.getSync(key)) : await this.db.getMany(keys);
-    const view = new PrefetchedView();
     wanted.forEach((ref, i) => {
       const bytes = values[i];
       if (ref.kind === "account") {
-        view.setAccount(ref.accountId, bytes === undefined ? undefined : fromBinary(AccountRecordSchema, bytes));
+        const record = bytes === undefined ? undefined : decodeAccountRecord(bytes);
+        if (record !== undefined) this.hot.set(record.id, record);
+        view.setAccount(ref.accountId, record);
       } else {
-        const record: TransactionRecord | undefined =
-          bytes === undefined ? undefined : fromBinary(TransactionRecordSchema, bytes);
+        const record: TransactionRecord | undefined = bytes === undefined ? undefined : decodeTransactionRecord(bytes);
         view.setTransaction(ref.accountId, ref.localId, record);
       }
     });
@@ -143,12 +168,13 @@ export class LedgerStore {
   private putWrite(batch: BatchSink, write: LedgerWrite): void {
     switch (write.kind) {
       case "account":
-        batch.put(accountRecordKey(this.prefix, write.record.id), toBinary(AccountRecordSchema, write.record));
+        batch.put(accountRecordKey(this.prefix, write.record.id), encodeAccountRecord(write.record));
+        this.hot.set(write.record.id, write.record);
         return;
       case "transaction":
         batch.put(
           transactionRecordKey(this.prefix, write.record.accountId, write.record.localId),
-          toBinary(TransactionRecordSchema, write.record),
+          encodeTransactionRecord(write.record),
         );
         return;
       case "creationIndex":
