@@ -4,6 +4,7 @@
 // end, also on failure and on Ctrl-C.
 //
 //   tsx cmd/bench.ts [--accounts 10000] [--clients 64] [--duration-s 10] [--warmup-s 2] [--gateway host:port] [--seed N] [--batch-size N]
+//   tsx cmd/bench.ts --matrix [--accounts-sweep 10000,100000]   (several runs, each on a fresh cluster)
 //
 // Exit codes: 0 done and the balance check passed; 1 the check failed, the run failed or was
 // interrupted; 2 bad flags.
@@ -13,7 +14,8 @@ import { isLedgerError } from "../src/base/errors.js";
 import { processIo, writeLine } from "../tools/dev/io.js";
 import { parseBenchOptions, type BenchOptions } from "../tools/bench/bench-options.js";
 import { runBench } from "../tools/bench/run-bench.js";
-import { formatReport } from "../tools/bench/report.js";
+import { formatReport, type BenchReport } from "../tools/bench/report.js";
+import { formatMatrixTable, isMultiRun, plannedRuns } from "../tools/bench/matrix.js";
 
 const exitOk = 0;
 const exitFailure = 1;
@@ -50,16 +52,22 @@ async function main(): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const report = await runBench(options, processIo, interrupt.signal);
-    writeLine(process.stdout, formatReport(report));
-    if (!report.balanceCheck.ok) {
+    const runs = isMultiRun(options) ? plannedRuns(options) : [options];
+    const reports: BenchReport[] = [];
+    for (const [i, run] of runs.entries()) {
+      if (runs.length > 1) writeLine(process.stderr, `bench: run ${i + 1} of ${runs.length}`);
+      const report = await runBench(run, processIo, interrupt.signal);
+      writeLine(process.stdout, formatReport(report));
+      reports.push(report);
+    }
+    if (runs.length > 1) writeLine(process.stderr, formatMatrixTable(reports));
+    const failed = reports.filter((r) => !r.balanceCheck.ok);
+    for (const report of failed)
       writeLine(
         process.stderr,
         `bench: balance check FAILED for ${report.balanceCheck.mismatchCount} of ${report.balanceCheck.accounts} accounts`,
       );
-      return exitFailure;
-    }
-    return exitOk;
+    return failed.length > 0 ? exitFailure : exitOk;
   } catch (e) {
     const text = isLedgerError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
     writeLine(process.stderr, `bench: failed: ${text}`);

@@ -120,6 +120,42 @@ describe("npm run bench", () => {
     expect(existsSync(started![2]!)).toBe(false);
   });
 
+  it("--accounts-sweep runs once per account count, each on a fresh cluster it stops: one JSON line per run with peak memory, then a table", async () => {
+    const bench = startTsProcess("cmd/bench.ts", [
+      "--accounts-sweep",
+      "30,60",
+      "--clients",
+      "2",
+      "--warmup-s",
+      "0",
+      "--duration-s",
+      "1",
+      "--shards",
+      "2",
+      "--seed",
+      "13",
+      "--insecure",
+    ]);
+    const exit = await bench.exited;
+    expect(exit, bench.stderr).toEqual({ code: 0, signal: null });
+    const reports = bench.stdoutLines.map((line) => JSON.parse(line));
+    expect(reports.map((r) => [r.accounts, r.clients, r.balanceCheck.ok])).toEqual([
+      [30, 2, true],
+      [60, 2, true],
+    ]);
+    for (const r of reports)
+      for (const name of ["client", "gateway", "node01", "node02", "node03"])
+        expect(r.peakRssMiB[name], name).toBeGreaterThan(0);
+    expect(bench.stderr).toMatch(/single .*\b30 .*ok/);
+    expect(bench.stderr).toMatch(/single .*\b60 .*ok/);
+    const started = [...bench.stderr.matchAll(/started (.*); INSECURE.*; temp dir (\S+)/g)];
+    expect(started, bench.stderr).toHaveLength(2);
+    for (const run of started) {
+      for (const m of run[1]!.matchAll(/pid (\d+)/g)) expect(isAlive(Number(m[1])), `pid ${m[1]}`).toBe(false);
+      expect(existsSync(run[2]!)).toBe(false);
+    }
+  });
+
   it("refuses a bad flag with exit 2 and a message naming it, starting nothing", async () => {
     const bench = startTsProcess("cmd/bench.ts", ["--clients", "zero"]);
     const exit = await bench.exited;

@@ -18,6 +18,7 @@ import {
   benchNodes,
   benchReplicationFactorDefault,
   benchShardsDefault,
+  benchSweepPointsMax,
   benchWarmupSDefault,
   benchWarmupSMax,
 } from "./limits.js";
@@ -49,6 +50,10 @@ export interface BenchOptions {
   /** For --gateway: where its CA certificate and the admin key are (dev CLI conventions). */
   secretsDir: string;
   apiKey?: string;
+  /** Run the matrix: 1, 64 and 256 clients and the batched mode (each on a fresh cluster). */
+  matrix: boolean;
+  /** Account counts to sweep, each a run of --clients clients on a fresh cluster. */
+  accountsSweep?: number[];
 }
 
 export interface BenchOutput {
@@ -138,6 +143,22 @@ export function buildBenchProgram(output: BenchOutput): Command {
         "no TLS and no API keys: the own cluster runs with --insecure (to measure what security costs), or --gateway runs with it",
       ).default(false),
     )
+    .addOption(
+      new Option(
+        "--matrix",
+        "run 1, 64 and 256 clients and the batched mode (8 clients x 500), each on a fresh cluster: one JSON line per run, then a table on stderr",
+      )
+        .default(false)
+        .conflicts(["gateway", "batchSize"]),
+    )
+    .addOption(
+      new Option(
+        "--accounts-sweep <list>",
+        `comma-separated account counts (each 1..${benchAccountsMax}, at most ${benchSweepPointsMax}): one run of --clients clients per count, each on a fresh cluster`,
+      )
+        .argParser(accountsList)
+        .conflicts(["gateway", "batchSize"]),
+    )
     .option(
       "--secrets-dir <dir>",
       "with --gateway: where the cluster's CA certificate and admin key are",
@@ -151,6 +172,19 @@ export function buildBenchProgram(output: BenchOutput): Command {
     );
 }
 
+function accountsList(text: string): number[] {
+  const parts = text.split(",");
+  if (parts.length > benchSweepPointsMax) throw new InvalidArgumentError(`at most ${benchSweepPointsMax} counts`);
+  const parse = integerArg(1, benchAccountsMax);
+  return parts.map((part) => {
+    try {
+      return parse(part.trim());
+    } catch (e) {
+      throw new InvalidArgumentError(`"${part}": ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+}
+
 function nonEmpty(text: string): string {
   if (text.trim() === "") throw new InvalidArgumentError("must not be empty");
   return text;
@@ -162,6 +196,7 @@ export function parseBenchOptions(argv: readonly string[], output: BenchOutput):
   const program = buildBenchProgram(output);
   program.parse([...argv]);
   const o = program.opts<Omit<BenchOptions, "seed"> & { seed?: number }>();
+  const sweep = o.accountsSweep;
   return {
     accounts: o.accounts,
     clients: o.clients,
@@ -178,5 +213,7 @@ export function parseBenchOptions(argv: readonly string[], output: BenchOutput):
     insecure: o.insecure,
     secretsDir: o.secretsDir,
     ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}),
+    matrix: o.matrix,
+    ...(sweep !== undefined ? { accountsSweep: sweep } : {}),
   };
 }

@@ -67,3 +67,17 @@ export function readCpu(pids: ReadonlyMap<string, number>): Map<string, number> 
 export function cpuDelta(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Map<string, number> {
   return new Map([...after].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)]));
 }
+
+/** The peak resident set (VmHWM) of a process in MiB, from /proc/<pid>/status text. */
+export function parsePeakRssMiB(statusText: string): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(statusText);
+  if (match === null) throw new Error("no VmHWM line in /proc status");
+  return Number(match[1]) / 1024;
+}
+
+/** Peak resident memory per named process, in MiB (the bench's own process as "client"). */
+export function readPeakRss(pids: ReadonlyMap<string, number>): Map<string, number> {
+  const out = new Map<string, number>([["client", parsePeakRssMiB(readFileSync("/proc/self/status", "utf8"))]]);
+  for (const [name, pid] of pids) out.set(name, parsePeakRssMiB(readFileSync(`/proc/${pid}/status`, "utf8")));
+  return out;
+}

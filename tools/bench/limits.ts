@@ -1,9 +1,12 @@
 // Defaults and bounds of npm run bench.
 
-/** Accounts the run spreads its transactions over; the ceiling keeps a typo from a setup that
- * takes hours (each account costs two writes before the run starts). */
+import { assert } from "../../src/base/assert.js";
+import { createTransactionsItemsMax } from "../../src/ledger/limits.js";
+
+/** Accounts the run spreads its transactions over; the ceiling is the issue's data-scale point
+ * (each account costs a create and a share of a batched topup before the run starts). */
 export const benchAccountsDefault = 10_000;
-export const benchAccountsMax = 1_000_000;
+export const benchAccountsMax = 10_000_000;
 /** Concurrent clients, each with one request in flight. */
 export const benchClientsDefault = 64;
 export const benchClientsMax = 4_096;
@@ -48,3 +51,12 @@ export const benchMismatchesListedMax = 5;
 export const benchListPageSize = 1_000;
 /** Lines of each process log shown on stderr when the bench's cluster fails. */
 export const benchLogTailLines = 20;
+/** --matrix: the client counts of its single-transaction runs, and its batched run. */
+export const benchMatrixClients = [1, 64, 256] as const;
+export const benchMatrixBatchClients = 8;
+export const benchMatrixBatchSize = 500;
+/** --accounts-sweep: at most this many account counts in one sweep. */
+export const benchSweepPointsMax = 8;
+/** Topups during setup go out as CreateTransactions of this many items. */
+export const benchSetupTopupBatch = 500;
+assert(benchSetupTopupBatch <= createTransactionsItemsMax, "a setup topup batch is one CreateTransactions call");

@@ -33,6 +33,9 @@ export interface BenchReport {
   insufficientFunds: number;
   cpuSeconds: { client: number; gateway: number | null } & Record<string, number | null>;
   serverCpuUsPerTx: number | null;
+  /** Peak resident memory (VmHWM) of each process by the window's end, in MiB; null where it
+   * could not be read (the server processes of a running gateway). */
+  peakRssMiB: { client: number; gateway: number | null } & Record<string, number | null>;
   balanceCheck: { accounts: number; ok: boolean; mismatchCount: number; mismatches: BalanceCheck["mismatches"] };
 }
 
@@ -57,6 +60,8 @@ export interface ReportInput {
   /** CPU seconds of the window by process name: "client", and with an own cluster "gateway" and
    * each node id. */
   cpu: ReadonlyMap<string, number>;
+  /** Peak resident MiB by process name, read at the window's end (same names as `cpu`). */
+  peakRss?: ReadonlyMap<string, number>;
   balanceCheck: BalanceCheck;
 }
 
@@ -77,6 +82,15 @@ export function buildReport(input: ReportInput): BenchReport {
   };
   const serverNames = own ? ["gateway", ...own.nodeIds] : [];
   for (const id of own?.nodeIds ?? []) cpuSeconds[id] = cpuOf(id);
+  const rssOf = (name: string): number | null => {
+    const mib = input.peakRss?.get(name);
+    return mib === undefined ? null : round(mib, 1);
+  };
+  const peakRssMiB: BenchReport["peakRssMiB"] = {
+    client: rssOf("client") ?? 0,
+    gateway: own ? rssOf("gateway") : null,
+  };
+  for (const id of own?.nodeIds ?? []) peakRssMiB[id] = rssOf(id);
   const serverSeconds = serverNames.reduce((sum, name) => sum + (input.cpu.get(name) ?? 0), 0);
   const us = (x: number): number => round(x / 1000, 3);
   const perSec = (n: number): number => (input.windowSeconds > 0 ? round(n / input.windowSeconds, 1) : 0);
@@ -109,6 +123,7 @@ export function buildReport(input: ReportInput): BenchReport {
     insufficientFunds: input.insufficientFunds,
     cpuSeconds,
     serverCpuUsPerTx: own && input.transactions > 0 ? round((serverSeconds * 1e6) / input.transactions, 1) : null,
+    peakRssMiB,
     balanceCheck: {
       accounts: input.balanceCheck.accounts,
       ok: input.balanceCheck.ok,

@@ -11,7 +11,7 @@ import { benchSetupConcurrency } from "./limits.js";
 import type { BenchOptions } from "./bench-options.js";
 import { runLoad } from "./bench-run.js";
 import { launchCluster, type OwnCluster } from "./cluster-launcher.js";
-import { cpuDelta, readCpu } from "./cpu-usage.js";
+import { cpuDelta, readCpu, readPeakRss } from "./cpu-usage.js";
 import { buildReport, type BenchReport } from "./report.js";
 import { createFundedAccounts } from "./setup-accounts.js";
 import { ledgerClientSecurity } from "../dev/security-options.js";
@@ -58,6 +58,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
     const pids = cluster?.pids ?? new Map<string, number>();
     let before = new Map<string, number>();
     let cpu = new Map<string, number>();
+    let peakRss = new Map<string, number>();
     const run = await runLoad({
       channels,
       clients: options.clients,
@@ -73,6 +74,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
       },
       onWindowEnd: () => {
         cpu = cpuDelta(before, readCpu(pids));
+        peakRss = readPeakRss(pids);
       },
     });
     if (run.interrupted) throw new Error("interrupted");
@@ -105,6 +107,7 @@ export async function runBench(options: BenchOptions, io: DevIo, signal: AbortSi
       errors: run.errors,
       insufficientFunds: run.insufficientFunds,
       cpu,
+      peakRss,
       balanceCheck,
     });
   } catch (e) {
