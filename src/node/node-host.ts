@@ -5,8 +5,9 @@
 // (their Readies are `sendFirst`); put all log entries, hard states and applied ledger writes
 // (with each applied index) in one chained batch and write it through the ordered writer,
 // synced when any Ready requires it (one fsync for all shards); only then send the other Raft
-// messages (one batch per peer node), answer the proposers and readers, and advance. Inputs
-// that arrive during the write wait for the next turn: that is the group commit.
+// messages (one batch per peer node), answer the readers, and advance. Proposers are answered
+// as soon as their entries are applied, before the write. Inputs that arrive during the write
+// wait for the next turn: that is the group commit.
 
 import { ClassicLevel } from "classic-level";
 import { LedgerError } from "../base/errors.js";
@@ -428,6 +429,11 @@ export class NodeHost {
       applied.push(await r.persistAndApply(rd, batch, this.db, this.snapshots.stagedFor(r)));
       if (rd.snapshot !== undefined) this.snapshots.installed(r);
     }
+    // Proposers hear their outcome now, while the write runs: an entry handed out as committed is
+    // durable on a quorum, and its outcome is what every replica's apply will compute, so a crash
+    // before this write lands only means replaying it. Reads never see the applied state before
+    // the write (they are served from what publishReadable exposes after it).
+    for (const a of applied) this.proposals.answer(a);
     const writeStartMs = this.clock.monotonicMs();
     const writing = batch.length > 0;
     if (batch.length > 0) await this.writer.write(batch, { sync });
@@ -448,10 +454,9 @@ export class NodeHost {
     }
     for (const [r, fire] of triggered) fire(r.log.snapshotMetadata().index);
 
-    for (const [i, [r, rd]] of readies.entries()) {
-      // Answer what was applied before reacting to a role change in the same Ready: a proposal
-      // committed just before this replica stepped down gets its result, not "outcome unknown".
-      this.proposals.answer(applied[i] ?? []);
+    for (const [r, rd] of readies) {
+      // (The proposals applied were answered before the write, so also before reacting to a role
+      // change in the same Ready: one committed just before a step-down gets its result.)
       // Read points confirmed while leading stay valid after a step-down: confirm them first.
       this.reads.confirm(r, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(r, rd.softState.role, rd.softState.leader);

@@ -75,6 +75,10 @@ export class Progress {
     }
     // Probe: only the answer to the probe we sent (at next-1) counts.
     if (this.next - 1 !== rejected) return false;
+    // A rejection at or below what the follower acknowledged: reordered behind its ack, or its
+    // log lost acknowledged entries (a storage fault). Probing again at once would ping-pong
+    // without end in the second case; the next heartbeat's answer probes again instead.
+    if (rejected <= this.match) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
     assert(this.next > this.match, "progress: next must stay above match");

@@ -112,6 +112,15 @@ describe("Progress", () => {
     expect(pr.next).toBe(6);
   });
 
+  it("maybeDecrTo in probe ignores a rejection at or below match: a follower whose log lost acknowledged entries is not probed again at once, forever", () => {
+    // The follower acknowledged up to 79, then lost 63..79 (a disk that lied about fsync): it
+    // rejects the probe at 79 with a hint of 62, below what the leader may send (match + 1).
+    const pr = new Progress(80, 4, 0);
+    pr.match = 79;
+    expect(pr.maybeDecrTo(79, 62)).toBe(false);
+    expect(pr.next).toBe(80);
+  });
+
   it("snapshot pauses everything; leaving it probes from after the snapshot", () => {
     const pr = new Progress(3, 4, 0);
     pr.match = 2;
