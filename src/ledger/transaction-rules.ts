@@ -2,15 +2,13 @@
 // refuses with a CoreError and no writes, or returns the new records as writes. Records from
 // the view are never mutated: changed records are fresh clones.
 
-import { create } from "@bufbuild/protobuf";
 import { assert } from "../base/assert.js";
-import {
-  TransactionRecordSchema,
-  type AccountRecord,
-  type CancelTransaction,
-  type CreateTransaction,
-  type SettleTransaction,
-  type TransactionRecord,
+import type {
+  AccountRecord,
+  CancelTransaction,
+  CreateTransaction,
+  SettleTransaction,
+  TransactionRecord,
 } from "../gen/ledger/core/v1/core_pb.js";
 import { TransactionStatus } from "../gen/ledger/v1/ledger_pb.js";
 import { cancelEffect, createEffect, settleEffect, type Balances } from "./balance-rules.js";
@@ -31,7 +29,9 @@ export function createTransaction(view: LedgerView, command: CreateTransaction, 
   if (!fitsInt64(effect.balances)) return overflow(account, command.amount);
   const seq = account.transactionCount + 1n;
   assert(isUint64(seq), `transaction count of account ${formatAccountId(account.id)} overflows uint64`);
-  const transaction = create(TransactionRecordSchema, {
+  // A literal with every field (the type requires them all), not the reflective create().
+  const transaction: TransactionRecord = {
+    $typeName: "ledger.core.v1.TransactionRecord",
     accountId: command.accountId,
     localId: command.localId,
     seq,
@@ -42,7 +42,8 @@ export function createTransaction(view: LedgerView, command: CreateTransaction, 
     requestId: command.requestId,
     createdAt: timestamp,
     updatedAt: timestamp,
-  });
+    finishedBy: 0n,
+  };
   const updated = withBalances(account, effect.balances, timestamp);
   updated.transactionCount = seq;
   return transactionOutcome(transaction, [
