@@ -20,13 +20,22 @@ export function shardKey(accountId: bigint): number {
 // every command. Bounded: dropped wholesale when full, which costs one re-hash per account.
 const cache = new Map<bigint, number>();
 
+// The last account asked about: a command's keys (account, transaction, creation index) and
+// its shard check ask about one account in a row, and comparing two bigints is far cheaper than
+// a Map lookup that hashes one.
+let lastAccountId: bigint | undefined;
+let lastKey = 0;
+
 /** shardKey(accountId), from a bounded cache of recent accounts. */
 export function cachedShardKey(accountId: bigint): number {
+  if (accountId === lastAccountId) return lastKey;
   let key = cache.get(accountId);
   if (key === undefined) {
     key = shardKey(accountId);
     if (cache.size >= shardKeyCacheEntriesMax) cache.clear();
     cache.set(accountId, key);
   }
+  lastAccountId = accountId;
+  lastKey = key;
   return key;
 }
