@@ -31,6 +31,8 @@ const fixed = (x: number | null, digits: number): string => (x === null ? "-" : 
 export function formatMatrixTable(reports: readonly BenchReport[]): string {
   const table = new Table({
     head: ["mode", "accounts", "clients", "tx/s", "p50 ms", "p99 ms", "server CPU us/tx", "max node RSS MiB", "check"],
+    // No colour codes: the table often goes to a file or a CI log.
+    style: { head: [], border: [] },
   });
   for (const r of reports) {
     const nodeRss = Object.entries(r.peakRssMiB)
