@@ -1,29 +1,16 @@
 // npm run bench -- --matrix / --accounts-sweep, and the peak memory each report carries: the
 // plan of runs, the flags' validation, the /proc status parser and the summary table.
 
-import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { parseBenchOptions, type BenchOptions } from "../../tools/bench/bench-options.js";
+import { parseFlags } from "./parse-flags.js";
 import { parsePeakRssMiB } from "../../tools/bench/cpu-usage.js";
 import { LatencyRecorder } from "../../tools/bench/latency.js";
 import { benchSweepPointsMax } from "../../tools/bench/limits.js";
 import { formatMatrixTable, isMultiRun, plannedRuns } from "../../tools/bench/matrix.js";
 import { buildReport } from "../../tools/bench/report.js";
 
-function parse(args: string[]): { options: BenchOptions | undefined; err: string } {
-  let err = "";
-  try {
-    return {
-      options: parseBenchOptions(["node", "bench", "--seed", "3", ...args], {
-        writeOut: () => undefined,
-        writeErr: (s) => (err += s),
-      }),
-      err,
-    };
-  } catch (e) {
-    if (e instanceof CommanderError) return { options: undefined, err };
-    throw e;
-  }
+function parse(args: string[]): ReturnType<typeof parseFlags> {
+  return parseFlags(["--seed", "3", ...args]);
 }
 
 describe("bench --matrix and --accounts-sweep", () => {

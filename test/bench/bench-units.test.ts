@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { compareAccount } from "../../tools/bench/balance-check.js";
 import { foldBalances } from "../../src/ledger/balance-fold.js";
-import { parseBenchOptions } from "../../tools/bench/bench-options.js";
 import { parseProcStatTicks, cpuDelta } from "../../tools/bench/cpu-usage.js";
 import { LatencyRecorder } from "../../tools/bench/latency.js";
 import { buildReport, formatReport } from "../../tools/bench/report.js";
@@ -12,7 +11,7 @@ import { drawAmount, drawBatch, drawRequest } from "../../tools/bench/workload.j
 import { createTransactionsItemsMax } from "../../src/ledger/limits.js";
 import { seededPrng } from "../../src/base/prng.js";
 import { TransactionStatus } from "../../src/client/index.js";
-import { CommanderError } from "commander";
+import { parseFlags } from "./parse-flags.js";
 
 describe("bench workload", () => {
   it("draws every non-zero amount in [-50, +100] and never zero", () => {
@@ -219,21 +218,7 @@ describe("bench report", () => {
 });
 
 describe("bench flags", () => {
-  const parse = (args: string[]) => {
-    let err = "";
-    try {
-      return {
-        options: parseBenchOptions(["node", "bench", ...args], {
-          writeOut: () => undefined,
-          writeErr: (s) => (err += s),
-        }),
-        err,
-      };
-    } catch (e) {
-      if (e instanceof CommanderError) return { options: undefined, err };
-      throw e;
-    }
-  };
+  const parse = parseFlags;
 
   it("takes the issue's defaults, secure unless told --insecure", () => {
     const { options } = parse(["--seed", "5"]);
