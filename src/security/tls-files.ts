@@ -96,11 +96,19 @@ export async function loadTlsMaterial(
   expected: ExpectedPrincipal,
   now = new Date(),
 ): Promise<TlsMaterial> {
-  const [caPem, certPem, keyPem] = await Promise.all([
+  // Read in parallel, but report the first problem in a fixed order (CA, certificate, key):
+  // with several files missing, the message must not depend on which read failed first.
+  const reads = await Promise.allSettled([
     readBoundedFile(paths.ca, "CA certificate"),
     readBoundedFile(paths.cert, "certificate"),
     readBoundedFile(paths.key, "private key"),
   ]);
+  const pems: Buffer[] = [];
+  for (const r of reads) {
+    if (r.status === "rejected") throw r.reason;
+    pems.push(r.value);
+  }
+  const [caPem, certPem, keyPem] = pems as [Buffer, Buffer, Buffer];
   return checkTlsMaterial(paths, { caPem, certPem, keyPem }, expected, now);
 }
 

@@ -45,6 +45,19 @@ describe("loadTlsMaterial", () => {
     await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(`private key ${paths.key}: no such file`);
   });
 
+  it("with several files missing, names them in a fixed order (CA, certificate, key), whichever read fails first", async () => {
+    const { paths } = await setUp();
+    await rm(paths.key);
+    await rm(paths.cert);
+    for (let i = 0; i < 20; i++)
+      await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(`certificate ${paths.cert}: no such file`);
+    await rm(paths.ca);
+    for (let i = 0; i < 20; i++)
+      await expect(loadTlsMaterial(paths, { role: "node" })).rejects.toThrow(
+        `CA certificate ${paths.ca}: no such file`,
+      );
+  });
+
   it("refuses a key of another certificate", async () => {
     const { dir, ca, paths } = await setUp();
     const other = await issueCertificate(ca, { identity: { role: "node", name: "node01" }, validDays: 10 });
