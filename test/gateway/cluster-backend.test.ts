@@ -256,12 +256,19 @@ describe("ClusterBackend deadlines", () => {
   it("a query that hangs fails at its deadline with DEADLINE_EXCEEDED saying it timed out", async () => {
     const { backend, config } = await cluster(3, 1);
     const account = accountOnShard(config, 0);
-    // Connected first (one answered query): on a loaded machine connecting alone can outlast the
-    // short deadline below, and a call never sent is "not applied" (UNAVAILABLE), not a timeout.
-    for (const n of fake.nodes)
-      n.onRead = async () =>
-        answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+    // Every node connected first: on a loaded machine connecting alone can outlast the short
+    // deadline below, and a retry that finds a node not yet connected ends in "not sent"
+    // (UNAVAILABLE), not a timeout. Each node refuses until all three have been reached, so the
+    // warm-up query's retries connect them all.
+    const reached = new Set<number>();
+    for (const [i, n] of fake.nodes.entries())
+      n.onRead = async () => {
+        reached.add(i);
+        if (reached.size < fake.nodes.length) throw new LedgerError("UNAVAILABLE", "warming up");
+        return answerQuery(create(QueryResultSchema, { kind: { case: "account", value: { id: account } } }));
+      };
     await backend.query(account, getAccountQuery(account));
+    expect(reached.size).toBe(fake.nodes.length);
     for (const n of fake.nodes) n.onRead = (_req, ctx) => hang(ctx);
     const deadlineMs = Date.now() + 200;
     const error = await rejection(backend.query(account, getAccountQuery(account), { deadlineMs }));
