@@ -48,8 +48,15 @@ export const nodeInboxBytesMax = 64 * 1024 * 1024;
 /** Append payload bytes in flight to one follower: with 16 shards a catching-up peer cannot make
  * the leader buffer more than 16 x this. */
 export const raftMaxInflightBytes = 8 * 1024 * 1024;
-/** A replica's in-memory log is also compacted when its payload passes this many bytes. */
+/** A replica's in-memory log is also compacted when it holds more than this many bytes
+ * (ReplicaLog.heldBytes), keeping a catch-up tail of at most raftLogCatchUpBytes. */
 export const raftLogBytesBeforeCompaction = 64 * 1024 * 1024;
+export const raftLogCatchUpBytes = 16 * 1024 * 1024;
+/** All of a node's replicas' in-memory logs together: past this, the largest are compacted
+ * until they hold half of it, each keeping a tail of at most its share of that half. Without a
+ * node bound, 16 replicas could hold 16 x raftLogBytesBeforeCompaction (1 GiB) before any of
+ * them compacted. */
+export const nodeRaftLogBytesMax = 128 * 1024 * 1024;
 /** A node recomputes its health (every replica caught up and knowing a leader) this often: a
  * walk over its replicas' in-memory role and leader (no DB read), cheap enough for every tick. */
 export const nodeHealthIntervalMs = 100;
@@ -81,5 +88,9 @@ assert(
   raftLogEntriesBeforeCompactionMin <= raftLogEntriesBeforeCompaction &&
     raftLogEntriesBeforeCompaction <= raftLogEntriesBeforeCompactionMax,
   "the compaction threshold's default is within the flag's bounds",
+);
+assert(
+  raftLogCatchUpBytes < raftLogBytesBeforeCompaction && raftLogBytesBeforeCompaction <= nodeRaftLogBytesMax,
+  "a replica's catch-up tail is below its compaction threshold, which is within the node's log budget",
 );
 assert(raftLogCatchUpFraction > 0 && raftLogCatchUpFraction < 1, "compaction keeps a fraction of its threshold");

@@ -10,3 +10,6 @@ export const ledgerPrefetchSyncKeysMax = 64;
  * used out first): about 200 bytes each, so a node with 16 replicas holds at most ~13 MB. A hit
  * saves a LevelDB read and a decode per transaction on every replica. */
 export const ledgerHotAccountsMax = 4_096;
+/** Heap bytes of one in-memory log entry besides its payload (the entry object, its Uint8Array
+ * and ArrayBuffer headers): counted so that a log of many tiny entries is not taken as free. */
+export const replicaLogEntryOverheadBytes = 160;

@@ -17,6 +17,7 @@ import {
 } from "../../src/storage/replica-keys.js";
 import { ReplicaLog, ReplicaLogCorruptError } from "../../src/storage/replica-log.js";
 import { DbWriter } from "../../src/storage/db-writer.js";
+import { replicaLogEntryOverheadBytes } from "../../src/storage/limits.js";
 import { autoCleanup } from "../support/cleanup.js";
 import { makeTempDir } from "../support/temp-dirs.js";
 
@@ -432,5 +433,36 @@ describe("several replicas in one database", () => {
     expect(await storedEntryIndexes(1)).toEqual([4]);
     expect(await storedEntryIndexes(2)).toEqual([]);
     expect(await storedEntryIndexes(256)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe("memory held by the in-memory log", () => {
+  it("an appended entry whose data is a view into a larger buffer is kept as its own copy", async () => {
+    const log = await ReplicaLog.load(db, replica, voters);
+    const slab = new Uint8Array(8192).fill(7); // like a slice of Node's shared 8 KiB Buffer pool
+    const view = slab.subarray(100, 110);
+    await persist(log, ready({ entries: [{ index: 1, term: 1, type: EntryType.Normal, data: view }] }));
+    const [kept] = log.entries(1, 2, Number.MAX_SAFE_INTEGER);
+    expect(kept?.data).toEqual(view);
+    expect(kept?.data.buffer.byteLength).toBe(10);
+    slab.fill(0); // the caller's buffer may be reused; the log's copy does not change
+    expect(log.entries(1, 2, Number.MAX_SAFE_INTEGER)[0]?.data).toEqual(new Uint8Array(10).fill(7));
+  });
+
+  it("heldBytes counts each entry's payload plus a fixed overhead", async () => {
+    const log = await ReplicaLog.load(db, replica, voters);
+    await persist(log, ready({ entries: run(1, 9, 1), hardState: { term: 1, vote: 0, commit: 0 } }));
+    expect(log.heldBytes()).toBe(9 * 4 + 9 * replicaLogEntryOverheadBytes);
+  });
+
+  it("keepTail leaves at most the given entries and bytes at or below its end", async () => {
+    const log = await ReplicaLog.load(db, replica, voters);
+    await persist(log, ready({ entries: run(1, 9, 1), hardState: { term: 1, vote: 0, commit: 0 } }));
+    const each = 4 + replicaLogEntryOverheadBytes;
+    expect(log.keepTail(9, 3, Number.MAX_SAFE_INTEGER)).toBe(6); // keeps 7, 8, 9
+    expect(log.keepTail(9, 100, 2 * each)).toBe(7); // keeps 8, 9
+    expect(log.keepTail(9, 100, 2 * each - 1)).toBe(8); // one entry's bytes do not fit twice
+    expect(log.keepTail(5, 100, Number.MAX_SAFE_INTEGER)).toBe(0); // everything through 5 stays
+    expect(log.keepTail(9, 0, Number.MAX_SAFE_INTEGER)).toBe(9);
   });
 });
