@@ -1,6 +1,7 @@
 // One-line human-readable renderings of Raft values, for log lines, scenario test output and
 // simulator traces, e.g. `1->2 Append term=2 log=1/5 commit=5 entries=[2/6 "foo"]`.
 
+import { decodeConfChange, describeConfChange } from "./conf-change.js";
 import { EntryType, MessageType } from "./types.js";
 import type { Entry, HardState, Message, Snapshot, SoftState } from "./types.js";
 
@@ -29,8 +30,11 @@ export function describeData(data: Uint8Array): string {
 }
 
 export function describeEntry(e: Entry): string {
-  const kind = e.type === EntryType.ConfChange ? " conf" : "";
-  return `${e.term}/${e.index}${kind} ${describeData(e.data)}`;
+  if (e.type === EntryType.ConfChange) {
+    const cc = decodeConfChange(e.data);
+    return `${e.term}/${e.index} conf ${typeof cc === "string" ? describeData(e.data) : describeConfChange(cc)}`;
+  }
+  return `${e.term}/${e.index} ${describeData(e.data)}`;
 }
 
 export function describeEntries(ents: readonly Entry[]): string {
@@ -47,7 +51,8 @@ export function describeSoftState(ss: SoftState): string {
 
 export function describeSnapshot(s: Snapshot): string {
   const cs = s.metadata.confState;
-  return `${s.metadata.term}/${s.metadata.index} voters=(${cs.voters.join(" ")}) data=${describeData(s.data)}`;
+  const learners = cs.learners.length > 0 ? ` learners=(${cs.learners.join(" ")})` : "";
+  return `${s.metadata.term}/${s.metadata.index} voters=(${cs.voters.join(" ")})${learners} data=${describeData(s.data)}`;
 }
 
 function ctx(m: Message): string {

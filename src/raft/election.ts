@@ -21,6 +21,17 @@ export function hup(r: RaftState, transfer: boolean): void {
     r.warn(`${r.id} is not a voter and cannot campaign`);
     return;
   }
+  // Votes are counted in our configuration: it must include every committed change, or two
+  // configurations two changes apart could each elect a leader (conf-change.ts).
+  if (r.hasUnappliedConfChange()) {
+    if (transfer) {
+      // A leader that removed itself hands over as soon as the removal commits, so its
+      // TimeoutNow often arrives with that commit, before we applied it: campaign once we have.
+      r.transferCampaignPending = true;
+      r.info(`${r.id} will campaign for the leadership transfer once its committed conf change is applied`);
+    } else r.warn(`${r.id} cannot campaign at term ${r.term}: a committed conf change is not applied yet`);
+    return;
+  }
   if (transfer) campaign(r, "transfer");
   else campaign(r, r.preVote ? "pre-election" : "election");
 }

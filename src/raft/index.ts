@@ -3,6 +3,14 @@
 // inside; only the core's own tests reach past this file.
 
 export { RawNode } from "./raw-node.js";
+export {
+  ConfChangeType,
+  applyConfChangeTo,
+  confChangeRefusal,
+  decodeConfChange,
+  encodeConfChange,
+} from "./conf-change.js";
+export type { ConfChange } from "./conf-change.js";
 export { limitEntriesBytes } from "./entry-size.js";
 export { EntryType, MessageType, RaftError } from "./types.js";
 export type {

@@ -18,9 +18,11 @@ export class MemoryStorage implements Storage {
   private hardState: HardState = { term: 0, vote: 0, commit: 0 };
   private snap: Snapshot = emptySnapshot();
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array(0) }];
+  /** The membership as of the application's applied index, once it applied a conf change. */
+  private appliedConf: ConfState | undefined = undefined;
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    const cs = this.snap.metadata.confState;
+    const cs = this.appliedConf ?? this.snap.metadata.confState;
     return {
       hardState: { ...this.hardState },
       confState: { voters: cs.voters.slice(), learners: cs.learners.slice() },
@@ -66,6 +68,11 @@ export class MemoryStorage implements Storage {
     this.hardState = { ...hs };
   }
 
+  /** The application applied a conf change: `cs` is the membership a restart starts from. */
+  setConfState(cs: ConfState): void {
+    this.appliedConf = { voters: cs.voters.slice(), learners: cs.learners.slice() };
+  }
+
   /** Replaces the whole log by `snap` (a Ready's snapshot from the leader). */
   applySnapshot(snap: Snapshot): void {
     const { index, term } = snap.metadata;
@@ -73,6 +80,7 @@ export class MemoryStorage implements Storage {
       throw new RaftError("SNAPSHOT_OUT_OF_DATE", `snapshot ${index} is not newer than ${this.snap.metadata.index}`);
     }
     this.snap = snap;
+    this.appliedConf = undefined; // the snapshot's membership is the applied one now
     this.ents = [{ term, index, type: EntryType.Normal, data: new Uint8Array(0) }];
     if (this.hardState.commit < index) this.hardState = { ...this.hardState, commit: index };
   }
@@ -127,6 +135,7 @@ export class MemoryStorage implements Storage {
     c.hardState = { ...this.hardState };
     c.snap = this.snap;
     c.ents = this.ents.slice();
+    c.appliedConf = this.appliedConf;
     return c;
   }
 

@@ -18,7 +18,9 @@ export interface RaftState {
   readonly raftLog: RaftLog;
   config: MajorityConfig;
   learners: ReplicaId[];
-  /** Leader only: what we know of each voter's log (including our own). */
+  /** Voters then learners, without us (replication order). */
+  readonly replicationTargets: readonly ReplicaId[];
+  /** Leader only: what we know of each member's log (including our own). */
   prs: Map<ReplicaId, Progress>;
   /** Votes received in the current (pre-)campaign. */
   readonly votes: Map<ReplicaId, boolean>;
@@ -27,6 +29,8 @@ export interface RaftState {
   pendingReadIndex: Message[];
   readonly pendingReadKeys: Set<string>;
   leadTransferee: ReplicaId;
+  /** A TimeoutNow came while a committed conf change was unapplied: campaign after applying it. */
+  transferCampaignPending: boolean;
   electionElapsed: number;
   readonly electionTimeout: number;
   readonly checkQuorum: boolean;
@@ -38,6 +42,8 @@ export interface RaftState {
   warn(msg: string): void;
   debug(msg: string): void;
   promotable(): boolean;
+  hasUnappliedConfChange(): boolean;
+  setConfState(cs: { voters: readonly ReplicaId[]; learners: readonly ReplicaId[] }): void;
   isSingleVoter(): boolean;
   committedEntryInCurrentTerm(): boolean;
   becomeFollower(term: number, lead: ReplicaId): void;

@@ -7,6 +7,14 @@
 import { assert } from "../base/assert.js";
 import { raftTermJumpMax, raftTermMax } from "./limits.js";
 import type { Prng } from "../base/prng.js";
+import {
+  applyConfChangeTo,
+  confChangeRefusal,
+  decodeConfChange,
+  describeConfChange,
+  encodeConfChange,
+} from "./conf-change.js";
+import type { ConfChange } from "./conf-change.js";
 import { describeMessage } from "./describe.js";
 import { handleVoteRequest, hup as startElection, stepHigherTerm, stepLowerTerm } from "./election.js";
 import { emptyBytes, newMessage } from "./messages.js";
@@ -16,7 +24,7 @@ import { MajorityConfig } from "./quorum.js";
 import { RaftLog } from "./raft-log.js";
 import { ReadOnly } from "./read-only.js";
 import { Refusals } from "./refusals.js";
-import { bcastAppend, bcastHeartbeat } from "./replication.js";
+import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendTimeoutNow } from "./replication.js";
 import { stepCandidate, stepFollower } from "./step-follower.js";
 import { releasePendingReadIndex, stepLeader } from "./step-leader.js";
 import { TermGuard } from "./term-guard.js";
@@ -44,11 +52,17 @@ export class Raft implements RaftState {
   lead: ReplicaId = 0;
   role: Role = "follower";
   readonly raftLog: RaftLog;
-  /** The voting configuration (no membership changes yet; learners stay empty). */
-  config: MajorityConfig;
+  /** The voting configuration, as of the last applied conf change (or the snapshot). */
+  config = new MajorityConfig([]);
+  /** Members that receive the log but do not vote (conf-change.ts). */
   learners: ReplicaId[] = [];
-  /** Leader only: what we know of each voter's log (including our own). */
+  /** Voters then learners, without us: whom a leader replicates to, in a fixed order. */
+  replicationTargets: ReplicaId[] = [];
+  /** Leader only: what we know of each member's log (including our own). */
   prs = new Map<ReplicaId, Progress>();
+  /** Leader: the index of the last conf change it may not follow with another until applied
+   * (its own last proposed one, or its log's end when it was elected). */
+  pendingConfIndex = 0;
   /** Votes received in the current (pre-)campaign. */
   readonly votes = new Map<ReplicaId, boolean>();
   /** Outgoing messages, taken by RawNode.ready(). */
@@ -61,6 +75,8 @@ export class Raft implements RaftState {
   readonly pendingReadKeys = new Set<string>();
   /** Leadership transfer target, 0 when none. */
   leadTransferee: ReplicaId = 0;
+  /** A TimeoutNow arrived while a committed conf change was unapplied (see hup). */
+  transferCampaignPending = false;
   /** Leader: payload bytes appended but not yet known applied (backpressure). */
   uncommittedBytes = 0;
   /** Leader: entries were proposed since the last broadcast (batched into the next Ready). */
@@ -105,8 +121,7 @@ export class Raft implements RaftState {
     const voters = confState.voters.length > 0 ? confState.voters : (cfg.peers ?? []);
     // A replica with no voters would silently never campaign: a missing `peers` on restart.
     assert(voters.length > 0, `${cfg.id} has no voters: pass peers (or storage must hold a ConfState)`);
-    this.config = new MajorityConfig(voters);
-    this.learners = confState.learners.slice();
+    this.setConfState({ voters, learners: confState.learners });
     this.resetProgress();
     if (hardState.term !== 0 || hardState.vote !== 0 || hardState.commit !== 0) this.loadState(hardState);
     this.restoreApplied(cfg.applied ?? 0);
@@ -146,12 +161,35 @@ export class Raft implements RaftState {
     return { voters: this.config.voters.slice(), learners: this.learners.slice() };
   }
 
+  /** Takes `cs` as the membership (it does not touch the leader's progress: see callers). */
+  setConfState(cs: ConfState): void {
+    this.config = new MajorityConfig(cs.voters);
+    this.learners = [...new Set(cs.learners)].filter((id) => !this.config.has(id)).sort((a, b) => a - b);
+    this.replicationTargets = [...this.config.voters, ...this.learners].filter((id) => id !== this.id);
+  }
+
+  isLearner(): boolean {
+    return this.learners.includes(this.id);
+  }
+
   promotable(): boolean {
     return this.config.has(this.id);
   }
 
   isSingleVoter(): boolean {
     return this.config.voters.length === 1 && this.config.has(this.id);
+  }
+
+  /** A committed conf change is not applied yet: our voters may be behind the group's. */
+  hasUnappliedConfChange(): boolean {
+    const log = this.raftLog;
+    if (log.committed <= log.applied) return false;
+    // Entries below the first index are in the storage's snapshot: the application has them.
+    const from = Math.max(log.applied + 1, log.firstIndex());
+    if (from > log.committed) return false;
+    for (const e of log.slice(from, log.committed + 1, Number.MAX_SAFE_INTEGER))
+      if (e.type === EntryType.ConfChange) return true;
+    return false;
   }
 
   committedEntryInCurrentTerm(): boolean {
@@ -202,6 +240,7 @@ export class Raft implements RaftState {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = 0;
+    this.transferCampaignPending = false;
     this.votes.clear();
     this.resetProgress();
     // A deposed leader must never answer a read: its pending reads are dropped here (the
@@ -218,12 +257,14 @@ export class Raft implements RaftState {
   private resetProgress(): void {
     const last = this.raftLog.lastIndex();
     this.prs = new Map();
-    for (const id of this.config.voters) {
-      const pr = new Progress(last + 1, this.maxInflightAppends, this.maxInflightBytes);
-      // Our own copy counts only once durable (see appendEntry).
-      if (id === this.id) pr.match = this.raftLog.lastStableIndex();
-      this.prs.set(id, pr);
-    }
+    for (const id of [...this.config.voters, ...this.learners]) this.addProgress(id, last + 1);
+  }
+
+  private addProgress(id: ReplicaId, next: number): void {
+    const pr = new Progress(next, this.maxInflightAppends, this.maxInflightBytes);
+    // Our own copy counts only once durable (see appendEntry).
+    if (id === this.id) pr.match = this.raftLog.lastStableIndex();
+    this.prs.set(id, pr);
   }
 
   resetRandomizedElectionTimeout(): void {
@@ -264,6 +305,9 @@ export class Raft implements RaftState {
     assert(self !== undefined, "leader without its own progress");
     self.becomeReplicate();
     self.recentActive = true;
+    // A conf change anywhere in the log we inherit may be uncommitted: no new one until all
+    // of it is applied (and, see proposeConfChange, an entry of this term is committed).
+    this.pendingConfIndex = this.raftLog.lastIndex();
     // An entry of the new term: committing it commits every earlier entry (§5.4.2, figure 8)
     // and unblocks ReadIndex. Empty, so it never counts against the uncommitted limit.
     this.appendEntry(EntryType.Normal, emptyBytes);
@@ -414,7 +458,8 @@ export class Raft implements RaftState {
     return this.raftLog.maybeCommit(mci, this.term);
   }
 
-  propose(data: Uint8Array): void {
+  /** The refusals every proposal shares: not the leader, not a voter, handing over. */
+  private checkCanPropose(): void {
     if (this.role !== "leader") {
       if (this.lead === 0)
         throw new RaftError("PROPOSAL_DROPPED", `replica ${this.id}: no leader known at term ${this.term}`);
@@ -424,6 +469,10 @@ export class Raft implements RaftState {
     if (this.leadTransferee !== 0) {
       throw new RaftError("TRANSFER_IN_PROGRESS", `leadership transfer to ${this.leadTransferee} in progress`);
     }
+  }
+
+  propose(data: Uint8Array): void {
+    this.checkCanPropose();
     const bytes = data.byteLength;
     // An empty uncommitted tail always takes one proposal, however large, so that an entry
     // bigger than the limit can still make progress.
@@ -441,6 +490,97 @@ export class Raft implements RaftState {
     this.appendEntry(EntryType.Normal, data);
     // Broadcast once per Ready instead of once per proposal (see flushAppends).
     this.appendPending = true;
+  }
+
+  /**
+   * Proposes a membership change (conf-change.ts). Refused (RaftError CONF_CHANGE_REFUSED) while
+   * an earlier change is not applied, before an entry of this leader's term is committed, and
+   * when the change does not fit the current membership; the other refusals are propose()'s.
+   */
+  proposeConfChange(cc: ConfChange): void {
+    this.checkCanPropose();
+    const refuse = (why: string): never => {
+      throw new RaftError("CONF_CHANGE_REFUSED", `replica ${this.id}: ${describeConfChange(cc)}: ${why}`);
+    };
+    if (this.pendingConfIndex > this.raftLog.applied)
+      refuse(`the change at ${this.pendingConfIndex} is not applied yet (applied ${this.raftLog.applied})`);
+    if (!this.committedEntryInCurrentTerm()) refuse(`no entry of term ${this.term} is committed yet`);
+    const why = confChangeRefusal(this.confState(), cc);
+    if (why !== undefined) refuse(why);
+    this.appendEntry(EntryType.ConfChange, encodeConfChange(cc));
+    this.pendingConfIndex = this.raftLog.lastIndex();
+    this.appendPending = true;
+    this.info(`${this.id} proposed ${describeConfChange(cc)} at index ${this.pendingConfIndex}`);
+  }
+
+  /**
+   * The application applied the conf change entry `data` (RawNode.advance calls this for each
+   * one): the membership moves on. A leader starts or stops replicating to the members added or
+   * removed, re-counts its commit with the new voters, and, if it removed itself, hands
+   * leadership to the most caught-up voter and steps down. Data that is not a valid change, or a
+   * change that does not fit, is skipped the same way on every replica.
+   */
+  applyConfChange(data: Uint8Array): ConfState {
+    const cc = decodeConfChange(data);
+    if (typeof cc === "string") {
+      this.warn(`${this.id} skipped a conf change entry: ${cc}`);
+      return this.confState();
+    }
+    const before = this.confState();
+    const why = confChangeRefusal(before, cc);
+    if (why !== undefined) {
+      this.warn(`${this.id} skipped ${describeConfChange(cc)}: ${why}`);
+      return before;
+    }
+    this.setConfState(applyConfChangeTo(before, cc));
+    this.info(
+      `${this.id} applied ${describeConfChange(cc)}: voters=(${this.config.voters.join(" ")}) learners=(${this.learners.join(" ")})`,
+    );
+    if (this.role === "leader") this.leaderAfterConfChange(cc);
+    else if (this.transferCampaignPending && !this.hasUnappliedConfChange()) {
+      this.transferCampaignPending = false;
+      if (this.role === "follower") startElection(this, true);
+    }
+    return this.confState();
+  }
+
+  private leaderAfterConfChange(cc: ConfChange): void {
+    const members = new Set([...this.config.voters, ...this.learners]);
+    for (const id of [...this.prs.keys()]) if (!members.has(id)) this.prs.delete(id);
+    const added = [...members].filter((id) => !this.prs.has(id));
+    for (const id of added) this.addProgress(id, this.raftLog.lastIndex() + 1);
+    if (this.leadTransferee !== 0 && !this.config.has(this.leadTransferee))
+      this.abortLeaderTransfer("the transferee is no longer a voter");
+    if (!this.config.has(this.id)) {
+      this.stepDownRemoved(cc);
+      return;
+    }
+    // Fewer voters may make a quorum of what is already stored; a new member needs the log
+    // (its first append probes where its log matches ours).
+    if (this.maybeCommit()) {
+      releasePendingReadIndex(this);
+      bcastAppend(this);
+    } else for (const id of added) maybeSendAppend(this, id, true);
+  }
+
+  /** A leader that applied its own removal (or demotion) hands over and steps down. */
+  private stepDownRemoved(cc: ConfChange): void {
+    let best: ReplicaId = 0;
+    let bestMatch = -1;
+    for (const id of this.config.voters) {
+      const match = this.prs.get(id)?.match ?? 0;
+      if (match > bestMatch) {
+        best = id;
+        bestMatch = match;
+      }
+    }
+    const last = this.raftLog.lastIndex();
+    if (best !== 0 && bestMatch === last) sendTimeoutNow(this, best);
+    this.info(
+      `${this.id} steps down after ${describeConfChange(cc)}` +
+        (best !== 0 && bestMatch === last ? `; ${best} is caught up and campaigns now` : "; the voters elect a leader"),
+    );
+    this.becomeFollower(this.term, 0);
   }
 
   /** Sends the appends owed for proposals made since the last Ready (one message per follower). */

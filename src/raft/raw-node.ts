@@ -8,8 +8,11 @@
 // acknowledgement a promise: a replica that crashes before persisting never sent them.
 
 import { assert } from "../base/assert.js";
+import type { ConfChange } from "./conf-change.js";
 import { Raft } from "./raft.js";
+import { EntryType } from "./types.js";
 import type {
+  ConfState,
   Entry,
   HardState,
   Message,
@@ -56,6 +59,16 @@ export class RawNode implements RawNodeApi {
 
   readIndex(context: Uint8Array): void {
     this.raft.readIndex(context);
+  }
+
+  /** A membership change (conf-change.ts); throws RaftError like propose, or CONF_CHANGE_REFUSED. */
+  proposeConfChange(cc: ConfChange): void {
+    this.raft.proposeConfChange(cc);
+  }
+
+  /** The membership as of the last applied conf change (what a driver persists with it). */
+  confState(): ConfState {
+    return this.raft.confState();
   }
 
   transferLeadership(to: ReplicaId): void {
@@ -138,6 +151,13 @@ export class RawNode implements RawNodeApi {
     }
     const lastCommitted: Entry | undefined = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastCommitted !== undefined) {
+      // The application applied these entries: conf changes among them take effect now, in
+      // log order, each at its own index (a leader proposes the next only after this).
+      for (const e of rd.committedEntries) {
+        if (e.type !== EntryType.ConfChange) continue;
+        log.appliedTo(e.index);
+        this.raft.applyConfChange(e.data);
+      }
       log.appliedTo(lastCommitted.index);
       this.raft.reduceUncommittedBytes(rd.committedEntries);
     }

@@ -66,9 +66,7 @@ function maybeSendSnapshot(r: RaftState, to: ReplicaId): boolean {
  * nothing get an empty append carrying the commit index.
  */
 export function bcastAppend(r: RaftState, sendIfEmpty = true): void {
-  for (const id of r.config.voters) {
-    if (id !== r.id) maybeSendAppend(r, id, sendIfEmpty);
-  }
+  for (const id of r.replicationTargets) maybeSendAppend(r, id, sendIfEmpty);
 }
 
 export function sendHeartbeat(r: RaftState, to: ReplicaId, context: Uint8Array | undefined): void {
@@ -87,9 +85,7 @@ export function sendHeartbeat(r: RaftState, to: ReplicaId, context: Uint8Array |
  */
 export function bcastHeartbeat(r: RaftState, context: Uint8Array | undefined): void {
   const ctx = context ?? r.readOnly.lastPendingContext();
-  for (const id of r.config.voters) {
-    if (id !== r.id) sendHeartbeat(r, id, ctx);
-  }
+  for (const id of r.replicationTargets) sendHeartbeat(r, id, ctx);
 }
 
 export function sendTimeoutNow(r: RaftState, to: ReplicaId): void {

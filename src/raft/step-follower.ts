@@ -3,7 +3,6 @@
 
 import { campaign, hup, poll } from "./election.js";
 import { newMessage } from "./messages.js";
-import { MajorityConfig } from "./quorum.js";
 import { bcastAppend } from "./replication.js";
 import type { RaftState } from "./raft-state.js";
 import { MessageType } from "./types.js";
@@ -211,12 +210,12 @@ function snapshotInconsistency(r: RaftState, snap: Snapshot): string | undefined
   } else if (term < committedTerm) {
     return `its snapshot ${term}/${index} is past our commit index ${log.committed} but of an older term than our committed ${committedTerm}`;
   }
-  // Membership changes are not supported yet: a snapshot must keep our voters (an empty list
-  // keeps them too). When they are, this becomes the ConfChange rules.
-  const voters = confState.voters;
-  if (voters.length > 0 && (new Set(voters).size !== r.config.voters.length || !voters.every((v) => r.config.has(v)))) {
-    return `its snapshot's voters (${voters.join(" ")}) are not ours (${r.config.voters.join(" ")})`;
-  }
+  // The snapshot's membership may differ from ours (changes we have not applied yet), but a
+  // leader sends snapshots only to members, taken at an index where they are members (as in
+  // etcd). An empty voter list keeps ours.
+  const { voters, learners } = confState;
+  if (voters.length > 0 && !voters.includes(r.id) && !learners.includes(r.id))
+    return `its snapshot's membership (voters ${voters.join(" ")}; learners ${learners.join(" ") || "none"}) does not include ${r.id}`;
   return undefined;
 }
 
@@ -230,9 +229,6 @@ function restore(r: RaftState, snap: Snapshot): boolean {
     return false;
   }
   r.raftLog.restore(snap);
-  if (confState.voters.length > 0) {
-    r.config = new MajorityConfig(confState.voters);
-    r.learners = confState.learners.slice();
-  }
+  if (confState.voters.length > 0) r.setConfState(confState);
   return true;
 }

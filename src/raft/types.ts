@@ -8,7 +8,7 @@ export type ReplicaId = number;
 
 export enum EntryType {
   Normal = 1,
-  ConfChange = 2, // reserved for membership changes
+  ConfChange = 2, // a membership change (conf-change.ts), applied by RawNode.advance
 }
 
 export interface Entry {
@@ -26,7 +26,7 @@ export interface HardState {
 
 export interface ConfState {
   voters: ReplicaId[];
-  learners: ReplicaId[]; // room for membership changes; always empty for now
+  learners: ReplicaId[]; // members that receive the log but do not vote
 }
 
 export interface SnapshotMetadata {
@@ -224,7 +224,8 @@ export type RaftErrorCode =
   | "UNCOMMITTED_LIMIT" // backpressure: too many uncommitted bytes
   | "COMPACTED"
   | "UNAVAILABLE"
-  | "SNAPSHOT_OUT_OF_DATE";
+  | "SNAPSHOT_OUT_OF_DATE"
+  | "CONF_CHANGE_REFUSED"; // one change at a time, after a commit in the leader's term, and one that fits
 
 export class RaftError extends Error {
   override name = "RaftError";

@@ -1,6 +1,9 @@
 // A scripted cluster of RawNodes for the data-driven scenario tests. Commands:
 //   add-nodes N [seed= pre-vote= check-quorum= election= heartbeat= max-inflight=
 //                max-inflight-bytes= max-append-bytes= max-uncommitted= max-term= max-term-jump=]
+//   add-nodes N join=true: N new replicas that know the existing ones as the group's voters
+//                (not themselves): they wait to be added as learners and caught up
+//   propose-conf-change ID add-voter=X | add-learner=X | remove=X | conf ID... (membership)
 //   campaign ID... | propose ID DATA | propose-many ID n= [size=] | read-index ID CTX
 //   transfer-leadership from= to= | report-unreachable from= to=
 //   tick ID... [n=] | tick-all [n=] | process-ready ID... | deliver-msgs [ID...] [drop=(..)] [type=]
@@ -30,7 +33,9 @@ import { MemoryStorage } from "../../../src/raft/memory-storage.js";
 import { newMessage } from "../../../src/raft/messages.js";
 import { RawNode } from "../../../src/raft/raw-node.js";
 import { EntryType, MessageType, RaftError } from "../../../src/raft/types.js";
-import type { Message, RaftConfig, RaftLogger, Ready, ReplicaId } from "../../../src/raft/types.js";
+import type { ConfState, Message, RaftConfig, RaftLogger, Ready, ReplicaId } from "../../../src/raft/types.js";
+import { ConfChangeType, applyConfChangeTo, decodeConfChange } from "../../../src/raft/conf-change.js";
+import type { ConfChange } from "../../../src/raft/conf-change.js";
 import { parseArgs, parseIdList, tokenize } from "./datadriven.js";
 import type { Args } from "./datadriven.js";
 
@@ -45,6 +50,11 @@ interface Replica {
   /** Payloads applied, in order (what the state machine saw). */
   appliedData: string[];
   restarts: number;
+  /** The voters it was created with (a restart passes them again). */
+  peers: ReplicaId[];
+  /** The application's membership after each conf change or snapshot it applied, with the
+   * index; the last one is persisted in the storage (setConfState). */
+  confHistory: { index: number; cs: ConfState }[];
 }
 
 interface Tuning {
@@ -105,6 +115,10 @@ export class InteractionEnv {
         return this.propose(a);
       case "propose-many":
         return this.proposeMany(a);
+      case "propose-conf-change":
+        return this.proposeConfChange(a);
+      case "conf":
+        return this.each(a, (r) => this.printConf(r));
       case "tick":
         return this.tick(a);
       case "tick-all":
@@ -170,20 +184,30 @@ export class InteractionEnv {
       maxTermJump: a.named.has("max-term-jump") ? num(a.named.get("max-term-jump")) : undefined,
     };
     const base = this.replicas.size;
+    const existing = [...this.replicas.keys()];
+    const join = a.named.get("join") === "true";
+    if (join && existing.length === 0) throw new Error("join=true needs replicas to join");
+    const added: Replica[] = [];
     for (let i = 1; i <= n; i++) {
       const id = base + i;
-      this.replicas.set(id, {
+      const r: Replica = {
         id,
         storage: new MemoryStorage(),
         node: undefined,
         applied: 0,
         appliedData: [],
         restarts: 0,
-      });
+        peers: [],
+        confHistory: [],
+      };
+      this.replicas.set(id, r);
+      added.push(r);
     }
-    const peers = [...this.replicas.keys()];
-    for (const r of this.replicas.values()) {
-      if (r.node === undefined && r.restarts === 0) r.node = new RawNode(this.config(r, peers), r.storage);
+    const peers = join ? existing : [...this.replicas.keys()];
+    for (const r of added) {
+      r.peers = peers;
+      r.confHistory = [{ index: 0, cs: { voters: peers.slice(), learners: [] } }];
+      r.node = new RawNode(this.config(r, peers), r.storage);
     }
   }
 
@@ -229,6 +253,26 @@ export class InteractionEnv {
   private propose(a: Args): void {
     const r = this.replica(num(a.positional[0]));
     this.live(r).propose(bytes(a.positional[1] ?? ""));
+  }
+
+  /** propose-conf-change ID add-voter=X | add-learner=X | remove=X */
+  private proposeConfChange(a: Args): void {
+    const r = this.replica(num(a.positional[0]));
+    const kinds: [string, ConfChangeType][] = [
+      ["add-voter", ConfChangeType.AddVoter],
+      ["add-learner", ConfChangeType.AddLearner],
+      ["remove", ConfChangeType.Remove],
+    ];
+    const given = kinds.filter(([k]) => a.named.has(k));
+    const [only] = given;
+    if (only === undefined || given.length > 1) throw new Error("give one of add-voter=, add-learner=, remove=");
+    const cc: ConfChange = { type: only[1], replicaId: num(a.named.get(only[0])) };
+    this.live(r).proposeConfChange(cc);
+  }
+
+  private printConf(r: Replica): void {
+    const cs = this.live(r).confState();
+    this.out.push(`${r.id}: voters=(${cs.voters.join(" ")}) learners=(${cs.learners.join(" ")})`);
   }
 
   /** propose-many ID n=K [size=B]: K proposals of B bytes; prints how many were accepted. */
@@ -305,10 +349,22 @@ export class InteractionEnv {
     if (rd.snapshot !== undefined) {
       r.applied = rd.snapshot.metadata.index;
       r.appliedData = [`<snapshot ${describeData(rd.snapshot.data)}>`];
+      const cs = rd.snapshot.metadata.confState;
+      if (cs.voters.length > 0) r.confHistory = [{ index: r.applied, cs }];
     }
     for (const e of rd.committedEntries) {
       r.applied = e.index;
-      if (e.data.length > 0) r.appliedData.push(describeData(e.data));
+      if (e.type === EntryType.ConfChange) {
+        // As a real application would: the membership moves on with the entry, and is
+        // persisted with the applied index (the core does the same in advance()).
+        const cc = decodeConfChange(e.data);
+        const last = r.confHistory[r.confHistory.length - 1];
+        if (typeof cc === "string" || last === undefined) throw new Error(`bad conf change at ${e.index}: ${cc}`);
+        const cs = applyConfChangeTo(last.cs, cc);
+        r.confHistory.push({ index: e.index, cs });
+        r.storage.setConfState(cs);
+        r.appliedData.push(`conf(${ConfChangeType[cc.type]} ${cc.replicaId})`);
+      } else if (e.data.length > 0) r.appliedData.push(describeData(e.data));
     }
   }
 
@@ -472,15 +528,17 @@ export class InteractionEnv {
     const overrides: Partial<Tuning> = a.named.has("max-term-jump")
       ? { maxTermJump: num(a.named.get("max-term-jump")) }
       : {};
-    r.node = new RawNode(this.config(r, [...this.replicas.keys()], overrides), r.storage);
+    r.node = new RawNode(this.config(r, r.peers, overrides), r.storage);
   }
 
   private compact(a: Args): void {
     const r = this.replica(num(a.positional[0]));
     const index = num(a.named.get("index"));
     if (index > r.applied) throw new Error(`compact ${index} beyond applied ${r.applied}`);
-    const peers = [...this.replicas.keys()];
-    const snap = r.storage.createSnapshot(index, { voters: peers, learners: [] }, bytes(`state@${index}`));
+    // The membership at `index`: the last one applied at or before it.
+    const at = r.confHistory.filter((h) => h.index <= index).pop();
+    if (at === undefined) throw new Error(`no membership known at ${index}`);
+    const snap = r.storage.createSnapshot(index, at.cs, bytes(`state@${index}`));
     r.storage.compact(index);
     this.out.push(`snapshot ${describeSnapshot(snap)}; first index now ${r.storage.firstIndex()}`);
   }
