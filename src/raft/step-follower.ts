@@ -210,12 +210,19 @@ function snapshotInconsistency(r: RaftState, snap: Snapshot): string | undefined
   } else if (term < committedTerm) {
     return `its snapshot ${term}/${index} is past our commit index ${log.committed} but of an older term than our committed ${committedTerm}`;
   }
-  // The snapshot's membership may differ from ours (changes we have not applied yet), but a
-  // leader sends snapshots only to members, taken at an index where they are members (as in
-  // etcd). An empty voter list keeps ours.
+  // The snapshot's membership may differ from ours, even leave us out: a replica joining as a
+  // learner is caught up from a snapshot taken before the change that added it, and the
+  // entries after the snapshot then add it (a replica outside the membership never
+  // campaigns). Only a membership no honest leader could hold is refused. An empty voter
+  // list keeps ours.
   const { voters, learners } = confState;
-  if (voters.length > 0 && !voters.includes(r.id) && !learners.includes(r.id))
-    return `its snapshot's membership (voters ${voters.join(" ")}; learners ${learners.join(" ") || "none"}) does not include ${r.id}`;
+  if (voters.length > 0) {
+    const all = [...voters, ...learners];
+    if (all.some((id) => !Number.isSafeInteger(id) || id <= 0))
+      return `its snapshot's membership (voters ${voters.join(" ")}; learners ${learners.join(" ") || "none"}) names an invalid replica id`;
+    if (new Set(all).size !== all.length)
+      return `its snapshot's membership (voters ${voters.join(" ")}; learners ${learners.join(" ") || "none"}) names a replica twice`;
+  }
   return undefined;
 }
 

@@ -60,6 +60,21 @@ describe("simulator safety checkers on hand-made histories", () => {
     expect(propertyOf([h[0]!, { kind: "leader-message", replica: 2, term: 3 }])).toBe("election-safety");
   });
 
+  it("reject a leader without a majority of its voters, or two disjoint quorums in one term (quorum overlap)", () => {
+    const elected = (leader: number, voters: number[], granted: number[]): SimEvent => ({
+      kind: "elected",
+      term: 4,
+      quorum: { leader, voters, granted: new Set(granted) },
+    });
+    expect(propertyOf([elected(1, [1, 2, 3], [1, 2])])).toBeUndefined();
+    // Votes of non-voters (a learner, a removed replica) do not count.
+    expect(propertyOf([elected(1, [1, 2, 3, 4], [1, 2, 5, 6])])).toBe("quorum-overlap");
+    // Configurations two changes apart: {1,2,3} and {3,4,5} (no voter shared by two majorities).
+    expect(propertyOf([elected(1, [1, 2, 3], [1, 2]), elected(4, [2, 3, 4, 5, 6], [4, 5, 6])])).toBe("quorum-overlap");
+    // Overlapping quorums of one term are reported by election safety, not here.
+    expect(propertyOf([elected(1, [1, 2, 3], [1, 2]), elected(3, [1, 2, 3], [2, 3])])).toBeUndefined();
+  });
+
   it("reject a second vote in one term, or a term going back (vote safety)", () => {
     const voted: SimEvent = { kind: "hard-state", replica: 1, term: 4, vote: 2 };
     expect(propertyOf([voted, { kind: "hard-state", replica: 1, term: 4, vote: 3 }])).toBe("vote-safety");

@@ -30,6 +30,22 @@ describe("Raft simulator", () => {
     });
   }
 
+  it("changes the membership under faults: learners added and promoted, members removed (leaders too)", () => {
+    const total = { addLearner: 0, promote: 0, remove: 0, removeLeader: 0 };
+    let changedMembership = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const r = runSimulation({ seed, chaosSteps: testChaosSteps });
+      expect(r.failure).toBeUndefined();
+      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r.stats.confChanges[k];
+      if (r.stats.finalMembers !== r.replicas) changedMembership++;
+    }
+    expect(total.addLearner).toBeGreaterThan(10);
+    expect(total.promote).toBeGreaterThan(5);
+    expect(total.remove).toBeGreaterThan(5);
+    expect(total.removeLeader).toBeGreaterThan(0);
+    expect(changedMembership).toBeGreaterThan(5);
+  });
+
   it("reports a liveness failure when the heal leaves a replica cut off", () => {
     const r = runSimulation({ seed: 7, chaosSteps: 200, brokenHeal: true });
     expect(r.failure).toBeInstanceOf(SafetyViolation);

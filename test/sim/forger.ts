@@ -42,7 +42,8 @@ export class Forger {
     const node = r.node!;
     const st = node.status();
     const kind = this.random.intBelow(kinds);
-    const m = this.message(kind, r.id, st, peers);
+    const cs = node.confState();
+    const m = this.message(kind, r.id, st, peers, [...cs.voters, ...cs.learners]);
     const before = total(st.refused);
     node.step(m);
     if (total(node.status().refused) !== before + 1) {
@@ -52,9 +53,15 @@ export class Forger {
     return kind;
   }
 
-  private message(kind: number, self: number, st: Status, peers: number): Message {
+  private message(kind: number, self: number, st: Status, peers: number, members: readonly number[]): Message {
     const term = st.hardState.term;
-    const from = 1 + ((self + this.random.intBelow(peers - 1)) % peers);
+    // Claims to come from a member of the replica's group: a message from a replica outside it
+    // (one removed by a membership change) may be an honest late one, and is ignored, not refused.
+    const others = members.filter((id) => id !== self);
+    const from =
+      others.length > 0
+        ? others[this.random.intBelow(others.length)]!
+        : 1 + ((self + this.random.intBelow(peers - 1)) % peers);
     const last = st.lastIndex;
     switch (kind) {
       case 0:

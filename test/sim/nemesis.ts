@@ -4,6 +4,7 @@
 // write-back, client proposals and reads, snapshots with compaction, leadership transfers and
 // forced campaigns. (Skipped ticks are drawn in Simulation.step.)
 
+import { type ConfChange, ConfChangeType } from "../../src/raft/conf-change.js";
 import { RaftError } from "../../src/raft/types.js";
 import type { Weather } from "./network.js";
 import type { SimReplica } from "./replica.js";
@@ -16,6 +17,8 @@ const writeBackOpsMax = 8;
 const pauseStepsMax = 60;
 /** A snapshot keeps up to this many entries behind it, for slow followers. */
 const compactBehindEntriesMax = 8;
+/** Membership changes keep at least this many voters (the fault tolerance the faults assume). */
+const votersMin = 3;
 
 export class Nemesis {
   constructor(private readonly sim: Simulation) {}
@@ -41,6 +44,7 @@ export class Nemesis {
     if (random.float() < p.read) this.read();
     if (random.float() < p.transfer) this.transfer();
     if (random.float() < p.campaign) this.campaign();
+    if (random.float() < p.confChange) this.confChange();
   }
 
   private randomUp(): SimReplica | undefined {
@@ -154,6 +158,42 @@ export class Nemesis {
     } catch (err) {
       if (!(err instanceof RaftError)) throw err;
     }
+  }
+
+  /**
+   * Asks the leader for one membership change, as an operator moving replicas would: add a new
+   * replica as a learner (a fresh id: a removed replica never comes back with its old state),
+   * promote a learner, or remove a voter (the leader too) or a learner, keeping votersMin
+   * voters. Refusals (a change still pending, no commit yet in the leader's term) are expected.
+   */
+  private confChange(): void {
+    const leader = this.live(this.leader());
+    if (leader === undefined) return;
+    const random = this.sim.random;
+    const cs = leader.node!.confState();
+    const canAdd = this.sim.replicas.length < this.sim.replicaLimit;
+    let cc: ConfChange | undefined;
+    const roll = random.intBelow(3);
+    if (roll === 0 && cs.learners.length > 0) {
+      cc = { type: ConfChangeType.AddVoter, replicaId: cs.learners[random.intBelow(cs.learners.length)]! };
+    } else if (roll === 1 && canAdd) {
+      cc = { type: ConfChangeType.AddLearner, replicaId: this.sim.replicas.length + 1 };
+    } else if (cs.voters.length > votersMin) {
+      cc = { type: ConfChangeType.Remove, replicaId: cs.voters[random.intBelow(cs.voters.length)]! };
+    } else if (cs.learners.length > 0) {
+      cc = { type: ConfChangeType.Remove, replicaId: cs.learners[random.intBelow(cs.learners.length)]! };
+    }
+    if (cc === undefined) return;
+    let refused = 0;
+    try {
+      leader.node!.proposeConfChange(cc);
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err;
+      refused = 1;
+    }
+    this.sim.trace.record(TraceKind.ConfChange, leader.id, cc.type, cc.replicaId, refused);
+    // The new replica's process starts now, knowing the voters as the group (not itself).
+    if (refused === 0 && cc.type === ConfChangeType.AddLearner) this.sim.addReplica(cs.voters);
   }
 
   private campaign(): void {

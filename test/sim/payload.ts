@@ -2,6 +2,8 @@
 // encoded in 4 little-endian bytes (small entries keep the simulation fast), the leader's empty
 // entry is payload 0, and the application state travels in snapshots as 12 bytes.
 
+import type { ConfChange } from "../../src/raft/conf-change.js";
+import type { ConfState } from "../../src/raft/types.js";
 import { mix } from "./hash.js";
 import { SafetyViolation } from "./violation.js";
 
@@ -23,10 +25,27 @@ export function decodeId(b: Uint8Array): number {
   return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }
 
-/** What a replica's state machine holds: how far it has applied and a hash of everything applied. */
+/** Conf change payloads sit above every client payload: one id per (type, replica), and the
+ * simulation never repeats a change (replica ids are never reused). */
+const confPayloadBase = 0xf000_0000;
+
+export function confPayload(cc: ConfChange): number {
+  return confPayloadBase + cc.type * 0x10000 + cc.replicaId;
+}
+
+/** The change a conf payload stands for; undefined for a client payload. */
+export function confChangeOfPayload(payload: number): ConfChange | undefined {
+  if (payload < confPayloadBase) return undefined;
+  const rest = payload - confPayloadBase;
+  return { type: Math.floor(rest / 0x10000), replicaId: rest % 0x10000 };
+}
+
+/** What a replica's state machine holds: how far it has applied and a hash of everything
+ * applied, and the membership as of that index once a conf change or snapshot set it. */
 export interface AppState {
   readonly applied: number;
   readonly hash: number;
+  readonly conf?: ConfState;
 }
 
 export function encodeAppState(s: AppState): Uint8Array {

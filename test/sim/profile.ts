@@ -42,6 +42,8 @@ export interface Profile {
   pause: number;
   /** Per commit advance of a leader: chance to cut the leader off at once (see Nemesis). */
   isolateOnCommit: number;
+  /** The leader is asked for a membership change: add a learner, promote one, remove a member. */
+  confChange: number;
 }
 
 function pick(random: Prng, choices: readonly number[]): number {
@@ -67,5 +69,6 @@ export function drawProfile(random: Prng): Profile {
     tickSkip: pick(random, [0, 0, 0.05, 0.3]),
     pause: pick(random, [0, 0.003, 0.01]),
     isolateOnCommit: pick(random, [0, 0.01, 0.05]),
+    confChange: pick(random, [0, 0.003, 0.01, 0.03]),
   };
 }

@@ -4,9 +4,11 @@
 // and reports everything the safety checkers need.
 
 import type { Prng } from "../../src/base/prng.js";
+import { applyConfChangeTo, decodeConfChange } from "../../src/raft/conf-change.js";
 import { MemoryStorage } from "../../src/raft/memory-storage.js";
 import { RawNode } from "../../src/raft/raw-node.js";
 import {
+  type ConfState,
   EntryType,
   type Message,
   type RaftConfig,
@@ -18,7 +20,7 @@ import type { LogView } from "./checkers/leader-completeness.js";
 import { unknownTerm } from "./checkers/log-matching.js";
 import type { SafetyChecker } from "./checkers/safety-checker.js";
 import type { InFlight } from "./network.js";
-import { type AppState, decodeAppState, decodeId, encodeAppState, nextAppHash } from "./payload.js";
+import { type AppState, confPayload, decodeAppState, decodeId, encodeAppState, nextAppHash } from "./payload.js";
 import { SimDisk } from "./sim-disk.js";
 import { SafetyViolation } from "./violation.js";
 
@@ -57,9 +59,14 @@ export class SimReplica {
   readonly inbox: InFlight[] = [];
   private commitSeen = 0;
   private ledTerm = -1;
+  /** Votes granted to this replica as a candidate, in `votesTerm` (for the quorum check). */
+  private votesTerm = 0;
+  private readonly votes = new Set<ReplicaId>();
 
   constructor(
     readonly id: ReplicaId,
+    /** The voters it starts with: the group's first members, or (for a replica that joins
+     * later) the voters at the time, itself not among them. */
     private readonly peers: ReplicaId[],
     private readonly host: ReplicaHost,
     /** Test-only sabotage: Raft writes are never synced (see SimOptions.brokenDurability). */
@@ -81,6 +88,8 @@ export class SimReplica {
     if (img.snapshot !== undefined) storage.applySnapshot(img.snapshot);
     if (img.entries.length > 0) storage.append(img.entries.slice());
     storage.setHardState(img.hardState);
+    // The membership as of the applied index, as the application persisted it.
+    if (img.app.conf !== undefined) storage.setConfState(img.app.conf);
     this.storage = storage;
     this.app = img.app;
     this.node = new RawNode({ ...tuning, id: this.id, peers: this.peers, random, applied: img.app.applied }, storage);
@@ -89,6 +98,7 @@ export class SimReplica {
     this.term = img.hardState.term;
     this.commitSeen = img.hardState.commit;
     this.ledTerm = -1;
+    this.votes.clear();
     this.incarnation++;
     this.host.checker.hardState(this.id, img.hardState.term, img.hardState.vote);
     this.host.checker.restore(this.id, this.app.applied, this.app.hash, "restart");
@@ -130,7 +140,7 @@ export class SimReplica {
     let app: AppState | undefined;
     if (rd.snapshot !== undefined) {
       storage.applySnapshot(rd.snapshot);
-      app = decodeAppState(rd.snapshot.data);
+      app = { ...decodeAppState(rd.snapshot.data), conf: rd.snapshot.metadata.confState };
       if (app.applied !== rd.snapshot.metadata.index) {
         throw new SafetyViolation(
           "snapshot-data",
@@ -174,22 +184,46 @@ export class SimReplica {
     }
     if (this.role === "leader" && this.term !== this.ledTerm) {
       this.ledTerm = this.term;
+      const granted = new Set(this.votesTerm === this.term ? this.votes : []);
+      granted.add(this.id);
+      checker.elected(this.term, { leader: this.id, voters: this.node!.confState().voters, granted });
       checker.leader(this.id, this.term, logView(storage));
       this.host.leads(this, this.term);
     }
   }
 
+  /** A granted vote of `from` for this replica reached it (the simulation tells it). */
+  voteGranted(term: number, from: ReplicaId): void {
+    if (term < this.votesTerm) return; // a late answer to an older campaign
+    if (term > this.votesTerm) {
+      this.votesTerm = term;
+      this.votes.clear();
+    }
+    this.votes.add(from);
+  }
+
+  /** The membership as of the applied index. */
+  confState(): ConfState {
+    return this.app.conf ?? { voters: this.peers.slice(), learners: [] };
+  }
+
   private apply(rd: Ready): void {
     if (rd.committedEntries.length > 0) {
       let { applied, hash } = this.app;
+      let conf = this.confState();
       for (const e of rd.committedEntries) {
         const payload = entryPayload(e.type, e.data);
+        if (e.type === EntryType.ConfChange) {
+          // The same rule the core applies in advance(); persisted with the applied index.
+          const cc = decodeConfChange(e.data);
+          if (typeof cc !== "string") conf = applyConfChangeTo(conf, cc);
+        }
         this.host.checker.apply(this.id, e.index, e.term, payload);
         applied = e.index;
         hash = nextAppHash(hash, e.term, payload);
         this.host.applied(this, e.index, payload);
       }
-      this.app = { applied, hash };
+      this.app = { applied, hash, conf };
       this.disk.write({ kind: "app", app: this.app }, false);
     }
     for (const rs of rd.readStates) this.host.readAnswered(this, decodeId(rs.context), rs.index);
@@ -201,7 +235,7 @@ export class SimReplica {
     if (storage === undefined) return undefined;
     const at = this.app.applied;
     if (at <= storage.snapshot().metadata.index) return undefined;
-    const snap = storage.createSnapshot(at, { voters: this.peers.slice(), learners: [] }, encodeAppState(this.app));
+    const snap = storage.createSnapshot(at, this.confState(), encodeAppState(this.app));
     const compactTo = at - behind;
     if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
     this.disk.write({ kind: "snapshot", snapshot: snap }, false);
@@ -210,6 +244,11 @@ export class SimReplica {
 }
 
 function entryPayload(type: EntryType, data: Uint8Array): number {
+  if (type === EntryType.ConfChange) {
+    const cc = decodeConfChange(data);
+    if (typeof cc === "string") throw new SafetyViolation("entry-data", `a conf change nobody proposed: ${cc}`);
+    return confPayload(cc);
+  }
   if (type !== EntryType.Normal) throw new SafetyViolation("entry-data", `an entry of type ${type} nobody proposed`);
   return decodeId(data);
 }

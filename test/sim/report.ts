@@ -16,7 +16,8 @@ export function describePass(r: SimResult): string {
   return (
     `seed ${r.seed}: ok, ${r.replicas} replicas, ${s.steps} steps (settled ${s.settleSteps} after heal), ` +
     `${s.leaders} leader terms, ${s.crashes} crashes, ${s.acks}/${s.proposals} proposals acknowledged (${s.refusals} refused), ` +
-    `${s.readAnswers}/${s.reads} reads answered, ${s.delivered} messages delivered, ${s.dropped} dropped, ${s.forged} forged refused, trace ${hex(r.traceHash)}`
+    `${s.readAnswers}/${s.reads} reads answered, ${s.delivered} messages delivered, ${s.dropped} dropped, ${s.forged} forged refused, ` +
+    `membership changes: ${s.confChanges.addLearner} learners added, ${s.confChanges.promote} promoted, ${s.confChanges.remove} removed (${s.confChanges.removeLeader} leaders), ${s.finalMembers} members at the end, trace ${hex(r.traceHash)}`
   );
 }
 

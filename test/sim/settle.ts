@@ -1,7 +1,8 @@
 // The end of every run: heal the network, stop the faults, restart every crashed replica (now
 // and then after a power cycle of the whole cluster). Then the liveness check: a leader must
-// commit a fresh proposal (a marker) on every replica within the bound of liveness-bound.ts, and
-// the durability check: every acknowledged write is then on every replica.
+// commit a fresh proposal (a marker) on every member within the bound of liveness-bound.ts, and
+// the durability check: every acknowledged write is then on every member. Members are the
+// voters and learners of the final membership; replicas removed along the way are not.
 
 import { settleStepsBound } from "./liveness-bound.js";
 import { calmWeather } from "./network.js";
@@ -34,7 +35,7 @@ export function healAndSettle(sim: Simulation): void {
   for (const r of sim.replicas) if (!r.up) sim.startReplica(r);
   const healedAt = sim.now;
   const lag =
-    Math.max(...sim.replicas.map((r) => r.storage!.lastIndex())) - Math.min(...sim.replicas.map((r) => r.app.applied));
+    Math.max(...sim.replicas.map((r) => r.storage!.lastIndex())) - Math.min(...members(sim).map((r) => r.app.applied));
   const bound = settleStepsBound(lag, raftTuning, sim.network.weather.delayMax);
   sim.stats.settleBound = bound;
   let marker = 0;
@@ -63,18 +64,30 @@ export function healAndSettle(sim: Simulation): void {
   }
   throw new SafetyViolation(
     "liveness",
-    `no fresh proposal committed on every replica within ${bound} steps of the heal (log lag ${lag}) (leader: ${sim.replicas.find((r) => r.role === "leader")?.id ?? "none"}, applied: ${sim.replicas.map((r) => r.app.applied).join(",")})`,
+    `no fresh proposal committed on every member within ${bound} steps of the heal (log lag ${lag}) (leader: ${sim.replicas.find((r) => r.role === "leader")?.id ?? "none"}, applied: ${sim.replicas.map((r) => `${r.id}:${r.app.applied}`).join(",")}, members: ${memberIds(sim).join(",")})`,
   );
+}
+
+function memberIds(sim: Simulation): number[] {
+  const cs = sim.members();
+  return [...cs.voters, ...cs.learners];
+}
+
+/** The replicas of the final membership (as the most advanced applied state knows it). */
+function members(sim: Simulation): SimReplica[] {
+  const ids = new Set(memberIds(sim));
+  return sim.replicas.filter((r) => ids.has(r.id));
 }
 
 function settled(sim: Simulation, marker: number): boolean {
   const at = sim.client.ackIndexOf(marker);
   if (at === 0) return false;
   const need = Math.max(at, sim.client.highestAckedIndex);
-  return sim.replicas.every((r) => r.app.applied >= need);
+  return members(sim).every((r) => r.app.applied >= need);
 }
 
 function finish(sim: Simulation): void {
-  sim.checker.settled(sim.replicas.map((r) => ({ replica: r.id, applied: r.app.applied })));
+  sim.stats.finalMembers = memberIds(sim).length;
+  sim.checker.settled(members(sim).map((r) => ({ replica: r.id, applied: r.app.applied })));
   sim.trace.record(TraceKind.Settled, sim.checker.stateMachine.length, sim.checker.ackCount);
 }

@@ -11,8 +11,10 @@ import {
   describeSnapshot,
   describeSoftState,
 } from "../../src/raft/describe.js";
-import { type Message, MessageType, type Ready, type ReplicaId } from "../../src/raft/types.js";
+import { type ConfState, type Message, MessageType, type Ready, type ReplicaId } from "../../src/raft/types.js";
+import { ConfChangeType } from "../../src/raft/conf-change.js";
 import { SafetyChecker } from "./checkers/safety-checker.js";
+import { confChangeOfPayload } from "./payload.js";
 import { SimClient } from "./client.js";
 import { Forger } from "./forger.js";
 import { Nemesis } from "./nemesis.js";
@@ -23,6 +25,8 @@ import { healAndSettle } from "./settle.js";
 import { Trace, TraceKind } from "./trace.js";
 
 const traceCapacity = 256;
+/** Replicas a run may add beyond its first ones (each new member gets a fresh id). */
+export const spareReplicasMax = 3;
 
 /** Message types only a leader sends (indexed by MessageType). */
 const leaderOnly: boolean[] = [];
@@ -65,6 +69,10 @@ export interface SimStats {
   dropped: number;
   /** Forged messages stepped into replicas (each refused, or the run fails). */
   forged: number;
+  /** Membership changes committed and applied, by kind; removals of a replica that led then. */
+  confChanges: { addLearner: number; promote: number; remove: number; removeLeader: number };
+  /** Replicas of the final membership (voters and learners). */
+  finalMembers: number;
 }
 
 export interface SimResult {
@@ -121,6 +129,8 @@ export class Simulation implements ReplicaHost {
   readonly replicas: SimReplica[] = [];
   readonly profile: Profile;
   readonly brokenHeal: boolean;
+  private readonly brokenDurability: boolean;
+  private readonly firstReplicas: number;
   private readonly nemesis: Nemesis;
   readonly forger: Forger;
   now = 0;
@@ -143,24 +153,50 @@ export class Simulation implements ReplicaHost {
     delivered: 0,
     dropped: 0,
     forged: 0,
+    confChanges: { addLearner: 0, promote: 0, remove: 0, removeLeader: 0 },
+    finalMembers: 0,
   };
+  /** Highest log index of a conf change counted in stats.confChanges (each counted once). */
+  private confChangesCountedTo = 0;
 
   constructor(options: SimOptions) {
     this.random = seededPrng(options.seed);
     this.trace = new Trace(traceCapacity, options.onTrace);
     const n = options.replicas ?? (this.random.intBelow(2) === 0 ? 3 : 5);
     this.profile = drawProfile(this.random);
-    this.network = new SimNetwork(n, this.random);
+    this.network = new SimNetwork(n + spareReplicasMax, this.random);
+    this.firstReplicas = n;
     this.client = new SimClient(this.checker, this.trace);
     const ids = Array.from({ length: n }, (_, i) => i + 1);
     for (const id of ids) this.replicas.push(new SimReplica(id, ids, this, options.brokenDurability === true));
     this.nemesis = new Nemesis(this);
     this.forger = new Forger(options.seed);
     this.brokenHeal = options.brokenHeal === true;
+    this.brokenDurability = options.brokenDurability === true;
   }
 
   replica(id: ReplicaId): SimReplica | undefined {
     return this.replicas[id - 1];
+  }
+
+  /** Replicas a run may hold in all: its first ones plus spareReplicasMax. */
+  get replicaLimit(): number {
+    return this.firstReplicas + spareReplicasMax;
+  }
+
+  /** A new, empty replica that knows `voters` as the group and waits to be added (as a learner). */
+  addReplica(voters: readonly ReplicaId[]): SimReplica {
+    const r = new SimReplica(this.replicas.length + 1, voters.slice(), this, this.brokenDurability);
+    this.replicas.push(r);
+    this.startReplica(r);
+    return r;
+  }
+
+  /** The group's membership as the most advanced applied state knows it. */
+  members(): ConfState {
+    let best = this.replicas[0]!;
+    for (const r of this.replicas) if (r.app.applied > best.app.applied) best = r;
+    return best.confState();
   }
 
   startReplica(r: SimReplica): void {
@@ -236,6 +272,7 @@ export class Simulation implements ReplicaHost {
     this.stats.delivered++;
     this.trace.record(TraceKind.Deliver, m.type, m.from, m.to, m.term);
     if (this.trace.verbose) this.trace.print(describeMessage(m));
+    if (m.type === MessageType.VoteResponse && !m.reject) to!.voteGranted(m.term, m.from);
     to!.node!.step(m);
     if (m.type === MessageType.Snapshot) {
       this.stats.snapshotsDelivered++;
@@ -281,6 +318,17 @@ export class Simulation implements ReplicaHost {
 
   applied(r: SimReplica, index: number, payload: number): void {
     this.trace.record(TraceKind.Apply, r.id, index, payload);
+    const cc = confChangeOfPayload(payload);
+    if (cc !== undefined && index > this.confChangesCountedTo) {
+      this.confChangesCountedTo = index;
+      const c = this.stats.confChanges;
+      if (cc.type === ConfChangeType.AddLearner) c.addLearner++;
+      else if (cc.type === ConfChangeType.AddVoter) c.promote++;
+      else {
+        c.remove++;
+        if (r.id === cc.replicaId && r.role === "leader") c.removeLeader++;
+      }
+    }
     this.client.applied(payload, index);
   }
 

@@ -26,6 +26,7 @@ export enum TraceKind {
   Settled,
   Pause,
   Forge,
+  ConfChange,
 }
 
 const fieldsPerRecord = 6;
@@ -102,6 +103,7 @@ const messageNames = [
   "TransferLeader",
 ];
 const dropReasons = ["?", "lost", "partitioned", "down", "stale"];
+const confChangeNames = ["?", "AddVoter", "AddLearner", "Remove"];
 
 function formatRecord(r: Float64Array, o: number): string {
   const [step, kind, a, b, c, d] = [r[o]!, r[o + 1]!, r[o + 2]!, r[o + 3]!, r[o + 4]!, r[o + 5]!];
@@ -145,6 +147,8 @@ function formatRecord(r: Float64Array, o: number): string {
       return `${at} replica ${a} pauses for ${b} steps`;
     case TraceKind.Forge:
       return `${at} a forged message (kind ${b}) refused by replica ${a}`;
+    case TraceKind.ConfChange:
+      return `${at} replica ${a} proposed ${confChangeNames[b] ?? b} ${c}${d === 0 ? "" : " (refused)"}`;
     case TraceKind.Settled:
       return `${at} settled: commit ${a}, ${b} acknowledged writes`;
   }

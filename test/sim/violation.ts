@@ -3,6 +3,7 @@
 
 export type Property =
   | "election-safety"
+  | "quorum-overlap"
   | "vote-safety"
   | "log-matching"
   | "leader-completeness"

@@ -6,6 +6,7 @@ import type { ReplicaId } from "../../../src/raft/types.js";
 import { SafetyViolation } from "../violation.js";
 import { checkAckedWritesKept, type Ack, type FinalReplica } from "./acked-writes.js";
 import { ElectionSafety } from "./election-safety.js";
+import { type ElectionQuorum, QuorumOverlap } from "./quorum-overlap.js";
 import { LeaderCompleteness, type LogView } from "./leader-completeness.js";
 import { LogMatching } from "./log-matching.js";
 import { ReadIndexSafety } from "./read-index-safety.js";
@@ -14,6 +15,7 @@ import { VoteSafety } from "./vote-safety.js";
 
 export type SimEvent =
   | { kind: "leader"; replica: ReplicaId; term: number; log: LogView }
+  | { kind: "elected"; term: number; quorum: ElectionQuorum }
   | { kind: "hard-state"; replica: ReplicaId; term: number; vote: ReplicaId }
   | { kind: "leader-message"; replica: ReplicaId; term: number }
   | { kind: "persist"; replica: ReplicaId; index: number; term: number; prevTerm: number; payload: number }
@@ -27,6 +29,7 @@ export type SimEvent =
 
 export class SafetyChecker {
   private readonly elections = new ElectionSafety();
+  private readonly quorums = new QuorumOverlap();
   private readonly votes = new VoteSafety();
   private readonly logs = new LogMatching();
   private readonly completeness = new LeaderCompleteness();
@@ -36,6 +39,11 @@ export class SafetyChecker {
 
   leader(replica: ReplicaId, term: number, log: LogView): void {
     if (this.elections.leader(term, replica)) this.completeness.leader(replica, term, log);
+  }
+
+  /** A replica won an election in `term` with the votes of `quorum.granted` (see QuorumOverlap). */
+  elected(term: number, quorum: ElectionQuorum): void {
+    this.quorums.elected(term, quorum);
   }
 
   /** A replica persisted (or restarted with) this term and vote. */
@@ -93,6 +101,8 @@ export class SafetyChecker {
     switch (e.kind) {
       case "leader":
         return this.leader(e.replica, e.term, e.log);
+      case "elected":
+        return this.elected(e.term, e.quorum);
       case "leader-message":
         return this.leaderMessage(e.replica, e.term);
       case "hard-state":
