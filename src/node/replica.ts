@@ -8,7 +8,7 @@ import { LedgerError } from "../base/errors.js";
 import type { Logger } from "../base/logger.js";
 import type { ShardConfig, NodeId } from "../cluster/config.js";
 import { CommandSchema, type Command } from "../gen/ledger/core/v1/core_pb.js";
-import { RawNode } from "../raft/index.js";
+import { EntryType, RawNode } from "../raft/index.js";
 import { cachedShardKey } from "../cluster/shard-key.js";
 import { coreRefusal } from "../ledger/command-rules.js";
 import { commandAccountId } from "../ledger/core.js";
@@ -167,6 +167,9 @@ export class Replica {
     const slots: { outcomes: CommandOutcome[]; position: number }[] = [];
     const proposals: AppliedProposal[] = [];
     for (const entry of entries) {
+      // A membership change is not ledger data: the Raft core applies it in advance() and the
+      // log records the membership with the applied index (ReplicaLog.setApplied).
+      if (entry.type === EntryType.ConfChange) continue;
       const decoded = decodeEntryData(entry.data);
       if (decoded.kind === "noop") continue;
       if (decoded.kind === "invalid") {

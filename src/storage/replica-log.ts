@@ -18,7 +18,7 @@
 import { assert } from "../base/assert.js";
 import { replicaLogEntryOverheadBytes, replicaLogLoadEntriesPerStep } from "./limits.js";
 import { limitEntriesBytes } from "../raft/index.js";
-import { RaftError } from "../raft/index.js";
+import { EntryType, RaftError, applyConfChangeTo, decodeConfChange } from "../raft/index.js";
 import type { ConfState, Entry, HardState, Ready, Snapshot, SnapshotMetadata, Storage } from "../raft/index.js";
 import type { KeyRange } from "./ledger-keys.js";
 import type { LedgerDb } from "./ledger-store.js";
@@ -60,6 +60,12 @@ export class ReplicaLog implements Storage {
   /** The log after the snapshot: ents[i].index === snap.index + 1 + i. */
   private ents: Entry[];
   private payloadBytes: number;
+  /**
+   * The membership after each conf change applied since the snapshot, oldest first, starting
+   * with the snapshot's own (at its index). Not stored: it is the snapshot's membership plus the
+   * conf change entries up to the applied index, all of which the log keeps, so load rebuilds it.
+   */
+  private confHistory: { index: number; cs: ConfState }[] = [];
   /** Lowest index of stored entries at or below the snapshot index still to clear, if any. */
   private staleEntriesFrom: number | undefined;
   /** Ledger state of dead generations still to clear. */
@@ -87,6 +93,8 @@ export class ReplicaLog implements Storage {
     this.ents = state.ents;
     this.payloadBytes = 0;
     for (const e of this.ents) this.payloadBytes += e.data.byteLength;
+    this.confHistory = [{ index: this.snap.index, cs: copyConfState(this.snap.confState) }];
+    this.noteConfChanges(this.snap.index, this.appliedIndex);
     this.staleEntriesFrom = staleEntriesFrom;
     this.staleLedger = staleLedger;
     this.loadGarbageUnreported = staleLedger.length > 0;
@@ -132,8 +140,20 @@ export class ReplicaLog implements Storage {
 
   // --- Storage (read by the Raft core) ------------------------------------------------------
 
+  /** The membership as of the applied index (the snapshot's, moved on by applied conf changes). */
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hard }, confState: copyConfState(this.snap.confState) };
+    return { hardState: { ...this.hard }, confState: this.confStateAt(this.appliedIndex) };
+  }
+
+  /** The membership as of `index`, which is at or after the snapshot and at most applied. */
+  confStateAt(index: number): ConfState {
+    assert(
+      index >= this.snap.index && index <= this.appliedIndex,
+      () => `replica ${this.replicaId}: membership at ${index} is outside [${this.snap.index}, ${this.appliedIndex}]`,
+    );
+    let at = this.confHistory[0] as { index: number; cs: ConfState };
+    for (const h of this.confHistory) if (h.index <= index) at = h;
+    return copyConfState(at.cs);
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
@@ -258,8 +278,24 @@ export class ReplicaLog implements Storage {
       index <= this.lastIndex(),
       () => `replica ${this.replicaId}: applied ${index} is past the last index ${this.lastIndex()}`,
     );
+    const before = this.appliedIndex;
     this.appliedIndex = index;
+    this.noteConfChanges(before, index);
     batch.put(appliedIndexKey(this.replicaId), encodeU64Record(index));
+  }
+
+  /** Records the membership after each conf change entry in (from, to] (both applied now). */
+  private noteConfChanges(from: number, to: number): void {
+    const offset = this.snap.index;
+    for (let i = Math.max(from, offset) + 1; i <= to; i++) {
+      const e = this.ents[i - offset - 1] as Entry;
+      if (e.type !== EntryType.ConfChange) continue;
+      const cc = decodeConfChange(e.data);
+      const last = (this.confHistory[this.confHistory.length - 1] as { cs: ConfState }).cs;
+      // A change that does not decode or fit is skipped by the core too (applyConfChangeTo
+      // returns the membership unchanged for one that does not fit).
+      if (typeof cc !== "string") this.confHistory.push({ index: i, cs: applyConfChangeTo(last, cc) });
+    }
   }
 
   /** The replica's ledger state at `index` is a snapshot: drop the log through `index`. */
@@ -270,7 +306,12 @@ export class ReplicaLog implements Storage {
       index <= this.appliedIndex,
       () => `replica ${this.replicaId}: compact ${index} is past the applied index ${this.appliedIndex}`,
     );
-    const meta: SnapshotMetadata = { index, term: this.term(index), confState: copyConfState(this.snap.confState) };
+    const meta: SnapshotMetadata = { index, term: this.term(index), confState: this.confStateAt(index) };
+    // The history before the new snapshot collapses into its membership.
+    this.confHistory = [
+      { index, cs: copyConfState(meta.confState) },
+      ...this.confHistory.filter((h) => h.index > index),
+    ];
     for (const e of this.ents.slice(0, index - old)) this.payloadBytes -= e.data.byteLength;
     this.ents = this.ents.slice(index - old);
     this.staleEntriesFrom ??= old + 1;
@@ -324,6 +365,7 @@ export class ReplicaLog implements Storage {
     if (this.ents.length > 0) this.staleEntriesFrom ??= old + 1;
     this.ents = [];
     this.payloadBytes = 0;
+    this.confHistory = [{ index: meta.index, cs: copyConfState(meta.confState) }];
     this.putSnapshot({ index: meta.index, term: meta.term, confState: copyConfState(meta.confState) }, batch);
     this.appliedIndex = meta.index;
     batch.put(appliedIndexKey(this.replicaId), encodeU64Record(meta.index));

@@ -4,6 +4,7 @@
 import { ClassicLevel } from "classic-level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EntryType, RaftError } from "../../src/raft/types.js";
+import { ConfChangeType, encodeConfChange } from "../../src/raft/conf-change.js";
 import type { Entry, HardState, Ready, Snapshot } from "../../src/raft/types.js";
 import type { LedgerDb } from "../../src/storage/ledger-store.js";
 import {
@@ -464,5 +465,52 @@ describe("memory held by the in-memory log", () => {
     expect(log.keepTail(9, 100, 2 * each - 1)).toBe(8); // one entry's bytes do not fit twice
     expect(log.keepTail(5, 100, Number.MAX_SAFE_INTEGER)).toBe(0); // everything through 5 stays
     expect(log.keepTail(9, 0, Number.MAX_SAFE_INTEGER)).toBe(9);
+  });
+});
+
+describe("the membership the log keeps", () => {
+  const cc = (type: ConfChangeType, replicaId: number): Entry => ({
+    index: 0,
+    term: 1,
+    type: EntryType.ConfChange,
+    data: encodeConfChange({ type, replicaId }),
+  });
+  /** Entries 1..6: a, AddLearner 4 (2), b, AddVoter 4 (4), Remove 5 (5, not a member: skipped), Remove 7 (6). */
+  function withChanges(): Entry[] {
+    const ents: Entry[] = [
+      entry(1, 1),
+      cc(ConfChangeType.AddLearner, 4),
+      entry(3, 1),
+      cc(ConfChangeType.AddVoter, 4),
+      cc(ConfChangeType.Remove, 5),
+      cc(ConfChangeType.Remove, 7),
+    ];
+    return ents.map((e, i) => ({ ...e, index: i + 1 }));
+  }
+
+  it("moves with the applied index, survives a restart, and skips a change that does not fit", async () => {
+    const log = await ReplicaLog.load(db, replica, voters);
+    await persist(log, ready({ entries: withChanges(), hardState: { term: 1, vote: 7, commit: 6 } }));
+    expect(log.initialState().confState).toEqual({ voters: [7, 8, 9], learners: [] });
+    await inBatch((b) => log.setApplied(3, b));
+    expect(log.initialState().confState).toEqual({ voters: [7, 8, 9], learners: [4] });
+    await inBatch((b) => log.setApplied(6, b));
+    expect(log.initialState().confState).toEqual({ voters: [4, 8, 9], learners: [] });
+    const again = await reload();
+    expect(again.initialState().confState).toEqual({ voters: [4, 8, 9], learners: [] });
+    expect(again.confStateAt(4)).toEqual({ voters: [4, 7, 8, 9], learners: [] });
+  });
+
+  it("a compaction's snapshot carries the membership at its own index, not the latest", async () => {
+    const log = await ReplicaLog.load(db, replica, voters);
+    await persist(log, ready({ entries: withChanges(), hardState: { term: 1, vote: 7, commit: 6 } }));
+    await inBatch((b) => log.setApplied(6, b));
+    await inBatch((b) => log.compact(3, b));
+    expect(log.snapshotMetadata().confState).toEqual({ voters: [7, 8, 9], learners: [4] });
+    expect(log.initialState().confState).toEqual({ voters: [4, 8, 9], learners: [] });
+    const again = await reload();
+    expect(again.snapshotMetadata().confState).toEqual({ voters: [7, 8, 9], learners: [4] });
+    expect(again.initialState().confState).toEqual({ voters: [4, 8, 9], learners: [] });
+    expect(() => again.confStateAt(2)).toThrow(/outside \[3, 6\]/);
   });
 });
