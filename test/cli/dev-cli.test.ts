@@ -1,10 +1,11 @@
 // The dev CLI as a user runs it (a real process): usage errors exit 2 with the usage on stderr,
-// an unreachable server exits 1 with one line, gen-cluster-config writes a valid file.
+// an unreachable server exits 1 with one line, gen-cluster-config writes a valid file, rebalance
+// --dry-run prints a plan.
 
-import { readdir } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateClusterConfig, loadClusterConfig } from "../../src/cluster/config.js";
+import { formatClusterConfig, generateClusterConfig, loadClusterConfig } from "../../src/cluster/config.js";
 import { startTsProcess, type TestProcess } from "../support/processes.js";
 import { findFreePort } from "../support/free-port.js";
 import { makeTempDir } from "../support/temp-dirs.js";
@@ -133,5 +134,38 @@ describe("dev gen-cluster-config", () => {
     expect(code).toBe(1);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toMatch(new RegExp(`^error: cannot write ${out}: ENOENT: no such file or directory`));
+  });
+});
+
+describe("dev rebalance", () => {
+  /** A 5-node config whose replicas all sit on the first three nodes (two nodes just added). */
+  async function grownConfig(): Promise<string> {
+    const dir = await makeTempDir();
+    const config = generateClusterConfig({ nodes: 5, shards: 16, replicationFactor: 3, basePort: 9200 });
+    for (const s of config.shards) for (const [j, r] of s.replicas.entries()) r.nodeId = `node0${j + 1}`;
+    const path = join(dir, "cluster.json");
+    await writeFile(path, formatClusterConfig(config));
+    return path;
+  }
+
+  it("--dry-run prints the moves that spread the replicas over new nodes, and the counts before and after", async () => {
+    const { code, stdout } = await runDev(["rebalance", "--dry-run", "--cluster-config", await grownConfig()]);
+    expect(code).toBe(0);
+    expect(stdout[0]).toBe("replicas per node now:   node01=16 node02=16 node03=16 node04=0 node05=0");
+    expect(stdout[1]).toBe("replicas per node after: node01=10 node02=10 node03=10 node04=9 node05=9");
+    const moves = stdout.filter((l) => l.startsWith("move "));
+    expect(moves).toHaveLength(18);
+    expect(moves[0]).toMatch(/^move 1\/18: shard-\d+ replica node0[123] -> node0[45]$/);
+  });
+
+  it("refuses to run without --dry-run (exit 2), and names an unknown node to remove (exit 1)", async () => {
+    const path = await grownConfig();
+    const without = await runDev(["rebalance", "--cluster-config", path]);
+    expect(without.code).toBe(2);
+    expect(without.stderr[0]).toMatch(/^error: --dry-run is required/);
+    expect(without.stdout).toEqual([]);
+    const unknown = await runDev(["rebalance", "--dry-run", "--remove-node", "node09", "--cluster-config", path]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toEqual(['error: rebalance: node "node09" is not in the cluster map']);
   });
 });

@@ -12,6 +12,7 @@ import { registerStatus } from "./status.js";
 import { registerKeys } from "./keys.js";
 import { registerSecrets } from "./secrets.js";
 import { registerAdmin } from "./admin.js";
+import { registerRebalance } from "./rebalance.js";
 
 export const exitOk = 0;
 export const exitFailure = 1;
@@ -32,6 +33,7 @@ export function buildDevProgram(io: DevIo): Command {
   registerSecrets(program, io);
   registerKeys(program, io);
   registerAdmin(program, io);
+  registerRebalance(program, io);
   return program;
 }
 
