@@ -30,7 +30,14 @@ import { raftMaxAppendBytes } from "../transport/limits.js";
 import { seededPrng } from "../base/prng.js";
 import type { ClusterConfig, NodeId, ShardId } from "../cluster/config.js";
 import type { CommandResult, Query } from "../gen/ledger/core/v1/core_pb.js";
-import { MessageType, type Message, type Ready, type ReplicaId } from "../raft/index.js";
+import {
+  MessageType,
+  type ConfChange,
+  type ConfState,
+  type Message,
+  type Ready,
+  type ReplicaId,
+} from "../raft/index.js";
 import { assert, AssertionError } from "../base/assert.js";
 import { DbWriter } from "../storage/db-writer.js";
 import type { LedgerDb } from "../storage/ledger-store.js";
@@ -41,6 +48,8 @@ import { notApplied } from "./waiters.js";
 import { ProposalQueue } from "./proposal-queue.js";
 import { NodeLoop } from "./node-loop.js";
 import { CompactionPolicy } from "./compaction-policy.js";
+import { MembershipChanges } from "./membership-changes.js";
+import { refusedProposal } from "./proposal-errors.js";
 import { ReadPath, type ReadAnswer } from "./read-path.js";
 import { PeerLinks } from "./peer-links.js";
 import { SnapshotTransfers } from "./snapshot-transfers.js";
@@ -92,6 +101,7 @@ export class NodeHost {
   private readonly observer: NodeObserver;
   readonly clock: Clock;
   private readonly compaction: CompactionPolicy;
+  private readonly membership = new MembershipChanges();
   private readonly writer: DbWriter;
   private readonly proposals: ProposalQueue;
   private inbox: (() => void)[] = [];
@@ -346,6 +356,23 @@ export class NodeHost {
     this.enqueue(() => replica.raw.transferLeadership(target.id));
   }
 
+  /**
+   * Proposes a membership change of `replica`'s shard (this node must lead it); resolves with the
+   * shard's membership once the change is applied and written here. Refusals (not the leader,
+   * a change still pending, one that does not fit) are FAILED_PRECONDITION or the usual
+   * not-applied errors; see MembershipChanges for lost entries and deadlines.
+   */
+  changeMembership(replica: Replica, cc: ConfChange, deadlineMs: number): Promise<ConfState> {
+    this.checkOpen();
+    return new Promise((resolve, reject) => {
+      this.enqueue(() =>
+        this.membership.propose(replica, cc, deadlineMs, { resolve, reject }, (e) =>
+          refusedProposal(this.nodeId, replica, this.nodeOfReplica.get(replica.leader), e),
+        ),
+      );
+    });
+  }
+
   triggerSnapshot(replica: Replica): Promise<number> {
     this.checkOpen();
     const taken = this.compaction.request(replica);
@@ -453,6 +480,7 @@ export class NodeHost {
       r.log.cleanupDone();
     }
     for (const [r, fire] of triggered) fire(r.log.snapshotMetadata().index);
+    this.membership.settle(this.clock.nowMs());
 
     for (const [r, rd] of readies) {
       // (The proposals applied were answered before the write, so also before reacting to a role
@@ -563,6 +591,7 @@ export class NodeHost {
     );
     for (const r of this.replicas.values()) this.reads.failAll(r, down);
     this.compaction.failAll(down);
+    this.membership.failAll(down);
     this.links.close();
     await this.snapshots.close();
     await this.writer.close();

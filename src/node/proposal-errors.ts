@@ -30,6 +30,8 @@ export function refusedProposal(
       );
     case "TRANSFER_IN_PROGRESS":
       return notApplied("UNAVAILABLE", `${shard}: leadership is being transferred; not applied, retry`);
+    case "CONF_CHANGE_REFUSED":
+      return notApplied("FAILED_PRECONDITION", `${shard}: ${e.message}; not applied`);
     case "UNCOMMITTED_LIMIT":
       return notApplied("RESOURCE_EXHAUSTED", `${shard}: too many uncommitted proposals; not applied, retry later`);
     default:
