@@ -127,12 +127,14 @@ export class SnapshotTransfers {
         `header.message is not a snapshot for replica ${r.replicaId} of ${shardId} from a replica of ${shardId} on ${fromNodeId}`,
       );
     }
-    // Membership is fixed by the cluster config: a snapshot may not change it.
+    // The membership may have changed (voters demoted to learners and back), but only among the
+    // shard's replicas: every member is one of them, none twice, and some voter is left.
     const { voters, learners } = message.snapshot.metadata.confState;
-    if (learners.length > 0 || voters.length !== members.length || !voters.every((v) => members.includes(v))) {
+    const named = [...voters, ...learners];
+    if (voters.length === 0 || new Set(named).size !== named.length || !named.every((v) => members.includes(v))) {
       throw new LedgerError(
         "INVALID_ARGUMENT",
-        `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] are not the replicas of ${shardId} [${members.join(", ")}]`,
+        `header.message.snapshot.metadata.conf_state voters [${voters.join(", ")}] and learners [${learners.join(", ")}] are not distinct replicas of ${shardId} [${members.join(", ")}] with a voter`,
       );
     }
     // Its metadata must agree with our log before a byte of it is staged.

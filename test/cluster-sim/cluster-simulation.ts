@@ -48,6 +48,8 @@ export interface ClusterSimResult {
   shards: number;
   operations: { ok: number; failed: number; unknown: number };
   faults: string;
+  /** Membership changes (demotions to learner, promotions back) applied during the chaos. */
+  membershipChangesApplied: number;
   /** Storage faults and crashes, network counters. */
   stats: string;
   checks?: RunVerdict;
@@ -221,6 +223,7 @@ export async function runClusterSimulation(o: ClusterSimOptions): Promise<Cluste
       shards,
       operations,
       faults: [...nemesis.counts].map(([f, n]) => `${f} ${n}`).join(", "),
+      membershipChangesApplied: nemesis.membershipApplied,
       stats,
       ...(checks ? { checks } : {}),
       virtualMs: world.now - world.nowAtStart,

@@ -3,10 +3,12 @@
 // restarts (one node, or every node at once), stretches of a lossy network, links that hold
 // some batches for a long while, a node bounced two to four times in quick succession while its incoming
 // links lag (so answers meant for one incarnation reach the next), and malformed proposals on
-// the internal API. One fault at a time is struck; partitions, lags and lossy stretches last
-// until the next heal.
+// the internal API, and membership changes of a shard (a voter demoted to learner, a learner
+// promoted back, through NodeHost.changeMembership on the leader). One fault at a time is
+// struck; partitions, lags and lossy stretches last until the next heal.
 
 import type { NodeId } from "../../src/cluster/config.js";
+import { ConfChangeType, type ConfChange } from "../../src/raft/index.js";
 import type { SimNetwork, NetworkProfile } from "./sim-network.js";
 import type { SimNode } from "./sim-node.js";
 import type { SimWorld } from "./world.js";
@@ -22,6 +24,7 @@ export type SimFault =
   | "lag"
   | "bounce"
   | "rogue-proposal"
+  | "membership"
   | "heal";
 
 const faults: readonly SimFault[] = [
@@ -35,10 +38,13 @@ const faults: readonly SimFault[] = [
   "lag",
   "bounce",
   "rogue-proposal",
+  "membership",
   "heal",
 ];
 /** Relative weights, in the order of `faults`. */
-const weights = [3, 2, 2, 1, 4, 1, 2, 2, 2, 3, 3];
+const weights = [3, 2, 2, 1, 4, 1, 2, 2, 2, 3, 4, 3];
+/** A membership change the nemesis asks for must be applied within this long, or it is left. */
+const membershipDeadlineMs = 3_000;
 /** A bounced node is down this long (a supervisor restarting a process at once). */
 const bounceDownMsMax = 60;
 /** A bounced node's first restart lives this long before the second crash. */
@@ -48,6 +54,8 @@ const bounceLifeMsMax = 800;
 export class SimNemesis {
   private calmed = false;
   readonly counts = new Map<SimFault, number>(faults.map((f) => [f, 0]));
+  /** Membership changes asked by the nemesis that were applied (the rest were refused or late). */
+  membershipApplied = 0;
 
   constructor(
     private readonly world: SimWorld,
@@ -146,6 +154,9 @@ export class SimNemesis {
       case "rogue-proposal":
         this.rogueProposal();
         break;
+      case "membership":
+        this.changeMembership();
+        break;
       case "heal":
         this.heal();
         break;
@@ -179,6 +190,43 @@ export class SimNemesis {
       this.network.lag(other, n, lag);
       if (both) this.network.lag(n, other, lag);
     }
+  }
+
+  /**
+   * On a shard's leader: promote a learner back to voter if the shard has one, else demote a
+   * random other voter to learner (keeping two voters). Same replica ids, same nodes: the
+   * membership moves while every replica keeps applying. Refusals (a change still pending, no
+   * commit yet in a new leader's term) and deadlines are part of the weather.
+   */
+  private changeMembership(): void {
+    const r = this.world.random;
+    const leaders = [...this.nodes.values()].flatMap((n) =>
+      n.host === undefined
+        ? []
+        : [...n.host.replicas.values()].filter((x) => x.isLeader).map((replica) => ({ host: n.host!, replica })),
+    );
+    if (leaders.length === 0) return;
+    const pick = leaders[r.intBelow(leaders.length)]!;
+    const cs = pick.replica.raw.confState();
+    let cc: ConfChange;
+    const learner = cs.learners[0];
+    if (learner !== undefined) cc = { type: ConfChangeType.AddVoter, replicaId: learner };
+    else {
+      const others = cs.voters.filter((id) => id !== pick.replica.replicaId);
+      if (cs.voters.length <= 2 || others.length === 0) return;
+      cc = { type: ConfChangeType.AddLearner, replicaId: others[r.intBelow(others.length)]! };
+    }
+    const what = `${pick.replica.shard.id} ${cc.type === ConfChangeType.AddVoter ? "promote" : "demote"} ${cc.replicaId}`;
+    pick.host
+      .changeMembership(pick.replica, cc, this.world.now + membershipDeadlineMs)
+      .then((after) => {
+        this.membershipApplied++;
+        this.trace(
+          `membership: ${what} applied: voters ${after.voters.join(",")} learners ${after.learners.join(",") || "none"}`,
+        );
+      })
+      .catch((e: unknown) => this.trace(`membership: ${what} not done: ${(e as Error).message}`));
+    this.trace(`membership: ${what} asked`);
   }
 
   private crash(id: NodeId, downMsMax?: number): void {

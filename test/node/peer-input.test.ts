@@ -233,6 +233,20 @@ describe("forged peer input", () => {
     );
     expect(later.code).toBe("INVALID_ARGUMENT");
     expect(later.message).toContain("header.message.snapshot.metadata.term");
+    // A membership with a replica that is not the shard's, one named twice, or no voter at all.
+    // (A changed membership among the shard's replicas, with learners, is a legal one.)
+    const ids = s.c.shard(s.shardId).replicas.map((r) => r.id);
+    for (const confState of [
+      { voters: [...ids.slice(0, 2), 999], learners: [] },
+      { voters: ids.slice(0, 2), learners: [ids[0] as number] },
+      { voters: [], learners: ids },
+    ]) {
+      const m = forgedSnapshotMessage(s, index + 1000);
+      if (m.snapshot !== undefined) m.snapshot.metadata.confState = confState;
+      const refused = await ledgerRejection(sendRawSnapshot(s, s.leader, s.follower, m, []));
+      expect(refused.code).toBe("INVALID_ARGUMENT");
+      expect(refused.message).toContain("are not distinct replicas of");
+    }
 
     const after = (await s.c.shardSummaries(s.shardId, true)).get(s.follower);
     expect({ applied: after?.appliedIndex, hash: after?.stateHash }).toEqual({
