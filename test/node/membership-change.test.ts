@@ -3,28 +3,20 @@
 // left, a restarted node comes back with the new membership, and a second change while one is
 // pending, or one that does not fit, is refused with the reason.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { createAccountCommand } from "../../src/gateway/core-requests.js";
 import { ConfChangeType } from "../../src/raft/index.js";
-import { cleanUpEverything } from "../support/cleanup.js";
-import { InProcessCluster, accountIn, replicaIdOn, testTimestamp, waitFor } from "./support/in-process-cluster.js";
+import { clusterPerTest } from "./support/cluster-per-test.js";
+import { accountIn, replicaIdOn, testTimestamp, waitFor } from "./support/in-process-cluster.js";
 
-let cluster: InProcessCluster | undefined;
-
-afterEach(async () => {
-  const fatal = cluster?.fatalErrors ?? [];
-  await cluster?.close();
-  cluster = undefined;
-  await cleanUpEverything();
-  expect(fatal).toEqual([]);
-});
+const startCluster = clusterPerTest();
 
 const shardId = "shard-00";
 
 describe("a membership change through the node", () => {
   it("removes a follower: applied everywhere, writes go on with two voters, and a restart keeps it", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const leader = await c.waitForLeader(shardId);
     const follower = c.nodeIds.find((n) => n !== leader) as string;
     const removed = replicaIdOn(c, shardId, follower);
@@ -61,7 +53,7 @@ describe("a membership change through the node", () => {
   });
 
   it("refuses a change on a node that does not lead, and one that does not fit, naming why", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const leader = await c.waitForLeader(shardId);
     const follower = c.nodeIds.find((n) => n !== leader) as string;
     const f = c.host(follower);

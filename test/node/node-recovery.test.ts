@@ -3,7 +3,7 @@
 // failure when a node is left without a quorum.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LedgerError } from "../../src/base/errors.js";
 import { descriptionBytesMax } from "../../src/ledger/limits.js";
 import { snapshotChunkBytesMax } from "../../src/transport/limits.js";
@@ -16,18 +16,16 @@ import {
   TriggerSnapshotRequestSchema,
 } from "../../src/gen/ledger/node/v1/node_pb.js";
 import type { ReplicaSummary } from "../../src/node/node-host.js";
-import { cleanUpEverything } from "../support/cleanup.js";
-import { InProcessCluster, accountIn, accountOfResult, testTimestamp, waitFor } from "./support/in-process-cluster.js";
+import { clusterPerTest } from "./support/cluster-per-test.js";
+import {
+  type InProcessCluster,
+  accountIn,
+  accountOfResult,
+  testTimestamp,
+  waitFor,
+} from "./support/in-process-cluster.js";
 
-let cluster: InProcessCluster | undefined;
-
-afterEach(async () => {
-  const fatal = cluster?.fatalErrors ?? [];
-  await cluster?.close();
-  cluster = undefined;
-  await cleanUpEverything();
-  expect(fatal).toEqual([]);
-});
+const startCluster = clusterPerTest();
 
 const hex = (s: ReplicaSummary | undefined) => Buffer.from(s?.stateHash ?? new Uint8Array(0)).toString("hex");
 
@@ -157,7 +155,7 @@ function expectSameState(replicas: Map<string, ReplicaSummary>): void {
 
 describe("NodeHost recovery", () => {
   it("after a restart, a host's replicas reload their applied index, report caught_up and hold the same state as the others", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 2 }));
+    const c = await startCluster({ shards: 2 });
     const leaders = await c.waitForStableLeaders();
     const victim = "node02";
     const written = new Map<string, { accounts: bigint[]; lastIndex: number }>();
@@ -194,7 +192,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("TriggerSnapshot compacts the log to the applied index; a host that was down catches up by snapshot install and keeps that state across a restart", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 2 }));
+    const c = await startCluster({ shards: 2 });
     const shardId = c.config.shards[0]?.id ?? "";
     const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
     const victim = c.nodeIds.find((id) => id !== leader) ?? "";
@@ -244,7 +242,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("with two hosts stopped, proposals on the last one fail within their deadline with UNAVAILABLE or DEADLINE_EXCEEDED, and succeed once a host returns", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 3 }));
+    const c = await startCluster({ shards: 3 });
     // The survivor leads one shard (and, with three shards, usually not all of them).
     const leaders = await c.waitForStableLeaders();
     const [ledHere, survivor] = [...leaders][0] ?? ["", ""];
@@ -323,7 +321,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("a replica that installed two snapshots in turn holds the latest state, also after a restart", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const shardId = c.config.shards[0]?.id ?? "";
     const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
     const victim = c.nodeIds.find((id) => id !== leader) ?? "";
@@ -354,7 +352,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("TriggerSnapshot with nothing applied since the last one returns the same index; a host restarted after compacting its own log reloads and keeps applying", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const shardId = c.config.shards[0]?.id ?? "";
     const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
     const follower = c.nodeIds.find((id) => id !== leader) ?? "";
@@ -385,7 +383,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("TransferLeadership hands a shard to the named node, asked of the leader or of a follower; the new leader serves proposals and linearizable reads see earlier writes", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const shardId = c.config.shards[0]?.id ?? "";
     const preferred = c.preferredLeaderNode(shardId);
     await c.waitForLeader(shardId);
@@ -415,7 +413,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("a snapshot larger than several transfer chunks installs intact", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const perAccount = 220;
     // The descriptions alone (10 accounts) are more than two chunks.
     expect(10 * perAccount * descriptionBytesMax).toBeGreaterThan(2 * snapshotChunkBytesMax);
@@ -430,7 +428,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("a host stopped while it receives a snapshot starts again cleanly and then installs one", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const { shardId, victim, accounts, lastIndex } = await followerBehindCompaction(c, 220);
 
     // Stop the victim once the first chunk of the incoming snapshot is on its disk.
@@ -462,7 +460,7 @@ describe("NodeHost recovery", () => {
   });
 
   it("closing a host fails the proposals it still waits on with UNAVAILABLE (outcome unknown) instead of leaving them hanging", async () => {
-    const c = (cluster = await InProcessCluster.start({ shards: 1 }));
+    const c = await startCluster({ shards: 1 });
     const shardId = c.config.shards[0]?.id ?? "";
     const leader = (await c.waitForStableLeaders()).get(shardId) ?? "";
     // Without its followers the leader appends but cannot commit: the proposals stay pending.
